@@ -24,13 +24,14 @@ OUT = ROOT / "assets" / "baseline-lenet-300-100.keras"
 def main() -> None:
     ds = data.load_mnist("bundled")
     model = models.build_model(SETTINGS["architecture"], seed=SETTINGS["seed"])
-    result = models.train(model, ds.x_train, ds.y_train, epochs=SETTINGS["epochs"], batch_size=SETTINGS["batch_size"],
+    result = models.train(model, ds.x_train, ds.y_train, validation=(ds.x_test, ds.y_test), epochs=SETTINGS["epochs"], batch_size=SETTINGS["batch_size"],
                           learning_rate=SETTINGS["learning_rate"], seed=SETTINGS["seed"],
                           progress=lambda f, text: print(text) if "done" in text else None)
     models.without_optimizer(model).save(OUT)
     evaluation = metrics.evaluate(model, ds.x_test, ds.y_test)
     info = {**SETTINGS, "data": ds.key, "test_accuracy": round(evaluation.accuracy, 4),
-            "train_seconds": round(result.seconds, 1)}
+            "train_seconds": round(result.seconds, 1),
+            "history": {k: [round(v, 5) for v in vs] for k, vs in result.history.items()}}
     OUT.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)}: test accuracy {evaluation.accuracy:.2%}")
 

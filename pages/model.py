@@ -1,0 +1,35 @@
+"""Model: choose data and architecture, train a baseline with progress; see the current model."""
+
+import streamlit as st
+
+from prune_core.models import ARCHITECTURES
+from ui import state, training, widgets
+
+st.title("Model")
+st.caption("The model every other page prunes. Train a new baseline here; it replaces the current one for this session only.")
+widgets.data_badge()
+widgets.flash()
+
+entry = state.current_model()
+ds = state.dataset()
+widgets.model_card(entry, state.measure(entry, ds))
+if entry.history:
+    st.plotly_chart(training.history_figure(entry), width="stretch")
+    st.caption("Loss (left axis) and accuracy (right axis, %) per epoch; dashed lines are measured on the test split.")
+
+st.subheader("Train a new baseline")
+with st.form("train"):
+    left, right = st.columns(2)
+    source = left.radio("Data", list(state.DATA_SOURCES), format_func=state.DATA_SOURCES.get,
+                        index=list(state.DATA_SOURCES).index(st.session_state.get("data_source", "auto")))
+    arch = right.selectbox("Architecture", list(ARCHITECTURES), format_func=ARCHITECTURES.get,
+                           index=list(ARCHITECTURES).index("mlp-128"))
+    c1, c2, c3, c4 = st.columns(4)
+    epochs = c1.number_input("Epochs", min_value=1, max_value=50, value=3)
+    batch_size = c2.selectbox("Batch size", [32, 64, 128, 256], index=0)
+    learning_rate = c3.selectbox("Learning rate", [1e-2, 3e-3, 1e-3, 3e-4, 1e-4], index=2, format_func="{:g}".format)
+    seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, help="Same seed, same data → same accuracy.")
+    submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
+
+if submitted:
+    training.train_baseline(source, arch, int(epochs), int(batch_size), float(learning_rate), int(seed))

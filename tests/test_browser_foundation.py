@@ -1,0 +1,38 @@
+"""Real browser: the app opens, the Model page trains one epoch and shows the accuracy."""
+
+import re
+
+import pytest
+
+from tests.browser import assert_no_exception, open_page, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_then_model_train_one_epoch(page, app_url):
+    open_page(page, app_url)
+    assert page.get_by_role("heading", name="Pruning Explorer").is_visible()
+    assert_no_exception(page)
+
+    page.get_by_role("link", name="Model").first.click()
+    wait_idle(page, timeout=120_000)
+    page.get_by_role("heading", name="LeNet-300-100 · default baseline").wait_for(timeout=60_000)
+    assert_no_exception(page)
+
+    page.get_by_text("Bundled subset — 10,000 real digits, offline").click()
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("1")
+    epochs.press("Tab")
+    page.get_by_role("button", name="Train").click()
+    success = page.locator("[data-testid='stAlertContentSuccess']")
+    success.wait_for(timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    message = success.inner_text()
+    match = re.search(r"test accuracy (\d+\.\d\d)%", message)
+    assert match, message
+    accuracy = float(match.group(1))
+    assert 80.0 < accuracy <= 100.0
+    metric = page.locator("[data-testid='stMetric']").filter(has_text="Test accuracy")
+    assert f"{accuracy:.2f}%" in metric.inner_text()
+    assert page.get_by_role("heading", name="mlp-128 · trained here").is_visible()
+    assert_no_exception(page)

@@ -1,0 +1,91 @@
+"""Per-session state (the model being pruned lives here, never in a shared cache) and cached data."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from prune_core import data
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "assets" / "baseline-lenet-300-100.keras"
+DATA_SOURCES = {
+    "auto": "Auto — full MNIST when available, else the bundled digits",
+    "bundled": "Bundled subset — 10,000 real digits, offline",
+    "full": "Full MNIST — 70,000 digits (Keras cache or download)",
+}
+
+
+@st.cache_resource(show_spinner="Loading MNIST digits…")
+def load_dataset(source: str) -> data.Dataset:
+    """Immutable, so shared between sessions is fine (and saves memory)."""
+    return data.load_mnist(source)
+
+
+def dataset() -> data.Dataset:
+    """The dataset this session uses (its choice on the Model page; "auto" by default)."""
+    source = st.session_state.setdefault("data_source", "auto")
+    try:
+        return load_dataset(source)
+    except data.DataUnavailableError:
+        st.session_state["data_source"] = "bundled"
+        return load_dataset("bundled")
+
+
+@dataclass
+class ModelEntry:
+    """The session's current model and what we measured about it."""
+
+    model: Any
+    name: str
+    architecture: str
+    origin: str  # "default" | "trained" | "uploaded"
+    data_key: str
+    settings: dict = field(default_factory=dict)
+    history: dict = field(default_factory=dict)
+    train_seconds: float | None = None
+    created: float = field(default_factory=time.time)
+    measurements: dict = field(default_factory=dict)  # cached per dataset key
+
+
+def has_model() -> bool:
+    return "model_entry" in st.session_state
+
+
+def set_model(entry: ModelEntry) -> None:
+    st.session_state["model_entry"] = entry
+    st.session_state["model_version"] = st.session_state.get("model_version", 0) + 1
+
+
+def current_model() -> ModelEntry:
+    """The session's model; on first visit the shipped LeNet-300-100 baseline, loaded without a click."""
+    if not has_model():
+        with st.spinner("Loading the default baseline (LeNet-300-100 trained on the bundled digits)…"):
+            import keras
+
+            model = keras.saving.load_model(DEFAULT_MODEL_PATH, safe_mode=True, compile=False)
+        info = json.loads(DEFAULT_MODEL_PATH.with_suffix(".json").read_text())
+        set_model(ModelEntry(model=model, name="LeNet-300-100 · default baseline", architecture=info["architecture"],
+                             origin="default", data_key=info["data"], history=info["history"],
+                             train_seconds=info["train_seconds"],
+                             settings={k: info[k] for k in ("epochs", "batch_size", "learning_rate", "seed")}))
+    return st.session_state["model_entry"]
+
+
+def measure(entry: ModelEntry, ds: data.Dataset) -> dict:
+    """Test accuracy, loss, parameter count and sizes of the entry's model, measured once per dataset."""
+    if ds.key not in entry.measurements:
+        from prune_core import metrics
+
+        with st.spinner("Measuring the model on the test split…"):
+            evaluation = metrics.evaluate(entry.model, ds.x_test, ds.y_test)
+            params = metrics.count_params(entry.model)
+            entry.measurements[ds.key] = {
+                "accuracy": evaluation.accuracy, "loss": evaluation.loss, "params": params,
+                "float32_bytes": metrics.float32_bytes(params), "gzip_bytes": metrics.gzip_bytes(entry.model),
+            }
+    return entry.measurements[ds.key]

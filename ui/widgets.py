@@ -1,0 +1,49 @@
+"""Shared page furniture: the data badge, the model card, number formatting."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from prune_core.metrics import human_bytes
+
+from . import state
+
+
+def data_badge() -> None:
+    """Always say which data is in use."""
+    ds = state.dataset()
+    icon = ":material/dataset:"
+    if ds.key == "mnist-bundled":
+        st.caption(f"{icon} **Data:** {ds.description} · real digits shipped with the app (works offline)")
+    else:
+        st.caption(f"{icon} **Data:** {ds.description} · {ds.source}")
+
+
+def model_card(entry: state.ModelEntry, numbers: dict) -> None:
+    """One row of headline numbers for a model."""
+    st.markdown(f"#### {entry.name}")
+    cols = st.columns(4)
+    cols[0].metric("Test accuracy", f"{numbers['accuracy']:.2%}")
+    cols[1].metric("Parameters", f"{numbers['params']:,}")
+    cols[2].metric("Size as float32", human_bytes(numbers["float32_bytes"]),
+                   help="4 bytes per parameter, dense storage.")
+    cols[3].metric("Size gzip (.keras)", human_bytes(numbers["gzip_bytes"]),
+                   help="The saved .keras file (no optimizer state) compressed with gzip -9.")
+
+
+def sidebar() -> None:
+    """Data in use and the session's model, on every page (never loads TensorFlow itself)."""
+    with st.sidebar:
+        ds = state.dataset()
+        st.markdown(f"**Data** · {ds.name}  \n{len(ds.y_train):,} train / {len(ds.y_test):,} test images")
+        if state.has_model():
+            st.markdown(f"**Model** · {st.session_state['model_entry'].name}")
+        else:
+            st.markdown("**Model** · LeNet-300-100 default baseline (loads on first use)")
+
+
+def flash() -> None:
+    """Show (once) a message left by the previous run, e.g. after training."""
+    message = st.session_state.pop("flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
