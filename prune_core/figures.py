@@ -38,5 +38,5 @@ def training_history(history: dict[str, list[float]], title: str | None = None) 
             fig.add_trace(go.Scatter(x=epochs, y=values, name=name, mode="lines+markers", yaxis=axis,
                                      line=dict(color=colour, dash=dash)))
     fig.update_layout(xaxis=dict(title="epoch", dtick=1), yaxis=dict(title="loss (cross-entropy)"),
-                      yaxis2=dict(title="accuracy (%)", overlaying="y", side="right", showgrid=False))
+                      yaxis2=dict(title="accuracy", overlaying="y", side="right", showgrid=False, ticksuffix="%", tickformat=".0f"))
     return base_layout(fig, title=title)
