@@ -2,6 +2,8 @@
 
 >>> float32_bytes(1000)
 4000
+>>> csr_bytes(np.array([[0.0, 1.5, 0.0], [0.0, 0.0, 0.0]]))  # 1 value × (4 + 1) + 3 row pointers × 4
+17
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,3 +86,141 @@ def human_bytes(n: float) -> str:
         if abs(n) >= size:
             return f"{n / size:.2f} {unit}"
     return f"{int(n)} B"
+
+
+# --- per-layer counts --------------------------------------------------------------------------
+
+LAYER_TABLE_COLUMNS = ("layer", "type", "shape", "params", "nonzero", "sparsity")
+
+
+def weighted_layers(model) -> list:
+    """Every layer that owns weights, in model order (nested models flattened)."""
+    found = []
+    for layer in model.layers:
+        if hasattr(layer, "layers") and layer.layers:
+            found.extend(weighted_layers(layer))
+        elif layer.weights:
+            found.append(layer)
+    return found
+
+
+def shape_text(shape) -> str:
+    """'784×32' for a kernel shape, '10' for a vector.
+
+    >>> shape_text((5, 5, 1, 6))
+    '5×5×1×6'
+    """
+    return "×".join(str(int(d)) for d in shape)
+
+
+def layer_table(model):
+    """One row per layer with weights: layer, type, shape, params, nonzero, sparsity.
+
+    ``shape`` is the kernel's shape (or the first weight's, e.g. a BatchNormalization's gamma), as text;
+    ``params``/``nonzero`` count all the layer's weights (kernel + bias, BN statistics included);
+    ``sparsity`` = 1 − nonzero / params.
+    """
+    import pandas as pd
+
+    rows = []
+    for layer in weighted_layers(model):
+        arrays = [np.asarray(w) for w in layer.weights]
+        kernel = getattr(layer, "kernel", None)
+        params = int(sum(a.size for a in arrays))
+        nonzero = int(sum(np.count_nonzero(a) for a in arrays))
+        rows.append({"layer": layer.name, "type": type(layer).__name__,
+                     "shape": shape_text(kernel.shape if kernel is not None else arrays[0].shape),
+                     "params": params, "nonzero": nonzero, "sparsity": _sparsity(nonzero, params)})
+    return pd.DataFrame(rows, columns=list(LAYER_TABLE_COLUMNS))
+
+
+def totals(model_or_table) -> dict:
+    """{'params', 'nonzero', 'sparsity'} over all weights, from a model or a ``layer_table``."""
+    table = model_or_table if hasattr(model_or_table, "columns") else layer_table(model_or_table)
+    params, nonzero = int(table["params"].sum()), int(table["nonzero"].sum())
+    return {"params": params, "nonzero": nonzero, "sparsity": _sparsity(nonzero, params)}
+
+
+def prunable_sparsity(model) -> float:
+    """Fraction of zeros over the prunable kernels only (Dense/Conv2D, no biases): the UI's
+    "overall sparsity". 0.0 for a model without prunable layers."""
+    from .layers import kernels
+
+    arrays = kernels(model).values()
+    size = sum(a.size for a in arrays)
+    return _sparsity(sum(int(np.count_nonzero(a)) for a in arrays), size)
+
+
+def _sparsity(nonzero: int, size: int) -> float:
+    return 1.0 - nonzero / size if size else 0.0
+
+
+# --- storage estimates -------------------------------------------------------------------------
+
+def index_bytes(n: int) -> int:
+    """Bytes of the smallest unsigned integer that indexes n positions (1, 2 or 4).
+
+    >>> index_bytes(256), index_bytes(257), index_bytes(70_000)
+    (1, 2, 4)
+    """
+    return 1 if n <= 1 << 8 else 2 if n <= 1 << 16 else 4
+
+
+def csr_bytes(array: np.ndarray) -> int:
+    """CSR storage of an array viewed as a matrix (rows = all axes but the last, a vector is one row):
+    nonzero × (4-byte float32 value + ``index_bytes(columns)`` column index) + (rows + 1) × 4-byte row pointers."""
+    array = np.asarray(array)
+    columns = int(array.shape[-1]) if array.ndim else 1
+    rows = array.size // columns if columns else 0
+    return int(np.count_nonzero(array)) * (4 + index_bytes(columns)) + (rows + 1) * 4
+
+
+def sparse_bytes(model) -> int:
+    """Estimated storage with zeros left out: for each weight array, the smaller of its CSR size
+    (``csr_bytes``: nonzero × (4 + index bytes) + (rows + 1) × 4) and dense float32 (4 × size).
+
+    A dense model therefore costs exactly ``float32_bytes(count_params(model))``.
+    """
+    return int(sum(min(csr_bytes(a), 4 * a.size) for a in (np.asarray(w) for w in model.weights)))
+
+
+def size_summary(model, include_gzip: bool = True) -> dict:
+    """params, nonzero, sparsity (all weights), prunable_sparsity, float32_bytes, sparse_bytes and
+    (unless ``include_gzip=False``, which skips saving the model) gzip_bytes, as one JSON-friendly dict."""
+    params, nonzero = count_params(model), count_nonzero(model)
+    summary = {"params": params, "nonzero": nonzero, "sparsity": _sparsity(nonzero, params),
+               "prunable_sparsity": prunable_sparsity(model), "float32_bytes": float32_bytes(params),
+               "sparse_bytes": sparse_bytes(model)}
+    if include_gzip:
+        summary["gzip_bytes"] = gzip_bytes(model)
+    return summary
+
+
+# --- latency -----------------------------------------------------------------------------------
+
+def latency_ms(model, x: np.ndarray | None = None, batch_size: int = 256, repeats: int = 20, warmup: int = 3) -> float:
+    """Median wall-clock milliseconds for one batch of ``batch_size`` through ``model(x, training=False)``.
+
+    ``x``: sample inputs (the first ``batch_size`` rows are used, repeated if fewer); zeros of the
+    model's input shape when omitted. ``warmup`` untimed calls come first; the output is pulled to
+    numpy inside the timing, so asynchronous devices are measured to completion.
+    """
+    import keras
+
+    if batch_size < 1 or repeats < 1 or warmup < 0:
+        raise ValueError("batch_size and repeats must be at least 1 and warmup at least 0.")
+    spec = model.inputs[0]
+    if x is None:
+        batch = np.zeros((batch_size, *spec.shape[1:]), dtype=spec.dtype)
+    else:
+        x = np.asarray(x)
+        batch = x[np.arange(batch_size) % len(x)] if len(x) else np.zeros((batch_size, *x.shape[1:]), x.dtype)
+    batch = keras.ops.convert_to_tensor(batch)
+    for _ in range(warmup):
+        keras.ops.convert_to_numpy(model(batch, training=False))
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        keras.ops.convert_to_numpy(model(batch, training=False))
+        times.append(time.perf_counter() - started)
+    return float(np.median(times) * 1000.0)
