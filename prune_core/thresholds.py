@@ -1,0 +1,269 @@
+"""Threshold rules: where to cut a score array. A weight is pruned where score < threshold (strict).
+
+Three rules, each a small function on a score array:
+
+- ``coefficient``: coefficient × max(scores) (the seed's rule; coefficient in [0, 1]).
+- ``sparsity``: prune exactly round(sparsity × n) entries, lowest scores first, ties broken by
+  flat index (the lower index is pruned first). Partition-based (np.partition), O(n).
+- ``std``: quality × std(weights) (Han et al. 2015), compared against |w|.
+
+Scope is per layer (one threshold per layer) or global (one threshold over all layers together).
+Scores are non-negative (every criterion in :mod:`prune_core.importance` is).
+
+>>> s = np.array([0.5, 0.3, 0.6, 0.2, 0.4])
+>>> coefficient_threshold(s, 0.5)
+0.3
+>>> sparsity_mask(s, 0.4).tolist()
+[True, False, True, False, True]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+
+RULES = ("coefficient", "sparsity", "std")
+SCOPES = ("layer", "global")
+
+
+# --- validators -------------------------------------------------------------------------------
+
+def check_fraction(value, name: str) -> float:
+    """``value`` as a float in [0, 1]; ValueError (saying what was given) otherwise.
+
+    >>> check_fraction(0.25, "sparsity")
+    0.25
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"The {name} must be a number between 0 and 1, not {value!r}.") from None
+    if math.isnan(number) or not 0.0 <= number <= 1.0:
+        raise ValueError(f"The {name} must be between 0 and 1 (inclusive); got {value!r}.")
+    return number
+
+
+def check_quality(value) -> float:
+    """The σ-rule's quality factor: a finite number >= 0."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"The quality factor must be a number >= 0, not {value!r}.") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"The quality factor must be a finite number >= 0; got {value!r}.")
+    return number
+
+
+def check_rule(rule: str) -> str:
+    if rule not in RULES:
+        raise ValueError(f"Unknown threshold rule {rule!r}; choose one of {', '.join(RULES)}.")
+    return rule
+
+
+def check_scope(scope: str) -> str:
+    if scope not in SCOPES:
+        raise ValueError(f"Unknown scope {scope!r}; choose 'layer' or 'global'.")
+    return scope
+
+
+def _nonempty(scores) -> np.ndarray:
+    array = np.asarray(scores)
+    if array.size == 0:
+        raise ValueError("Cannot compute a threshold for an empty score array.")
+    return array
+
+
+def _finite(value: float, what: str) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"The {what} is {value}: the scores contain NaN or infinite values.")
+    return value
+
+
+# --- the three rules --------------------------------------------------------------------------
+
+def coefficient_threshold(scores, coefficient) -> float:
+    """coefficient × max(scores). 0 prunes nothing; 1 keeps only the maximal scores.
+
+    >>> coefficient_threshold([0.5, 0.3, 0.6, 0.2, 0.4], 1.0)
+    0.6
+    """
+    coefficient = check_fraction(coefficient, "coefficient")
+    top = _finite(float(np.max(_nonempty(scores))), "maximum score")
+    return coefficient * top
+
+
+def prune_count(n: int, sparsity) -> int:
+    """How many of ``n`` entries a sparsity prunes: round(sparsity × n), halves rounded up.
+
+    >>> prune_count(10, 0.25), prune_count(10, 0.0), prune_count(10, 1.0)
+    (3, 0, 10)
+    """
+    sparsity = check_fraction(sparsity, "sparsity")
+    return min(int(n), int(math.floor(sparsity * n + 0.5)))
+
+
+def _check_no_nan(flat: np.ndarray) -> None:
+    """ValueError if a float array holds NaN (np.max propagates NaN: one cheap pass)."""
+    if flat.size and np.issubdtype(flat.dtype, np.floating) and np.isnan(np.max(flat)):
+        raise ValueError("The scores contain NaN values; recompute them (did training diverge?).")
+
+
+def _prune_flat(flat: np.ndarray, k: int) -> np.ndarray:
+    """Boolean array, True for the k lowest entries of a 1-D array (ties: lower index first)."""
+    _check_no_nan(flat)
+    pruned = np.zeros(flat.shape, dtype=bool)
+    if k <= 0:
+        return pruned
+    if k >= flat.size:
+        pruned[:] = True
+        return pruned
+    cut = np.partition(flat, k - 1)[k - 1]  # the largest pruned value
+    np.less(flat, cut, out=pruned)
+    missing = k - int(np.count_nonzero(pruned))
+    if missing:  # ties at the cut: the lowest flat indices go first
+        pruned[np.flatnonzero(flat == cut)[:missing]] = True
+    return pruned
+
+
+def sparsity_mask(scores, sparsity) -> np.ndarray:
+    """Keep mask (True = kept) pruning exactly round(sparsity × n) entries, lowest first.
+
+    Ties at the cut are broken by flat index: the lower index is pruned first.
+
+    >>> sparsity_mask([1.0, 1.0, 1.0, 1.0], 0.5).tolist()
+    [False, False, True, True]
+    """
+    array = _nonempty(scores)
+    k = prune_count(array.size, sparsity)
+    return ~_prune_flat(array.ravel(), k).reshape(array.shape)
+
+
+def _smallest_kept(flat: np.ndarray, k: int) -> float:
+    """The smallest kept score when the k lowest are pruned (just above the max when all are)."""
+    _check_no_nan(flat)
+    if k >= flat.size:
+        top = np.max(flat)
+        return float(np.nextafter(top, np.array(np.inf, dtype=top.dtype)))
+    return float(np.partition(flat, k)[k]) if k > 0 else float(np.min(flat))
+
+
+def sparsity_threshold(scores, sparsity) -> float:
+    """The smallest kept score when round(sparsity × n) entries are pruned.
+
+    ``score < threshold`` then prunes exactly that many unless there are ties at the cut; for the
+    exact count use :func:`sparsity_mask`. Sparsity 1 gives a value just above the maximum.
+
+    >>> sparsity_threshold([0.5, 0.3, 0.6, 0.2, 0.4], 0.4)
+    0.4
+    """
+    array = _nonempty(scores)
+    return _smallest_kept(array.ravel(), prune_count(array.size, sparsity))
+
+
+def std_threshold(weights, quality) -> float:
+    """quality × std(weights) (Han et al. 2015); compare it against |w|.
+
+    For criteria other than magnitude, pass the scores themselves (quality × std of the scores).
+
+    >>> std_threshold([1.0, -1.0, 1.0, -1.0], 0.5)
+    0.5
+    """
+    quality = check_quality(quality)
+    return quality * _finite(float(np.std(_nonempty(weights), dtype=np.float64)), "standard deviation")
+
+
+# --- many layers at once -----------------------------------------------------------------------
+
+def _per_layer_value(value, names) -> dict[str, float]:
+    """A float for every layer, from one float or {layer name: float} (missing names → error)."""
+    if isinstance(value, Mapping):
+        missing = [name for name in names if name not in value]
+        if missing:
+            raise ValueError(f"No threshold value given for layer(s): {', '.join(missing)}.")
+        return {name: value[name] for name in names}
+    return {name: value for name in names}
+
+
+def global_std(arrays) -> float:
+    """Standard deviation of all entries of several arrays taken together (no concatenation)."""
+    arrays = [np.asarray(a) for a in arrays]
+    n = sum(a.size for a in arrays)
+    if n == 0:
+        raise ValueError("Cannot compute a threshold for an empty score array.")
+    total = sum(float(np.sum(a, dtype=np.float64)) for a in arrays)
+    mean = total / n
+    squares = sum(_sum_sq_dev(a, mean) for a in arrays)
+    return _finite(math.sqrt(squares / n), "standard deviation")
+
+
+def _sum_sq_dev(a: np.ndarray, mean: float) -> float:
+    """Σ (a − mean)² in float64, in chunks (no full float64 copy of a large array)."""
+    flat = a.ravel()
+    total = 0.0
+    step = 1 << 20
+    for start in range(0, flat.size, step):
+        chunk = flat[start:start + step].astype(np.float64) - mean
+        total += float(np.dot(chunk, chunk))
+    return total
+
+
+def thresholds_for(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: str = "layer",
+                   weights: Mapping[str, np.ndarray] | None = None) -> dict[str, float]:
+    """{layer: threshold} for ``rule`` ("coefficient", "sparsity", "std") with ``value``.
+
+    ``value`` is one float, or {layer name: float} for per-layer scope. Global scope uses one
+    threshold over all layers: coefficient × global max, the std of all weights together, or the
+    score of the global cut for sparsity (for the exact global count use :func:`global_sparsity_masks`).
+    For the std rule, ``weights`` (when given) supply the std — pass them with magnitude scores
+    (quality × std(w) compared with |w|); otherwise the std of the scores is used.
+
+    >>> thresholds_for({"a": np.array([1., 2.]), "b": np.array([4.])}, "coefficient", 0.5, scope="global")
+    {'a': 2.0, 'b': 2.0}
+    """
+    check_rule(rule)
+    check_scope(scope)
+    names = list(scores)
+    if not names:
+        return {}
+    spread = weights if (rule == "std" and weights is not None) else scores
+    if scope == "global":
+        if isinstance(value, Mapping):
+            raise ValueError("Global scope takes one value for all layers, not one per layer.")
+        if rule == "coefficient":
+            coefficient = check_fraction(value, "coefficient")
+            top = _finite(max(float(np.max(_nonempty(scores[n]))) for n in names), "maximum score")
+            cut = coefficient * top
+        elif rule == "std":
+            cut = check_quality(value) * global_std([spread[n] for n in names])
+        else:
+            flat = np.concatenate([np.asarray(scores[n]).ravel() for n in names])
+            cut = _smallest_kept(_nonempty(flat), prune_count(flat.size, value))
+        return {n: cut for n in names}
+    values = _per_layer_value(value, names)
+    if rule == "coefficient":
+        return {n: coefficient_threshold(scores[n], values[n]) for n in names}
+    if rule == "std":
+        return {n: std_threshold(spread[n], values[n]) for n in names}
+    return {n: sparsity_threshold(scores[n], values[n]) for n in names}
+
+
+def global_sparsity_masks(scores: Mapping[str, np.ndarray], sparsity) -> dict[str, np.ndarray]:
+    """Keep masks pruning exactly round(sparsity × N) of all N entries over all layers together.
+
+    Lowest scores first; ties broken by position in the concatenation (layer order, then flat index).
+
+    >>> m = global_sparsity_masks({"a": np.array([3., 1.]), "b": np.array([2., 4.])}, 0.5)
+    >>> m["a"].tolist(), m["b"].tolist()
+    ([True, False], [False, True])
+    """
+    names = list(scores)
+    arrays = [np.asarray(scores[n]) for n in names]
+    flat = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
+    pruned = _prune_flat(flat, prune_count(flat.size, sparsity))
+    masks, start = {}, 0
+    for name, array in zip(names, arrays):
+        masks[name] = ~pruned[start:start + array.size].reshape(array.shape)
+        start += array.size
+    return masks
