@@ -1,0 +1,133 @@
+"""`python -m prune_core`: JSON shape, exit codes, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prune_core import cli, data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "prune_core", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def assert_usage_error(stdout: str, stderr: str):
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "error:" in lines[0] and "Traceback" not in stderr
+    assert stdout == ""
+
+
+# ------------------------------------------------------------------ example
+
+@pytest.mark.parametrize("args, threshold, pruned", [
+    (["--criterion", "l1", "--coefficient", "0.5"], 0.3, ["w4"]),
+    (["--criterion", "l1", "--coefficient", "0.3"], 0.18, []),
+    (["--criterion", "sensitivity", "--coefficient", "0.75"], 0.3, ["w1", "w2", "w4"]),
+    (["--criterion", "l1", "--coefficient", "0.5", "--max", "1"], 0.5, ["w2", "w4", "w5"]),
+])
+def test_example_json(args, threshold, pruned, capsys):
+    assert cli.main(["example", *args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["threshold"] == threshold and out["pruned"] == pruned
+    assert len(out["rows"]) == 5
+
+
+def test_example_subprocess_json_and_text():
+    done = run_cli("example", "--criterion", "sensitivity", "--coefficient", "0.5", "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["threshold"] == 0.2 and out["pruned"] == ["w2", "w4"] and out["maximum"] == 0.4
+
+    text = run_cli("example", "--criterion", "l1", "--coefficient", "0.5")
+    assert text.returncode == 0
+    assert "threshold = 0.5 × 0.6 = 0.3" in text.stdout
+    rows = {line.split()[0]: line.split()[-1] for line in text.stdout.splitlines() if line.split()[:1] in (["w1"], ["w2"], ["w3"], ["w4"], ["w5"])}
+    assert rows == {"w1": "kept", "w2": "kept", "w3": "kept", "w4": "pruned", "w5": "kept"}
+
+
+# ------------------------------------------------------------------ bad arguments → one line, exit 2
+
+BAD = [
+    [],
+    ["example"],                                              # --coefficient is required
+    ["example", "--coefficient", "-0.1"],
+    ["example", "--coefficient", "abc"],
+    ["example", "--coefficient", "nan"],
+    ["example", "--criterion", "l2", "--coefficient", "0.5"],
+    ["example", "--coefficient", "0.5", "--max", "0"],
+    ["experiment", "--model", "vgg16"],
+    ["experiment", "--rule", "coefficient", "--value", "1.5"],
+    ["experiment", "--rule", "sparsity", "--value", "-0.1"],
+    ["experiment", "--rule", "std", "--value", "-1"],
+    ["experiment", "--train-epochs", "-1"],
+    ["experiment", "--fine-tune-epochs", "1.5"],
+    ["experiment", "--granularity", "filter"],
+    ["experiment", "--compact"],                              # needs neuron granularity
+    ["experiment", "--model", "mlp-128", "--train-epochs", "0"],  # no shipped mlp-128 baseline
+    ["unknown-command"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD, ids=lambda a: " ".join(a) or "(nothing)")
+def test_bad_arguments_exit_2_in_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        code = cli.main(argv)
+        raise SystemExit(code)
+    assert stop.value.code == 2
+    captured = capsys.readouterr()
+    assert_usage_error(captured.out, captured.err)
+
+
+@pytest.mark.parametrize("argv", [
+    ["experiment", "--criterion", "magnitude", "--value", "2", "--json"],
+    ["example", "--criterion", "l3", "--coefficient", "0.5", "--json"],
+])
+def test_bad_arguments_subprocess(argv):
+    done = run_cli(*argv, timeout=60)
+    assert done.returncode == 2
+    assert_usage_error(done.stdout, done.stderr)
+
+
+def test_full_data_unavailable_exits_2(tmp_path):
+    if data._network_reachable(data.FULL_MNIST_URL_HOST, 2.0):
+        pytest.skip("the full MNIST could be downloaded here")
+    done = run_cli("experiment", "--data", "full", "--train-epochs", "1", "--json",
+                   env={"KERAS_HOME": str(tmp_path)}, timeout=120)
+    assert done.returncode == 2
+    assert_usage_error(done.stdout, done.stderr)
+    assert "full MNIST is not available" in done.stderr
+
+
+# ------------------------------------------------------------------ a real (small) experiment
+
+def test_experiment_json_neuron_compact():
+    done = run_cli("experiment", "--model", "mlp-128", "--data", "bundled", "--train-epochs", "1",
+                   "--criterion", "magnitude", "--granularity", "neuron", "--rule", "sparsity", "--value", "0.5",
+                   "--scope", "layer", "--mode", "oneshot", "--fine-tune-epochs", "1", "--seed", "0",
+                   "--compact", "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)  # stdout is exactly one JSON object
+    for key in ("dense_accuracy", "pruned_accuracy", "final_accuracy"):
+        assert 0.0 <= report[key] <= 1.0
+    assert report["dense_accuracy"] > 0.8  # one epoch on 8,000 real digits
+    assert set(report["layers"]) == {"dense1", "output"}
+    # 64 of 128 hidden neurons go: half of dense1's columns and half of output's rows.
+    assert report["layers"]["dense1"] == pytest.approx(0.5)
+    assert report["layers"]["output"] == pytest.approx(0.5)
+    assert report["sparsity"] == pytest.approx(0.5)
+    assert report["nonzero_params"] < report["dense_nonzero_params"] == report["dense_params"]
+    assert report["gzip_bytes"] < report["dense_gzip_bytes"]
+    compact = report["compact"]
+    assert compact["units"] == {"dense1": 64}
+    assert compact["params"] == 784 * 64 + 64 + 64 * 10 + 10
+    assert compact["params"] < report["masked"]["params"] == report["dense_params"]
+    assert compact["accuracy"] == pytest.approx(report["final_accuracy"], abs=1e-3)
+    assert compact["latency_ms"] > 0 and report["masked"]["latency_ms"] > 0
