@@ -1,0 +1,290 @@
+"""Gradual (polynomial decay) and iterative prune → retrain loops.
+
+A schedule is a small object that says what sparsity to hold at step t and validates its
+arguments (like tfmot's ``pruning_schedule.py``); trainers use it.
+
+Zhu & Gupta (2017): s_t = s_f + (s_i − s_f)(1 − (t − t0)/(n·Δt))³ for t in {t0, t0 + Δt, …, t0 + n·Δt}.
+
+>>> s = PolynomialDecay(0.0, 0.8, begin_step=0, end_step=100, frequency=25)
+>>> [round(s.sparsity(t), 4) for t in (0, 25, 50, 75, 100, 200)]
+[0.0, 0.4625, 0.7, 0.7875, 0.8, 0.8]
+>>> [t for t in range(0, 201) if s.should_prune(t)]
+[0, 25, 50, 75, 100]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import masks as mk
+from .models import Progress
+from .thresholds import check_fraction
+
+
+@dataclass(frozen=True)
+class PolynomialDecay:
+    """Sparsity rising from ``initial_sparsity`` at ``begin_step`` to ``final_sparsity`` at ``end_step``.
+
+    Re-prune every ``frequency`` steps from ``begin_step`` (and at ``end_step``); hold the mask
+    in between. Before ``begin_step`` nothing is pruned (sparsity 0); after ``end_step`` the final
+    sparsity is held.
+    """
+
+    initial_sparsity: float
+    final_sparsity: float
+    begin_step: int
+    end_step: int
+    frequency: int = 100
+    power: float = 3.0
+
+    def __post_init__(self):
+        check_fraction(self.initial_sparsity, "initial sparsity")
+        check_fraction(self.final_sparsity, "final sparsity")
+        if self.final_sparsity < self.initial_sparsity:
+            raise ValueError(f"The final sparsity ({self.final_sparsity}) must be at least the initial "
+                             f"sparsity ({self.initial_sparsity}).")
+        for name in ("begin_step", "end_step", "frequency"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"The {name.replace('_', ' ')} must be a whole number, not {value!r}.")
+        if self.begin_step < 0:
+            raise ValueError(f"The begin step must be >= 0; got {self.begin_step}.")
+        if self.end_step <= self.begin_step:
+            raise ValueError(f"The end step ({self.end_step}) must come after the begin step ({self.begin_step}).")
+        if self.frequency < 1:
+            raise ValueError(f"The pruning frequency must be at least 1 step; got {self.frequency}.")
+        if not (isinstance(self.power, (int, float)) and math.isfinite(self.power) and self.power > 0):
+            raise ValueError(f"The power must be a positive number; got {self.power!r}.")
+
+    def sparsity(self, step: int) -> float:
+        """Target sparsity at ``step`` (the polynomial evaluated at the step, clipped to the range)."""
+        if step < self.begin_step:
+            return 0.0
+        progress = min(1.0, (step - self.begin_step) / (self.end_step - self.begin_step))
+        return self.final_sparsity + (self.initial_sparsity - self.final_sparsity) * (1.0 - progress) ** self.power
+
+    def should_prune(self, step: int) -> bool:
+        """True on the update steps: begin, every ``frequency`` steps after it, and the end step."""
+        if step < self.begin_step or step > self.end_step:
+            return False
+        return (step - self.begin_step) % self.frequency == 0 or step == self.end_step
+
+    def update_steps(self) -> list[int]:
+        """All steps at which the mask is recomputed."""
+        steps = list(range(self.begin_step, self.end_step + 1, self.frequency))
+        return steps if steps[-1] == self.end_step else steps + [self.end_step]
+
+
+# --- gradual pruning while training ---------------------------------------------------------------
+
+@dataclass
+class PruneEvent:
+    """One mask update: the step, the scheduled sparsity, and the sparsity actually held."""
+
+    step: int
+    target: float
+    sparsity: float
+
+
+def current_masks(model, sparsity: float, *, criterion: str = "magnitude", scope: str = "layer",
+                  previous: mk.MaskSet | None = None, x=None, y=None, seed: int = 0,
+                  batches: int = 4, batch_size: int = 128) -> mk.MaskSet:
+    """Weight masks pruning exactly ``sparsity`` of the model's kernels by ``criterion``.
+
+    Entries pruned in ``previous`` are pruned first (score −1), so masks only grow.
+    """
+    from .importance import weight_scores
+
+    scores = weight_scores(model, criterion, x, y, batches=batches, batch_size=batch_size, seed=seed)
+    if previous is not None:
+        scores = {n: np.where(previous.kernels[n], s, np.float32(-1.0)) if n in previous.kernels else s
+                  for n, s in scores.items()}
+    return mk.build_masks(scores, "sparsity", sparsity, scope=scope)
+
+
+def _gradual_class():
+    import keras
+
+    class GradualPruner(keras.callbacks.Callback):
+        """Re-prunes on the schedule's update steps and holds the current mask after every batch.
+
+        The step counter counts training batches across epochs (from 0). ``events`` records each
+        update; ``mask_set`` is the mask currently held.
+        """
+
+        def __init__(self, schedule: PolynomialDecay, *, criterion="magnitude", scope="layer", x=None, y=None,
+                     seed=0, batches=4, batch_size=128):
+            super().__init__()
+            self.schedule, self.criterion, self.scope = schedule, criterion, scope
+            self.x, self.y, self.seed, self.batches, self.batch_size = x, y, seed, batches, batch_size
+            self.step = 0
+            self.mask_set: mk.MaskSet | None = None
+            self.events: list[PruneEvent] = []
+            self._enforcer = None
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if self.schedule.should_prune(self.step):
+                target = self.schedule.sparsity(self.step)
+                self.mask_set = current_masks(self.model, target, criterion=self.criterion, scope=self.scope,
+                                              previous=self.mask_set, x=self.x, y=self.y, seed=self.seed + self.step,
+                                              batches=self.batches, batch_size=self.batch_size)
+                self._enforcer = mk._enforcer_class()(self.model, self.mask_set)
+                self._enforcer.enforce()
+                self.events.append(PruneEvent(self.step, target, self.mask_set.overall_sparsity))
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self._enforcer is not None:
+                self._enforcer.enforce()
+            self.step += 1
+
+    return GradualPruner
+
+
+def __getattr__(name):  # ``schedules.GradualPruner(schedule, ...)`` — the Keras callback class, built lazily
+    if name == "GradualPruner":
+        return _gradual_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@dataclass
+class GradualResult:
+    """A gradual run: the mask updates, the final masks, and the training history."""
+
+    events: list[PruneEvent]
+    mask_set: mk.MaskSet
+    history: dict[str, list[float]]
+    seconds: float
+    schedule: PolynomialDecay
+
+
+def gradual_prune(model, x, y, final_sparsity: float, *, initial_sparsity: float = 0.0, epochs: int = 2,
+                  batch_size: int = 32, frequency: int | None = None, end_fraction: float = 0.75,
+                  schedule: PolynomialDecay | None = None, criterion: str = "magnitude", scope: str = "layer",
+                  learning_rate: float = 1e-3, seed: int = 0, validation=None,
+                  progress: Progress | None = None) -> tuple[object, GradualResult]:
+    """Train a copy of ``model`` while pruning it gradually; returns (pruned model, GradualResult).
+
+    Default schedule: from step 0 to ``end_fraction`` of all training steps, re-pruning
+    ``frequency`` steps apart (default: 10 updates), then fine-tuning at the final sparsity.
+    Scores come from ``criterion`` on the current weights (data criteria use x, y).
+    """
+    from .models import train
+
+    check_fraction(final_sparsity, "final sparsity")
+    steps = int(math.ceil(len(x) / batch_size)) * int(epochs)
+    if schedule is None:
+        end = max(1, int(round(end_fraction * steps)) - 1)
+        schedule = PolynomialDecay(initial_sparsity, final_sparsity, begin_step=0, end_step=end,
+                                   frequency=frequency or max(1, end // 10))
+    pruned = mk.copy_model(model)
+    pruner = _gradual_class()(schedule, criterion=criterion, scope=scope, x=x, y=y, seed=seed)
+    result = train(pruned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                   validation=validation, progress=progress, callbacks=[pruner])
+    final = pruner.mask_set or mk.MaskSet(kernels={})
+    return pruned, GradualResult(events=pruner.events, mask_set=final, history=result.history,
+                                 seconds=result.seconds, schedule=schedule)
+
+
+# --- iterative prune → fine-tune → evaluate ---------------------------------------------------------
+
+@dataclass
+class IterativeStep:
+    """One round: sparsity held (of prunable kernel weights), accuracy before and after fine-tuning."""
+
+    step: int
+    sparsity: float
+    pruned_accuracy: float
+    accuracy: float
+    within_tolerance: bool
+
+
+@dataclass
+class IterativeResult:
+    """Every round, the stopping reason, and the last model (and masks) within tolerance."""
+
+    baseline_accuracy: float
+    steps: list[IterativeStep] = field(default_factory=list)
+    model: object = None
+    mask_set: mk.MaskSet | None = None
+    stopped_because: str = ""
+
+    @property
+    def best_sparsity(self) -> float:
+        """Sparsity of the returned model (0 when no round stayed within tolerance)."""
+        good = [s.sparsity for s in self.steps if s.within_tolerance]
+        return good[-1] if good else 0.0
+
+
+def iterative_schedule(fraction: float, rounds: int) -> list[float]:
+    """Cumulative sparsity after each round when pruning ``fraction`` of what remains: 1 − (1 − f)^k.
+
+    >>> [round(s, 3) for s in iterative_schedule(0.5, 3)]
+    [0.5, 0.75, 0.875]
+    """
+    fraction = check_fraction(fraction, "fraction pruned per round")
+    return [1.0 - (1.0 - fraction) ** k for k in range(1, rounds + 1)]
+
+
+def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tune_epochs: int = 1,
+                    tolerance: float = 0.01, target_sparsity: float = 0.9, max_rounds: int = 20,
+                    criterion: str = "magnitude", scope: str = "layer", batch_size: int = 32,
+                    learning_rate: float = 1e-3, seed: int = 0, baseline_accuracy: float | None = None,
+                    progress: Progress | None = None) -> IterativeResult:
+    """Prune ``fraction`` of the remaining weights, fine-tune ``fine_tune_epochs``, evaluate; repeat.
+
+    Stops when accuracy on (x_val, y_val) falls below baseline − ``tolerance`` (that round is
+    recorded but not kept), when ``target_sparsity`` is reached (scheduled, or held after the
+    exact-count rounding), or after ``max_rounds``. The
+    round's sparsity is min(1 − (1 − fraction)^k, target_sparsity). Returns every round and the
+    last model within tolerance (a copy of the dense model if none was). The caller's model is untouched.
+    """
+    from .metrics import evaluate
+
+    fraction = check_fraction(fraction, "fraction pruned per round")
+    target_sparsity = check_fraction(target_sparsity, "target sparsity")
+    if fraction == 0.0:
+        raise ValueError("The fraction pruned per round must be above 0, or the loop never ends.")
+    if not (math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"The accuracy tolerance must be a number >= 0; got {tolerance!r}.")
+    if max_rounds < 1 or fine_tune_epochs < 1:
+        raise ValueError("The number of rounds and of fine-tuning epochs must be at least 1.")
+    if baseline_accuracy is None:
+        baseline_accuracy = evaluate(model, x_val, y_val).accuracy
+    result = IterativeResult(baseline_accuracy=baseline_accuracy, model=mk.copy_model(model))
+    floor = baseline_accuracy - tolerance
+    current, mask_set = model, None
+    schedule = iterative_schedule(fraction, max_rounds)
+    for k, scheduled in enumerate(schedule, start=1):
+        sparsity = min(scheduled, target_sparsity)
+        mask_set = current_masks(current, sparsity, criterion=criterion, scope=scope, previous=mask_set,
+                                 x=x, y=y, seed=seed + k)
+        pruned_accuracy = evaluate(mk.apply_masks(current, mask_set), x_val, y_val).accuracy
+
+        def report(done, message, k=k):
+            if progress:
+                progress(min(1.0, (k - 1 + done) / max_rounds), f"Round {k} · {message}")
+
+        current, _ = mk.fine_tune(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
+                                  learning_rate=learning_rate, seed=seed + k, progress=report)
+        accuracy = evaluate(current, x_val, y_val).accuracy
+        ok = accuracy >= floor
+        result.steps.append(IterativeStep(k, mask_set.overall_sparsity, pruned_accuracy, accuracy, ok))
+        if progress:
+            progress(min(1.0, k / max_rounds), f"Round {k}: sparsity {mask_set.overall_sparsity:.1%}, "
+                                               f"accuracy {accuracy:.2%}")
+        if not ok:
+            result.stopped_because = (f"accuracy {accuracy:.2%} fell below baseline {baseline_accuracy:.2%} "
+                                      f"− tolerance {tolerance:.2%}")
+            break
+        result.model, result.mask_set = current, mask_set
+        if sparsity >= target_sparsity or mask_set.overall_sparsity >= target_sparsity:
+            result.stopped_because = f"target sparsity {target_sparsity:.1%} reached"
+            break
+    else:
+        result.stopped_because = f"{max_rounds} rounds done"
+    if progress:
+        progress(1.0, f"Stopped: {result.stopped_because}")
+    return result
