@@ -1,18 +1,5 @@
-"""Pruning Explorer — router only: page config and navigation (no TensorFlow import here)."""
+"""Pruning Explorer — the entry point: a router only (no TensorFlow import here); see ui/router.py."""
 
-import streamlit as st
+from ui.router import main
 
-from ui.widgets import sidebar
-
-st.set_page_config(page_title="Pruning Explorer", page_icon=":material/content_cut:", layout="wide")
-
-PAGES = {
-    "Start": [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/model.py", title="Model", icon=":material/model_training:"),
-    ],
-}
-
-page = st.navigation(PAGES)
-page.run()
-sidebar()  # after the page, so it shows what the page just loaded
+main()

@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from ui.router import require_router
+
+require_router()
+
 st.title("Pruning Explorer")
 st.markdown(
     "Most weights of a trained network barely matter. **Pruning** sets the least important ones to zero — "

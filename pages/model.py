@@ -3,7 +3,10 @@
 import streamlit as st
 
 from prune_core.models import ARCHITECTURES
+from ui.router import require_router
 from ui import state, training, widgets
+
+require_router()
 
 st.title("Model")
 st.caption("The model every other page prunes. Train a new baseline here; it replaces the current one for this session only.")

@@ -18,6 +18,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 ARTIFACTS = ROOT / "test-artifacts"
+os.environ["PRUNING_EXPLORER_RAISE"] = "1"  # tests see exceptions instead of the friendly message
 
 
 def free_port() -> int:

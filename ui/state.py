@@ -50,6 +50,14 @@ class ModelEntry:
     train_seconds: float | None = None
     created: float = field(default_factory=time.time)
     measurements: dict = field(default_factory=dict)  # cached per dataset key
+    _weights_key: str = ""
+
+    @property
+    def weights_key(self) -> str:
+        """Content hash of the weights: the cache key for anything computed from them."""
+        if not self._weights_key:
+            self._weights_key = data.content_hash(*(w for w in self.model.get_weights()))
+        return self._weights_key
 
 
 def has_model() -> bool:
@@ -89,3 +97,29 @@ def measure(entry: ModelEntry, ds: data.Dataset) -> dict:
                 "float32_bytes": metrics.float32_bytes(params), "gzip_bytes": metrics.gzip_bytes(entry.model),
             }
     return entry.measurements[ds.key]
+
+
+@dataclass
+class Candidate:
+    """A pruned model chosen on the Prune page ("Apply"), waiting for the Retrain page."""
+
+    mask_set: Any
+    settings: dict
+    values: Any
+    weights_key: str
+    dense_accuracy: float
+    pruned_accuracy: float
+    sparsity: float
+    created: float = field(default_factory=time.time)
+
+
+def set_candidate(candidate: Candidate) -> None:
+    st.session_state["candidate"] = candidate
+
+
+def candidate() -> Candidate | None:
+    """The applied candidate, if it belongs to the current model."""
+    held = st.session_state.get("candidate")
+    if held is None or not has_model() or held.weights_key != current_model().weights_key:
+        return None
+    return held

@@ -47,3 +47,11 @@ def flash() -> None:
     message = st.session_state.pop("flash", None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+def status_colours(row):
+    """pandas Styler row function: tint pruned rows in the 'pruned' colour."""
+    from prune_core.figures import PRUNED
+
+    tint = f"background-color: {PRUNED}22" if row.get("status") == "pruned" else ""
+    return [tint] * len(row)

@@ -1,0 +1,143 @@
+"""Prune: pick a criterion and a threshold rule, move sliders, see what is cut and what it costs."""
+
+import streamlit as st
+
+from prune_core import figures, importance, metrics, preview
+from prune_core.metrics import human_bytes
+from ui.router import require_router
+from ui import prune as pu
+from ui import state, widgets
+from ui.errors import guarded
+
+require_router()
+
+st.title("Prune")
+st.caption("Score every weight, prune where score < threshold, and see the cost at once — measured on the test split, "
+           "before any retraining.")
+widgets.data_badge()
+
+ctx = pu.context()
+if ctx is None:
+    st.info("This model has no Dense or Conv2D layer, so there is nothing to prune. Load another on the Model page.",
+            icon=":material/info:")
+    st.stop()
+pu.restore_from_url(ctx.names)
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns([1.2, 1, 1.1, 1.3])
+    criterion = c1.radio("Importance criterion", list(pu.CRITERIA), format_func=pu.CRITERIA.get, key="pr_criterion")
+    granularity = c2.radio("Granularity", list(pu.GRANULARITIES), format_func=pu.GRANULARITIES.get,
+                           key="pr_granularity")
+    rule = c3.radio("Threshold rule", list(pu.RULES), format_func=pu.RULES.get, key="pr_rule")
+    scope = c4.radio("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, key="pr_scope")
+    same = c4.toggle("Same value for all layers", key="pr_same", disabled=scope == "global",
+                     help="One slider sets every layer's value; each layer still gets its own threshold.")
+    st.caption("A weight (or neuron) is pruned where its score is strictly below the threshold: "
+               "**coefficient × max score** (the classic rule, 0.1–0.5 is typical), the score that prunes a "
+               "**target sparsity**, or **quality × σ** of the weights (Han et al. 2015). Sensitivity and Taylor use "
+               f"gradients averaged over {pu.SCORE_BATCHES} batches of 128 training digits.")
+
+scores = pu.all_scores(ctx)
+settings = dict(criterion=criterion, granularity=granularity, rule=rule, scope=scope, same=same)
+
+
+@st.fragment
+@guarded("updating the pruning preview")
+def live_view():
+    low, high, step, default = pu.SLIDER[rule]
+    layers = pu.slider_layers(ctx, granularity)
+    if scope == "global" or same:
+        label = "Global " if scope == "global" else "All layers · "
+        key = pu.slider_key(rule, None)
+        values = st.slider(f"{label}{pu.RULES[rule]}", low, high, step=step, key=pu.seed_slider(key, default),
+                           format="%.2f" if rule != "sparsity" else "%d%%")
+    else:
+        values = {}
+        for col, name in zip(st.columns(len(layers)), layers):
+            key = pu.slider_key(rule, name)
+            values[name] = col.slider(pu.layer_label(ctx, name), low, high, step=step, key=pu.seed_slider(key, default),
+                                      format="%.2f" if rule != "sparsity" else "%d%%")
+    view = st.segmented_control("Show", list(pu.VIEWS), format_func=pu.VIEWS.get,
+                                key=pu.seed_slider("pr_view", "weights")) or "weights"
+    settings["view"] = view
+    pu.write_url(settings, values)
+
+    mask_set = pu.mask_set_for(ctx, scores, settings, values)
+    scratch = pu.scratch(ctx)
+    evaluation = scratch.evaluate(mask_set, ctx.dataset.x_test, ctx.dataset.y_test)
+    sparse = metrics.sparse_bytes(scratch.model)
+
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(f"Kept weights (of {mask_set.total:,})", f"{mask_set.kept:,}",
+              help="Prunable kernel weights (Dense and Conv2D) that are kept; biases are not counted.")
+    m2.metric("Overall sparsity", f"{mask_set.overall_sparsity:.1%}", help="Share of the prunable kernel weights set to zero.")
+    m3.metric("Size estimate (sparse)", human_bytes(sparse),
+              delta=f"{sparse / metrics.float32_bytes(ctx.dense_params) - 1:+.1%} vs dense {human_bytes(metrics.float32_bytes(ctx.dense_params))}",
+              delta_color="inverse", help="Nonzero weights as float32 values plus indices (CSR), dense where that is smaller.")
+    delta = (evaluation.accuracy - ctx.dense_accuracy) * 100
+    m4.metric("Test accuracy (no retraining)", f"{evaluation.accuracy:.2%}", delta=f"{delta:+.2f} pts vs dense",
+              help=f"Measured on {len(ctx.dataset.y_test):,} test digits; dense model {ctx.dense_accuracy:.2%}.")
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("##### Per-layer distribution")
+        for name in ctx.names:
+            keep = mask_set.kernels[name]
+            threshold = mask_set.thresholds.get(name)
+            if view == "weights":
+                hist = preview.split_histogram(ctx.kernels[name], keep, preview.weight_edges(ctx.kernels[name]))
+                lines = (-threshold, threshold) if (criterion == "magnitude" and granularity == "weight"
+                                                   and threshold is not None) else ()
+                fig = figures.split_histogram_figure(hist, title=pu.layer_label(ctx, name), thresholds=lines)
+            else:
+                values_of = (importance.unit_scores(scores[criterion], criterion, ctx.output_layer).get(name)
+                             if granularity == "unit" else scores[criterion][name])
+                if values_of is None:
+                    continue
+                keep_of = mask_set.units[name] if granularity == "unit" else keep
+                hist = preview.split_histogram(values_of, keep_of, preview.score_edges(values_of))
+                fig = figures.split_histogram_figure(hist, title=pu.layer_label(ctx, name), log_x=True,
+                                                     thresholds=(threshold,) if threshold else (),
+                                                     x_title=f"{pu.CRITERIA[criterion]} score (log)")
+            st.plotly_chart(fig, width="stretch", key=f"hist-{name}")
+        st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
+                   "(±t on weight values for magnitude).")
+    with right:
+        st.markdown("##### Sparsity per layer")
+        sparsity = mask_set.layer_sparsity()
+        st.plotly_chart(figures.sparsity_bars(list(sparsity), list(sparsity.values())), width="stretch", key="bars")
+        st.caption("Share of each layer's kernel weights that is pruned.")
+        first = ctx.names[0]
+        mosaic = preview.first_layer_units(ctx.kernels[first], mask_set.kernels[first], ctx.image_shape) \
+            if ctx.image_shape else None
+        if mosaic is not None:
+            st.markdown(f"##### What the first 32 neurons of {first} still see")
+            st.plotly_chart(figures.unit_mosaic(mosaic), width="stretch", key="mosaic")
+            st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
+                       "blue negative); pruned inputs are blank.")
+
+    st.markdown("##### Importance table")
+    if granularity == "unit":
+        by_criterion = pu.unit_scores_by_criterion(ctx, {c: s for c, s in scores.items() if c != "random" or c == criterion})
+        table = preview.unit_table(by_criterion, criterion, mask_set.units)
+        st.caption("One row per neuron/filter: its score under each criterion (sum over its incoming weights). "
+                   "Sort by clicking a column; filter with the search icon.")
+    else:
+        shown = {c: s for c, s in scores.items() if c != "random" or c == criterion}
+        table = importance.extreme_entries(ctx.kernels, shown, criterion, keep=mask_set.kernels, n=5)
+        st.caption("The five lowest- and five highest-scored weights of each layer — like the five-weight teaching "
+                   "table, at real scale. Sort by clicking a column; filter with the search icon.")
+    st.dataframe(table.style.apply(widgets.status_colours, axis=1), width="stretch", hide_index=True, height=320)
+
+    if st.button("Apply — use this pruned model on the Retrain page", type="primary", icon=":material/check:"):
+        state.set_candidate(state.Candidate(mask_set=mask_set, settings=dict(settings), values=values,
+                                            weights_key=ctx.entry.weights_key, dense_accuracy=ctx.dense_accuracy,
+                                            pruned_accuracy=evaluation.accuracy, sparsity=mask_set.overall_sparsity))
+    held = state.candidate()
+    if held is not None:
+        st.success(f"Candidate ready: {held.sparsity:.1%} sparse, {held.pruned_accuracy:.2%} test accuracy before "
+                   f"retraining ({pu.CRITERIA[held.settings['criterion']]}, {pu.RULES[held.settings['rule']]}).",
+                   icon=":material/check_circle:")
+
+
+live_view()

@@ -1,0 +1,142 @@
+"""Fast what-if previews for the Prune page: measure a mask without building a model per slider move,
+pre-binned kept/pruned histograms, and first-layer weight pictures.
+
+A slider move costs: masks (numpy) → histograms (np.histogram) → one evaluation on a scratch copy of
+the model whose weights are reset and masked in place (no Keras model is built per move).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from . import masks as mk
+from . import metrics
+
+
+class MaskedScratch:
+    """A private copy of a model for measuring masks: ``evaluate(mask_set, x, y)`` without rebuilding.
+
+    The dense weights are kept; each call resets the copy to them, zeroes what the masks prune
+    (including removed units' biases and their outgoing rows, like ``masks.apply_masks``) and evaluates.
+    """
+
+    def __init__(self, model):
+        self.model = mk.copy_model(model)
+        self.dense_weights = [np.array(w) for w in self.model.get_weights()]
+
+    def load(self, mask_set: mk.MaskSet):
+        """Set the copy's weights to the dense weights with ``mask_set`` applied; returns the copy."""
+        self.model.set_weights(self.dense_weights)
+        mk.zero_masked(self.model, mk.effective_masks(self.model, mask_set))
+        return self.model
+
+    def evaluate(self, mask_set: mk.MaskSet, x: np.ndarray, y: np.ndarray) -> metrics.Evaluation:
+        return metrics.evaluate(self.load(mask_set), x, y)
+
+
+def weight_edges(kernel: np.ndarray, bins: int = 60) -> np.ndarray:
+    """Bin edges symmetric around 0 covering the kernel, with 0 on an edge (bins is made even).
+
+    >>> weight_edges(np.array([-0.5, 1.0]), bins=4).tolist()
+    [-1.0, -0.5, 0.0, 0.5, 1.0]
+    """
+    bins += bins % 2
+    top = float(np.max(np.abs(kernel))) if kernel.size else 1.0
+    top = top if top > 0 else 1.0
+    return np.linspace(-top, top, bins + 1)
+
+
+def score_edges(scores: np.ndarray, bins: int = 60, log: bool = True) -> np.ndarray:
+    """Bin edges for a score distribution: log-spaced over the positive scores when ``log``.
+
+    Zero scores (pruned weights, dead units) fall below the first edge and are counted in the first bin.
+    """
+    positive = scores[scores > 0]
+    if not log or positive.size == 0:
+        top = float(scores.max()) if scores.size and scores.max() > 0 else 1.0
+        return np.linspace(0.0, top, bins + 1)
+    low, high = float(positive.min()), float(positive.max())
+    if high <= low:
+        high = low * 10
+    return np.geomspace(low, high, bins + 1)
+
+
+@dataclass(frozen=True)
+class SplitHistogram:
+    """Counts of kept and pruned values per bin (same edges)."""
+
+    edges: np.ndarray
+    kept: np.ndarray
+    pruned: np.ndarray
+
+
+def split_histogram(values: np.ndarray, keep: np.ndarray, edges: np.ndarray) -> SplitHistogram:
+    """Histogram of ``values`` split by the keep mask; values outside the edges go to the end bins.
+
+    >>> h = split_histogram(np.array([-0.9, 0.1, 0.2, 0.8]), np.array([True, False, False, True]),
+    ...                     np.array([-1.0, 0.0, 1.0]))
+    >>> h.kept.tolist(), h.pruned.tolist()
+    ([1, 1], [0, 2])
+    """
+    values = np.clip(np.ravel(values), edges[0], edges[-1])
+    keep = np.ravel(keep)
+    total, _ = np.histogram(values, bins=edges)
+    kept, _ = np.histogram(values[keep], bins=edges)
+    return SplitHistogram(edges=edges, kept=kept, pruned=total - kept)
+
+
+def layer_histograms(values: Mapping[str, np.ndarray], keep: Mapping[str, np.ndarray],
+                     edges: Mapping[str, np.ndarray]) -> dict[str, SplitHistogram]:
+    """split_histogram for every layer present in ``keep``."""
+    return {name: split_histogram(values[name], keep[name], edges[name]) for name in keep}
+
+
+def first_layer_units(kernel: np.ndarray, keep: np.ndarray, image_shape: tuple[int, int] = (28, 28),
+                      count: int = 32, columns: int = 8, gap: int = 2) -> np.ndarray | None:
+    """A mosaic of the first ``count`` hidden units' incoming weights, each as an image, pruned inputs NaN.
+
+    Returns a 2-D float array (NaN = pruned or gap) or None when the kernel's inputs are not an image
+    of ``image_shape`` (e.g. a conv layer or another input size).
+
+    >>> m = first_layer_units(np.ones((4, 2)), np.array([[1, 1], [0, 1], [1, 1], [1, 1]], bool), (2, 2), 2, 2, 1)
+    >>> m.shape, int(np.isnan(m).sum())
+    ((2, 5), 3)
+    """
+    h, w = image_shape
+    if kernel.ndim != 2 or kernel.shape[0] != h * w:
+        return None
+    count = min(count, kernel.shape[1])
+    rows = int(np.ceil(count / columns))
+    columns = min(columns, count)
+    mosaic = np.full((rows * h + (rows - 1) * gap, columns * w + (columns - 1) * gap), np.nan, dtype=np.float32)
+    for unit in range(count):
+        r, c = divmod(unit, columns)
+        image = np.where(keep[:, unit], kernel[:, unit], np.nan).reshape(h, w)
+        mosaic[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = image
+    return mosaic
+
+
+def unit_table(unit_scores: Mapping[str, Mapping[str, np.ndarray]], active: str,
+               keep_units: Mapping[str, np.ndarray]):
+    """One row per neuron/filter: layer, unit, a column per criterion, the active score, kept/pruned.
+
+    ``unit_scores`` is {criterion: {layer: vector}} (``importance.unit_scores`` per criterion).
+
+    >>> t = unit_table({"magnitude": {"h": np.array([2.0, 0.5])}}, "magnitude", {"h": np.array([True, False])})
+    >>> t[["unit", "magnitude", "status"]].values.tolist()
+    [[0, 2.0, 'kept'], [1, 0.5, 'pruned']]
+    """
+    import pandas as pd
+
+    frames = []
+    for layer, keep in keep_units.items():
+        columns = {"layer": layer, "unit": np.arange(len(keep))}
+        for criterion, by_layer in unit_scores.items():
+            columns[criterion] = np.asarray(by_layer[layer], dtype=np.float64)
+        columns["score"] = np.asarray(unit_scores[active][layer], dtype=np.float64)
+        columns["status"] = np.where(keep, "kept", "pruned")
+        frames.append(pd.DataFrame(columns))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,37 @@
+"""No traceback reaches a user: unexpected errors become one clear message, and the app goes on.
+
+Set ``PRUNING_EXPLORER_RAISE=1`` (the test suite does) to let exceptions through so tests see them.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+
+import streamlit as st
+
+LOG = logging.getLogger("pruning_explorer")
+
+
+def report(exc: Exception, doing: str) -> None:
+    """Log the full traceback for developers; show the user what failed and what to try."""
+    if os.environ.get("PRUNING_EXPLORER_RAISE") == "1":
+        raise exc
+    LOG.exception("Unexpected error while %s", doing)
+    st.error(f"Something went wrong while {doing}: {type(exc).__name__}: {exc}. "
+             "Your model and settings are kept; try another setting, or reload the page.",
+             icon=":material/error:")
+
+
+def guarded(doing: str):
+    """Decorator for fragments and callbacks: run, and turn unexpected exceptions into a message."""
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:  # st.rerun / st.stop are BaseExceptions and pass through
+                report(exc, doing)
+        return inner
+    return wrap

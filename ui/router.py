@@ -1,0 +1,45 @@
+"""The router (page config, navigation, sidebar) and a guard against Streamlit's pages/-folder legacy mode.
+
+Because this app keeps its pages in ``pages/``, Streamlit runs the first script runs of a fresh server
+process in "MPA v1" mode until ``st.navigation`` is first called: a URL such as ``/prune`` then runs
+``pages/prune.py`` directly, without ``app.py`` (no wide layout, no navigation). Each page therefore
+starts with :func:`require_router`, which runs the router itself in that case.
+"""
+
+import streamlit as st
+
+_FLAG = "_routed_by_app"
+
+PAGES = {
+    "Start": [
+        ("pages/home.py", "Home", ":material/home:"),
+        ("pages/model.py", "Model", ":material/model_training:"),
+    ],
+    "Prune": [
+        ("pages/prune.py", "Prune", ":material/content_cut:"),
+    ],
+}
+
+
+def main() -> None:
+    """Page config, navigation over pages/, the chosen page, then the sidebar summary."""
+    from .errors import report
+    from .widgets import sidebar
+
+    st.set_page_config(page_title="Pruning Explorer", page_icon=":material/content_cut:", layout="wide")
+    pages = {section: [st.Page(path, title=title, icon=icon, default=path == "pages/home.py")
+                       for path, title, icon in entries] for section, entries in PAGES.items()}
+    page = st.navigation(pages)
+    st.session_state[_FLAG] = True
+    try:
+        page.run()
+    except Exception as exc:  # st.rerun / st.stop are BaseExceptions and pass through
+        report(exc, f"showing the {page.title} page")
+    sidebar()  # after the page, so it shows what the page just loaded
+
+
+def require_router() -> None:
+    """First line of every page: when Streamlit ran the page without app.py, route it properly."""
+    if not st.session_state.pop(_FLAG, False):
+        main()
+        st.stop()
