@@ -100,16 +100,19 @@ def score_masks(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: st
     """
     th.check_rule(rule)
     th.check_scope(scope)
-    thresholds = th.thresholds_for(scores, rule, value, scope=scope, weights=weights)
-    if rule == "sparsity":
-        if scope == "global":
-            masks = th.global_sparsity_masks(scores, value)
-        else:
-            values = th._per_layer_value(value, list(scores))
-            masks = {n: th.sparsity_mask(s, values[n]) for n, s in scores.items()}
-    else:
-        masks = {n: keep_mask(s, thresholds[n]) for n, s in scores.items()}
-    return masks, thresholds
+    if rule != "sparsity":
+        thresholds = th.thresholds_for(scores, rule, value, scope=scope, weights=weights)
+        return {n: keep_mask(s, thresholds[n]) for n, s in scores.items()}, thresholds
+    if not scores:
+        return {}, {}
+    if scope == "global":
+        if isinstance(value, Mapping):
+            raise ValueError("Global scope takes one value for all layers, not one per layer.")
+        masks, cut = th.global_sparsity_select(scores, value)
+        return masks, {n: cut for n in scores}
+    values = th._per_layer_value(value, list(scores))
+    selected = {n: th.sparsity_select(s, values[n]) for n, s in scores.items()}
+    return {n: m for n, (m, _) in selected.items()}, {n: t for n, (_, t) in selected.items()}
 
 
 def build_masks(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: str = "layer",
@@ -143,6 +146,63 @@ def build_masks(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: st
     units, thresholds = score_masks(unit_scores, rule, value, scope=scope)
     kernels = {n: np.broadcast_to(u, np.shape(weights[n])).copy() for n, u in units.items()}
     return MaskSet(kernels=kernels, units=units, thresholds=thresholds, granularity="unit")
+
+
+# --- histograms that follow the threshold without re-binning -------------------------------------
+
+@dataclass(frozen=True)
+class Histogram:
+    """Bin ``edges`` (bins + 1) and per-bin counts of kept and pruned entries."""
+
+    edges: np.ndarray
+    kept: np.ndarray
+    pruned: np.ndarray
+
+
+def score_histograms(scores: Mapping[str, np.ndarray], bins: int = 60) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{layer: (counts, edges)}: np.histogram of each layer's scores over [min, max], ``bins`` bins.
+
+    Compute once per score set; :func:`split_histograms` then splits the counts for any threshold.
+    """
+    result = {}
+    for name, s in scores.items():
+        s = np.asarray(s)
+        lo, hi = (float(np.min(s)), float(np.max(s))) if s.size else (0.0, 1.0)
+        counts, edges = np.histogram(s, bins=bins, range=(lo, hi if hi > lo else lo + 1.0))
+        result[name] = (counts, edges)
+    return result
+
+
+def split_histogram(counts: np.ndarray, edges: np.ndarray, threshold: float, pruned: int) -> Histogram:
+    """Split binned counts into kept / pruned, given the threshold and how many entries are pruned.
+
+    Every rule prunes the lowest scores (all scores below the threshold, plus tied ones at the
+    cut for exact counts), so bins left of the threshold's bin are pruned, bins right of it kept,
+    and the threshold's bin holds the rest of the pruned entries.
+
+    >>> h = split_histogram(np.array([2, 3, 5]), np.array([0., 1., 2., 3.]), 1.5, 4)
+    >>> h.pruned.tolist(), h.kept.tolist()
+    ([2, 2, 0], [0, 1, 5])
+    """
+    counts = np.asarray(counts)
+    b = int(np.clip(np.searchsorted(edges, threshold, side="right") - 1, 0, counts.size - 1))
+    pruned_counts = np.zeros_like(counts)
+    pruned_counts[:b] = counts[:b]
+    pruned_counts[b] = np.clip(pruned - counts[:b].sum(), 0, counts[b])
+    return Histogram(edges=edges, kept=counts - pruned_counts, pruned=pruned_counts)
+
+
+def split_histograms(histograms: Mapping[str, tuple[np.ndarray, np.ndarray]], mask_set: "MaskSet") -> dict[str, Histogram]:
+    """{layer: Histogram} for a MaskSet built from the scores behind ``histograms`` (unit masks for
+    unit granularity). O(bins) per layer: nothing is re-binned when the threshold moves."""
+    source = mask_set.units if mask_set.granularity == "unit" else mask_set.kernels
+    result = {}
+    for name, (counts, edges) in histograms.items():
+        if name in source:
+            mask = source[name]
+            pruned = int(mask.size - np.count_nonzero(mask))
+            result[name] = split_histogram(counts, edges, mask_set.thresholds[name], pruned)
+    return result
 
 
 # --- from unit masks to the next layer's incoming rows / channels --------------------------------

@@ -110,21 +110,40 @@ def _check_no_nan(flat: np.ndarray) -> None:
         raise ValueError("The scores contain NaN values; recompute them (did training diverge?).")
 
 
-def _prune_flat(flat: np.ndarray, k: int) -> np.ndarray:
-    """Boolean array, True for the k lowest entries of a 1-D array (ties: lower index first)."""
+def _select(flat: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    """(pruned, threshold): True for the k lowest entries of a 1-D array (ties: lower index first),
+    and the smallest kept value (just above the maximum when all are pruned). One np.partition."""
     _check_no_nan(flat)
     pruned = np.zeros(flat.shape, dtype=bool)
     if k <= 0:
-        return pruned
+        return pruned, float(np.min(flat))
     if k >= flat.size:
         pruned[:] = True
-        return pruned
-    cut = np.partition(flat, k - 1)[k - 1]  # the largest pruned value
+        top = np.max(flat)
+        return pruned, float(np.nextafter(top, np.array(np.inf, dtype=top.dtype)))
+    part = np.partition(flat, (k - 1, k))
+    cut, smallest_kept = part[k - 1], float(part[k])  # the largest pruned value, the smallest kept one
+    del part
     np.less(flat, cut, out=pruned)
     missing = k - int(np.count_nonzero(pruned))
     if missing:  # ties at the cut: the lowest flat indices go first
         pruned[np.flatnonzero(flat == cut)[:missing]] = True
-    return pruned
+    return pruned, smallest_kept
+
+
+def sparsity_select(scores, sparsity) -> tuple[np.ndarray, float]:
+    """(keep mask, threshold) pruning exactly round(sparsity × n) entries, lowest first.
+
+    Ties at the cut are broken by flat index (the lower index is pruned first). The threshold is
+    the smallest kept score (see :func:`sparsity_threshold`).
+
+    >>> keep, t = sparsity_select([0.5, 0.3, 0.6, 0.2, 0.4], 0.4)
+    >>> keep.tolist(), t
+    ([True, False, True, False, True], 0.4)
+    """
+    array = _nonempty(scores)
+    pruned, threshold = _select(array.ravel(), prune_count(array.size, sparsity))
+    return ~pruned.reshape(array.shape), threshold
 
 
 def sparsity_mask(scores, sparsity) -> np.ndarray:
@@ -135,9 +154,7 @@ def sparsity_mask(scores, sparsity) -> np.ndarray:
     >>> sparsity_mask([1.0, 1.0, 1.0, 1.0], 0.5).tolist()
     [False, False, True, True]
     """
-    array = _nonempty(scores)
-    k = prune_count(array.size, sparsity)
-    return ~_prune_flat(array.ravel(), k).reshape(array.shape)
+    return sparsity_select(scores, sparsity)[0]
 
 
 def _smallest_kept(flat: np.ndarray, k: int) -> float:
@@ -249,6 +266,22 @@ def thresholds_for(scores: Mapping[str, np.ndarray], rule: str, value, *, scope:
     return {n: sparsity_threshold(scores[n], values[n]) for n in names}
 
 
+def global_sparsity_select(scores: Mapping[str, np.ndarray], sparsity) -> tuple[dict[str, np.ndarray], float]:
+    """({layer: keep mask}, threshold) pruning exactly round(sparsity × N) of all N entries together.
+
+    Lowest scores first; ties broken by position in the concatenation (layer order, then flat index).
+    """
+    names = list(scores)
+    arrays = [np.asarray(scores[n]) for n in names]
+    flat = _nonempty(np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0))
+    pruned, threshold = _select(flat, prune_count(flat.size, sparsity))
+    masks, start = {}, 0
+    for name, array in zip(names, arrays):
+        masks[name] = ~pruned[start:start + array.size].reshape(array.shape)
+        start += array.size
+    return masks, threshold
+
+
 def global_sparsity_masks(scores: Mapping[str, np.ndarray], sparsity) -> dict[str, np.ndarray]:
     """Keep masks pruning exactly round(sparsity × N) of all N entries over all layers together.
 
@@ -258,12 +291,4 @@ def global_sparsity_masks(scores: Mapping[str, np.ndarray], sparsity) -> dict[st
     >>> m["a"].tolist(), m["b"].tolist()
     ([True, False], [False, True])
     """
-    names = list(scores)
-    arrays = [np.asarray(scores[n]) for n in names]
-    flat = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
-    pruned = _prune_flat(flat, prune_count(flat.size, sparsity))
-    masks, start = {}, 0
-    for name, array in zip(names, arrays):
-        masks[name] = ~pruned[start:start + array.size].reshape(array.shape)
-        start += array.size
-    return masks
+    return global_sparsity_select(scores, sparsity)[0]

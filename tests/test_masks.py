@@ -231,3 +231,39 @@ def test_fine_tune_is_seeded():
     b, _ = mk.fine_tune(model, ms, x, y, epochs=1, batch_size=32, seed=7)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         assert np.array_equal(wa, wb)
+
+
+# --- histograms split by the threshold (no re-binning) ---------------------------------------------
+
+@pytest.mark.parametrize("rule, value, scope", [
+    ("coefficient", 0.0, "layer"), ("coefficient", 0.37, "layer"), ("coefficient", 1.0, "global"),
+    ("sparsity", 0.0, "layer"), ("sparsity", 0.5, "layer"), ("sparsity", 0.83, "global"), ("sparsity", 1.0, "layer"),
+    ("std", 1.0, "layer"), ("std", 0.5, "global"),
+])
+def test_split_histograms_equal_binning_kept_and_pruned_directly(rule, value, scope):
+    rng = np.random.default_rng(0)
+    scores = {"a": rng.integers(0, 9, size=(20, 30)).astype(np.float32) / 4,   # many ties, values on edges
+              "b": np.abs(rng.normal(size=(3, 3, 4, 5))).astype(np.float32)}
+    hists = mk.score_histograms(scores, bins=60)
+    ms = mk.build_masks(scores, rule, value, scope=scope)
+    for name, h in mk.split_histograms(hists, ms).items():
+        counts, edges = hists[name]
+        keep = ms.kernels[name]
+        assert np.array_equal(h.kept, np.histogram(scores[name][keep], bins=edges)[0])
+        assert np.array_equal(h.pruned, np.histogram(scores[name][~keep], bins=edges)[0])
+        assert h.kept.sum() == ms.kept_counts()[name]
+
+
+def test_split_histograms_for_unit_masks():
+    unit = {"h": np.array([0.1, 0.5, 0.2, 0.9])}
+    ms = mk.build_masks(unit, "sparsity", 0.5, granularity="unit", weights={"h": np.ones((3, 4))})
+    h = mk.split_histograms(mk.score_histograms(unit, bins=4), ms)["h"]
+    assert h.pruned.tolist() == [2, 0, 0, 0] and h.kept.tolist() == [0, 0, 1, 1]  # edges .1 .3 .5 .7 .9
+
+
+def test_build_masks_sparsity_thresholds_are_the_smallest_kept_scores():
+    from prune_core import thresholds as th
+    scores = {"a": np.array([0.5, 0.3, 0.6, 0.2, 0.4]), "b": np.array([[0.1, 0.7], [0.05, 0.9]])}
+    assert mk.build_masks(scores, "sparsity", 0.4).thresholds == th.thresholds_for(scores, "sparsity", 0.4) \
+        == {"a": 0.4, "b": 0.7}
+    assert mk.build_masks(scores, "sparsity", 0.4, scope="global").thresholds == {"a": 0.4, "b": 0.4}

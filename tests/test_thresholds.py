@@ -167,3 +167,11 @@ def test_scope_argument_errors():
         th.thresholds_for(TWO, "median", 0.1)
     with pytest.raises(ValueError, match="Unknown scope"):
         th.thresholds_for(TWO, "coefficient", 0.1, scope="model")
+
+
+def test_select_returns_mask_and_smallest_kept_score_in_one_pass():
+    keep, t = th.sparsity_select(np.array([[1.0, 0.0], [1.0, 2.0]]), 0.5)
+    assert keep.tolist() == [[False, False], [True, True]] and t == 1.0   # tie at 1.0: index 0 pruned
+    masks, t = th.global_sparsity_select({"a": np.array([0.5, 0.3]), "b": np.array([0.6, 0.2, 0.4])}, 0.4)
+    assert masks["a"].tolist() == [True, False] and masks["b"].tolist() == [True, False, True] and t == 0.4
+    assert th.sparsity_select(S, 0.0)[1] == 0.2
