@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--mode", choices=MODES, default="oneshot")
     exp.add_argument("--fine-tune-epochs", type=non_negative_int, default=1)
     exp.add_argument("--seed", type=non_negative_int, default=0)
+    exp.add_argument("--fraction", type=_number, default=ExperimentConfig.fraction,
+                     help="iterative mode: share of the remaining weights pruned per round (default %(default)s)")
+    exp.add_argument("--tolerance", type=non_negative_number, default=ExperimentConfig.tolerance,
+                     help="iterative mode: stop when accuracy falls below dense − tolerance (default %(default)s)")
     exp.add_argument("--compact", action="store_true",
                      help="also remove pruned neurons physically (needs --granularity neuron)")
     exp.add_argument("--json", action="store_true", help="print one JSON object")
@@ -156,10 +160,19 @@ class ExperimentConfig:
     fine_tune_epochs: int = 1
     seed: int = 0
     compact: bool = False
+    fraction: float = 0.3    # iterative: share of the remaining weights pruned per round
+    tolerance: float = 0.01  # iterative: stop when accuracy falls below dense − tolerance
 
     def validate(self) -> None:
         """Combinations argparse cannot see (UsageError, one line)."""
         check_value(self.rule, self.value)
+        if self.mode != "oneshot" and self.granularity != "weight":
+            raise UsageError(f"argument --granularity: --mode {self.mode} prunes weights; use --granularity weight"
+                             " (or --mode oneshot for neurons)")
+        if self.mode != "oneshot" and self.fine_tune_epochs < 1:
+            raise UsageError(f"argument --fine-tune-epochs: --mode {self.mode} prunes while training; give at least 1")
+        if not 0 < self.fraction <= 1:
+            raise UsageError(f"argument --fraction: needs a value in (0, 1], got {self.fraction:g}")
         if self.compact and self.granularity != "neuron":
             raise UsageError("argument --compact: needs --granularity neuron (weight pruning removes no neurons)")
         if self.train_epochs == 0 and self.model != BASELINE_ARCHITECTURE:
@@ -231,6 +244,75 @@ def _masks(config: ExperimentConfig, model, ds, value: float, scope: str | None 
                              granularity="unit" if unit else "weight", weights=weights, output_layer=output)
 
 
+def target_sparsity(config: ExperimentConfig, dense, ds) -> float:
+    """What gradual / iterative runs aim for: --value under the sparsity rule; under the coefficient
+    and std rules, the sparsity that rule gives one-shot on the dense baseline."""
+    if config.rule == "sparsity":
+        return config.value
+    return float(_masks(config, dense, ds, config.value).overall_sparsity)
+
+
+def _oneshot(config, dense, dense_eval, ds, progress, say):
+    """Prune once by the rule, then masked fine-tuning (pruned weights stay exactly zero)."""
+    from . import masks, metrics
+
+    mask_set = _masks(config, dense, ds, config.value)
+    pruned = masks.apply_masks(dense, mask_set)
+    pruned_eval = metrics.evaluate(pruned, ds.x_test, ds.y_test)
+    say(f"pruned: sparsity {mask_set.overall_sparsity:.2%} · test accuracy {pruned_eval.accuracy:.2%}")
+    final = pruned
+    if config.fine_tune_epochs:
+        final, _ = masks.fine_tune(pruned, mask_set, ds.x_train, ds.y_train, epochs=config.fine_tune_epochs,
+                                   seed=config.seed, progress=progress)
+    return final, mask_set, pruned_eval, {}
+
+
+def _oneshot_to(config, dense, ds, sparsity: float):
+    """Evaluation of the dense model pruned one-shot to ``sparsity`` (same criterion and scope), untrained:
+    the "pruned before fine-tuning" figure for gradual and iterative runs."""
+    from . import masks, metrics, schedules
+
+    mask_set = schedules.current_masks(dense, sparsity, criterion=config.criterion, scope=config.scope,
+                                       x=ds.x_train, y=ds.y_train, seed=config.seed)
+    return metrics.evaluate(masks.apply_masks(dense, mask_set), ds.x_test, ds.y_test)
+
+
+def _gradual(config, dense, dense_eval, ds, progress, say):
+    """Zhu & Gupta polynomial ramp to the target sparsity over the fine-tuning epochs."""
+    from . import schedules
+
+    target = target_sparsity(config, dense, ds)
+    say(f"gradual: to sparsity {target:.2%} over {config.fine_tune_epochs} epoch(s)")
+    final, result = schedules.gradual_prune(dense, ds.x_train, ds.y_train, target, epochs=config.fine_tune_epochs,
+                                            criterion=config.criterion, scope=config.scope, seed=config.seed,
+                                            progress=progress)
+    events = [{"step": e.step, "target": e.target, "sparsity": e.sparsity} for e in result.events]
+    return final, result.mask_set, _oneshot_to(config, dense, ds, target), {"target_sparsity": target,
+                                                                            "schedule": events}
+
+
+def _iterative(config, dense, dense_eval, ds, progress, say):
+    """Prune a share of what remains, fine-tune, evaluate; repeat until the target or the tolerance.
+
+    The bundled data has no validation split, so the stopping rule watches the test split (as the app does).
+    """
+    from . import masks, schedules
+
+    target = target_sparsity(config, dense, ds)
+    say(f"iterative: {config.fraction:g} of the remaining weights a round, to sparsity {target:.2%},"
+        f" tolerance {config.tolerance:g}")
+    result = schedules.iterative_prune(dense, ds.x_train, ds.y_train, ds.x_test, ds.y_test, fraction=config.fraction,
+                                       fine_tune_epochs=config.fine_tune_epochs, tolerance=config.tolerance,
+                                       target_sparsity=target, criterion=config.criterion, scope=config.scope,
+                                       seed=config.seed, baseline_accuracy=dense_eval.accuracy, progress=progress)
+    mask_set = result.mask_set or masks.MaskSet(kernels={})  # no round stayed within tolerance
+    steps = [{"step": s.step, "sparsity": s.sparsity, "pruned_accuracy": s.pruned_accuracy, "accuracy": s.accuracy,
+              "within_tolerance": s.within_tolerance} for s in result.steps]
+    say(f"iterative: stopped, {result.stopped_because}")
+    return result.model, mask_set, _oneshot_to(config, dense, ds, result.best_sparsity), {
+        "target_sparsity": target, "history": steps, "stopped_because": result.stopped_because}
+
+
 def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], None] | None = None,
                    log: Callable[[str], None] | None = None) -> dict:
     """Train (or reuse) a baseline, prune it by the config, fine-tune, and measure: a JSON-ready dict.
@@ -247,17 +329,8 @@ def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], No
     dense_eval = metrics.evaluate(dense, ds.x_test, ds.y_test)
     say(f"baseline: {baseline_note} · test accuracy {dense_eval.accuracy:.2%}")
 
-    history: list[dict] = []
-    if config.mode == "oneshot":
-        mask_set = _masks(config, dense, ds, config.value)
-        pruned = masks.apply_masks(dense, mask_set)
-        pruned_eval = metrics.evaluate(pruned, ds.x_test, ds.y_test)
-        final = pruned
-        if config.fine_tune_epochs:
-            final, _ = masks.fine_tune(pruned, mask_set, ds.x_train, ds.y_train, epochs=config.fine_tune_epochs,
-                                       seed=config.seed, progress=progress)
-    else:
-        raise UsageError(f"argument --mode: {config.mode} is not available yet")  # filled in with schedules.py
+    mode = {"oneshot": _oneshot, "gradual": _gradual, "iterative": _iterative}[config.mode]
+    final, mask_set, pruned_eval, extra = mode(config, dense, dense_eval, ds, progress, say)
     final_eval = metrics.evaluate(final, ds.x_test, ds.y_test)
     layers, _, zeros, total = kernel_sparsity(final)
 
@@ -270,7 +343,7 @@ def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], No
         "final_accuracy": final_eval.accuracy, "final_loss": final_eval.loss,
         "sparsity": metrics.prunable_sparsity(final), "layers": layers, "pruned_weights": zeros, "prunable_weights": total,
         "thresholds": {k: float(v) for k, v in getattr(mask_set, "thresholds", {}).items()},
-        "history": history,
+        **extra,
     }
     sample = ds.x_test[:256]
     dense_size, final_size = _size(dense), _size(final, sample, latency=config.compact)
@@ -301,7 +374,7 @@ def format_report(report: dict) -> str:
         f"prune: {c['criterion']} · {c['granularity']} · {c['rule']} {c['value']:g} · {c['scope']} scope"
         f" · {c['mode']} · fine-tune {c['fine_tune_epochs']} epoch(s) · seed {c['seed']}",
         "",
-        f"{'accuracy':<26}{'dense':>10}{'pruned':>10}{'fine-tuned':>12}",
+        f"{'accuracy':<26}{'dense':>10}{'pruned':>10}{'final':>12}",
         f"{'':<26}{report['dense_accuracy']:>10.2%}{report['pruned_accuracy']:>10.2%}{report['final_accuracy']:>12.2%}",
         "",
         f"sparsity of prunable weights: {report['sparsity']:.2%}"
@@ -319,9 +392,16 @@ def format_report(report: dict) -> str:
         f"{'gzip of .keras file':<26}{human_bytes(report['dense_gzip_bytes']):>14}{human_bytes(report['gzip_bytes']):>14}",
         f"{'sparse (CSR) estimate':<26}{'':>14}{human_bytes(report['sparse_bytes']):>14}",
     ]
+    if c["mode"] != "oneshot":
+        lines += ["", f"{c['mode']} to target sparsity {report['target_sparsity']:.2%}"
+                      " ('pruned' accuracy: the dense model pruned one-shot to the final sparsity, untrained)"]
+    for event in report.get("schedule", []):
+        lines.append(f"  step {event['step']:>5}: scheduled {event['target']:.2%} · held {event['sparsity']:.2%}")
     for step in report.get("history", []):
-        lines.append(f"  step {step.get('step', '?')}: sparsity {step['sparsity']:.2%}"
-                     f" · accuracy {step['accuracy']:.2%}")
+        lines.append(f"  round {step['step']}: sparsity {step['sparsity']:.2%} · accuracy {step['pruned_accuracy']:.2%}"
+                     f" → {step['accuracy']:.2%} after fine-tuning{'' if step['within_tolerance'] else ' (below tolerance)'}")
+    if "stopped_because" in report:
+        lines.append(f"  stopped: {report['stopped_because']}")
     if "compact" in report:
         m, k = report["masked"], report["compact"]
         lines += [
@@ -354,7 +434,8 @@ def run_experiment_command(args) -> int:
     config = ExperimentConfig(model=args.model, data=args.data, train_epochs=args.train_epochs,
                               criterion=args.criterion, granularity=args.granularity, rule=args.rule, value=value,
                               scope=args.scope, mode=args.mode, fine_tune_epochs=args.fine_tune_epochs,
-                              seed=args.seed, compact=args.compact)
+                              seed=args.seed, compact=args.compact, fraction=args.fraction,
+                              tolerance=args.tolerance)
     config.validate()  # before TensorFlow loads: bad arguments fail fast
     # Anything a library prints while we work goes to stderr, so stdout is only the report / JSON.
     with contextlib.redirect_stdout(sys.stderr):

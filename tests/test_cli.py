@@ -71,6 +71,10 @@ BAD = [
     ["experiment", "--fine-tune-epochs", "1.5"],
     ["experiment", "--granularity", "filter"],
     ["experiment", "--compact"],                              # needs neuron granularity
+    ["experiment", "--mode", "gradual", "--granularity", "neuron"],
+    ["experiment", "--mode", "iterative", "--fine-tune-epochs", "0"],
+    ["experiment", "--mode", "iterative", "--fraction", "0"],
+    ["experiment", "--tolerance", "-0.5"],
     ["experiment", "--model", "mlp-128", "--train-epochs", "0"],  # no shipped mlp-128 baseline
     ["unknown-command"],
 ]
@@ -131,3 +135,48 @@ def test_experiment_json_neuron_compact():
     assert compact["params"] < report["masked"]["params"] == report["dense_params"]
     assert compact["accuracy"] == pytest.approx(report["final_accuracy"], abs=1e-3)
     assert compact["latency_ms"] > 0 and report["masked"]["latency_ms"] > 0
+
+
+def test_experiment_json_gradual():
+    done = run_cli("experiment", "--model", "mlp-128", "--data", "bundled", "--train-epochs", "1",
+                   "--criterion", "magnitude", "--granularity", "weight", "--rule", "sparsity", "--value", "0.8",
+                   "--scope", "layer", "--mode", "gradual", "--fine-tune-epochs", "1", "--seed", "0", "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    # exact counts per layer: round(0.8 × 100,352) = 80,282 and round(0.8 × 1,280) = 1,024 pruned
+    assert report["pruned_weights"] == 80_282 + 1_024 and report["prunable_weights"] == 101_632
+    assert report["sparsity"] == pytest.approx((80_282 + 1_024) / 101_632)
+    assert report["layers"] == pytest.approx({"dense1": 80_282 / 100_352, "output": 0.8})
+    assert report["target_sparsity"] == 0.8
+    schedule = report["schedule"]
+    assert schedule[0]["target"] == 0.0 and schedule[-1]["target"] == pytest.approx(0.8)
+    assert all(a["sparsity"] <= b["sparsity"] for a, b in zip(schedule, schedule[1:]))  # masks only grow
+    assert report["nonzero_params"] == report["dense_params"] - report["pruned_weights"]
+    assert 0.0 <= report["pruned_accuracy"] <= 1.0 and report["final_accuracy"] > 0.8
+
+
+REPORT = {
+    "config": dict(cli.ExperimentConfig(granularity="neuron", rule="sparsity", value=0.5, mode="iterative",
+                                        compact=True).__dict__),
+    "data": {"name": "Bundled MNIST subset", "key": "mnist-bundled", "train": 8000, "test": 2000},
+    "baseline": "trained 1 epoch(s) in 1.0 s",
+    "dense_accuracy": 0.9, "pruned_accuracy": 0.8, "final_accuracy": 0.85, "sparsity": 0.5,
+    "layers": {"dense1": 0.5, "output": 0.5}, "pruned_weights": 50_816, "prunable_weights": 101_632,
+    "thresholds": {"dense1": 1.5}, "target_sparsity": 0.5, "stopped_because": "target sparsity 50.0% reached",
+    "history": [{"step": 1, "sparsity": 0.5, "pruned_accuracy": 0.8, "accuracy": 0.85, "within_tolerance": True}],
+    "params": 101_770, "nonzero_params": 50_890, "gzip_bytes": 200_000, "sparse_bytes": 250_000,
+    "dense_params": 101_770, "dense_nonzero_params": 101_770, "dense_gzip_bytes": 377_190,
+    "masked": {"params": 101_770, "nonzero": 50_890, "float32_bytes": 407_080, "gzip_bytes": 200_000, "latency_ms": 3.5},
+    "compact": {"params": 50_890, "nonzero": 50_890, "float32_bytes": 203_560, "gzip_bytes": 190_000,
+                "latency_ms": 3.0, "accuracy": 0.85, "units": {"dense1": 64}},
+}
+
+
+def test_format_report_lines():
+    text = cli.format_report(REPORT)
+    assert "90.00%    80.00%      85.00%" in text and "final" in text
+    assert "sparsity of prunable weights: 50.00% (50,816 of 101,632)" in text
+    assert "round 1: sparsity 50.00% · accuracy 80.00% → 85.00% after fine-tuning" in text
+    assert "stopped: target sparsity 50.0% reached" in text
+    assert "units kept: dense1 64" in text
+    assert "377.19 kB" in text and "203.56 kB" in text
