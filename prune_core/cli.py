@@ -319,7 +319,7 @@ def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], No
 
     ``progress(fraction, text)`` receives training progress, ``log(text)`` one line per stage.
     """
-    from . import data, masks, metrics
+    from . import data, metrics
 
     config.validate()
     say = log or (lambda text: None)
@@ -341,7 +341,8 @@ def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], No
         "dense_accuracy": dense_eval.accuracy, "dense_loss": dense_eval.loss,
         "pruned_accuracy": pruned_eval.accuracy, "pruned_loss": pruned_eval.loss,
         "final_accuracy": final_eval.accuracy, "final_loss": final_eval.loss,
-        "sparsity": metrics.prunable_sparsity(final), "layers": layers, "pruned_weights": zeros, "prunable_weights": total,
+        "sparsity": metrics.prunable_sparsity(final), "layers": layers,
+        "pruned_weights": zeros, "prunable_weights": total,
         "thresholds": {k: float(v) for k, v in getattr(mask_set, "thresholds", {}).items()},
         **extra,
     }
@@ -367,9 +368,9 @@ def format_report(report: dict) -> str:
     """A readable, fixed-width report of run_experiment's dict."""
     from .metrics import human_bytes
 
-    c = report["config"]
+    c, d = report["config"], report["data"]
     lines = [
-        f"{c['model']} on {report['data']['name']} ({report['data']['train']:,} train / {report['data']['test']:,} test)"
+        f"{c['model']} on {d['name']} ({d['train']:,} train / {d['test']:,} test)"
         f" · {report['baseline']}",
         f"prune: {c['criterion']} · {c['granularity']} · {c['rule']} {c['value']:g} · {c['scope']} scope"
         f" · {c['mode']} · fine-tune {c['fine_tune_epochs']} epoch(s) · seed {c['seed']}",
@@ -389,7 +390,8 @@ def format_report(report: dict) -> str:
         f"{'size':<26}{'dense':>14}{'final':>14}",
         f"{'params':<26}{report['dense_params']:>14,}{report['params']:>14,}",
         f"{'nonzero params':<26}{report['dense_nonzero_params']:>14,}{report['nonzero_params']:>14,}",
-        f"{'gzip of .keras file':<26}{human_bytes(report['dense_gzip_bytes']):>14}{human_bytes(report['gzip_bytes']):>14}",
+        f"{'gzip of .keras file':<26}{human_bytes(report['dense_gzip_bytes']):>14}"
+        f"{human_bytes(report['gzip_bytes']):>14}",
         f"{'sparse (CSR) estimate':<26}{'':>14}{human_bytes(report['sparse_bytes']):>14}",
     ]
     if c["mode"] != "oneshot":
@@ -398,8 +400,10 @@ def format_report(report: dict) -> str:
     for event in report.get("schedule", []):
         lines.append(f"  step {event['step']:>5}: scheduled {event['target']:.2%} · held {event['sparsity']:.2%}")
     for step in report.get("history", []):
-        lines.append(f"  round {step['step']}: sparsity {step['sparsity']:.2%} · accuracy {step['pruned_accuracy']:.2%}"
-                     f" → {step['accuracy']:.2%} after fine-tuning{'' if step['within_tolerance'] else ' (below tolerance)'}")
+        note = "" if step["within_tolerance"] else " (below tolerance)"
+        lines.append(f"  round {step['step']}: sparsity {step['sparsity']:.2%} · accuracy "
+                     f"{step['pruned_accuracy']:.2%}"
+                     f" → {step['accuracy']:.2%} after fine-tuning{note}")
     if "stopped_because" in report:
         lines.append(f"  stopped: {report['stopped_because']}")
     if "compact" in report:

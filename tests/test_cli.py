@@ -49,7 +49,8 @@ def test_example_subprocess_json_and_text():
     text = run_cli("example", "--criterion", "l1", "--coefficient", "0.5")
     assert text.returncode == 0
     assert "threshold = 0.5 × 0.6 = 0.3" in text.stdout
-    rows = {line.split()[0]: line.split()[-1] for line in text.stdout.splitlines() if line.split()[:1] in (["w1"], ["w2"], ["w3"], ["w4"], ["w5"])}
+    cells = [line.split() for line in text.stdout.splitlines()]
+    rows = {c[0]: c[-1] for c in cells if c and c[0] in ("w1", "w2", "w3", "w4", "w5")}
     assert rows == {"w1": "kept", "w2": "kept", "w3": "kept", "w4": "pruned", "w5": "kept"}
 
 
@@ -166,7 +167,8 @@ REPORT = {
     "history": [{"step": 1, "sparsity": 0.5, "pruned_accuracy": 0.8, "accuracy": 0.85, "within_tolerance": True}],
     "params": 101_770, "nonzero_params": 50_890, "gzip_bytes": 200_000, "sparse_bytes": 250_000,
     "dense_params": 101_770, "dense_nonzero_params": 101_770, "dense_gzip_bytes": 377_190,
-    "masked": {"params": 101_770, "nonzero": 50_890, "float32_bytes": 407_080, "gzip_bytes": 200_000, "latency_ms": 3.5},
+    "masked": {"params": 101_770, "nonzero": 50_890, "float32_bytes": 407_080, "gzip_bytes": 200_000,
+               "latency_ms": 3.5},
     "compact": {"params": 50_890, "nonzero": 50_890, "float32_bytes": 203_560, "gzip_bytes": 190_000,
                 "latency_ms": 3.0, "accuracy": 0.85, "units": {"dense1": 64}},
 }
