@@ -127,7 +127,7 @@ def live_view():
         table = importance.extreme_entries(ctx.kernels, shown, criterion, keep=mask_set.kernels, n=5)
         st.caption("The five lowest- and five highest-scored weights of each layer — like the five-weight teaching "
                    "table, at real scale. Sort by clicking a column; filter with the search icon.")
-    st.dataframe(table.style.apply(widgets.status_colours, axis=1), width="stretch", hide_index=True, height=320)
+    st.dataframe(widgets.styled_scores(table), width="stretch", hide_index=True, height=320)
 
     if st.button("Apply — use this pruned model on the Retrain page", type="primary", icon=":material/check:"):
         state.set_candidate(state.Candidate(mask_set=mask_set, settings=dict(settings), values=values,

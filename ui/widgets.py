@@ -55,3 +55,9 @@ def status_colours(row):
 
     tint = f"background-color: {PRUNED}22" if row.get("status") == "pruned" else ""
     return [tint] * len(row)
+
+
+def styled_scores(table):
+    """Score tables: 4 significant digits, pruned rows tinted."""
+    numeric = [c for c in table.columns if c not in ("layer", "rank", "position", "status", "unit")]
+    return table.style.apply(status_colours, axis=1).format("{:.4g}", subset=numeric)

@@ -1,0 +1,152 @@
+"""AppTest: the Prune page on first visit, sliders, switches, edges, Apply and the URL round-trip.
+
+Expected numbers are computed independently with numpy from the model's kernels (and, where the
+rule is more involved, with prune_core's own functions the page is supposed to show).
+"""
+
+import numpy as np
+import pytest
+
+from prune_core import importance, masks
+from prune_core.layers import kernels
+from tests.apptest import metric_value, page_test
+
+
+def sparsity_text(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def magnitude_coefficient_sparsity(model, coefficients: dict) -> float:
+    """Share of prunable weights with |w| < c × max|w| of their layer — by hand."""
+    pruned = total = 0
+    for name, kernel in kernels(model).items():
+        a = np.abs(kernel)
+        pruned += int(np.count_nonzero(a < coefficients[name] * a.max()))
+        total += a.size
+    return pruned / total
+
+
+@pytest.fixture(scope="module")
+def first_visit():
+    at = page_test("prune").run()
+    assert not at.exception
+    return at
+
+
+def slider(at, label_start):
+    return next(s for s in at.slider if s.label.startswith(label_start))
+
+
+def test_first_visit_shows_default_coefficient_03(first_visit):
+    at = first_visit
+    model = at.session_state["model_entry"].model
+    assert [s.value for s in at.slider] == [0.3, 0.3, 0.3]
+    expected = magnitude_coefficient_sparsity(model, {"dense1": 0.3, "dense2": 0.3, "output": 0.3})
+    assert metric_value(at, "Overall sparsity") == sparsity_text(expected)
+    assert at.query_params["v"] == "dense1:0.3,dense2:0.3,output:0.3"
+    assert len(at.dataframe) == 1
+
+
+def test_moving_a_slider_changes_sparsity_to_core_value():
+    at = page_test("prune").run()
+    slider(at, "dense1").set_value(0.5).run()
+    assert not at.exception
+    model = at.session_state["model_entry"].model
+    expected = magnitude_coefficient_sparsity(model, {"dense1": 0.5, "dense2": 0.3, "output": 0.3})
+    assert metric_value(at, "Overall sparsity") == sparsity_text(expected)
+    kept = round((1 - expected) * 266_200)
+    assert metric_value(at, "Kept weights (of 266,200)") == f"{kept:,}"
+
+
+def test_coefficient_zero_prunes_nothing_and_keeps_dense_accuracy():
+    at = page_test("prune")
+    at.query_params["v"] = "0"
+    at.run()
+    assert not at.exception
+    assert metric_value(at, "Overall sparsity") == "0.0%"
+    dense = at.session_state["model_entry"].measurements["mnist-bundled"]["accuracy"]
+    assert metric_value(at, "Test accuracy (no retraining)") == f"{dense:.2%}"
+
+
+def test_coefficient_one_keeps_only_the_maximum_of_each_layer():
+    at = page_test("prune")
+    at.query_params["v"] = "1"
+    at.run()
+    assert not at.exception
+    model = at.session_state["model_entry"].model
+    kept = sum(int(np.count_nonzero(np.abs(k) == np.abs(k).max())) for k in kernels(model).values())
+    assert metric_value(at, "Kept weights (of 266,200)") == f"{kept:,}"
+
+
+def test_full_sparsity_of_a_layer_shows_a_number_not_nan():
+    at = page_test("prune")
+    at.query_params.update({"rule": "sparsity", "v": "dense1:100,dense2:50,output:50"})
+    at.run()
+    assert not at.exception
+    accuracy = metric_value(at, "Test accuracy (no retraining)")
+    assert accuracy.endswith("%") and "nan" not in accuracy.lower()
+    # dense1 fully pruned: every input maps to the same output, so the prediction is one class for all digits.
+    from prune_core import data
+    y = data.load_mnist("bundled").y_test
+    assert float(accuracy[:-1]) in {round(100 * float(np.mean(y == c)), 2) for c in range(10)}
+
+
+@pytest.mark.parametrize("criterion", ["sensitivity", "taylor", "random"])
+def test_switching_criterion_matches_core(criterion):
+    at = page_test("prune").run()
+    at.radio(key="pr_criterion").set_value(criterion).run()
+    assert not at.exception
+    model = at.session_state["model_entry"].model
+    from prune_core import data
+    ds = data.load_mnist("bundled")
+    scores = importance.all_weight_scores(model, ds.x_train, ds.y_train, batches=4)[criterion]
+    expected = masks.build_masks(scores, "coefficient", 0.3).overall_sparsity
+    assert metric_value(at, "Overall sparsity") == sparsity_text(expected)
+
+
+def test_neuron_granularity_with_target_sparsity_one_row_per_neuron():
+    at = page_test("prune").run()
+    at.radio(key="pr_granularity").set_value("unit").run()
+    at.radio(key="pr_rule").set_value("sparsity").run()
+    assert not at.exception
+    assert [s.label for s in at.slider] == ["dense1 (784×300)", "dense2 (300×100)"]
+    slider(at, "dense1").set_value(40.0).run()
+    table = at.dataframe[0].value
+    assert len(table) == 400 and set(table["status"]) == {"kept", "pruned"}
+    assert int((table[table.layer == "dense1"].status == "pruned").sum()) == 120  # round(0.4 × 300)
+    assert int((table[table.layer == "dense2"].status == "pruned").sum()) == 50   # default 50% of 100
+
+
+def test_global_scope_has_one_slider_and_one_threshold():
+    at = page_test("prune").run()
+    at.radio(key="pr_scope").set_value("global").run()
+    assert not at.exception
+    assert len(at.slider) == 1 and at.slider[0].label.startswith("Global")
+    model = at.session_state["model_entry"].model
+    top = max(np.abs(k).max() for k in kernels(model).values())
+    pruned = sum(int(np.count_nonzero(np.abs(k) < 0.3 * top)) for k in kernels(model).values())
+    assert metric_value(at, "Overall sparsity") == sparsity_text(pruned / 266_200)
+
+
+def test_apply_stores_candidate_for_retrain():
+    at = page_test("prune").run()
+    at.button[0].click().run()
+    assert not at.exception
+    candidate = at.session_state["candidate"]
+    model = at.session_state["model_entry"].model
+    assert candidate.sparsity == pytest.approx(magnitude_coefficient_sparsity(
+        model, {"dense1": 0.3, "dense2": 0.3, "output": 0.3}))
+    assert candidate.settings["criterion"] == "magnitude" and candidate.values == {
+        "dense1": 0.3, "dense2": 0.3, "output": 0.3}
+    assert any("Candidate ready" in s.value for s in at.success)
+
+
+def test_url_reopens_the_same_view():
+    at = page_test("prune")
+    at.query_params.update({"criterion": "taylor", "granularity": "weight", "rule": "coefficient",
+                            "scope": "layer", "same": "0", "view": "scores", "v": "dense1:0.12,dense2:0.2,output:0.25"})
+    at.run()
+    assert not at.exception
+    assert at.radio(key="pr_criterion").value == "taylor"
+    assert [s.value for s in at.slider] == [0.12, 0.2, 0.25]
+    assert at.session_state["pr_view"] == "scores"
