@@ -90,19 +90,32 @@ class PruneEvent:
 
 
 def current_masks(model, sparsity: float, *, criterion: str = "magnitude", scope: str = "layer",
-                  previous: mk.MaskSet | None = None, x=None, y=None, seed: int = 0,
-                  batches: int = 4, batch_size: int = 128) -> mk.MaskSet:
-    """Weight masks pruning exactly ``sparsity`` of the model's kernels by ``criterion``.
+                  granularity: str = "weight", previous: mk.MaskSet | None = None, x=None, y=None,
+                  seed: int = 0, batches: int = 4, batch_size: int = 128) -> mk.MaskSet:
+    """Masks pruning exactly ``sparsity`` of the model's kernel weights (or, for granularity
+    "unit", of its hidden units; the output layer is never unit-pruned) by ``criterion``.
 
     Entries pruned in ``previous`` are pruned first (score −1), so masks only grow.
     """
-    from .importance import weight_scores
+    from .importance import unit_scores, weight_scores
+    from .layers import kernels, output_layer_name
 
     scores = weight_scores(model, criterion, x, y, batches=batches, batch_size=batch_size, seed=seed)
-    if previous is not None:
-        scores = {n: np.where(previous.kernels[n], s, np.float32(-1.0)) if n in previous.kernels else s
-                  for n, s in scores.items()}
-    return mk.build_masks(scores, "sparsity", sparsity, scope=scope)
+    output = output_layer_name(model)
+    if granularity == "unit":
+        scores = unit_scores(scores, criterion, output_layer=output, seed=seed)
+    held = {} if previous is None else (previous.units if granularity == "unit" else previous.kernels)
+    scores = {n: np.where(held[n], s, np.float32(-1.0)) if n in held else s for n, s in scores.items()}
+    return mk.build_masks(scores, "sparsity", sparsity, scope=scope, granularity=granularity,
+                          weights=kernels(model) if granularity == "unit" else None, output_layer=output)
+
+
+def scored_sparsity(mask_set: mk.MaskSet) -> float:
+    """Fraction of the scored entries that are pruned: units for unit masks, else kernel weights."""
+    if mask_set.granularity != "unit":
+        return mask_set.overall_sparsity
+    total = sum(u.size for u in mask_set.units.values())
+    return 1.0 - sum(int(np.count_nonzero(u)) for u in mask_set.units.values()) / total if total else 0.0
 
 
 def _gradual_class():
@@ -112,13 +125,14 @@ def _gradual_class():
         """Re-prunes on the schedule's update steps and holds the current mask after every batch.
 
         The step counter counts training batches across epochs (from 0). ``events`` records each
-        update; ``mask_set`` is the mask currently held.
+        update (with the weight sparsity held, incoming rows of removed units included); ``mask_set``
+        is the mask currently held. The scheduled sparsity is of weights, or of units for "unit".
         """
 
-        def __init__(self, schedule: PolynomialDecay, *, criterion="magnitude", scope="layer", x=None, y=None,
-                     seed=0, batches=4, batch_size=128):
+        def __init__(self, schedule: PolynomialDecay, *, criterion="magnitude", scope="layer", granularity="weight",
+                     x=None, y=None, seed=0, batches=4, batch_size=128):
             super().__init__()
-            self.schedule, self.criterion, self.scope = schedule, criterion, scope
+            self.schedule, self.criterion, self.scope, self.granularity = schedule, criterion, scope, granularity
             self.x, self.y, self.seed, self.batches, self.batch_size = x, y, seed, batches, batch_size
             self.step = 0
             self.mask_set: mk.MaskSet | None = None
@@ -129,11 +143,13 @@ def _gradual_class():
             if self.schedule.should_prune(self.step):
                 target = self.schedule.sparsity(self.step)
                 self.mask_set = current_masks(self.model, target, criterion=self.criterion, scope=self.scope,
-                                              previous=self.mask_set, x=self.x, y=self.y, seed=self.seed + self.step,
+                                              granularity=self.granularity, previous=self.mask_set,
+                                              x=self.x, y=self.y, seed=self.seed + self.step,
                                               batches=self.batches, batch_size=self.batch_size)
-                self._enforcer = mk._enforcer_class()(self.model, self.mask_set)
+                effective = mk.effective_masks(self.model, self.mask_set)
+                self._enforcer = mk._enforcer_class()(self.model, effective)
                 self._enforcer.enforce()
-                self.events.append(PruneEvent(self.step, target, self.mask_set.overall_sparsity))
+                self.events.append(PruneEvent(self.step, target, effective.overall_sparsity))
 
         def on_train_batch_end(self, batch, logs=None):
             if self._enforcer is not None:
@@ -163,7 +179,7 @@ class GradualResult:
 def gradual_prune(model, x, y, final_sparsity: float, *, initial_sparsity: float = 0.0, epochs: int = 2,
                   batch_size: int = 32, frequency: int | None = None, end_fraction: float = 0.75,
                   schedule: PolynomialDecay | None = None, criterion: str = "magnitude", scope: str = "layer",
-                  learning_rate: float = 1e-3, seed: int = 0, validation=None,
+                  granularity: str = "weight", learning_rate: float = 1e-3, seed: int = 0, validation=None,
                   progress: Progress | None = None) -> tuple[object, GradualResult]:
     """Train a copy of ``model`` while pruning it gradually; returns (pruned model, GradualResult).
 
@@ -180,7 +196,7 @@ def gradual_prune(model, x, y, final_sparsity: float, *, initial_sparsity: float
         schedule = PolynomialDecay(initial_sparsity, final_sparsity, begin_step=0, end_step=end,
                                    frequency=frequency or max(1, end // 10))
     pruned = mk.copy_model(model)
-    pruner = _gradual_class()(schedule, criterion=criterion, scope=scope, x=x, y=y, seed=seed)
+    pruner = _gradual_class()(schedule, criterion=criterion, scope=scope, granularity=granularity, x=x, y=y, seed=seed)
     result = train(pruned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
                    validation=validation, progress=progress, callbacks=[pruner])
     final = pruner.mask_set or mk.MaskSet(kernels={})
@@ -192,7 +208,7 @@ def gradual_prune(model, x, y, final_sparsity: float, *, initial_sparsity: float
 
 @dataclass
 class IterativeStep:
-    """One round: sparsity held (of prunable kernel weights), accuracy before and after fine-tuning."""
+    """One round: weight sparsity held (of prunable kernels), accuracy before and after fine-tuning."""
 
     step: int
     sparsity: float
@@ -230,7 +246,8 @@ def iterative_schedule(fraction: float, rounds: int) -> list[float]:
 
 def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tune_epochs: int = 1,
                     tolerance: float = 0.01, target_sparsity: float = 0.9, max_rounds: int = 20,
-                    criterion: str = "magnitude", scope: str = "layer", batch_size: int = 32,
+                    criterion: str = "magnitude", scope: str = "layer", granularity: str = "weight",
+                    batch_size: int = 32,
                     learning_rate: float = 1e-3, seed: int = 0, baseline_accuracy: float | None = None,
                     progress: Progress | None = None) -> IterativeResult:
     """Prune ``fraction`` of the remaining weights, fine-tune ``fine_tune_epochs``, evaluate; repeat.
@@ -238,8 +255,10 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
     Stops when accuracy on (x_val, y_val) falls below baseline − ``tolerance`` (that round is
     recorded but not kept), when ``target_sparsity`` is reached (scheduled, or held after the
     exact-count rounding), or after ``max_rounds``. The
-    round's sparsity is min(1 − (1 − fraction)^k, target_sparsity). Returns every round and the
-    last model within tolerance (a copy of the dense model if none was). The caller's model is untouched.
+    round's sparsity is min(1 − (1 − fraction)^k, target_sparsity), of kernel weights or, for
+    granularity "unit", of hidden units; each step reports the weight sparsity actually held
+    (removed units' incoming rows in the next layer included). Returns every round and the last
+    model within tolerance (a copy of the dense model if none was). The caller's model is untouched.
     """
     from .metrics import evaluate
 
@@ -259,8 +278,9 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
     schedule = iterative_schedule(fraction, max_rounds)
     for k, scheduled in enumerate(schedule, start=1):
         sparsity = min(scheduled, target_sparsity)
-        mask_set = current_masks(current, sparsity, criterion=criterion, scope=scope, previous=mask_set,
-                                 x=x, y=y, seed=seed + k)
+        mask_set = current_masks(current, sparsity, criterion=criterion, scope=scope, granularity=granularity,
+                                 previous=mask_set, x=x, y=y, seed=seed + k)
+        held = mk.effective_masks(current, mask_set).overall_sparsity
         pruned_accuracy = evaluate(mk.apply_masks(current, mask_set), x_val, y_val).accuracy
 
         def report(done, message, k=k):
@@ -271,16 +291,16 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
                                   learning_rate=learning_rate, seed=seed + k, progress=report)
         accuracy = evaluate(current, x_val, y_val).accuracy
         ok = accuracy >= floor
-        result.steps.append(IterativeStep(k, mask_set.overall_sparsity, pruned_accuracy, accuracy, ok))
+        result.steps.append(IterativeStep(k, held, pruned_accuracy, accuracy, ok))
         if progress:
-            progress(min(1.0, k / max_rounds), f"Round {k}: sparsity {mask_set.overall_sparsity:.1%}, "
+            progress(min(1.0, k / max_rounds), f"Round {k}: sparsity {held:.1%}, "
                                                f"accuracy {accuracy:.2%}")
         if not ok:
             result.stopped_because = (f"accuracy {accuracy:.2%} fell below baseline {baseline_accuracy:.2%} "
                                       f"− tolerance {tolerance:.2%}")
             break
         result.model, result.mask_set = current, mask_set
-        if sparsity >= target_sparsity or mask_set.overall_sparsity >= target_sparsity:
+        if sparsity >= target_sparsity or scored_sparsity(mask_set) >= target_sparsity:
             result.stopped_because = f"target sparsity {target_sparsity:.1%} reached"
             break
     else:

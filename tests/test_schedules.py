@@ -166,3 +166,31 @@ def test_iterative_validates(kwargs, message):
     x, y = data(8)
     with pytest.raises(ValueError, match=message):
         sc.iterative_prune(dense_net(), x, y, x, y, baseline_accuracy=0.5, **kwargs)
+
+
+def test_iterative_unit_granularity_removes_whole_units():
+    model = dense_net(5)
+    x, y = data(128, 5)
+    result = _iterate(model, x, y, fraction=0.5, target_sparsity=0.5, tolerance=1.0, granularity="unit")
+    assert len(result.steps) == 1 and "target sparsity" in result.stopped_because
+    removed = ~result.mask_set.units["h"]
+    assert removed.sum() == 2 and list(result.mask_set.units) == ["h"]      # the output layer keeps its units
+    # 2 of 4 columns of h (12 of 24) and their 2 rows in out (6 of 12): 18 / 36
+    assert result.steps[0].sparsity == 0.5
+    h, out = result.model.get_layer("h"), result.model.get_layer("out")
+    assert not h.kernel.numpy()[:, removed].any() and not h.bias.numpy()[removed].any()
+    assert not out.kernel.numpy()[removed].any() and out.kernel.numpy()[~removed].all()
+
+
+def test_gradual_unit_granularity_holds_unit_counts():
+    model = dense_net(6)
+    x, y = data(128, 6)
+    schedule = sc.PolynomialDecay(0.0, 0.5, begin_step=0, end_step=3, frequency=1)
+    pruned, result = sc.gradual_prune(model, x, y, 0.5, epochs=1, batch_size=32, schedule=schedule,
+                                      granularity="unit")
+    # unit targets 0, 0.5 − 0.5·(2/3)³, 0.5 − 0.5·(1/3)³, 0.5 → of 4 units: 0, 1, 2, 2 removed (round half up)
+    assert int((~result.mask_set.units["h"]).sum()) == 2
+    assert [e.sparsity for e in result.events] == pytest.approx([0.0, 9 / 36, 18 / 36, 18 / 36], abs=1e-12)
+    removed = ~result.mask_set.units["h"]
+    assert not pruned.get_layer("h").kernel.numpy()[:, removed].any()
+    assert not pruned.get_layer("out").kernel.numpy()[removed].any()
