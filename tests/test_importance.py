@@ -133,3 +133,22 @@ def test_extreme_entries_table():
     assert set(by_sens["status"]) == {""}
     with pytest.raises(ValueError, match="No 'taylor' scores"):
         imp.extreme_entries(kernel, scores, "taylor")
+
+
+def test_conv_net_scores_have_kernel_shapes_and_taylor_is_w_times_sensitivity():
+    import keras
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(8, 8, 1))
+    h = keras.layers.Conv2D(3, 3, activation="relu", name="c1")(inputs)
+    h = keras.layers.MaxPooling2D(2)(h)
+    h = keras.layers.Flatten()(h)
+    model = keras.Model(inputs, keras.layers.Dense(4, activation="softmax", name="out")(h))
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 8, 8, 1)).astype(np.float32), rng.integers(0, 4, size=40)
+    every = imp.all_weight_scores(model, x, y, batches=2, batch_size=16)
+    assert {n: s.shape for n, s in every["sensitivity"].items()} == {"c1": (3, 3, 1, 3), "out": (27, 4)}
+    for name, w in {"c1": model.get_layer("c1").kernel.numpy(), "out": model.get_layer("out").kernel.numpy()}.items():
+        assert (every["sensitivity"][name] > 0).any()
+        # w is fixed across batches, so mean |w·g| = |w| · mean |g|
+        np.testing.assert_allclose(every["taylor"][name], np.abs(w) * every["sensitivity"][name], rtol=1e-5, atol=1e-9)
+    assert imp.unit_scores(every["magnitude"], "magnitude")["c1"].shape == (3,)
