@@ -110,27 +110,34 @@ def _check_no_nan(flat: np.ndarray) -> None:
         raise ValueError("The scores contain NaN values; recompute them (did training diverge?).")
 
 
-def _select(flat: np.ndarray, k: int) -> tuple[np.ndarray, float]:
-    """(keep, threshold): False for the k lowest entries of a 1-D array (ties: lower index first),
-    and the smallest kept value (just above the maximum when all are pruned). One np.partition;
-    NaN (which numpy sorts last) shows up in the min/max taken here and raises."""
+def _select(arrays: list[np.ndarray], k: int) -> tuple[list[np.ndarray], float]:
+    """Keep masks (False for the k lowest entries of the arrays taken together, ties: lower position
+    in layer order, then flat index, first) and the smallest kept value (just above the maximum when
+    all are pruned). One in-place np.partition of a single copy; NaN (sorted last by numpy) shows
+    up in the min/max taken here and raises."""
+    n = sum(a.size for a in arrays)
     if k <= 0:
-        low = flat.min()
+        low = min(a.min() for a in arrays if a.size)
         _check_value(low)
-        return np.ones(flat.shape, dtype=bool), float(low)
-    if k >= flat.size:
-        top = flat.max()
+        return [np.ones(a.shape, dtype=bool) for a in arrays], float(low)
+    if k >= n:
+        top = max(a.max() for a in arrays if a.size)
         _check_value(top)
-        return np.zeros(flat.shape, dtype=bool), float(np.nextafter(top, np.array(np.inf, dtype=top.dtype)))
-    part = np.partition(flat, k - 1)  # one kth: numpy's fast selection (several kth are ~9x slower)
-    cut, smallest_kept = part[k - 1], part[k:].min()  # the largest pruned value, the smallest kept one
-    del part
+        return [np.zeros(a.shape, dtype=bool) for a in arrays], float(np.nextafter(top, np.array(np.inf, top.dtype)))
+    scratch = np.concatenate([a.ravel() for a in arrays])
+    scratch.partition(k - 1)  # one kth: numpy's fast selection (several kth are ~9x slower)
+    cut, smallest_kept = scratch[k - 1], scratch[k:].min()  # the largest pruned value, the smallest kept one
+    del scratch
     _check_value(smallest_kept)
-    keep = np.greater_equal(flat, cut)
-    extra = k - (flat.size - int(np.count_nonzero(keep)))
-    if extra:  # ties at the cut: the lowest flat indices are pruned first
-        keep[np.flatnonzero(flat == cut)[:extra]] = False
-    return keep, float(smallest_kept)
+    keeps = [np.greater_equal(a, cut) for a in arrays]
+    extra = k - (n - sum(int(np.count_nonzero(m)) for m in keeps))
+    for a, keep in zip(arrays, keeps):  # ties at the cut: the lowest positions are pruned first
+        if extra <= 0:
+            break
+        tied = np.flatnonzero(a.ravel() == cut)[:extra]
+        keep.reshape(-1)[tied] = False
+        extra -= tied.size
+    return keeps, float(smallest_kept)
 
 
 def _check_value(value) -> None:
@@ -149,8 +156,8 @@ def sparsity_select(scores, sparsity) -> tuple[np.ndarray, float]:
     ([True, False, True, False, True], 0.4)
     """
     array = _nonempty(scores)
-    keep, threshold = _select(array.ravel(), prune_count(array.size, sparsity))
-    return keep.reshape(array.shape), threshold
+    (keep,), threshold = _select([array], prune_count(array.size, sparsity))
+    return keep, threshold
 
 
 def sparsity_mask(scores, sparsity) -> np.ndarray:
@@ -282,13 +289,11 @@ def global_sparsity_select(scores: Mapping[str, np.ndarray], sparsity) -> tuple[
     """
     names = list(scores)
     arrays = [np.asarray(scores[n]) for n in names]
-    flat = _nonempty(np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0))
-    keep, threshold = _select(flat, prune_count(flat.size, sparsity))
-    masks, start = {}, 0
-    for name, array in zip(names, arrays):
-        masks[name] = keep[start:start + array.size].reshape(array.shape)
-        start += array.size
-    return masks, threshold
+    total = sum(a.size for a in arrays)
+    if total == 0:
+        raise ValueError("Cannot compute a threshold for an empty score array.")
+    keeps, threshold = _select(arrays, prune_count(total, sparsity))
+    return dict(zip(names, keeps)), threshold
 
 
 def global_sparsity_masks(scores: Mapping[str, np.ndarray], sparsity) -> dict[str, np.ndarray]:

@@ -175,3 +175,18 @@ def test_select_returns_mask_and_smallest_kept_score_in_one_pass():
     masks, t = th.global_sparsity_select({"a": np.array([0.5, 0.3]), "b": np.array([0.6, 0.2, 0.4])}, 0.4)
     assert masks["a"].tolist() == [True, False] and masks["b"].tolist() == [True, False, True] and t == 0.4
     assert th.sparsity_select(S, 0.0)[1] == 0.2
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.23, 0.5, 0.77, 1.0])
+def test_global_selection_matches_stable_sort_of_the_concatenation(sparsity):
+    rng = np.random.default_rng(5)
+    scores = {"a": rng.integers(0, 5, size=(7, 9)).astype(np.float32), "b": rng.integers(0, 5, size=40).astype(np.float32),
+              "c": rng.integers(0, 5, size=(2, 3, 4, 5)).astype(np.float32)}
+    flat = np.concatenate([s.ravel() for s in scores.values()])
+    reference = np.ones(flat.size, dtype=bool)
+    reference[np.argsort(flat, kind="stable")[:th.prune_count(flat.size, sparsity)]] = False
+    masks, t = th.global_sparsity_select(scores, sparsity)
+    assert np.array_equal(np.concatenate([m.ravel() for m in masks.values()]), reference)
+    assert all(masks[n].shape == s.shape for n, s in scores.items())
+    if 0 < sparsity < 1:
+        assert t == flat[reference].min()
