@@ -5,6 +5,7 @@ Colours are fixed across the product: kept = blue, pruned = orange, dense baseli
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -113,6 +114,26 @@ def sparsity_bars(layers: list[str], sparsity: list[float], height: int = 260) -
     return go.Figure(data=data, layout=layout)
 
 
+def mosaic_image(mosaic, scale: int = 3):
+    """The unit mosaic as an RGB uint8 image (red +, blue −, white = pruned or gap), upscaled ``scale``×.
+
+    A picture is ~20× smaller to send than a heatmap of 28k values, which matters on every slider move.
+
+    >>> mosaic_image(np.array([[1.0, -1.0, np.nan]]), scale=1).tolist()
+    [[[178, 24, 43], [33, 102, 172], [255, 255, 255]]]
+    """
+    mosaic = np.asarray(mosaic, dtype=np.float32)
+    finite = np.isfinite(mosaic)
+    limit = float(np.abs(mosaic[finite]).max()) if finite.any() and np.abs(mosaic[finite]).max() > 0 else 1.0
+    t = np.clip(np.where(finite, mosaic, 0.0) / limit, -1.0, 1.0)[..., None]  # −1 … 1
+    white = np.array([255.0, 255.0, 255.0])
+    red, blue = np.array([178.0, 24.0, 43.0]), np.array([33.0, 102.0, 172.0])
+    rgb = np.where(t >= 0, white + (red - white) * t, white + (blue - white) * (-t))
+    rgb[~finite] = white
+    image = np.rint(rgb).astype(np.uint8)
+    return image.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
 def unit_mosaic(mosaic, height: int = 300) -> go.Figure:
     """First-layer units as images of their incoming weights (red +, blue −, blank = pruned)."""
     import numpy as np
@@ -123,4 +144,43 @@ def unit_mosaic(mosaic, height: int = 300) -> go.Figure:
                        hovertemplate="weight %{z:.3f}<extra></extra>")]
     layout = house_layout(height=height, xaxis=dict(visible=False),
                           yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
+    return go.Figure(data=data, layout=layout)
+
+
+def hline(y: float, colour: str = "#111827") -> dict:
+    """A dashed horizontal line at data y spanning the plot (cheaper than Figure.add_hline)."""
+    return dict(type="line", x0=0, x1=1, y0=y, y1=y, xref="paper", yref="y",
+                line=dict(color=colour, dash="dash", width=1.5))
+
+
+EXAMPLE_SCORE_LABELS = {"l1": "L1 term", "sensitivity": "sensitivity"}
+
+
+def example_scores_figure(table, threshold: float, criterion: str, height: int = 340) -> go.Figure:
+    """The worked example's scores as bars (kept blue, pruned orange), the threshold as a labelled dashed line.
+
+    ``table`` has columns ``weight``, ``score`` and ``pruned`` (bool), as ``example.apply_coefficient_rule``
+    returns it; bars keep the table's order. The y-axis always reaches above the threshold, so the line is
+    visible even when it lies above every score (coefficient > 1, or an explicit maximum).
+    """
+    label = EXAMPLE_SCORE_LABELS.get(criterion, criterion)
+    weights = [str(w) for w in table["weight"]]
+    scores = [float(s) for s in table["score"]]
+    pruned = [bool(p) for p in table["pruned"]]
+    data = []
+    for name, colour, want in (("kept", KEPT, False), ("pruned", PRUNED, True)):
+        rows = [(w, s) for w, s, p in zip(weights, scores, pruned) if p == want]
+        # An empty trace drops out of the legend; a None point keeps "kept"/"pruned" both explained.
+        data.append(go.Bar(x=[w for w, _ in rows] or [None], y=[s for _, s in rows] or [None], name=name,
+                           marker_color=colour,
+                           text=[f"{s:.4g}" for _, s in rows], textposition="outside", cliponaxis=False,
+                           hovertemplate="%{x}: " + label + " %{y:.4g} (" + name + ")<extra></extra>"))
+    top = max(scores + [threshold]) if scores else max(threshold, 1.0)
+    layout = house_layout(
+        height=height, barmode="overlay", bargap=0.35, showlegend=True, margin=dict(l=10, r=110, t=30, b=10),
+        xaxis=dict(title="weight", type="category", categoryorder="array", categoryarray=weights),
+        yaxis=dict(title=f"score ({label})", range=[0, (top or 1.0) * 1.18], rangemode="tozero"),
+        shapes=[hline(threshold)],
+        annotations=[dict(x=1, xref="paper", y=threshold, yref="y", xanchor="left", yanchor="middle",
+                          text=f" threshold {threshold:.4g}", showarrow=False, font=dict(size=12, color="#111827"))])
     return go.Figure(data=data, layout=layout)

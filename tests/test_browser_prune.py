@@ -15,7 +15,8 @@ def metric(page, label):
 
 def test_prune_page_slider_moves_update_sparsity_and_histogram(page, app_url):
     open_page(page, f"{app_url}/prune")
-    page.locator(".js-plotly-plot").nth(4).wait_for(timeout=60_000)  # 3 histograms, bars, mosaic
+    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=60_000)  # 3 histograms and the sparsity bars
+    assert page.locator("[data-testid='stImage']").count() == 1  # first-layer mosaic
     assert page.locator("[data-testid='stDataFrame']").count() == 1
     assert page.get_by_role("heading", name="Importance table").is_visible()
     assert_no_exception(page)
