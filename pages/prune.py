@@ -78,24 +78,7 @@ def live_view():
     left, right = st.columns([3, 2])
     with left:
         st.markdown("##### Per-layer distribution")
-        for name in ctx.names:
-            keep = mask_set.kernels[name]
-            threshold = mask_set.thresholds.get(name)
-            if view == "weights":
-                hist = preview.split_histogram(ctx.kernels[name], keep, preview.weight_edges(ctx.kernels[name]))
-                lines = (-threshold, threshold) if (criterion == "magnitude" and granularity == "weight"
-                                                   and threshold is not None) else ()
-                fig = figures.split_histogram_figure(hist, title=pu.layer_label(ctx, name), thresholds=lines)
-            else:
-                values_of = (importance.unit_scores(scores[criterion], criterion, ctx.output_layer).get(name)
-                             if granularity == "unit" else scores[criterion][name])
-                if values_of is None:
-                    continue
-                keep_of = mask_set.units[name] if granularity == "unit" else keep
-                hist = preview.split_histogram(values_of, keep_of, preview.score_edges(values_of))
-                fig = figures.split_histogram_figure(hist, title=pu.layer_label(ctx, name), log_x=True,
-                                                     thresholds=(threshold,) if threshold else (),
-                                                     x_title=f"{pu.CRITERIA[criterion]} score (log)")
+        for name, fig in pu.layer_histograms(ctx, scores, settings, mask_set).items():
             st.plotly_chart(fig, width="stretch", key=f"hist-{name}")
         st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
                    "(±t on weight values for magnitude).")

@@ -87,15 +87,21 @@ def split_histogram_figure(hist, *, title: str | None = None, thresholds: tuple[
     import numpy as np
 
     edges = np.asarray(hist.edges, dtype=float)
-    centers = np.sqrt(edges[:-1] * edges[1:]) if log_x else (edges[:-1] + edges[1:]) / 2
-    widths = None if log_x else np.diff(edges).tolist()
+    centers = (edges[:-1] + edges[1:]) / 2  # with log_x the edges are already log10 values
+    widths = np.diff(edges).tolist()
     data = [go.Bar(x=centers.tolist(), y=np.asarray(counts).tolist(), width=widths, name=name,
                    marker=dict(color=colour, line=dict(width=0)),
                    hovertemplate="%{x:.4g}: %{y:,}<extra>" + name + "</extra>")
             for counts, name, colour in ((hist.kept, "kept", KEPT), (hist.pruned, "pruned", PRUNED))]
-    layout = house_layout(title=title, height=height, barmode="stack", bargap=0.05 if log_x else 0,
-                          shapes=[vline(t) for t in thresholds],
-                          xaxis=dict(title=x_title, type="log" if log_x else "linear"),
+    if log_x:  # bars on a log10 axis drawn linearly, ticks labelled as powers of ten
+        thresholds = tuple(float(np.log10(t)) for t in thresholds if t > 0)
+        low, high = int(np.floor(edges[0])), int(np.ceil(edges[-1]))
+        ticks = list(range(low, high + 1, max(1, (high - low) // 6)))
+        xaxis = dict(title=x_title, tickvals=ticks, ticktext=[f"1e{k}" for k in ticks])
+    else:
+        xaxis = dict(title=x_title)
+    layout = house_layout(title=title, height=height, barmode="stack", bargap=0,
+                          shapes=[vline(t) for t in thresholds], xaxis=xaxis,
                           yaxis=dict(title="count", type="log" if log_y else "linear"))
     return go.Figure(data=data, layout=layout)
 
@@ -183,4 +189,195 @@ def example_scores_figure(table, threshold: float, criterion: str, height: int =
         shapes=[hline(threshold)],
         annotations=[dict(x=1, xref="paper", y=threshold, yref="y", xanchor="left", yanchor="middle",
                           text=f" threshold {threshold:.4g}", showarrow=False, font=dict(size=12, color="#111827"))])
+    return go.Figure(data=data, layout=layout)
+
+
+# --- retrain & compare: run history, sweeps, sensitivity, iterative rounds ---------------------------
+
+MODE_COLOURS = {"oneshot": SERIES[0], "gradual": SERIES[2], "iterative": SERIES[3], "dense": DENSE}
+SIZE_AXES = {"nonzero_params": "nonzero parameters", "gzip_kb": "gzip of the .keras file (kB)",
+             "params": "parameters"}
+
+
+def _rows(data) -> list[dict]:
+    """Records as a list of dicts, from a list of dicts or a DataFrame (e.g. ``RunStore.list``)."""
+    if hasattr(data, "to_dict"):
+        return data.to_dict("records")
+    return [dict(r) for r in data]
+
+
+def _get(row: dict, key: str):
+    """row[key], or row[a][b] for a dotted key (records nest, ``RunStore.list`` flattens)."""
+    if key in row:
+        return row[key]
+    head, _, tail = key.partition(".")
+    inner = row.get(head)
+    return inner.get(tail) if isinstance(inner, dict) and tail else None
+
+
+def _size_value(row: dict, x: str, prefix: str = ""):
+    if x == "gzip_kb":
+        value = _get(row, prefix + "gzip_bytes")
+        return None if value is None else float(value) / 1000.0
+    value = _get(row, prefix + x)
+    return None if value is None else float(value)
+
+
+def _finite(value) -> bool:
+    import math
+
+    return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def accuracy_size_figure(runs, *, x: str = "nonzero_params", dense: dict | None = None, group: str = "mode",
+                         title: str | None = None, height: int = 380) -> go.Figure:
+    """Final test accuracy (%) against model size on a log x axis, one colour per ``group`` value (mode),
+    the dense baseline as a grey star with a dashed accuracy line, and the Pareto frontier (smallest size
+    for the accuracy, dense included) as a dotted staircase.
+
+    ``runs``: run records (``RunResult.to_record()``, ``RunStore.records``) or ``RunStore.list``'s frame,
+    with ``final_accuracy`` and ``nonzero_params`` / ``gzip_bytes``. ``x``: "nonzero_params", "gzip_kb" or
+    "params". ``dense``: {"accuracy", "nonzero_params", "gzip_bytes", …}; default: the last run's ``dense``.
+    """
+    import pandas as pd
+
+    from .sweeps import pareto_front
+
+    if x not in SIZE_AXES:
+        raise ValueError(f"Unknown size axis {x!r}; choose one of {', '.join(SIZE_AXES)}.")
+    rows = _rows(runs)
+    if dense is None:
+        for row in reversed(rows):
+            if _finite(_get(row, "dense.accuracy")) or _finite(_get(row, "dense_accuracy")):
+                dense = {"accuracy": _get(row, "dense.accuracy") if _finite(_get(row, "dense.accuracy"))
+                         else _get(row, "dense_accuracy"),
+                         **{k: _get(row, f"dense.{k}") for k in ("nonzero_params", "gzip_bytes", "params")}}
+                break
+    points = []
+    for row in rows:
+        size, accuracy = _size_value(row, x), _get(row, "final_accuracy")
+        if _finite(size) and _finite(accuracy) and size > 0:
+            points.append({"size": size, "accuracy": 100 * float(accuracy), "group": str(_get(row, group) or "run"),
+                           "label": str(_get(row, "label") or ""), "run_id": _get(row, "run_id"),
+                           "sparsity": _get(row, "sparsity")})
+    data = []
+    groups = list(dict.fromkeys(p["group"] for p in points))
+    for i, name in enumerate(groups):
+        mine = [p for p in points if p["group"] == name]
+        text = [(f"#{p['run_id']} " if p["run_id"] is not None else "") + p["label"] for p in mine]
+        data.append(go.Scatter(
+            x=[p["size"] for p in mine], y=[p["accuracy"] for p in mine], mode="markers", name=name, text=text,
+            marker=dict(size=10, color=MODE_COLOURS.get(name, SERIES[i % len(SERIES)]), line=dict(width=1, color="white")),
+            hovertemplate="%{text}<br>%{y:.2f}% at %{x:,.4g}<extra>" + name + "</extra>"))
+    shapes = []
+    dense_size = _size_value(dense, x, "") if dense else None
+    if dense and _finite(dense.get("accuracy")):
+        shapes.append(hline(100 * float(dense["accuracy"]), DENSE))
+        if _finite(dense_size) and dense_size > 0:
+            points.append({"size": dense_size, "accuracy": 100 * float(dense["accuracy"]), "group": "dense"})
+            data.append(go.Scatter(x=[dense_size], y=[100 * float(dense["accuracy"])], mode="markers", name="dense",
+                                   marker=dict(symbol="star", size=15, color=DENSE),
+                                   hovertemplate="dense: %{y:.2f}% at %{x:,.4g}<extra></extra>"))
+    if len(points) >= 2:
+        front = pareto_front(pd.DataFrame(points), "size", "accuracy")
+        data.append(go.Scatter(x=front["size"].tolist(), y=front["accuracy"].tolist(), mode="lines",
+                               name="Pareto frontier", line=dict(color="#111827", dash="dot", width=1.5, shape="hv"),
+                               hoverinfo="skip"))
+    layout = house_layout(title=title, height=height, shapes=shapes,
+                          xaxis=dict(title=SIZE_AXES[x] + " (log scale)", type="log"),
+                          yaxis=dict(title="test accuracy", ticksuffix="%"))
+    return go.Figure(data=data, layout=layout)
+
+
+def criteria_sweep_figure(sweep, *, dense_accuracy: float | None = None, show_pruned: bool = True,
+                          title: str | None = None, height: int = 380) -> go.Figure:
+    """Accuracy (%) against sparsity (%), one colour per criterion: after fine-tuning solid, before it
+    (pruned only) dashed, the dense accuracy as a grey dashed line.
+
+    ``sweep``: ``sweeps.criteria_sweep``'s frame (criterion, sparsity, pruned_accuracy, final_accuracy).
+    """
+    rows = _rows(sweep)
+    data = []
+    for i, criterion in enumerate(dict.fromkeys(r["criterion"] for r in rows)):
+        mine = sorted((r for r in rows if r["criterion"] == criterion), key=lambda r: r["sparsity"])
+        colour = SERIES[i % len(SERIES)]
+        xs = [100 * r["sparsity"] for r in mine]
+        data.append(go.Scatter(x=xs, y=[100 * r["final_accuracy"] for r in mine], mode="lines+markers",
+                               name=f"{criterion}", legendgroup=criterion, line=dict(color=colour),
+                               hovertemplate="%{x:.0f}% sparse: %{y:.2f}%<extra>" + criterion + " · fine-tuned</extra>"))
+        if show_pruned:
+            data.append(go.Scatter(x=xs, y=[100 * r["pruned_accuracy"] for r in mine], mode="lines+markers",
+                                   name=f"{criterion} (no retraining)", legendgroup=criterion,
+                                   line=dict(color=colour, dash="dash", width=1.5), marker=dict(size=5),
+                                   hovertemplate="%{x:.0f}% sparse: %{y:.2f}%<extra>" + criterion
+                                   + " · pruned only</extra>"))
+    shapes = [hline(100 * dense_accuracy, DENSE)] if _finite(dense_accuracy) else []
+    layout = house_layout(title=title, height=height, shapes=shapes,
+                          xaxis=dict(title="sparsity of prunable weights", ticksuffix="%"),
+                          yaxis=dict(title="test accuracy", ticksuffix="%"))
+    return go.Figure(data=data, layout=layout)
+
+
+def layer_sensitivity_figure(scan, *, dense_accuracy: float | None = None, max_drop: float | None = None,
+                             title: str | None = None, height: int = 380) -> go.Figure:
+    """Test accuracy (%) against the sparsity (%) of one layer pruned alone: a line per layer; the dense
+    accuracy as a grey dashed line and, with ``max_drop``, the allowed floor (dense − drop) dotted.
+
+    ``scan``: ``sweeps.layer_sensitivity``'s frame (layer, sparsity, accuracy).
+    """
+    rows = _rows(scan)
+    data = []
+    for i, layer in enumerate(dict.fromkeys(r["layer"] for r in rows)):
+        mine = sorted((r for r in rows if r["layer"] == layer), key=lambda r: r["sparsity"])
+        data.append(go.Scatter(x=[100 * r["sparsity"] for r in mine], y=[100 * r["accuracy"] for r in mine],
+                               mode="lines+markers", name=str(layer), line=dict(color=SERIES[i % len(SERIES)]),
+                               hovertemplate="%{x:.0f}% of " + str(layer) + " pruned: %{y:.2f}%<extra></extra>"))
+    shapes = []
+    if _finite(dense_accuracy):
+        shapes.append(hline(100 * dense_accuracy, DENSE))
+        if _finite(max_drop):
+            floor = hline(100 * (dense_accuracy - max_drop), PRUNED)
+            floor["line"]["dash"] = "dot"
+            shapes.append(floor)
+    layout = house_layout(title=title, height=height, shapes=shapes,
+                          xaxis=dict(title="sparsity of this layer alone", ticksuffix="%"),
+                          yaxis=dict(title="test accuracy", ticksuffix="%"))
+    return go.Figure(data=data, layout=layout)
+
+
+def iterative_rounds_figure(rounds, *, dense_accuracy: float | None = None, tolerance: float | None = None,
+                            title: str | None = None, height: int = 340) -> go.Figure:
+    """Iterative pruning round by round: accuracy (%) against the sparsity (%) held, after fine-tuning
+    (blue line, round numbers on the markers) and right after pruning (orange); a round that fell below
+    the tolerance is a red cross. Dense accuracy dashed grey; the floor (dense − tolerance) dotted.
+
+    ``rounds``: ``RunResult.rounds`` (round, sparsity, pruned_accuracy, accuracy, within_tolerance) —
+    call it again after each ``on_round`` for a live chart.
+    """
+    rows = _rows(rounds)
+    xs = [100 * r["sparsity"] for r in rows]
+    data = [
+        go.Scatter(x=xs, y=[100 * r["accuracy"] for r in rows], mode="lines+markers+text", name="after fine-tuning",
+                   text=[str(r["round"]) for r in rows], textposition="top center", line=dict(color=KEPT),
+                   hovertemplate="round %{text}: %{x:.1f}% sparse, %{y:.2f}%<extra>after fine-tuning</extra>"),
+        go.Scatter(x=xs, y=[100 * r["pruned_accuracy"] for r in rows], mode="markers", name="right after pruning",
+                   marker=dict(color=PRUNED, size=8),
+                   hovertemplate="%{x:.1f}% sparse: %{y:.2f}%<extra>right after pruning</extra>"),
+    ]
+    failed = [r for r in rows if not r.get("within_tolerance", True)]
+    if failed:
+        data.append(go.Scatter(x=[100 * r["sparsity"] for r in failed], y=[100 * r["accuracy"] for r in failed],
+                               mode="markers", name="below tolerance",
+                               marker=dict(symbol="x", size=13, color="#ef4444"),
+                               hovertemplate="%{x:.1f}% sparse: %{y:.2f}%<extra>below tolerance</extra>"))
+    shapes = []
+    if _finite(dense_accuracy):
+        shapes.append(hline(100 * dense_accuracy, DENSE))
+        if _finite(tolerance):
+            floor = hline(100 * (dense_accuracy - tolerance), PRUNED)
+            floor["line"]["dash"] = "dot"
+            shapes.append(floor)
+    layout = house_layout(title=title, height=height, shapes=shapes,
+                          xaxis=dict(title="sparsity of prunable weights", ticksuffix="%"),
+                          yaxis=dict(title="test accuracy", ticksuffix="%"))
     return go.Figure(data=data, layout=layout)

@@ -49,19 +49,19 @@ def weight_edges(kernel: np.ndarray, bins: int = 60) -> np.ndarray:
     return np.linspace(-top, top, bins + 1)
 
 
-def score_edges(scores: np.ndarray, bins: int = 60, log: bool = True) -> np.ndarray:
-    """Bin edges for a score distribution: log-spaced over the positive scores when ``log``.
+def log_score_edges(scores: np.ndarray, bins: int = 60) -> np.ndarray:
+    """Edges in log10(score) units spanning the positive scores (zeros are counted apart).
 
-    Zero scores (pruned weights, dead units) fall below the first edge and are counted in the first bin.
+    >>> log_score_edges(np.array([0.0, 0.001, 0.1]), bins=2).tolist()
+    [-3.0, -2.0, -1.0]
     """
     positive = scores[scores > 0]
-    if not log or positive.size == 0:
-        top = float(scores.max()) if scores.size and scores.max() > 0 else 1.0
-        return np.linspace(0.0, top, bins + 1)
-    low, high = float(positive.min()), float(positive.max())
-    if high <= low:
-        high = low * 10
-    return np.geomspace(low, high, bins + 1)
+    if positive.size == 0:
+        return np.linspace(-1.0, 0.0, bins + 1)
+    low, high = float(np.log10(positive.min())), float(np.log10(positive.max()))
+    if high - low < 1e-9:
+        low, high = low - 0.5, high + 0.5
+    return np.linspace(low, high, bins + 1)
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ class SplitHistogram:
     edges: np.ndarray
     kept: np.ndarray
     pruned: np.ndarray
+    zero_kept: int = 0     # for log-scale score histograms: scores of exactly 0, which have no log
+    zero_pruned: int = 0
 
 
 def split_histogram(values: np.ndarray, keep: np.ndarray, edges: np.ndarray) -> SplitHistogram:
@@ -86,6 +88,22 @@ def split_histogram(values: np.ndarray, keep: np.ndarray, edges: np.ndarray) -> 
     total, _ = np.histogram(values, bins=edges)
     kept, _ = np.histogram(values[keep], bins=edges)
     return SplitHistogram(edges=edges, kept=kept, pruned=total - kept)
+
+
+def log_score_histogram(scores: np.ndarray, keep: np.ndarray, bins: int = 60) -> SplitHistogram:
+    """Histogram of log10(score) split by the keep mask; zero scores are counted in ``zero_*``.
+
+    >>> h = log_score_histogram(np.array([0.0, 0.001, 0.1, 0.1]), np.array([False, False, True, True]), bins=2)
+    >>> h.kept.tolist(), h.pruned.tolist(), h.zero_pruned
+    ([0, 2], [1, 0], 1)
+    """
+    scores, keep = np.ravel(scores), np.ravel(keep)
+    positive = scores > 0
+    edges = log_score_edges(scores, bins)
+    hist = split_histogram(np.log10(scores[positive]), keep[positive], edges)
+    zero_kept = int(np.count_nonzero(keep[~positive]))
+    return SplitHistogram(edges=edges, kept=hist.kept, pruned=hist.pruned, zero_kept=zero_kept,
+                          zero_pruned=int(np.count_nonzero(~positive)) - zero_kept)
 
 
 def layer_histograms(values: Mapping[str, np.ndarray], keep: Mapping[str, np.ndarray],

@@ -157,6 +157,35 @@ def mask_set_for(ctx: Context, scores: dict, settings: dict, values) -> masks.Ma
     return masks.effective_masks(ctx.entry.model, built)
 
 
+def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet) -> dict:
+    """{layer: figure} — weight values (threshold at ±t for magnitude) or importance scores on a log axis."""
+    from prune_core import figures
+
+    criterion, granularity = settings["criterion"], settings["granularity"]
+    result = {}
+    if settings["view"] == "weights":
+        for name in ctx.names:
+            kernel, threshold = ctx.kernels[name], mask_set.thresholds.get(name)
+            hist = preview.split_histogram(kernel, mask_set.kernels[name], preview.weight_edges(kernel))
+            lines = (-threshold, threshold) if criterion == "magnitude" and granularity == "weight" \
+                and threshold is not None else ()
+            result[name] = figures.split_histogram_figure(hist, title=layer_label(ctx, name), thresholds=lines)
+        return result
+    if granularity == "unit":
+        values, keep = importance.unit_scores(scores[criterion], criterion, ctx.output_layer), mask_set.units
+    else:
+        values, keep = scores[criterion], mask_set.kernels
+    for name in values:
+        hist = preview.log_score_histogram(values[name], keep[name])
+        zeros = hist.zero_kept + hist.zero_pruned
+        threshold = mask_set.thresholds.get(name)
+        title = layer_label(ctx, name) + (f" · {zeros:,} scores are exactly 0 (not drawn)" if zeros else "")
+        result[name] = figures.split_histogram_figure(
+            hist, title=title, log_x=True, thresholds=(threshold,) if threshold else (),
+            x_title=f"{CRITERIA[criterion]} score (log scale)")
+    return result
+
+
 def slider_layers(ctx: Context, granularity: str) -> list[str]:
     """Layers that get a slider: all prunable layers, or the hidden ones for neuron/filter pruning."""
     return [n for n in ctx.names if granularity == "weight" or n != ctx.output_layer]
