@@ -123,3 +123,18 @@ def candidate() -> Candidate | None:
     if held is None or not has_model() or held.weights_key != current_model().weights_key:
         return None
     return held
+
+
+WORKSPACE_KEY = "workspace"
+
+
+def workspace() -> str:
+    """The run-history workspace this session records into and shows (default "default")."""
+    return st.session_state.setdefault(WORKSPACE_KEY, "default")
+
+
+def run_store():
+    """The SQLite run history (in PRUNING_EXPLORER_DATA_DIR, default ~/.pruning-explorer)."""
+    from prune_core.history import default_store
+
+    return default_store()
