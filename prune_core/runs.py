@@ -1,0 +1,537 @@
+"""Retrain runs: one entry point per mode, each returning one :class:`RunResult`.
+
+- :func:`run_oneshot` — a MaskSet applied once, then masked fine-tuning (pruned weights stay 0).
+- :func:`run_gradual` — prune while training, on a polynomial-decay schedule (Zhu & Gupta 2017).
+- :func:`run_iterative` — prune a share of what remains → fine-tune → evaluate, round after round,
+  until accuracy falls below dense − tolerance or the target sparsity is reached.
+
+All three accept ``l1`` (λ): an L1 penalty λ·Σ|w| on every Dense/Conv2D kernel while training.
+Keras 3 ignores a ``kernel_regularizer`` assigned after a layer is built, so :func:`with_l1` rebuilds
+the model from its config with the regularizer in each kernel layer's config and copies the weights
+over; every copy made on the way (``masks.copy_model``) keeps it, and :func:`without_l1` strips it
+from the final model, so a saved model carries no training-only settings. The reported training
+loss then includes the penalty (Keras adds regularization losses to the loss).
+
+``data`` is a :class:`prune_core.data.Dataset` or a tuple ``(x_train, y_train, x_test, y_test)``.
+Accuracies are on the test split (the bundled data has no validation split; the iterative stopping
+rule watches it too, as the CLI does). The caller's model is never modified.
+
+Results hold the final model and masks (``model``, ``mask_set``, ``compact_model``) for export,
+but :meth:`RunResult.to_record` — what :class:`prune_core.history.RunStore` stores — never does.
+
+Callbacks: ``progress(fraction, message)`` (the prune_core signature), ``on_epoch(epoch, logs)``
+after every training epoch (``logs`` has ``loss``, ``accuracy``, for iterative also ``round``; for
+live curves), and for iterative ``on_round(record)`` after every round (a dict as in
+:attr:`RunResult.rounds`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import masks as mk
+from . import metrics
+from .models import Progress
+
+MODES = ("oneshot", "gradual", "iterative")
+KERNEL_LAYERS = ("Dense", "Conv2D")
+NEAR_ZERO = 1e-3
+OnEpoch = Callable[[int, dict], None]
+OnRound = Callable[[dict], None]
+
+
+# --- data and L1 ------------------------------------------------------------------------------------
+
+def as_arrays(data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_test, y_test) from a Dataset or a 4-tuple; ValueError otherwise."""
+    if all(hasattr(data, a) for a in ("x_train", "y_train", "x_test", "y_test")):
+        return data.x_train, data.y_train, data.x_test, data.y_test
+    if isinstance(data, (tuple, list)) and len(data) == 4:
+        return tuple(data)
+    raise ValueError("data must be a prune_core.data.Dataset or a tuple (x_train, y_train, x_test, y_test).")
+
+
+def check_l1(l1) -> float:
+    """λ as a float >= 0 (finite); ValueError otherwise."""
+    try:
+        value = float(l1)
+    except (TypeError, ValueError):
+        raise ValueError(f"The L1 strength λ must be a number >= 0, not {l1!r}.") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"The L1 strength λ must be a finite number >= 0; got {l1!r}.")
+    return value
+
+
+def _set_kernel_regularizer(config, serialized) -> None:
+    """In place: every Dense/Conv2D layer config (nested models included) gets ``serialized``."""
+    if isinstance(config, dict):
+        if config.get("class_name") in KERNEL_LAYERS and isinstance(config.get("config"), dict):
+            config["config"]["kernel_regularizer"] = serialized
+        for value in config.values():
+            _set_kernel_regularizer(value, serialized)
+    elif isinstance(config, list):
+        for value in config:
+            _set_kernel_regularizer(value, serialized)
+
+
+def with_l1(model, l1: float):
+    """A NEW model, same architecture and weights, with ``keras.regularizers.L1(l1)`` on every kernel
+    (``l1 == 0``: no regularizer). Works where assigning ``layer.kernel_regularizer`` after build does not."""
+    import keras
+
+    l1 = check_l1(l1)
+    config = model.get_config()
+    _set_kernel_regularizer(config, keras.regularizers.serialize(keras.regularizers.L1(l1)) if l1 else None)
+    rebuilt = type(model).from_config(config)
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt
+
+
+def without_l1(model):
+    """A NEW model without kernel regularizers (what to keep and save after L1 training)."""
+    return with_l1(model, 0.0)
+
+
+def has_l1(model) -> bool:
+    """True when some prunable layer carries a kernel regularizer."""
+    from .layers import prunable_layers
+
+    return any(getattr(layer, "kernel_regularizer", None) is not None for layer in prunable_layers(model))
+
+
+def near_zero_fraction(model, tol: float = NEAR_ZERO) -> float:
+    """Share of the prunable kernels' entries with |w| < ``tol`` (what L1 training piles up at zero)."""
+    from .layers import kernels
+
+    arrays = list(kernels(model).values())
+    size = sum(a.size for a in arrays)
+    return float(sum(int(np.count_nonzero(np.abs(a) < tol)) for a in arrays) / size) if size else 0.0
+
+
+# --- training pieces --------------------------------------------------------------------------------
+
+def _epoch_logger(on_epoch: OnEpoch | None, extra: dict | None = None, offset: int = 0):
+    import keras
+
+    class _EpochLog(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if on_epoch:
+                on_epoch(offset + epoch, {**{k: float(v) for k, v in (logs or {}).items()}, **(extra or {})})
+
+    return _EpochLog()
+
+
+def masked_train(model, mask_set: mk.MaskSet, x, y, *, epochs: int = 1, batch_size: int = 32,
+                 learning_rate: float = 1e-3, seed: int = 0, validation=None, progress: Progress | None = None,
+                 callbacks: list | None = None):
+    """``masks.fine_tune`` plus extra Keras callbacks: (new masked model, models.TrainResult).
+
+    Same steps, same order, same seeds as ``masks.fine_tune``, so the weights come out identical.
+    """
+    from .models import train
+
+    effective = mk.effective_masks(model, mask_set)
+    tuned = mk.apply_masks(model, effective)
+    result = train(tuned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                   validation=validation, progress=progress,
+                   callbacks=[mk._enforcer_class()(tuned, effective), *(callbacks or [])])
+    return tuned, result
+
+
+def train_model(model, data, *, epochs: int = 1, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+                l1: float = 0.0, progress: Progress | None = None, on_epoch: OnEpoch | None = None):
+    """Train a COPY of ``model`` (optionally with the L1 penalty λ = ``l1``): (new model, TrainResult).
+
+    The returned model has no regularizer attached. Use it to train a baseline "with L1" and compare
+    how much pruning afterwards costs.
+    """
+    from .models import train
+
+    x, y, x_test, y_test = as_arrays(data)
+    trained = with_l1(model, l1)
+    result = train(trained, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                   validation=(x_test, y_test), progress=progress, callbacks=[_epoch_logger(on_epoch)])
+    return without_l1(trained), result
+
+
+# --- measuring ---------------------------------------------------------------------------------------
+
+def layer_sparsity(model) -> dict[str, float]:
+    """{prunable layer: share of its kernel entries that are exactly zero}."""
+    from .layers import kernels
+
+    return {n: (1.0 - np.count_nonzero(k) / k.size) if k.size else 0.0 for n, k in kernels(model).items()}
+
+
+def measure(model, x=None, *, latency_repeats: int = 10) -> dict:
+    """params, nonzero_params, sparsity (prunable kernels), layer_sparsity, float32/sparse/gzip bytes and
+    latency_ms (median of ``latency_repeats`` batches of 256 from ``x``; None when ``latency_repeats`` is 0)."""
+    summary = metrics.size_summary(model)
+    latency = metrics.latency_ms(model, x, repeats=latency_repeats) if latency_repeats else None
+    return {"params": summary["params"], "nonzero_params": summary["nonzero"],
+            "sparsity": summary["prunable_sparsity"], "layer_sparsity": layer_sparsity(model),
+            "float32_bytes": summary["float32_bytes"], "sparse_bytes": summary["sparse_bytes"],
+            "gzip_bytes": summary["gzip_bytes"], "latency_ms": latency}
+
+
+def size_table(models: dict, x=None, y=None, *, latency_repeats: int = 10):
+    """One row per named model ({"dense": m, "masked": m, "compact": m}): params, nonzero_params,
+    float32_bytes, gzip_bytes, latency_ms, and accuracy when (x, y) are given. For the Compact panel."""
+    import pandas as pd
+
+    rows = []
+    for name, model in models.items():
+        m = measure(model, x, latency_repeats=latency_repeats)
+        row = {"model": name, **{k: m[k] for k in ("params", "nonzero_params", "float32_bytes", "gzip_bytes",
+                                                    "latency_ms")}}
+        if x is not None and y is not None:
+            row["accuracy"] = metrics.evaluate(model, x, y).accuracy
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- the result -------------------------------------------------------------------------------------
+
+RECORD_FIELDS = ("mode", "label", "settings", "dense_accuracy", "pruned_accuracy", "final_accuracy", "final_loss",
+                 "sparsity", "layer_sparsity", "params", "nonzero_params", "float32_bytes", "sparse_bytes",
+                 "gzip_bytes", "latency_ms", "seconds", "dense", "history", "rounds", "events",
+                 "stopped_because", "compact")
+
+
+@dataclass
+class RunResult:
+    """One retrain run: settings, accuracies, sizes, timings, curves, and the final model.
+
+    Accuracies are fractions on the test split: ``dense_accuracy`` (the model handed in),
+    ``pruned_accuracy`` (pruned, before any retraining: for gradual and iterative runs, the dense
+    model pruned one-shot to the run's final sparsity with the same criterion and scope),
+    ``final_accuracy`` (after retraining). ``sparsity`` / ``layer_sparsity``: zeros in the prunable
+    kernels of the final model. ``dense``: the same size figures for the dense model (the chart's
+    baseline). ``history``: per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` (iterative:
+    ``loss``/``accuracy`` of every fine-tuning epoch and its ``round``). ``rounds``: iterative rounds
+    (round, sparsity, pruned_accuracy, accuracy, within_tolerance, seconds); ``events``: gradual mask
+    updates (step, target, sparsity). ``compact``: for unit pruning, the physically smaller model's
+    params, float32/gzip bytes, latency and accuracy.
+    """
+
+    mode: str
+    settings: dict
+    dense_accuracy: float
+    pruned_accuracy: float
+    final_accuracy: float
+    final_loss: float
+    sparsity: float
+    layer_sparsity: dict
+    params: int
+    nonzero_params: int
+    float32_bytes: int
+    sparse_bytes: int
+    gzip_bytes: int
+    latency_ms: float | None
+    seconds: float
+    dense: dict
+    history: dict = field(default_factory=dict)
+    rounds: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    stopped_because: str = ""
+    compact: dict | None = None
+    label: str = ""
+    model: Any = field(default=None, repr=False, compare=False)
+    mask_set: mk.MaskSet | None = field(default=None, repr=False, compare=False)
+    compact_model: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def accuracy_drop(self) -> float:
+        """dense − final accuracy (fraction; positive = worse than dense)."""
+        return self.dense_accuracy - self.final_accuracy
+
+    def to_record(self) -> dict:
+        """JSON-ready dict of settings and metrics (no model, no masks): what the run history stores."""
+        return _jsonable({name: getattr(self, name) for name in RECORD_FIELDS})
+
+
+def _jsonable(obj):
+    """numpy scalars/arrays → plain Python, recursively (NaN stays a float)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return obj
+
+
+def _label(mode: str, settings: dict, sparsity: float) -> str:
+    parts = [mode, settings.get("criterion"), settings.get("scope"), f"{sparsity:.1%}"]
+    if settings.get("l1"):
+        parts.append(f"L1 {settings['l1']:g}")
+    return " · ".join(str(p) for p in parts if p)
+
+
+def _finish(mode, settings, model, dense_eval, pruned_accuracy, final, mask_set, x_test, y_test, *, seconds,
+            history, latency_repeats, rounds=(), events=(), stopped_because="", compact=False,
+            dense_size=None, label=None) -> RunResult:
+    final = without_l1(final) if has_l1(final) else final
+    final_eval = metrics.evaluate(final, x_test, y_test)
+    sample = x_test[:256]
+    size = measure(final, sample, latency_repeats=latency_repeats)
+    dense = dense_size or {k: v for k, v in measure(model, sample, latency_repeats=latency_repeats).items()
+                           if k not in ("layer_sparsity",)}
+    dense = {**dense, "accuracy": dense_eval}
+    compact_info, small = None, None
+    if compact and mask_set is not None and mask_set.units:
+        from .surgery import compact_model
+
+        small = compact_model(final, mask_set.units)
+        c = measure(small, sample, latency_repeats=latency_repeats)
+        compact_info = {"params": c["params"], "nonzero_params": c["nonzero_params"],
+                        "float32_bytes": c["float32_bytes"], "gzip_bytes": c["gzip_bytes"],
+                        "latency_ms": c["latency_ms"], "accuracy": metrics.evaluate(small, x_test, y_test).accuracy,
+                        "units": {n: [int(np.count_nonzero(u)), int(u.size)] for n, u in mask_set.units.items()}}
+    settings = dict(settings)
+    return RunResult(
+        mode=mode, settings=settings, dense_accuracy=dense_eval, pruned_accuracy=pruned_accuracy,
+        final_accuracy=final_eval.accuracy, final_loss=final_eval.loss, sparsity=size["sparsity"],
+        layer_sparsity=size["layer_sparsity"], params=size["params"], nonzero_params=size["nonzero_params"],
+        float32_bytes=size["float32_bytes"], sparse_bytes=size["sparse_bytes"], gzip_bytes=size["gzip_bytes"],
+        latency_ms=size["latency_ms"], seconds=seconds, dense=dense, history=history, rounds=list(rounds),
+        events=list(events), stopped_because=stopped_because, compact=compact_info,
+        label=label or _label(mode, settings, size["sparsity"]), model=final, mask_set=mask_set,
+        compact_model=small)
+
+
+def _settings(extra: dict | None, **engine) -> dict:
+    """The caller's descriptive settings (architecture, criterion, rule, value …) overlaid by the engine's."""
+    return {**(extra or {}), **engine}
+
+
+def _dense_accuracy(model, x_test, y_test, given) -> float:
+    return float(given) if given is not None else metrics.evaluate(model, x_test, y_test).accuracy
+
+
+def _check_training(epochs, batch_size, learning_rate, *, allow_zero_epochs=False) -> None:
+    low = 0 if allow_zero_epochs else 1
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < low:
+        raise ValueError(f"The number of epochs must be a whole number >= {low}; got {epochs!r}.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"The batch size must be a whole number >= 1; got {batch_size!r}.")
+    if not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"The learning rate must be a positive number; got {learning_rate!r}.")
+
+
+# --- one-shot -----------------------------------------------------------------------------------------
+
+def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_size: int = 32,
+                learning_rate: float = 1e-3, seed: int = 0, l1: float = 0.0, progress: Progress | None = None,
+                on_epoch: OnEpoch | None = None, settings: dict | None = None, dense_accuracy: float | None = None,
+                compact: bool = True, latency_repeats: int = 10, label: str | None = None) -> RunResult:
+    """Apply ``mask_set`` once, then fine-tune ``epochs`` with pruned weights held at exactly zero.
+
+    ``epochs=0`` measures the pruned model without retraining. ``settings``: descriptive settings to
+    record (criterion, rule, value, scope, architecture, data …); the engine adds mode, epochs,
+    batch_size, learning_rate, seed, l1, granularity and target_sparsity (the mask's sparsity). With unit
+    granularity and ``compact=True`` the physically smaller model is built and measured too.
+    ``dense_accuracy``: pass it when known to skip one evaluation.
+    """
+    _check_training(epochs, batch_size, learning_rate, allow_zero_epochs=True)
+    l1 = check_l1(l1)
+    x, y, x_test, y_test = as_arrays(data)
+    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    started = time.perf_counter()
+    pruned = mk.apply_masks(model, mask_set)
+    pruned_accuracy = metrics.evaluate(pruned, x_test, y_test).accuracy
+    history: dict = {}
+    final = pruned
+    if epochs:
+        final, result = masked_train(with_l1(model, l1) if l1 else model, mask_set, x, y, epochs=epochs,
+                                     batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                                     validation=(x_test, y_test), progress=progress,
+                                     callbacks=[_epoch_logger(on_epoch)])
+        history = result.history
+    seconds = time.perf_counter() - started
+    if progress:
+        progress(1.0, "Measuring the pruned model…")
+    engine = dict(mode="oneshot", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                  seed=int(seed), l1=l1, granularity=mask_set.granularity,
+                  target_sparsity=float(mk.effective_masks(model, mask_set).overall_sparsity))
+    return _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_accuracy, final, mask_set,
+                   x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
+                   compact=compact, label=label)
+
+
+# --- gradual ------------------------------------------------------------------------------------------
+
+def default_schedule(n_train: int, *, final_sparsity: float, initial_sparsity: float = 0.0, epochs: int = 2,
+                     batch_size: int = 32, frequency: int | None = None, end_fraction: float = 0.75):
+    """The schedule ``schedules.gradual_prune`` builds by default: from step 0 to ``end_fraction`` of all
+    training steps, re-pruning every ``frequency`` steps (default: about 10 updates)."""
+    from .schedules import PolynomialDecay
+
+    steps = int(math.ceil(n_train / batch_size)) * int(epochs)
+    end = max(1, int(round(end_fraction * steps)) - 1)
+    return PolynomialDecay(initial_sparsity, final_sparsity, begin_step=0, end_step=end,
+                           frequency=frequency or max(1, end // 10))
+
+
+def _oneshot_accuracy(model, sparsity, criterion, scope, x, y, x_test, y_test, seed) -> float:
+    """Test accuracy of ``model`` pruned one-shot to ``sparsity`` (no retraining)."""
+    from .schedules import current_masks
+
+    if sparsity <= 0:
+        return metrics.evaluate(model, x_test, y_test).accuracy
+    masks = current_masks(model, sparsity, criterion=criterion, scope=scope, x=x, y=y, seed=seed)
+    return metrics.evaluate(mk.apply_masks(model, masks), x_test, y_test).accuracy
+
+
+def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float = 0.0, epochs: int = 2,
+                frequency: int | None = None, end_fraction: float = 0.75, criterion: str = "magnitude",
+                scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+                l1: float = 0.0, progress: Progress | None = None, on_epoch: OnEpoch | None = None,
+                settings: dict | None = None, dense_accuracy: float | None = None, latency_repeats: int = 10,
+                label: str | None = None) -> RunResult:
+    """Train a copy while pruning it on a polynomial schedule from ``initial_sparsity`` to ``final_sparsity``
+    (weights, exact counts per ``scope``; scores by ``criterion`` on the current weights).
+
+    Same schedule, callbacks and seeds as ``schedules.gradual_prune`` (identical weights for the same
+    arguments), plus per-epoch ``on_epoch`` and test-split validation in the history.
+    """
+    from .importance import check_criterion
+    from .models import train
+    from .schedules import _gradual_class
+    from .thresholds import check_fraction, check_scope
+
+    _check_training(epochs, batch_size, learning_rate)
+    check_fraction(final_sparsity, "final sparsity")
+    check_criterion(criterion)
+    check_scope(scope)
+    l1 = check_l1(l1)
+    x, y, x_test, y_test = as_arrays(data)
+    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    schedule = default_schedule(len(x), final_sparsity=final_sparsity, initial_sparsity=initial_sparsity,
+                                epochs=epochs, batch_size=batch_size, frequency=frequency, end_fraction=end_fraction)
+    started = time.perf_counter()
+    pruned = with_l1(model, l1) if l1 else mk.copy_model(model)
+    pruner = _gradual_class()(schedule, criterion=criterion, scope=scope, x=x, y=y, seed=seed)
+    result = train(pruned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                   validation=(x_test, y_test), progress=progress, callbacks=[pruner, _epoch_logger(on_epoch)])
+    seconds = time.perf_counter() - started
+    if progress:
+        progress(1.0, "Measuring the pruned model…")
+    pruned_accuracy = _oneshot_accuracy(model, final_sparsity, criterion, scope, x, y, x_test, y_test, seed)
+    events = [{"step": e.step, "target": e.target, "sparsity": e.sparsity} for e in pruner.events]
+    engine = dict(mode="gradual", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                  seed=int(seed), l1=l1, granularity="weight", criterion=criterion, scope=scope,
+                  initial_sparsity=float(initial_sparsity), target_sparsity=float(final_sparsity),
+                  frequency=int(schedule.frequency), end_step=int(schedule.end_step))
+    return _finish("gradual", _settings(settings, **engine), model, dense_eval, pruned_accuracy, pruned,
+                   pruner.mask_set, x_test, y_test, seconds=seconds, history=result.history,
+                   latency_repeats=latency_repeats, events=events, label=label)
+
+
+# --- iterative ----------------------------------------------------------------------------------------
+
+def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: int = 1, tolerance: float = 0.01,
+                  target_sparsity: float = 0.9, max_rounds: int = 20, criterion: str = "magnitude",
+                  scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+                  l1: float = 0.0, on_round: OnRound | None = None, progress: Progress | None = None,
+                  on_epoch: OnEpoch | None = None, settings: dict | None = None,
+                  dense_accuracy: float | None = None, latency_repeats: int = 10,
+                  label: str | None = None) -> RunResult:
+    """Prune ``step_fraction`` of the remaining weights, fine-tune ``fine_tune_epochs``, evaluate; repeat.
+
+    Round k holds sparsity min(1 − (1 − step_fraction)^k, target_sparsity). Stops when test accuracy
+    falls below dense − ``tolerance`` (that round is recorded, its model not kept), when the target is
+    reached, or after ``max_rounds``. The result's model is the last round within tolerance (the dense
+    model when none was). Same masks, seeds and stopping rule as ``schedules.iterative_prune`` on the
+    test split, plus ``on_round(record)`` after each round.
+    """
+    from .importance import check_criterion
+    from .schedules import current_masks, iterative_schedule
+    from .thresholds import check_fraction, check_scope
+
+    step_fraction = check_fraction(step_fraction, "fraction pruned per round")
+    target_sparsity = check_fraction(target_sparsity, "target sparsity")
+    if step_fraction == 0.0:
+        raise ValueError("The fraction pruned per round must be above 0, or the loop never ends.")
+    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"The accuracy tolerance must be a number >= 0; got {tolerance!r}.")
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, (int, np.integer)) or max_rounds < 1:
+        raise ValueError(f"The number of rounds must be a whole number >= 1; got {max_rounds!r}.")
+    _check_training(fine_tune_epochs, batch_size, learning_rate)
+    check_criterion(criterion)
+    check_scope(scope)
+    l1 = check_l1(l1)
+    x, y, x_test, y_test = as_arrays(data)
+    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    floor = dense_eval - tolerance
+    started = time.perf_counter()
+    current = with_l1(model, l1) if l1 else model
+    best, best_masks, mask_set = mk.copy_model(current), None, None
+    rounds: list[dict] = []
+    history: dict[str, list] = {"loss": [], "accuracy": [], "round": []}
+    stopped = f"{max_rounds} rounds done"
+    for k, scheduled in enumerate(iterative_schedule(step_fraction, max_rounds), start=1):
+        round_started = time.perf_counter()
+        sparsity = min(scheduled, target_sparsity)
+        mask_set = current_masks(current, sparsity, criterion=criterion, scope=scope, previous=mask_set,
+                                 x=x, y=y, seed=seed + k)
+        pruned_accuracy = metrics.evaluate(mk.apply_masks(current, mask_set), x_test, y_test).accuracy
+
+        def report(done, message, k=k):
+            if progress:
+                progress(min(1.0, (k - 1 + done) / max_rounds), f"Round {k} · {message}")
+
+        current, trained = masked_train(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
+                                        learning_rate=learning_rate, seed=seed + k, progress=report,
+                                        callbacks=[_epoch_logger(on_epoch, {"round": k},
+                                                                 offset=(k - 1) * fine_tune_epochs)])
+        for key in ("loss", "accuracy"):
+            history[key].extend(trained.history.get(key, []))
+        history["round"].extend([k] * fine_tune_epochs)
+        accuracy = metrics.evaluate(current, x_test, y_test).accuracy
+        ok = bool(accuracy >= floor)
+        record = {"round": k, "sparsity": float(mask_set.overall_sparsity), "pruned_accuracy": pruned_accuracy,
+                  "accuracy": accuracy, "within_tolerance": ok, "seconds": time.perf_counter() - round_started}
+        rounds.append(record)
+        if on_round:
+            on_round(dict(record))
+        if progress:
+            progress(min(1.0, k / max_rounds), f"Round {k}: sparsity {record['sparsity']:.1%}, accuracy {accuracy:.2%}")
+        if not ok:
+            stopped = (f"accuracy {accuracy:.2%} fell below dense {dense_eval:.2%} − tolerance {tolerance:.2%}")
+            break
+        best, best_masks = current, mask_set
+        if sparsity >= target_sparsity or mask_set.overall_sparsity >= target_sparsity:
+            stopped = f"target sparsity {target_sparsity:.1%} reached"
+            break
+    seconds = time.perf_counter() - started
+    if progress:
+        progress(1.0, f"Stopped: {stopped}. Measuring…")
+    held = best_masks.overall_sparsity if best_masks is not None else 0.0
+    pruned_accuracy = _oneshot_accuracy(model, held, criterion, scope, x, y, x_test, y_test, seed)
+    engine = dict(mode="iterative", epochs=int(fine_tune_epochs), fine_tune_epochs=int(fine_tune_epochs),
+                  batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed), l1=l1,
+                  granularity="weight", criterion=criterion, scope=scope, step_fraction=float(step_fraction),
+                  tolerance=float(tolerance), target_sparsity=float(target_sparsity), max_rounds=int(max_rounds))
+    return _finish("iterative", _settings(settings, **engine), model, dense_eval, pruned_accuracy, best, best_masks,
+                   x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
+                   rounds=rounds, stopped_because=stopped, label=label)
+
+
+def run(mode: str, model, data, **kwargs) -> RunResult:
+    """Dispatch by mode name: ``run("oneshot", model, data, mask_set=ms, epochs=1)`` etc."""
+    if mode == "oneshot":
+        mask_set = kwargs.pop("mask_set")
+        return run_oneshot(model, mask_set, data, **kwargs)
+    if mode == "gradual":
+        return run_gradual(model, data, **kwargs)
+    if mode == "iterative":
+        return run_iterative(model, data, **kwargs)
+    raise ValueError(f"Unknown mode {mode!r}; choose one of {', '.join(MODES)}.")

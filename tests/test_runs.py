@@ -1,0 +1,247 @@
+"""Retrain runs (one-shot, gradual, iterative) on a tiny model: the same weights as the masks /
+schedules functions they wrap, exact held sparsities, recorded accuracies, L1 training."""
+
+import json
+
+import numpy as np
+import pytest
+
+from prune_core import masks as mk
+from prune_core import runs
+from prune_core import schedules as sc
+from prune_core.data import Dataset
+from prune_core.layers import kernels
+
+
+def tiny_net(seed=0, hidden=8):
+    import keras
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(6,))
+    x = keras.layers.Dense(hidden, activation="relu", name="h")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="out")(x))
+
+
+def tiny_data(n=384, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0.5).astype("int64")
+    return x[:256], y[:256], x[256:], y[256:]       # 256 train (8 batches of 32), 128 test
+
+
+@pytest.fixture(scope="module")
+def data():
+    return tiny_data()
+
+
+@pytest.fixture(scope="module")
+def dense(data):
+    from prune_core.models import train
+    model = tiny_net()
+    train(model, data[0], data[1], epochs=4, seed=0, learning_rate=1e-2)
+    return model
+
+
+def magnitude_masks(model, sparsity, scope="layer"):
+    scores = {n: np.abs(k) for n, k in kernels(model).items()}
+    return mk.build_masks(scores, "sparsity", sparsity, scope=scope)
+
+
+def same_weights(a, b):
+    return all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights()))
+
+
+# --- one-shot -----------------------------------------------------------------------------------------
+
+def test_oneshot_equals_masked_fine_tune_and_holds_zeros(dense, data):
+    x, y, xt, yt = data
+    ms = magnitude_masks(dense, 0.5)
+    before = [w.copy() for w in dense.get_weights()]
+    result = runs.run_oneshot(dense, ms, data, epochs=2, seed=3, latency_repeats=0,
+                              settings={"criterion": "magnitude", "rule": "sparsity", "value": 0.5, "epochs": 99})
+    reference, _ = mk.fine_tune(dense, ms, x, y, epochs=2, seed=3, validation=(xt, yt))
+    assert same_weights(result.model, reference)
+    assert all(np.array_equal(a, b) for a, b in zip(before, dense.get_weights()))  # caller's model untouched
+    # exact zeros where the masks prune: 24 of 48 in h, 12 of 24 in out
+    assert result.layer_sparsity == {"h": 0.5, "out": 0.5} and result.sparsity == 0.5
+    for name, kernel in kernels(result.model).items():
+        assert not np.any(kernel[~ms.kernels[name]])
+    assert result.params == 6 * 8 + 8 + 8 * 3 + 3 and result.nonzero_params == result.params - 36
+    assert result.float32_bytes == 4 * result.params and result.gzip_bytes > 0 and result.latency_ms is None
+    assert result.dense["params"] == result.params and result.dense["nonzero_params"] == result.params
+    assert len(result.history["loss"]) == 2 and len(result.history["val_accuracy"]) == 2
+    assert result.history["val_accuracy"][-1] == result.final_accuracy
+    # the engine's settings win over the caller's; the caller's descriptive ones are kept
+    assert result.settings["epochs"] == 2 and result.settings["criterion"] == "magnitude"
+    assert result.settings["mode"] == "oneshot" and result.settings["target_sparsity"] == 0.5
+
+
+def test_oneshot_recorded_numbers_repeat_exactly(dense, data):
+    ms = magnitude_masks(dense, 0.75, scope="global")
+    a = runs.run_oneshot(dense, ms, data, epochs=1, seed=0, latency_repeats=0)
+    b = runs.run_oneshot(dense, ms, data, epochs=1, seed=0, latency_repeats=0)
+    assert same_weights(a.model, b.model)
+    ra, rb = a.to_record(), b.to_record()
+    for r in (ra, rb):  # wall time, and the .keras file's save date inside the gzip size, vary
+        r.pop("seconds"), r.pop("gzip_bytes"), r["dense"].pop("gzip_bytes")
+    assert ra == rb
+    assert a.sparsity == 0.75  # 54 of 72 weights over both layers
+    assert (a.dense_accuracy, a.pruned_accuracy, a.final_accuracy) == (0.703125, 0.625, 0.6328125)
+
+
+def test_oneshot_without_epochs_is_the_pruned_model(dense, data):
+    ms = magnitude_masks(dense, 0.5)
+    result = runs.run_oneshot(dense, ms, data, epochs=0, latency_repeats=0)
+    assert result.history == {} and result.final_accuracy == result.pruned_accuracy
+    assert same_weights(result.model, mk.apply_masks(dense, ms))
+
+
+def test_oneshot_unit_pruning_builds_the_compact_model(dense, data):
+    from prune_core.importance import unit_scores, weight_scores
+    scores = unit_scores(weight_scores(dense, "magnitude"), "magnitude", output_layer="out")
+    ms = mk.build_masks(scores, "sparsity", 0.5, granularity="unit", weights=kernels(dense), output_layer="out")
+    result = runs.run_oneshot(dense, ms, data, epochs=1, latency_repeats=1)
+    small = result.compact_model
+    assert small.get_layer("h").units == 4 and result.compact["units"] == {"h": [4, 8]}
+    assert result.compact["params"] == 6 * 4 + 4 + 4 * 3 + 3
+    assert result.compact["float32_bytes"] == 4 * result.compact["params"]
+    assert result.compact["accuracy"] == result.final_accuracy
+    # masked model: 4 removed units → 24 kernel + 4 bias + 12 next-layer rows are zero
+    assert result.nonzero_params == result.params - 24 - 4 - 12
+    assert result.latency_ms > 0 and result.compact["latency_ms"] > 0
+
+
+def test_size_table_rows(dense, data):
+    table = runs.size_table({"dense": dense, "masked": mk.apply_masks(dense, magnitude_masks(dense, 0.5))},
+                            data[2], data[3], latency_repeats=1)
+    assert table["model"].tolist() == ["dense", "masked"]
+    assert table["params"].tolist() == [83, 83] and table["nonzero_params"].tolist() == [83, 47]
+    assert set(table.columns) >= {"float32_bytes", "gzip_bytes", "latency_ms", "accuracy"}
+
+
+# --- gradual --------------------------------------------------------------------------------------------
+
+def test_gradual_equals_schedules_gradual_prune(dense, data):
+    x, y, xt, yt = data
+    events = []
+    result = runs.run_gradual(dense, data, final_sparsity=0.75, epochs=2, frequency=2, seed=1, latency_repeats=0,
+                              on_epoch=lambda epoch, logs: events.append((epoch, sorted(logs))))
+    reference, ref = sc.gradual_prune(dense, x, y, 0.75, epochs=2, frequency=2, seed=1, validation=(xt, yt))
+    assert same_weights(result.model, reference)
+    assert result.events == [{"step": e.step, "target": e.target, "sparsity": e.sparsity} for e in ref.events]
+    assert [e["step"] for e in result.events] == [0, 2, 4, 6, 8, 10, 11]  # 16 steps, end at 0.75 × 16 − 1
+    assert result.layer_sparsity == {"h": 0.75, "out": 0.75} and result.sparsity == 0.75
+    assert result.settings["end_step"] == 11 and result.settings["frequency"] == 2
+    assert [e for e, _ in events] == [0, 1] and "val_accuracy" in events[0][1]
+    assert result.history["loss"] == ref.history["loss"]
+
+
+def test_gradual_global_scope_holds_the_overall_count(dense, data):
+    result = runs.run_gradual(dense, data, final_sparsity=0.9, epochs=1, scope="global", latency_repeats=0)
+    assert result.sparsity == pytest.approx(65 / 72)  # round(0.9 × 72) = 65 weights over both layers
+    assert result.mask_set.overall_sparsity == result.sparsity
+
+
+# --- iterative ------------------------------------------------------------------------------------------
+
+def test_iterative_equals_schedules_iterative_prune(dense, data):
+    x, y, xt, yt = data
+    seen = []
+    result = runs.run_iterative(dense, data, step_fraction=0.5, fine_tune_epochs=1, tolerance=0.05,
+                                target_sparsity=0.9, seed=2, on_round=seen.append, latency_repeats=0)
+    reference = sc.iterative_prune(dense, x, y, xt, yt, fraction=0.5, fine_tune_epochs=1, tolerance=0.05,
+                                   target_sparsity=0.9, seed=2)
+    assert [(r["round"], r["sparsity"], r["pruned_accuracy"], r["accuracy"], r["within_tolerance"])
+            for r in result.rounds] == [(s.step, s.sparsity, s.pruned_accuracy, s.accuracy, s.within_tolerance)
+                                        for s in reference.steps]
+    assert seen == result.rounds
+    assert same_weights(result.model, reference.model)
+    assert result.sparsity == reference.best_sparsity
+    assert result.stopped_because.split(" ")[0] == reference.stopped_because.split(" ")[0]
+    assert result.history["round"] == [r["round"] for r in result.rounds]
+
+
+def test_iterative_reaches_the_target_with_a_loose_tolerance(dense, data):
+    result = runs.run_iterative(dense, data, step_fraction=0.5, target_sparsity=0.8, tolerance=1.0,
+                                latency_repeats=0)
+    # 0.5, 0.75, then min(0.875, 0.8): exact counts per layer (h 48 → 38 pruned, out 24 → 19)
+    assert [r["sparsity"] for r in result.rounds] == pytest.approx([0.5, 0.75, 57 / 72])
+    assert result.stopped_because == "target sparsity 80.0% reached"
+    assert result.layer_sparsity == pytest.approx({"h": 38 / 48, "out": 19 / 24})
+
+
+def test_iterative_with_no_round_within_tolerance_returns_the_dense_model(dense, data):
+    result = runs.run_iterative(dense, data, step_fraction=0.99, target_sparsity=0.99, tolerance=0.0,
+                                latency_repeats=0)
+    assert len(result.rounds) == 1 and not result.rounds[0]["within_tolerance"]
+    assert result.sparsity == 0.0 and same_weights(result.model, dense)
+    assert result.final_accuracy == result.dense_accuracy == result.pruned_accuracy
+    assert result.stopped_because.startswith("accuracy ")
+
+
+# --- L1 -------------------------------------------------------------------------------------------------
+
+def test_with_l1_survives_copies_and_is_stripped():
+    import keras
+    model = tiny_net()
+    regularized = runs.with_l1(model, 0.01)
+    assert runs.has_l1(regularized) and not runs.has_l1(model)
+    assert runs.has_l1(mk.copy_model(regularized))  # masks.copy_model goes through the config
+    penalty = float(sum(keras.ops.convert_to_numpy(loss) for loss in regularized.losses))
+    assert penalty == pytest.approx(0.01 * sum(np.abs(k).sum() for k in kernels(model).values()), rel=1e-5)
+    plain = runs.without_l1(regularized)
+    assert not runs.has_l1(plain) and same_weights(plain, model)
+
+
+def test_l1_training_piles_weights_up_at_zero(data):
+    model = tiny_net(hidden=16)
+    plain, _ = runs.train_model(model, data, epochs=5, learning_rate=3e-3, l1=0.0)
+    sparse, _ = runs.train_model(model, data, epochs=5, learning_rate=3e-3, l1=0.1)
+    assert not runs.has_l1(sparse)
+    assert runs.near_zero_fraction(plain) == 0.0
+    assert runs.near_zero_fraction(sparse) > 0.05  # recorded: 10 of 144 weights below 1e-3
+    assert runs.near_zero_fraction(sparse, 1e-2) > 3 * runs.near_zero_fraction(plain, 1e-2)
+
+
+def test_oneshot_with_l1_records_lambda_and_returns_a_plain_model(dense, data):
+    ms = magnitude_masks(dense, 0.5)
+    result = runs.run_oneshot(dense, ms, data, epochs=1, l1=0.01, latency_repeats=0)
+    plain = runs.run_oneshot(dense, ms, data, epochs=1, latency_repeats=0)
+    assert result.settings["l1"] == 0.01 and not runs.has_l1(result.model)
+    assert not same_weights(result.model, plain.model)
+    assert result.sparsity == 0.5 and "L1 0.01" in result.label
+
+
+# --- records, data, errors ------------------------------------------------------------------------------
+
+def test_record_is_json_and_holds_no_model(dense, data):
+    ds = Dataset(name="tiny", source="test", x_train=data[0], y_train=data[1], x_test=data[2], y_test=data[3],
+                 class_names=("0", "1", "2"))
+    result = runs.run("oneshot", dense, ds, mask_set=magnitude_masks(dense, 0.5), epochs=1, latency_repeats=0)
+    record = result.to_record()
+    assert set(record) == set(runs.RECORD_FIELDS)
+    assert json.loads(json.dumps(record)) == record
+    assert "model" not in record and "mask_set" not in record
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(epochs=-1), "epochs must be a whole number"),
+    (dict(batch_size=0), "batch size"),
+    (dict(learning_rate=0.0), "learning rate"),
+    (dict(l1=-0.1), "L1 strength"),
+])
+def test_oneshot_argument_errors(dense, data, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        runs.run_oneshot(dense, magnitude_masks(dense, 0.5), data, **kwargs)
+
+
+def test_other_argument_errors(dense, data):
+    with pytest.raises(ValueError, match="Dataset or a tuple"):
+        runs.run_gradual(dense, (1, 2), final_sparsity=0.5)
+    with pytest.raises(ValueError, match="final sparsity"):
+        runs.run_gradual(dense, data, final_sparsity=1.5)
+    with pytest.raises(ValueError, match="above 0"):
+        runs.run_iterative(dense, data, step_fraction=0.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        runs.run_iterative(dense, data, tolerance=-1)
+    with pytest.raises(ValueError, match="Unknown mode"):
+        runs.run("sideways", dense, data)
