@@ -18,6 +18,12 @@ PAGES = {
     "Prune": [
         ("pages/prune.py", "Prune", ":material/content_cut:"),
     ],
+    "Retrain & compare": [
+        ("pages/retrain.py", "Retrain", ":material/replay:"),
+    ],
+    "Learn": [
+        ("pages/worked_example.py", "Worked example", ":material/school:"),
+    ],
 }
 
 

@@ -1,0 +1,108 @@
+"""Retrain: fine-tune the pruned model (one-shot), prune while training (gradual) or loop (iterative)."""
+
+import streamlit as st
+
+from prune_core import figures
+from prune_core.metrics import human_bytes
+from ui import jobs, state, widgets
+from ui import prune as pu
+from ui import retrain as rt
+from ui.router import require_router
+
+require_router()
+
+st.title("Retrain")
+st.caption("Pruning costs accuracy; a short fine-tune with the pruned weights held at zero wins most of it back. "
+           "Every run is recorded in the run history (see Compare).")
+widgets.data_badge()
+
+entry = state.current_model()
+ds = state.dataset()
+dense = state.measure(entry, ds)
+
+mode = st.segmented_control("Mode", list(rt.MODES), format_func=rt.MODES.get, key="rt_mode", default="oneshot") \
+    or "oneshot"
+st.caption(rt.MODE_HELP[mode])
+if mode == "oneshot":
+    st.info(rt.starting_point()[3], icon=":material/content_cut:")
+
+running = jobs.busy()
+with st.form("retrain"):
+    c1, c2, c3, c4, c5 = st.columns(5)
+    epochs_label = "Fine-tune epochs per round" if mode == "iterative" else "Epochs"
+    epochs = c1.number_input(epochs_label, min_value=1, max_value=50, value=1 if mode != "gradual" else 2)
+    learning_rate = c2.selectbox("Learning rate", [1e-2, 3e-3, 1e-3, 3e-4, 1e-4], index=2, format_func="{:g}".format)
+    batch_size = c3.selectbox("Batch size", [32, 64, 128, 256], index=0)
+    seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
+    l1 = c5.selectbox("L1 penalty λ", rt.L1_CHOICES, format_func=lambda v: "off" if v == 0 else f"{v:g}",
+                      help="Adds λ·Σ|w| over the kernels to the loss while training: weights pile up at zero, "
+                           "so pruning afterwards costs less. Compare runs with and without on the Compare page.")
+    params = dict(batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed), l1=float(l1))
+    if mode == "oneshot":
+        params["epochs"] = int(epochs)
+    else:
+        d1, d2, d3, d4 = st.columns(4)
+        criterion = d1.selectbox("Criterion", list(pu.CRITERIA), format_func=pu.CRITERIA.get)
+        scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get)
+        params.update(criterion=criterion, scope=scope)
+        if mode == "gradual":
+            initial = d3.slider("Initial sparsity", 0, 95, 0, 5, format="%d%%")
+            final = d4.slider("Final sparsity", 5, 99, 90, 1, format="%d%%")
+            params.update(epochs=int(epochs), initial_sparsity=initial / 100, final_sparsity=final / 100)
+        else:
+            step = d3.slider("Pruned per round (of what remains)", 5, 80, 30, 5, format="%d%%")
+            target = d4.slider("Target sparsity", 10, 99, 95, 1, format="%d%%")
+            e1, e2 = st.columns(2)
+            tolerance = e1.slider("Tolerance (accuracy drop allowed)", 0.1, 10.0, 1.0, 0.1, format="%.1f pts")
+            max_rounds = e2.number_input("At most rounds", min_value=1, max_value=30, value=10)
+            params.update(fine_tune_epochs=int(epochs), step_fraction=step / 100, target_sparsity=target / 100,
+                          tolerance=tolerance / 100, max_rounds=int(max_rounds))
+    submitted = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:", disabled=running)
+if submitted:
+    rt.start_run(mode, params)
+
+
+def live(job):
+    if job.history.get("loss"):
+        st.plotly_chart(figures.training_history(job.history), width="stretch", key="live-history")
+    if job.rounds:
+        st.plotly_chart(figures.iterative_rounds_figure(job.rounds, dense_accuracy=dense["accuracy"]),
+                        width="stretch", key="live-rounds")
+
+
+jobs.panel(rt.JOB_KIND, live)
+
+result = rt.latest_result()
+if result is not None:
+    st.subheader(f"Last run · {result.label}")
+    m = st.columns(5)
+    m[0].metric("Dense accuracy", f"{result.dense_accuracy:.2%}")
+    m[1].metric("Pruned, before retraining", f"{result.pruned_accuracy:.2%}",
+                delta=f"{(result.pruned_accuracy - result.dense_accuracy) * 100:+.2f} pts")
+    m[2].metric("After retraining", f"{result.final_accuracy:.2%}",
+                delta=f"{(result.final_accuracy - result.dense_accuracy) * 100:+.2f} pts vs dense")
+    m[3].metric("Sparsity", f"{result.sparsity:.1%}", help="Zeros among the prunable kernel weights.")
+    m[4].metric("gzip size", human_bytes(result.gzip_bytes),
+                delta=f"{result.gzip_bytes / result.dense['gzip_bytes'] - 1:+.1%} vs dense", delta_color="inverse")
+    st.caption(f"{result.nonzero_params:,} nonzero of {result.params:,} parameters · took {result.seconds:.1f} s"
+               + (f" · stopped: {result.stopped_because}" if result.stopped_because else ""))
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(figures.training_history(result.history), width="stretch", key="history")
+        st.caption("Loss and accuracy per epoch while retraining; dashed lines are measured on the test split.")
+    with right:
+        if result.rounds:
+            st.plotly_chart(figures.iterative_rounds_figure(result.rounds, dense_accuracy=result.dense_accuracy,
+                                                            tolerance=result.settings.get("tolerance")),
+                            width="stretch", key="rounds")
+            st.caption("Each round's accuracy against the sparsity it holds: after fine-tuning (blue) and right "
+                       "after pruning (orange); the dotted line is the tolerance.")
+        else:
+            layer = result.layer_sparsity
+            st.plotly_chart(figures.sparsity_bars(list(layer), list(layer.values())), width="stretch", key="layers")
+            st.caption("Share of each layer's kernel weights that ended at zero.")
+    if result.compact:
+        st.subheader("Compact: the physically smaller model")
+        st.dataframe(rt.size_comparison(result), hide_index=True, width="stretch")
+        st.caption("Pruned neurons removed for real: fewer parameters, fewer bytes and less time per batch of 256 "
+                   "than the dense and the masked (zeros kept in place) models.")

@@ -1,0 +1,81 @@
+"""AppTest: one-shot, gradual and iterative runs from the Retrain page produce the recorded numbers."""
+
+import numpy as np
+import pytest
+
+from prune_core import data, history, metrics
+from prune_core.layers import kernels
+from tests.apptest import metric_value, page_test
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRUNING_EXPLORER_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def run_and_wait(at):
+    at.button[0].click().run()
+    assert not at.exception
+    job = at.session_state["job"]
+    job.wait(300)
+    assert job.error is None, job.error
+    at.run()  # the page shows the finished run
+    assert not at.exception
+    return job.result
+
+
+def test_oneshot_default_candidate_fine_tunes_and_records(data_dir):
+    at = page_test("retrain").run()
+    assert not at.exception
+    assert "85.4% sparse" in at.info[0].value
+    result = run_and_wait(at)
+    ds = data.load_mnist("bundled")
+    # the final model keeps exactly the default mask's zeros and its accuracy is what the page shows
+    assert metrics.evaluate(result.model, ds.x_test, ds.y_test).accuracy == result.final_accuracy
+    assert metric_value(at, "After retraining") == f"{result.final_accuracy:.2%}"
+    assert metric_value(at, "Sparsity") == f"{result.sparsity:.1%}"
+    zeros = sum(int(np.count_nonzero(k == 0)) for k in kernels(result.model).values())
+    assert zeros == round(result.sparsity * 266_200)
+    assert result.final_accuracy > result.pruned_accuracy  # fine-tuning wins accuracy back
+    records = history.RunStore(data_dir / history.DB_NAME).records("default")
+    assert len(records) == 1 and records[0]["final_accuracy"] == result.final_accuracy
+    assert records[0]["settings"]["criterion"] == "magnitude" and records[0]["mode"] == "oneshot"
+
+
+def test_oneshot_uses_the_applied_candidate():
+    prune = page_test("prune")
+    prune.query_params.update({"granularity": "unit", "rule": "sparsity", "v": "50"})
+    prune.run()
+    prune.button[0].click().run()
+    candidate = prune.session_state["candidate"]
+    prune.switch_page("pages/retrain.py").run()
+    assert not prune.exception
+    assert f"{candidate.sparsity:.1%} sparse" in prune.info[0].value
+    result = run_and_wait(prune)
+    assert result.pruned_accuracy == candidate.pruned_accuracy
+    assert result.compact is not None and result.compact["params"] < result.params
+    assert abs(result.compact["accuracy"] - result.final_accuracy) <= 0.0005  # same predictions, fewer neurons
+    assert len(prune.dataframe) == 1 and len(prune.dataframe[0].value) == 3
+
+
+def test_gradual_reaches_its_final_sparsity():
+    at = page_test("retrain").run()
+    at.segmented_control(key="rt_mode").set_value("gradual").run()
+    final = next(s for s in at.slider if s.label == "Final sparsity")
+    final.set_value(80)
+    at.number_input[0].set_value(1)
+    result = run_and_wait(at)
+    assert result.mode == "gradual" and result.sparsity == pytest.approx(0.80, abs=5e-4)
+    assert metric_value(at, "Sparsity") == "80.0%"
+
+
+def test_iterative_records_each_round():
+    at = page_test("retrain").run()
+    at.segmented_control(key="rt_mode").set_value("iterative").run()
+    next(s for s in at.slider if s.label.startswith("Pruned per round")).set_value(50)
+    next(s for s in at.slider if s.label == "Target sparsity").set_value(75)
+    next(s for s in at.slider if s.label.startswith("Tolerance")).set_value(10.0)
+    result = run_and_wait(at)
+    assert [round(r["sparsity"], 3) for r in result.rounds] == [0.5, 0.75]  # 1 − 0.5^k, capped at the target
+    assert result.stopped_because and result.sparsity == pytest.approx(0.75, abs=5e-4)

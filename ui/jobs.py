@@ -1,0 +1,121 @@
+"""Long work (training, retraining, sweeps) in a background thread owned by the session.
+
+A Streamlit rerun — any widget click — stops the running script. Work started here keeps going: the
+thread is held in session state, a fragment polls it once a second to draw progress, and when it
+finishes the page shows the result. One job at a time per session; the Run buttons are disabled
+while it runs, so nothing aborts it silently.
+
+The job's function gets the job itself and reports through ``job.progress(fraction, message)``,
+``job.on_epoch(epoch, logs)`` and ``job.on_round(record)``; it must not call Streamlit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import streamlit as st
+
+LOG = logging.getLogger("pruning_explorer")
+KEY = "job"
+
+
+@dataclass
+class Job:
+    """A unit of background work and what it has reported so far."""
+
+    name: str
+    kind: str
+    fraction: float = 0.0
+    message: str = "Starting…"
+    history: dict = field(default_factory=dict)
+    rounds: list = field(default_factory=list)
+    result: Any = None
+    error: str | None = None
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    seen: bool = False  # the page has shown the finished result once
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.time()) - self.started
+
+    def progress(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = min(max(float(fraction), 0.0), 1.0), message
+
+    def on_epoch(self, epoch: int, logs: dict) -> None:
+        for key, value in (logs or {}).items():
+            if isinstance(value, (int, float)):
+                self.history.setdefault(key, []).append(float(value))
+
+    def on_round(self, record: dict) -> None:
+        self.rounds.append(dict(record))
+
+    def wait(self, timeout: float | None = None) -> "Job":
+        """Block until done (tests, scripts)."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+        return self
+
+
+def current() -> Job | None:
+    return st.session_state.get(KEY)
+
+
+def busy() -> bool:
+    job = current()
+    return job is not None and job.running
+
+
+def start(name: str, kind: str, work: Callable[[Job], Any]) -> Job | None:
+    """Run ``work(job)`` in a background thread; refuses (returns None) while another job runs."""
+    if busy():
+        st.warning(f"“{current().name}” is still running; wait for it to finish.", icon=":material/hourglass_top:")
+        return None
+    job = Job(name=name, kind=kind)
+
+    def target() -> None:
+        try:
+            job.result = work(job)
+        except ValueError as exc:  # bad settings: the message is for the user
+            job.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 — reported to the user, logged for developers
+            LOG.exception("Background job %s failed", name)
+            job.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            job.finished = time.time()
+
+    job.thread = threading.Thread(target=target, name=f"job-{kind}", daemon=True)
+    st.session_state[KEY] = job
+    job.thread.start()
+    return job
+
+
+def panel(kind: str, draw_live: Callable[[Job], None] | None = None) -> Job | None:
+    """Show the session's job of ``kind``: live progress while it runs (polled every second), then
+    one full rerun when it finishes so the page can show the result. Returns the job, if any."""
+    job = current()
+    if job is None or job.kind != kind:
+        return job
+
+    def body() -> None:
+        if job.running:
+            st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.0f} s")
+            if draw_live:
+                draw_live(job)
+        elif not job.seen:
+            job.seen = True
+            st.rerun()  # the whole page: results, history and buttons update
+
+    st.fragment(body, run_every=1.0 if job.running else None)()
+    if job.error and not job.running:
+        st.error(f"{job.name} stopped: {job.error}", icon=":material/error:")
+    return job
