@@ -1,0 +1,169 @@
+"""Sweeps: per-layer sensitivity scans, criteria × sparsity sweeps, and Pareto fronts.
+
+- :func:`layer_sensitivity` — prune ONE layer at a time to each sparsity (no retraining) and measure
+  test accuracy; one scratch copy of the model is reused for every point (``preview.MaskedScratch``).
+- :func:`max_sparsity_within` — per layer, the largest scanned sparsity whose accuracy (and that of
+  every lower scanned sparsity) stays within ``max_drop`` of dense: values for the Prune page.
+- :func:`criteria_sweep` — for each criterion and sparsity: prune the dense model (exact counts),
+  measure, fine-tune briefly with the mask held, measure again.
+- :func:`pareto_front` — the non-dominated rows (smaller x, higher y).
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"layer": ["a"] * 3, "sparsity": [0.1, 0.5, 0.9], "accuracy": [0.98, 0.975, 0.5]})
+>>> max_sparsity_within(df, dense_accuracy=0.98, max_drop=0.01)
+{'a': 0.5}
+>>> pareto_front(pd.DataFrame({"x": [1, 2, 3, 4], "y": [0.5, 0.9, 0.8, 0.95]}), "x", "y")["x"].tolist()
+[1, 2, 4]
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import masks as mk
+from .models import Progress
+
+DEFAULT_SPARSITIES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP_SPARSITIES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
+SENSITIVITY_COLUMNS = ("layer", "sparsity", "accuracy", "loss")
+SWEEP_COLUMNS = ("criterion", "sparsity", "pruned_accuracy", "final_accuracy", "held_sparsity", "seconds")
+
+
+def _check_sparsities(sparsities) -> list[float]:
+    from .thresholds import check_fraction
+
+    values = [check_fraction(s, "sparsity") for s in sparsities]
+    if not values:
+        raise ValueError("Give at least one sparsity to scan.")
+    return values
+
+
+def layer_sensitivity(model, x_test, y_test, sparsities=DEFAULT_SPARSITIES, criterion: str = "magnitude", *,
+                      x_train=None, y_train=None, layers=None, seed: int = 0,
+                      progress: Progress | None = None):
+    """DataFrame[layer, sparsity, accuracy, loss]: each prunable layer pruned alone (exact count of its
+    lowest-scoring weights by ``criterion``), nothing retrained, measured on (x_test, y_test).
+
+    Scores are computed once on the dense model (sensitivity / taylor need ``x_train``, ``y_train``).
+    ``layers``: names to scan (default: every prunable layer, in model order). The caller's model is
+    not touched.
+    """
+    import pandas as pd
+
+    from .importance import weight_scores
+    from .layers import prunable_layers
+    from .preview import MaskedScratch
+    from .thresholds import sparsity_select
+
+    sparsities = _check_sparsities(sparsities)
+    names = [layer.name for layer in prunable_layers(model)]
+    if layers is not None:
+        unknown = [n for n in layers if n not in names]
+        if unknown:
+            raise ValueError(f"Not prunable layers of this model: {', '.join(map(str, unknown))}.")
+        names = [n for n in names if n in set(layers)]
+    scores = weight_scores(model, criterion, x_train, y_train, seed=seed)
+    scratch = MaskedScratch(model)
+    rows, total, done = [], len(names) * len(sparsities), 0
+    for name in names:
+        for sparsity in sparsities:
+            keep, threshold = sparsity_select(scores[name], sparsity)
+            result = scratch.evaluate(mk.MaskSet(kernels={name: keep}, thresholds={name: threshold}), x_test, y_test)
+            rows.append({"layer": name, "sparsity": float(sparsity), "accuracy": result.accuracy, "loss": result.loss})
+            done += 1
+            if progress:
+                progress(done / total, f"{name} at {sparsity:.0%}: accuracy {result.accuracy:.2%}")
+    return pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
+
+
+def max_sparsity_within(df, dense_accuracy: float, max_drop: float) -> dict[str, float]:
+    """{layer: the largest scanned sparsity s such that accuracy >= dense − ``max_drop`` at s and at every
+    lower scanned sparsity of that layer}; 0.0 when even the lowest one drops too much.
+
+    ``max_drop`` is a fraction (0.01 = one accuracy point). Layers keep their order of appearance.
+    """
+    if not max_drop >= 0:
+        raise ValueError(f"The allowed accuracy drop must be >= 0; got {max_drop!r}.")
+    floor = float(dense_accuracy) - float(max_drop)
+    result: dict[str, float] = {}
+    for layer in dict.fromkeys(df["layer"]):
+        best = 0.0
+        rows = df[df["layer"] == layer].sort_values("sparsity")
+        for sparsity, accuracy in zip(rows["sparsity"], rows["accuracy"]):
+            if accuracy < floor - 1e-12:
+                break
+            best = float(sparsity)
+        result[str(layer)] = best
+    return result
+
+
+def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune_epochs: int = 1, *,
+                   scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+                   score_batches: int = 4, progress: Progress | None = None):
+    """DataFrame[criterion, sparsity, pruned_accuracy, final_accuracy, held_sparsity, seconds].
+
+    For each criterion (scores once on the dense model) and each sparsity: exact-count weight masks
+    (``scope`` "layer" or "global"), test accuracy pruned, then ``fine_tune_epochs`` of masked fine-tuning
+    (0: none, final = pruned) and test accuracy again. ``held_sparsity`` is the mask's real overall
+    sparsity. ``data``: a Dataset or (x_train, y_train, x_test, y_test).
+    """
+    import pandas as pd
+
+    from .importance import all_weight_scores
+    from .metrics import evaluate
+    from .preview import MaskedScratch
+    from .runs import as_arrays, masked_train
+    from .thresholds import check_scope
+
+    criteria = list(criteria)
+    if not criteria:
+        raise ValueError("Choose at least one criterion to compare.")
+    sparsities = _check_sparsities(sparsities)
+    check_scope(scope)
+    if fine_tune_epochs < 0:
+        raise ValueError(f"The fine-tuning epochs must be >= 0; got {fine_tune_epochs!r}.")
+    x, y, x_test, y_test = as_arrays(data)
+    all_scores = all_weight_scores(model, x, y, criteria=criteria, batches=score_batches, seed=seed)
+    scratch = MaskedScratch(model)
+    rows, total, done = [], len(criteria) * len(sparsities), 0
+    for criterion in criteria:
+        for sparsity in sparsities:
+            started = time.perf_counter()
+            mask_set = mk.build_masks(all_scores[criterion], "sparsity", sparsity, scope=scope)
+            pruned_accuracy = scratch.evaluate(mask_set, x_test, y_test).accuracy
+            final_accuracy = pruned_accuracy
+            if fine_tune_epochs:
+                def report(fraction, message, done=done, criterion=criterion, sparsity=sparsity):
+                    if progress:
+                        progress(min(1.0, (done + fraction) / total), f"{criterion} at {sparsity:.0%} · {message}")
+
+                tuned, _ = masked_train(model, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
+                                        learning_rate=learning_rate, seed=seed, progress=report)
+                final_accuracy = evaluate(tuned, x_test, y_test).accuracy
+            rows.append({"criterion": criterion, "sparsity": float(sparsity), "pruned_accuracy": pruned_accuracy,
+                         "final_accuracy": final_accuracy, "held_sparsity": float(mask_set.overall_sparsity),
+                         "seconds": time.perf_counter() - started})
+            done += 1
+            if progress:
+                progress(done / total, f"{criterion} at {sparsity:.0%}: {pruned_accuracy:.2%} → {final_accuracy:.2%}")
+    return pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
+
+
+def pareto_front(df, x: str, y: str, *, minimize_x: bool = True, maximize_y: bool = True):
+    """The rows of ``df`` no other row beats on both ``x`` and ``y`` (default: smaller x, higher y),
+    sorted by x. Ties: of equal (x, y) rows the first is kept; rows with NaN in x or y are dropped.
+    """
+    frame = df.dropna(subset=[x, y])
+    if frame.empty:
+        return frame.copy()
+    xs = frame[x].to_numpy(dtype=float) * (1 if minimize_x else -1)
+    ys = frame[y].to_numpy(dtype=float) * (1 if maximize_y else -1)
+    order = np.lexsort((-ys, xs))  # by x ascending, then y descending
+    keep, best = [], -np.inf
+    for i in order:
+        if ys[i] > best:
+            keep.append(i)
+            best = ys[i]
+    return frame.iloc[keep].copy()
