@@ -18,6 +18,9 @@ PAGES = {
     "Prune": [
         ("pages/prune.py", "Prune", ":material/content_cut:"),
     ],
+    "Learn": [
+        ("pages/worked_example.py", "Worked example", ":material/school:"),
+    ],
     "Retrain & compare": [
         ("pages/retrain.py", "Retrain", ":material/replay:"),
     ],
