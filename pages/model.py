@@ -4,12 +4,13 @@ import streamlit as st
 
 from prune_core.models import ARCHITECTURES
 from ui.router import require_router
-from ui import state, training, widgets
+from ui import jobs, state, training, widgets
 
 require_router()
 
 st.title("Model")
 st.caption("The model every other page prunes. Train a new baseline here; it replaces the current one for this session only.")
+training.adopt_finished()
 widgets.data_badge()
 widgets.flash()
 
@@ -32,7 +33,8 @@ with st.form("train"):
     batch_size = c2.selectbox("Batch size", [32, 64, 128, 256], index=0)
     learning_rate = c3.selectbox("Learning rate", [1e-2, 3e-3, 1e-3, 3e-4, 1e-4], index=2, format_func="{:g}".format)
     seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, help="Same seed, same data → same accuracy.")
-    submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
+    submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", disabled=jobs.busy())
 
-if submitted:
-    training.train_baseline(source, arch, int(epochs), int(batch_size), float(learning_rate), int(seed))
+if submitted and training.start_training(source, arch, int(epochs), int(batch_size), float(learning_rate), int(seed)):
+    st.rerun()  # redraw with the Train button disabled while the job runs
+jobs.panel(training.JOB_KIND, training.live)

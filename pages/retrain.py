@@ -58,8 +58,8 @@ with st.form("retrain"):
             params.update(fine_tune_epochs=int(epochs), step_fraction=step / 100, target_sparsity=target / 100,
                           tolerance=tolerance / 100, max_rounds=int(max_rounds))
     submitted = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:", disabled=running)
-if submitted:
-    rt.start_run(mode, params)
+if submitted and rt.start_run(mode, params):
+    st.rerun()  # redraw with the Run button disabled while the job runs
 
 
 def live(job):
@@ -88,8 +88,13 @@ if result is not None:
                + (f" · stopped: {result.stopped_because}" if result.stopped_because else ""))
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figures.training_history(result.history), width="stretch", key="history")
-        st.caption("Loss and accuracy per epoch while retraining; dashed lines are measured on the test split.")
+        if len(result.history.get("loss", [])) > 1:
+            st.plotly_chart(figures.training_history(result.history), width="stretch", key="history")
+            st.caption("Loss and accuracy per epoch while retraining; dashed lines are measured on the test split.")
+        else:
+            st.plotly_chart(figures.accuracy_steps(result.dense_accuracy, result.pruned_accuracy,
+                                                   result.final_accuracy), width="stretch", key="steps")
+            st.caption("Test accuracy of the dense model, of the pruned model before retraining, and after it.")
     with right:
         if result.rounds:
             st.plotly_chart(figures.iterative_rounds_figure(result.rounds, dense_accuracy=result.dense_accuracy,

@@ -59,6 +59,18 @@ def training_history(history: dict[str, list[float]], title: str | None = None) 
     return base_layout(fig, title=title)
 
 
+def accuracy_steps(dense: float, pruned: float, final: float, height: int = 320) -> go.Figure:
+    """Three bars: dense, pruned before retraining, after retraining (test accuracy in %)."""
+    labels = ["dense", "pruned, before retraining", "after retraining"]
+    values = [100 * dense, 100 * pruned, 100 * final]
+    data = [go.Bar(x=labels, y=values, marker_color=[DENSE, PRUNED, KEPT], text=[f"{v:.2f}%" for v in values],
+                   textposition="outside", hovertemplate="%{x}: %{y:.2f}%<extra></extra>")]
+    low = max(0.0, min(values) - 10)
+    layout = house_layout(height=height, showlegend=False,
+                          yaxis=dict(title="test accuracy", ticksuffix="%", range=[low, 100.5]))
+    return go.Figure(data=data, layout=layout)
+
+
 def _centers(edges):
     import numpy as np
 

@@ -33,6 +33,10 @@ def test_train_one_epoch_shows_accuracy():
     at.number_input[0].set_value(1)  # epochs
     at.button[0].click().run()
     assert not at.exception
+    job = at.session_state["job"].wait(300)
+    assert job.error is None, job.error
+    at.run()  # the finished job's model becomes the session's model
+    assert not at.exception
     entry = at.session_state["model_entry"]
     assert entry.origin == "trained" and entry.architecture == "mlp-128"
     ds = data.load_mnist("bundled")

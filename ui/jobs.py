@@ -106,6 +106,12 @@ def panel(kind: str, draw_live: Callable[[Job], None] | None = None) -> Job | No
     if job is None or job.kind != kind:
         return job
 
+    if not job.running:  # this full run already shows the outcome
+        job.seen = True
+        if job.error:
+            st.error(f"{job.name} stopped: {job.error}", icon=":material/error:")
+        return job
+
     def body() -> None:
         if job.running:
             st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.0f} s")
@@ -115,7 +121,5 @@ def panel(kind: str, draw_live: Callable[[Job], None] | None = None) -> Job | No
             job.seen = True
             st.rerun()  # the whole page: results, history and buttons update
 
-    st.fragment(body, run_every=1.0 if job.running else None)()
-    if job.error and not job.running:
-        st.error(f"{job.name} stopped: {job.error}", icon=":material/error:")
+    st.fragment(body, run_every=1.0)()
     return job

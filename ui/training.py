@@ -1,4 +1,4 @@
-"""Training with visible progress: st.status + st.progress + a live history chart."""
+"""Training a baseline on the Model page: a background job with a progress bar and live curves."""
 
 from __future__ import annotations
 
@@ -6,55 +6,67 @@ import streamlit as st
 
 from prune_core import data, figures
 
-from . import state
+from . import jobs, state
+
+JOB_KIND = "train"
 
 
 def history_figure(entry: state.ModelEntry):
     return figures.training_history(entry.history)
 
 
-def train_baseline(source: str, arch: str, epochs: int, batch_size: int, learning_rate: float, seed: int) -> None:
-    """Train a fresh model with a progress bar per batch chunk and per epoch, then make it current."""
+def start_training(source: str, arch: str, epochs: int, batch_size: int, learning_rate: float, seed: int):
+    """Start training a fresh model in the background; it becomes the session's model when done."""
     try:
         ds = state.load_dataset(source)
     except data.DataUnavailableError as exc:
         st.error(str(exc), icon=":material/cloud_off:")
-        return
+        return None
     st.session_state["data_source"] = source
-    label = f"Training {arch} on {ds.name} for {epochs} epoch{'s' * (epochs > 1)}"
-    with st.status(label + "…", expanded=True) as status:
-        st.write("Importing TensorFlow and building the model…")
-        from prune_core import metrics, models
 
-        model = models.build_model(arch, input_shape=ds.input_shape, num_classes=ds.num_classes, seed=seed)
-        bar = st.progress(0.0, text="Starting…")
-        chart = st.empty()
-        live: dict[str, list[float]] = {}
-
-        def progress(done: float, text: str) -> None:
-            bar.progress(done, text=text)
-
+    def work(job: jobs.Job):
+        job.progress(0.0, "Importing TensorFlow and building the model…")
         import keras
 
-        class LiveChart(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                for key, value in (logs or {}).items():
-                    live.setdefault(key, []).append(float(value))
-                chart.plotly_chart(figures.training_history(live), width="stretch", key=f"live-{epoch}")
+        from prune_core import metrics, models
 
+        class EpochLog(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                job.on_epoch(epoch, logs or {})
+
+        model = models.build_model(arch, input_shape=ds.input_shape, num_classes=ds.num_classes, seed=seed)
         result = models.train(model, ds.x_train, ds.y_train, epochs=epochs, batch_size=batch_size,
                               learning_rate=learning_rate, seed=seed, validation=(ds.x_test, ds.y_test),
-                              progress=progress, callbacks=[LiveChart()])
-        st.write("Measuring test accuracy and size…")
+                              progress=job.progress, callbacks=[EpochLog()])
+        job.progress(1.0, "Measuring test accuracy and size…")
         entry = state.ModelEntry(
-            model=models.without_optimizer(model), name=f"{arch} · trained here", architecture=arch, origin="trained",
-            data_key=ds.key, history=result.history, train_seconds=result.seconds,
-            settings=dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed),
-        )
-        numbers = state.measure(entry, ds)
-        status.update(label=f"Trained {arch} in {result.seconds:.1f} s — test accuracy {numbers['accuracy']:.2%}",
-                      state="complete", expanded=False)
+            model=models.without_optimizer(model), name=f"{arch} · trained here", architecture=arch,
+            origin="trained", data_key=ds.key, history=result.history, train_seconds=result.seconds,
+            settings=dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed))
+        evaluation = metrics.evaluate(entry.model, ds.x_test, ds.y_test)
+        params = metrics.count_params(entry.model)
+        entry.measurements[ds.key] = {"accuracy": evaluation.accuracy, "loss": evaluation.loss, "params": params,
+                                      "float32_bytes": metrics.float32_bytes(params),
+                                      "gzip_bytes": metrics.gzip_bytes(entry.model)}
+        return entry
+
+    name = f"Training {arch} on {ds.name} for {epochs} epoch{'s' * (epochs > 1)}"
+    return jobs.start(name, JOB_KIND, work)
+
+
+def live(job: jobs.Job) -> None:
+    if job.history.get("loss"):
+        st.plotly_chart(figures.training_history(job.history), width="stretch", key="live-train")
+
+
+def adopt_finished() -> None:
+    """When a training job has finished, make its model the session's current model (once)."""
+    job = jobs.current()
+    if job is None or job.kind != JOB_KIND or job.running or job.result is None or getattr(job, "adopted", False):
+        return
+    job.adopted = True
+    entry = job.result
     state.set_model(entry)
-    st.session_state["flash"] = (f"Trained {arch} on {ds.name} in {result.seconds:.1f} s: "
-                                 f"test accuracy {numbers['accuracy']:.2%}. It is now the current model.")
-    st.rerun()
+    numbers = entry.measurements[entry.data_key]
+    st.session_state["flash"] = (f"Trained {entry.architecture} in {entry.train_seconds:.1f} s: test accuracy "
+                                 f"{numbers['accuracy']:.2%}. It is now the current model.")
