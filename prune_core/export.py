@@ -1,0 +1,281 @@
+"""Downloads: the pruned model (.keras), the compact model, TensorFlow Lite, the run history (CSV), and a
+self-contained HTML report (settings, metrics, the plotly charts with plotly.js inlined, so it opens
+offline and can be mailed to someone).
+
+Every function returns bytes or text for ``st.download_button``; nothing is written where the caller
+did not ask. TFLite conversion can fail for some models: :func:`tflite_bytes` never raises for that,
+it returns a :class:`TFLiteExport` with ``data=None`` and a one-line ``reason``.
+
+>>> html = html_report(title="t", settings={"epochs": 1}, metrics=[{"accuracy": 0.9}], figures=[])
+>>> "<td>epochs</td>" in html and "<title>t</title>" in html
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import html as _html
+import io
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+TFLITE_IDENTIFIER = b"TFL3"  # bytes 4..8 of every TensorFlow Lite flatbuffer
+
+
+# --- models -----------------------------------------------------------------------------------------
+
+def keras_bytes(model) -> bytes:
+    """The model as a .keras file (architecture + weights; no optimizer state, no training-only L1
+    regularizer), as bytes. Loads back with ``keras.saving.load_model(path, safe_mode=True)``."""
+    from .metrics import saved_model_bytes
+    from .runs import has_l1, without_l1
+
+    return saved_model_bytes(without_l1(model) if has_l1(model) else model)
+
+
+def compact_bytes(model, units: Mapping) -> bytes:
+    """The physically smaller model (``surgery.compact_model`` with the unit masks) as .keras bytes."""
+    from .surgery import compact_model
+
+    return keras_bytes(compact_model(model, dict(units)))
+
+
+@dataclass(frozen=True)
+class TFLiteExport:
+    """A TFLite conversion: ``data`` (the .tflite bytes) or None with ``reason`` saying why not."""
+
+    data: bytes | None
+    reason: str = ""
+    method: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+def tflite_bytes(model, *, quiet: bool = True) -> TFLiteExport:
+    """Convert with TensorFlow's converter: ``tf.lite.TFLiteConverter.from_keras_model`` (works with
+    Keras 3 on TF 2.21), falling back to exporting a SavedModel (``model.export(format="tf_saved_model")``)
+    and ``from_saved_model``. Keras 3.15's own ``model.export(format=…)`` has no "tflite" format (it
+    offers "litert", which needs the separate ai-edge-litert package). Never raises for a failed
+    conversion: the result carries the reason. ``quiet`` keeps the converter's prints off stdout.
+    """
+    try:
+        import tensorflow as tf
+    except Exception as exc:  # pragma: no cover - TF is a dependency
+        return TFLiteExport(None, f"TensorFlow is not available ({_one_line(exc)}).")
+    from .runs import has_l1, without_l1
+
+    model = without_l1(model) if has_l1(model) else model
+    sink = contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()
+    errors = []
+    with sink:
+        try:
+            data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+            return TFLiteExport(bytes(data), method="TFLiteConverter.from_keras_model")
+        except Exception as exc:
+            errors.append(f"from_keras_model: {_one_line(exc)}")
+        folder = tempfile.mkdtemp(prefix="pruning-explorer-tflite-")
+        try:
+            path = os.path.join(folder, "saved_model")
+            model.export(path, format="tf_saved_model", verbose=False)
+            data = tf.lite.TFLiteConverter.from_saved_model(path).convert()
+            return TFLiteExport(bytes(data), method="SavedModel + TFLiteConverter.from_saved_model")
+        except Exception as exc:
+            errors.append(f"from_saved_model: {_one_line(exc)}")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return TFLiteExport(None, "TensorFlow Lite could not convert this model — " + "; ".join(errors))
+
+
+def history_csv(store, workspace: str) -> str:
+    """The workspace's run history as CSV text (``RunStore.to_csv``)."""
+    return store.to_csv(workspace)
+
+
+def safe_filename(text: str, suffix: str = "") -> str:
+    """A file name from free text: letters, digits, '-', '_' and '.' only.
+
+    >>> safe_filename("LeNet-300-100 · 90% sparse", ".keras")
+    'LeNet-300-100-90-sparse.keras'
+    """
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "model"
+    return stem[:80] + suffix
+
+
+# --- HTML report ------------------------------------------------------------------------------------
+
+_STYLE = """
+body { font-family: Inter, system-ui, -apple-system, Segoe UI, sans-serif; color: #1f2937; margin: 2rem auto;
+       max-width: 1100px; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+.meta { color: #6b7280; font-size: .9rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
+th, td { border-bottom: 1px solid #e5e7eb; padding: .3rem .7rem; text-align: left; }
+th { background: #f9fafb; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.chart { margin: 1rem 0 2rem; } .caption { color: #4b5563; font-size: .9rem; }
+"""
+
+
+def _format(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else str(value)
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "—"
+        return f"{value:.4g}"
+    if isinstance(value, (dict, list, tuple)):
+        import json
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _table(rows: list[dict], columns: list[str] | None = None) -> str:
+    columns = columns or list(dict.fromkeys(c for r in rows for c in r))
+    head = "".join(f"<th>{_html.escape(str(c))}</th>" for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for c in columns:
+            value = row.get(c)
+            css = ' class="num"' if _is_number(value) else ""
+            cells.append(f"<td{css}>{_html.escape(_format(value))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _rows(metrics) -> list[dict]:
+    if metrics is None:
+        return []
+    if hasattr(metrics, "to_dict"):
+        return metrics.to_dict("records")
+    if isinstance(metrics, Mapping):
+        return [{"metric": k, "value": v} for k, v in metrics.items()]
+    return [dict(r) for r in metrics]
+
+
+def _figures(figures) -> list[tuple[str, object]]:
+    if figures is None:
+        return []
+    if isinstance(figures, Mapping):
+        return list(figures.items())
+    return [f if isinstance(f, tuple) else ("", f) for f in figures]
+
+
+def html_report(*, title: str, settings: Mapping | None = None, metrics=None,
+                figures: Iterable | Mapping | None = None, tables: Mapping | None = None,
+                notes: str | None = None, include_plotlyjs: bool | str = True) -> str:
+    """One self-contained HTML page: title, generation time, a settings table, a metrics table, any
+    extra ``tables`` ({heading: rows}), and the charts.
+
+    ``metrics``: a DataFrame, a list of row dicts, or a {name: value} dict. ``figures``: a list of
+    ``go.Figure`` or (caption, figure) pairs, or a {caption: figure} dict; each becomes a
+    ``<div id="chart-N">``. plotly.js is inlined once (``include_plotlyjs=True``, about 4.7 MB, works
+    offline); pass "cdn" for a small file that needs the network. All text is HTML-escaped.
+    """
+    stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    parts = [f"<h1>{_html.escape(title)}</h1>",
+             f'<p class="meta">Pruning Explorer report · generated {stamp}</p>']
+    if notes:
+        parts.append(f"<p>{_html.escape(notes)}</p>")
+    if settings:
+        parts += ["<h2>Settings</h2>", _table([{"setting": k, "value": v} for k, v in settings.items()])]
+    rows = _rows(metrics)
+    if rows:
+        parts += ["<h2>Metrics</h2>", _table(rows)]
+    for heading, table_rows in (tables or {}).items():
+        table_rows = _rows(table_rows)
+        if table_rows:
+            parts += [f"<h2>{_html.escape(str(heading))}</h2>", _table(table_rows)]
+    charts = _figures(figures)
+    if charts:
+        parts.append("<h2>Charts</h2>")
+    for i, (caption, fig) in enumerate(charts):
+        plotly_js = include_plotlyjs if i == 0 else False
+        div = fig.to_html(full_html=False, include_plotlyjs=plotly_js, div_id=f"chart-{i}",
+                          config={"displaylogo": False, "responsive": True})
+        cap = f'<p class="caption">{_html.escape(caption)}</p>' if caption else ""
+        parts.append(f'<div class="chart">{div}{cap}</div>')
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{_html.escape(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
+            + "\n".join(parts) + "\n</body></html>\n")
+
+
+RUN_METRICS = (("dense accuracy", "dense_accuracy", "pct"), ("pruned accuracy (no retraining)", "pruned_accuracy", "pct"),
+               ("final accuracy", "final_accuracy", "pct"), ("sparsity of prunable weights", "sparsity", "pct"),
+               ("parameters", "params", "int"), ("nonzero parameters", "nonzero_params", "int"),
+               ("gzip of the .keras file", "gzip_bytes", "bytes"), ("sparse (CSR) estimate", "sparse_bytes", "bytes"),
+               ("latency (ms / batch of 256)", "latency_ms", "ms"), ("run time", "seconds", "s"))
+
+
+def _metric_text(value, kind: str) -> str:
+    from .metrics import human_bytes
+
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    return {"pct": lambda v: f"{v:.2%}", "int": lambda v: f"{int(v):,}", "bytes": human_bytes,
+            "ms": lambda v: f"{v:.3f} ms", "s": lambda v: f"{v:.1f} s"}[kind](value)
+
+
+def run_metrics_rows(record: Mapping) -> list[dict]:
+    """[{metric, run, dense}] rows for one run record (``RunResult.to_record()``), formatted for people."""
+    dense = record.get("dense") or {}
+    dense_keys = {"dense_accuracy": "accuracy", "params": "params", "nonzero_params": "nonzero_params",
+                  "gzip_bytes": "gzip_bytes", "sparse_bytes": "sparse_bytes", "latency_ms": "latency_ms",
+                  "sparsity": "sparsity"}
+    rows = []
+    for name, key, kind in RUN_METRICS:
+        if key not in record:
+            continue
+        row = {"metric": name, "this run": _metric_text(record.get(key), kind)}
+        if key in dense_keys and dense_keys[key] in dense:
+            row["dense"] = _metric_text(dense[dense_keys[key]], kind)
+        rows.append(row)
+    compact = record.get("compact")
+    if compact:
+        for name, key, kind in (("compact parameters", "params", "int"), ("compact gzip", "gzip_bytes", "bytes"),
+                                ("compact latency", "latency_ms", "ms"), ("compact accuracy", "accuracy", "pct")):
+            rows.append({"metric": name, "this run": _metric_text(compact.get(key), kind)})
+    return rows
+
+
+def run_report(record, *, title: str | None = None, figures: Iterable | Mapping | None = None,
+               include_plotlyjs: bool | str = True) -> str:
+    """The HTML report of one run: its settings, metrics beside dense, per-layer sparsity, the training
+    curves (and the iterative rounds), plus any extra ``figures``. ``record``: a RunResult or its record."""
+    from . import figures as fg
+
+    if hasattr(record, "to_record"):
+        record = record.to_record()
+    charts = []
+    if record.get("history", {}).get("loss") and "round" not in record.get("history", {}):
+        charts.append(("Loss and accuracy per epoch of retraining.", fg.training_history(record["history"])))
+    if record.get("rounds"):
+        charts.append(("Iterative pruning: accuracy right after pruning and after fine-tuning, round by round.",
+                       fg.iterative_rounds_figure(record["rounds"], dense_accuracy=record.get("dense_accuracy"),
+                                                  tolerance=(record.get("settings") or {}).get("tolerance"))))
+    charts += _figures(figures)
+    layers = [{"layer": n, "sparsity": f"{s:.2%}"} for n, s in (record.get("layer_sparsity") or {}).items()]
+    return html_report(title=title or f"Pruning run: {record.get('label') or record.get('mode', '')}",
+                       settings=record.get("settings") or {}, metrics=run_metrics_rows(record),
+                       tables={"Sparsity per layer": layers}, figures=charts,
+                       notes=record.get("stopped_because") or None, include_plotlyjs=include_plotlyjs)
