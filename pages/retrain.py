@@ -111,3 +111,22 @@ if result is not None:
         st.dataframe(rt.size_comparison(result), hide_index=True, width="stretch")
         st.caption("Pruned neurons removed for real: fewer parameters, fewer bytes and less time per batch of 256 "
                    "than the dense and the masked (zeros kept in place) models.")
+
+    st.subheader("Export")
+    buttons = st.columns(4)
+    for col, (label, make, file_name, mime) in zip(buttons, rt.downloads(result)):
+        col.download_button(label, make, file_name=file_name, mime=mime, on_click="ignore",
+                            icon=":material/download:", width="stretch")
+    with buttons[3]:
+        if st.button("Convert to TensorFlow Lite", icon=":material/memory:", width="stretch"):
+            with st.spinner("Converting with TensorFlow Lite…"):
+                rt.tflite(result)
+        converted = getattr(result, "tflite", None)
+        if converted is not None and converted.data is not None:
+            st.download_button(f"TFLite ({human_bytes(converted.size)})", converted.data,
+                               file_name="model.tflite", mime="application/octet-stream", on_click="ignore",
+                               icon=":material/download:", width="stretch")
+        elif converted is not None:
+            st.warning(converted.reason, icon=":material/warning:")
+    st.caption("Files are built when you click. The report is one self-contained HTML page (settings, metrics, "
+               "charts) that opens offline; the run history as CSV is on the Compare page.")

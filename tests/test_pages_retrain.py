@@ -42,6 +42,17 @@ def test_oneshot_default_candidate_fine_tunes_and_records(data_dir):
     assert len(records) == 1 and records[0]["final_accuracy"] == result.final_accuracy
     assert records[0]["settings"]["criterion"] == "magnitude" and records[0]["mode"] == "oneshot"
 
+    # export: the files behind the download buttons open
+    from ui import retrain as rt
+    files = {label: make() for label, make, _, _ in rt.downloads(result)}
+    import io, tempfile, keras
+    with tempfile.NamedTemporaryFile(suffix=".keras") as f:
+        f.write(files["Pruned model (.keras)"]); f.flush()
+        loaded = keras.saving.load_model(f.name, safe_mode=True, compile=False)
+    assert metrics.evaluate(loaded, ds.x_test, ds.y_test).accuracy == result.final_accuracy
+    report = files["Report (.html)"]
+    assert "plotly" in report.lower() and f"{result.final_accuracy:.2%}" in report
+
 
 def test_oneshot_uses_the_applied_candidate():
     prune = page_test("prune")

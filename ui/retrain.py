@@ -109,3 +109,26 @@ def size_comparison(result):
         "float32": human_bytes(r["float32_bytes"]), "gzip": human_bytes(r["gzip_bytes"]),
         "latency (ms / 256 images)": "—" if r.get("latency_ms") is None else f"{r['latency_ms']:.2f}",
         "test accuracy": f"{r['accuracy']:.2%}"} for name, r in rows])
+
+
+def downloads(result) -> list[tuple[str, object, str, str]]:
+    """(label, data callable, file name, mime) for the last run's files; each is built only when clicked."""
+    from prune_core import export
+
+    stem = export.safe_filename(result.label or result.mode)
+    files = [("Pruned model (.keras)", lambda: export.keras_bytes(result.model), f"{stem}.keras",
+              "application/octet-stream")]
+    if result.mask_set is not None and result.mask_set.units:
+        files.append(("Compact model (.keras)", lambda: export.compact_bytes(result.model, result.mask_set.units),
+                      f"{stem}-compact.keras", "application/octet-stream"))
+    files.append(("Report (.html)", lambda: export.run_report(result), f"{stem}-report.html", "text/html"))
+    return files
+
+
+def tflite(result):
+    """TFLite conversion of the last run's model, done once per result (a few seconds)."""
+    from prune_core import export
+
+    if getattr(result, "tflite", None) is None:
+        result.tflite = export.tflite_bytes(result.model)
+    return result.tflite
