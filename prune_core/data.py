@@ -161,3 +161,194 @@ def content_hash(*arrays: np.ndarray) -> str:
         digest.update(str(array.shape).encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
+
+
+# --- a user's own data (.npz) and MNIST reshaped for an uploaded model -----------------------------------
+
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+MNIST_INPUT_SHAPES = ((28, 28), (28, 28, 1), (784,))
+NPZ_UNCOMPRESSED_FACTOR = 5  # arrays may declare at most 5 × the upload limit once decompressed
+NO_DATA_KEY = "none"
+
+
+class DataFileError(ValueError):
+    """A data file was refused; the message is the user-facing explanation (what is wrong, what to do)."""
+
+
+def is_mnist_shaped(input_shape, output_units: int) -> bool:
+    """True when a model takes MNIST digits as (28, 28), (28, 28, 1) or (784,) and has 10 outputs.
+
+    >>> is_mnist_shaped((784,), 10), is_mnist_shaped((28, 28, 1), 10), is_mnist_shaped((32, 32, 3), 10)
+    (True, True, False)
+    """
+    return tuple(int(d) for d in input_shape) in MNIST_INPUT_SHAPES and int(output_units) == 10
+
+
+def reshape_for_input(ds: Dataset, input_shape) -> Dataset:
+    """The same images reshaped to a model's input shape (e.g. (784,) or (28, 28, 1)); key says which.
+
+    >>> small = Dataset("t", "s", np.zeros((2, 28, 28), np.float32), np.zeros(2, np.int64),
+    ...                 np.zeros((1, 28, 28), np.float32), np.zeros(1, np.int64), key="k")
+    >>> r = reshape_for_input(small, (784,)); r.x_train.shape, r.key
+    ((2, 784), 'k@784')
+    """
+    shape = tuple(int(d) for d in input_shape)
+    if shape == ds.input_shape:
+        return ds
+    if int(np.prod(shape)) != int(np.prod(ds.input_shape)):
+        raise ValueError(f"{ds.name} images are {ds.input_shape}; they cannot be reshaped to {shape}.")
+    return Dataset(name=ds.name, source=ds.source + f" · reshaped to {shape} for this model",
+                   x_train=ds.x_train.reshape((-1,) + shape), y_train=ds.y_train,
+                   x_test=ds.x_test.reshape((-1,) + shape), y_test=ds.y_test,
+                   class_names=ds.class_names, key=f"{ds.key}@{'x'.join(map(str, shape))}")
+
+
+def empty_dataset(input_shape=(0,), num_classes: int = 0) -> Dataset:
+    """'No data': zero train/test samples shaped for the model, key ``NO_DATA_KEY``.
+
+    Magnitude pruning and size metrics need no data; accuracy, sensitivity and Taylor do.
+    """
+    shape = tuple(int(d) for d in input_shape)
+    empty = np.zeros((0,) + shape, np.float32)
+    return Dataset(name="No data", source="No data for this model: accuracy, sensitivity and Taylor need data",
+                   x_train=empty, y_train=np.zeros(0, np.int64), x_test=empty.copy(), y_test=np.zeros(0, np.int64),
+                   class_names=tuple(str(i) for i in range(int(num_classes))), key=NO_DATA_KEY)
+
+
+def has_samples(ds: Dataset | None) -> bool:
+    return ds is not None and len(ds.y_test) > 0 and len(ds.y_train) > 0
+
+
+def _max_data_bytes() -> int:
+    from .loading import max_upload_bytes
+
+    return max_upload_bytes()
+
+
+def load_npz(data: bytes, *, input_shape=None, num_classes: int | None = None, name: str = "Uploaded data",
+             max_bytes: int | None = None) -> Dataset:
+    """A Dataset from an uploaded .npz holding x_train, y_train, x_test, y_test; DataFileError if refused.
+
+    Labels may be integers (N,) / (N, 1) or one-hot (N, classes). Images are used as given, as float32
+    (no rescaling). With ``input_shape``/``num_classes`` (the model's), shapes and label range are
+    checked against the model. Never unpickles (allow_pickle=False).
+    """
+    from .loading import _mb, too_large_message
+
+    data = bytes(data)
+    limit = _max_data_bytes() if max_bytes is None else int(max_bytes)
+    if len(data) == 0:
+        raise DataFileError("The data file is empty (0 bytes). Upload the .npz that "
+                            "np.savez('data.npz', x_train=..., y_train=..., x_test=..., y_test=...) wrote.")
+    if len(data) > limit:
+        raise DataFileError(too_large_message("The data file", len(data), limit, "data"))
+    import io
+    import zipfile
+
+    if data[:6] == b"\x93NUMPY":
+        raise DataFileError("This is a single NumPy array (.npy), not an .npz archive. Save the four arrays together "
+                            "with np.savez('data.npz', x_train=..., y_train=..., x_test=..., y_test=...).")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise DataFileError("This file is not an .npz archive (or it is truncated). Save the arrays with "
+                            "np.savez('data.npz', x_train=..., y_train=..., x_test=..., y_test=...) "
+                            "and upload that file.") from None
+    if declared > NPZ_UNCOMPRESSED_FACTOR * limit:
+        raise DataFileError(f"The .npz would expand to {_mb(declared)} in memory, more than "
+                            f"{NPZ_UNCOMPRESSED_FACTOR} × the upload limit ({_mb(NPZ_UNCOMPRESSED_FACTOR * limit)}). "
+                            "Upload a smaller subset.")
+    arrays = {}
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            present = list(npz.files)
+            missing = [k for k in NPZ_KEYS if k not in present]
+            if missing:
+                raise DataFileError(
+                    f"The .npz is missing {', '.join(missing)} (it has: {', '.join(present[:12]) or 'no arrays'}). "
+                    "It needs four arrays named x_train, y_train, x_test, y_test.")
+            for key in NPZ_KEYS:
+                arrays[key] = npz[key]
+    except DataFileError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise DataFileError("The .npz holds Python objects (pickled arrays), which are never loaded here. Save "
+                                "plain numeric arrays (e.g. float32 images, int64 labels).") from None
+        raise DataFileError(f"The .npz could not be read ({exc}). Save it again with np.savez and upload it.") from None
+    except Exception as exc:  # zlib / CRC / header errors from a damaged archive
+        raise DataFileError(f"The .npz is damaged and could not be read ({type(exc).__name__}). "
+                            "Save it again with np.savez and upload it.") from None
+    return dataset_from_arrays(arrays, input_shape=input_shape, num_classes=num_classes, name=name)
+
+
+def _labels(y: np.ndarray, key: str, num_classes: int | None) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 2:
+        if num_classes is not None and y.shape[1] != num_classes:
+            raise DataFileError(f"{key} is one-hot with {y.shape[1]} columns, but the model has {num_classes} "
+                                f"outputs. Use {num_classes} columns (or integer labels 0–{num_classes - 1}).")
+        values = y.astype(np.float64)
+        if not np.all(np.isfinite(values)) or not np.all((values == 0) | (values == 1)) \
+                or not np.all(values.sum(axis=1) == 1):
+            raise DataFileError(f"{key} has 2 dimensions but is not one-hot (each row must hold a single 1 and "
+                                "otherwise 0). Save integer class labels or one-hot rows.")
+        return np.argmax(values, axis=1).astype(np.int64)
+    if y.ndim != 1:
+        raise DataFileError(f"{key} has shape {y.shape}; labels must be integers of shape (N,) or one-hot (N, classes).")
+    if np.issubdtype(y.dtype, np.floating):
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise DataFileError(f"{key} holds non-integer values; labels must be class indices 0, 1, 2 … "
+                                "(or one-hot rows).")
+    elif not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
+        raise DataFileError(f"{key} has dtype {y.dtype}; labels must be integers (or one-hot rows).")
+    return y.astype(np.int64)
+
+
+def dataset_from_arrays(arrays: dict, *, input_shape=None, num_classes: int | None = None,
+                        name: str = "Uploaded data") -> Dataset:
+    """Validate four arrays (see :func:`load_npz`) and build a Dataset keyed by their content hash."""
+    x_train, y_train, x_test, y_test = (np.asarray(arrays[k]) for k in NPZ_KEYS)
+    for key, x in (("x_train", x_train), ("x_test", x_test)):
+        if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_) or np.iscomplexobj(x):
+            raise DataFileError(f"{key} has dtype {x.dtype}, not numbers; images/features must be numeric arrays.")
+        if x.ndim < 2:
+            raise DataFileError(f"{key} has shape {x.shape}; it needs one row per sample, e.g. (N, 28, 28) or (N, 784).")
+    if len(x_train) != len(y_train):
+        raise DataFileError(f"x_train has {len(x_train):,} samples but y_train has {len(y_train):,} labels; "
+                            "they must have the same length.")
+    if len(x_test) != len(y_test):
+        raise DataFileError(f"x_test has {len(x_test):,} samples but y_test has {len(y_test):,} labels; "
+                            "they must have the same length.")
+    if len(x_train) == 0 or len(x_test) == 0:
+        raise DataFileError("The train or test split is empty; both need at least one sample.")
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise DataFileError(f"x_train samples are {x_train.shape[1:]} but x_test samples are {x_test.shape[1:]}; "
+                            "both splits need the same sample shape.")
+    if input_shape is not None:
+        want = tuple(int(d) for d in input_shape)
+        if tuple(x_train.shape[1:]) != want:
+            hint = (f" The number of values matches: reshape with x.reshape(-1, {', '.join(map(str, want))})."
+                    if int(np.prod(x_train.shape[1:])) == int(np.prod(want)) else "")
+            raise DataFileError(f"The data's samples have shape {tuple(x_train.shape[1:])}, but the model expects "
+                                f"{want} (x_train is {x_train.shape}).{hint}")
+    for key, x in (("x_train", x_train), ("x_test", x_test)):
+        if np.issubdtype(x.dtype, np.floating):
+            bad = int(np.count_nonzero(~np.isfinite(x)))
+            if bad:
+                raise DataFileError(f"{key} contains {bad:,} NaN or infinite value{'s' * (bad > 1)}. "
+                                    "Clean or drop those samples and upload again.")
+    y_train, y_test = _labels(y_train, "y_train", num_classes), _labels(y_test, "y_test", num_classes)
+    classes = int(num_classes) if num_classes is not None else int(max(y_train.max(), y_test.max())) + 1
+    for key, y in (("y_train", y_train), ("y_test", y_test)):
+        low, high = int(y.min()), int(y.max())
+        if low < 0 or high >= classes:
+            raise DataFileError(f"{key} has labels from {low} to {high}, outside the model's output range "
+                                f"0–{classes - 1} ({classes} outputs). Use class indices 0–{classes - 1}.")
+    x_train, x_test = x_train.astype(np.float32, copy=False), x_test.astype(np.float32, copy=False)
+    key = "npz-" + content_hash(x_train, y_train, x_test, y_test)
+    return Dataset(name=name, source="Your uploaded .npz (values used as given, no rescaling)",
+                   x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+                   class_names=tuple(str(i) for i in range(classes)), key=key)
