@@ -1,0 +1,219 @@
+"""Pruning methods side by side: our one-shot, gradual and iterative magnitude pruning (per-layer and global
+scope) at 90/95/98/99% overall sparsity on LeNet-300-100, bundled MNIST split, beside
+tensorflow-model-optimization's prune_low_magnitude (ConstantSparsity, PolynomialDecay) when
+bench/bench_tfmot.py has written its results.
+
+Same budget everywhere: the dense model trains 5 epochs (batch 32, Adam 1e-3); every method then gets
+2 epochs of training with pruning (batch 32, Adam 1e-3):
+- one-shot: prune to the target at once, fine-tune 2 epochs with the mask held;
+- gradual: polynomial schedule 0 → target over the first 75% of the 2 epochs (runs.run_gradual);
+- iterative: 2 rounds of (prune → 1 epoch), each round pruning 1 − √(1 − target) of what remains, so
+  round 2 lands on the target; no tolerance stop (runs.run_iterative, tolerance 1).
+"overall sparsity" = zeros among all Dense kernel weights (biases are never pruned), as tfmot counts it.
+
+Prints figures (asserts nothing):
+1. sparsity × method → final test accuracy, one table (tfmot columns when the JSON exists);
+2. the highest sparsity within 1 point of dense, per method;
+3. dense vs 90%-sparse vs compact (50% of hidden neurons removed, fine-tuned 2 epochs): gzip bytes and
+   latency (ms per batch of 256), with ratios to dense.
+
+Run (full, ~10–20 min on 2 cores):   .venv/bin/python bench/bench_methods.py
+Reduced scale check:                 .venv/bin/python bench/bench_methods.py --train-epochs 1 \\
+                                         --fine-tune-epochs 1 --sparsities 0.9,0.98 --train-subset 2000
+tfmot side (separate venv, see bench/README.md): /tmp/bench-tfmot/bin/python bench/bench_tfmot.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+TFMOT_JSON = os.path.join(RESULTS, "tfmot.json")
+OURS_JSON = os.path.join(RESULTS, "ours.json")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sparsities", default="0.9,0.95,0.98,0.99")
+    p.add_argument("--modes", default="oneshot,gradual,iterative")
+    p.add_argument("--scopes", default="layer,global")
+    p.add_argument("--train-epochs", type=int, default=5)
+    p.add_argument("--fine-tune-epochs", type=int, default=2)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--train-subset", type=int, default=0, help="use N random training digits (0: all 8,000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tfmot-json", default=TFMOT_JSON)
+    p.add_argument("--skip-size", action="store_true", help="skip the dense / sparse / compact size table")
+    return p.parse_args(argv)
+
+
+def load_data(subset: int):
+    from prune_core.data import load_bundled
+
+    ds = load_bundled()
+    index = subset_index(len(ds.x_train), subset)
+    return ds, (ds.x_train[index], ds.y_train[index], ds.x_test, ds.y_test)
+
+
+def subset_index(n: int, subset: int) -> np.ndarray:
+    """A seeded random subset (the bundled digits are stored class by class: a prefix would miss classes).
+    bench_tfmot.py uses the same one."""
+    if not subset or subset >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).permutation(n)[:subset])
+
+
+def magnitude_masks(model, sparsity: float, scope: str):
+    from prune_core import masks as mk
+    from prune_core.importance import weight_scores
+
+    return mk.build_masks(weight_scores(model, "magnitude"), "sparsity", sparsity, scope=scope)
+
+
+def run_ours(dense, data, sparsity: float, mode: str, scope: str, args):
+    from prune_core import runs
+
+    common = dict(batch_size=args.batch_size, seed=args.seed, latency_repeats=0)
+    if mode == "oneshot":
+        return runs.run_oneshot(dense, magnitude_masks(dense, sparsity, scope), data, epochs=args.fine_tune_epochs,
+                                **common)
+    if mode == "gradual":
+        return runs.run_gradual(dense, data, final_sparsity=sparsity, epochs=args.fine_tune_epochs, scope=scope,
+                                **common)
+    rounds = args.fine_tune_epochs  # one epoch a round: the same 2-epoch budget
+    fraction = 1.0 - (1.0 - sparsity) ** (1.0 / rounds)
+    return runs.run_iterative(dense, data, step_fraction=fraction, fine_tune_epochs=1, tolerance=1.0,
+                              target_sparsity=sparsity, max_rounds=rounds, scope=scope, **common)
+
+
+def size_table(dense, data, args):
+    """Dense, 90%-sparse (global one-shot) and compact (half the hidden neurons) models measured."""
+    from prune_core import masks as mk
+    from prune_core import metrics, runs
+    from prune_core.importance import unit_scores, weight_scores
+    from prune_core.layers import kernels, output_layer_name
+
+    x, y, xt, yt = data
+    sparse = runs.run_oneshot(dense, magnitude_masks(dense, 0.9, "global"), data, epochs=args.fine_tune_epochs,
+                              batch_size=args.batch_size, seed=args.seed, latency_repeats=0).model
+    out = output_layer_name(dense)
+    units = unit_scores(weight_scores(dense, "magnitude"), "magnitude", output_layer=out)
+    ms = mk.build_masks(units, "sparsity", 0.5, granularity="unit", weights=kernels(dense), output_layer=out)
+    compact = runs.run_oneshot(dense, ms, data, epochs=args.fine_tune_epochs, batch_size=args.batch_size,
+                               seed=args.seed, latency_repeats=0).compact_model
+    named = (("dense", dense), ("90% sparse (masked)", sparse), ("compact (50% neurons)", compact))
+    # Latency: the models take turns, 5 rounds of 20 batches each; the best round's median counts
+    # (the cores are shared, so a slow round says more about the neighbours than about the model).
+    latency = {name: metrics.latency_ms(model, xt, repeats=20) for name, model in named}
+    for _ in range(4):
+        for name, model in named:
+            latency[name] = min(latency[name], metrics.latency_ms(model, xt, repeats=20))
+    return [{"model": name, "params": metrics.count_params(model), "nonzero": metrics.count_nonzero(model),
+             "gzip": metrics.gzip_bytes(model), "latency": latency[name],
+             "accuracy": metrics.evaluate(model, xt, yt).accuracy} for name, model in named]
+
+
+def within_one_point(table: dict, dense_accuracy: float) -> float | None:
+    """Highest sparsity whose accuracy is >= dense − 1 point (None if none)."""
+    good = [s for s, a in table.items() if a is not None and a >= dense_accuracy - 0.01]
+    return max(good) if good else None
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import keras
+
+    from prune_core import metrics, models
+
+    sparsities = [float(s) for s in args.sparsities.split(",")]
+    modes = [m for m in args.modes.split(",") if m]
+    scopes = [s for s in args.scopes.split(",") if s]
+    ds, data = load_data(args.train_subset)
+    x, y, xt, yt = data
+    print(f"data: {ds.description}; training on {len(x):,} digits; keras {keras.__version__}", flush=True)
+
+    started = time.perf_counter()
+    dense = models.build_model("lenet-300-100", ds.input_shape, ds.num_classes, seed=args.seed)
+    models.train(dense, x, y, epochs=args.train_epochs, batch_size=args.batch_size, seed=args.seed)
+    dense_accuracy = metrics.evaluate(dense, xt, yt).accuracy
+    print(f"dense LeNet-300-100: {args.train_epochs} epochs in {time.perf_counter() - started:.1f} s,"
+          f" test accuracy {dense_accuracy:.2%}", flush=True)
+
+    ours: dict[str, dict[float, float]] = {}
+    held: dict[str, dict[float, float]] = {}
+    for mode in modes:
+        for scope in scopes:
+            name = f"ours {mode} {scope}"
+            ours[name], held[name] = {}, {}
+            for s in sparsities:
+                t = time.perf_counter()
+                result = run_ours(dense, data, s, mode, scope, args)
+                ours[name][s], held[name][s] = result.final_accuracy, result.sparsity
+                print(f"  {name:<26} {s:.0%}: held {result.sparsity:.2%} · pruned {result.pruned_accuracy:.2%}"
+                      f" → final {result.final_accuracy:.2%}  ({time.perf_counter() - t:.1f} s)", flush=True)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(OURS_JSON, "w") as f:
+        json.dump({"dense_accuracy": dense_accuracy, "args": vars(args),
+                   "results": {k: {str(s): a for s, a in v.items()} for k, v in ours.items()}}, f, indent=1)
+
+    columns = dict(ours)
+    tfmot_dense = None
+    if os.path.exists(args.tfmot_json):
+        with open(args.tfmot_json) as f:
+            tf_results = json.load(f)
+        tfmot_dense = tf_results.get("dense_accuracy")
+        for name, values in tf_results["results"].items():
+            columns[name] = {float(s): a for s, a in values.items()}
+        print(f"tfmot results from {args.tfmot_json} (tfmot {tf_results.get('tfmot_version')}, "
+              f"its dense model {tfmot_dense:.2%})")
+    else:
+        print(f"(no tfmot results at {args.tfmot_json}: run bench/bench_tfmot.py in its venv for those columns)")
+
+    names = list(columns)
+    width = max(len(n) for n in names) + 2
+    print(f"\nfinal test accuracy (dense {dense_accuracy:.2%}; {args.train_epochs} training epochs, "
+          f"{args.fine_tune_epochs} pruning/fine-tuning epochs, batch {args.batch_size})")
+    print(f"{'method':<{width}}" + "".join(f"{s:>9.0%}" for s in sparsities))
+    for name in names:
+        cells = "".join(f"{columns[name][s]:>9.2%}" if columns[name].get(s) is not None else f"{'—':>9}"
+                        for s in sparsities)
+        print(f"{name:<{width}}{cells}")
+    for s in sparsities:
+        best_ours = max((v[s], n) for n, v in ours.items() if s in v)
+        others = [(v[s], n) for n, v in columns.items() if n not in ours and v.get(s) is not None]
+        if others:
+            best_other = max(others)
+            print(f"at {s:.0%}: our best {best_ours[1]} {best_ours[0]:.2%} vs tfmot best {best_other[1]} "
+                  f"{best_other[0]:.2%}: {100 * (best_ours[0] - best_other[0]):+.1f} pts")
+
+    print("\nhighest sparsity within 1 point of dense:")
+    for name in names:
+        reference = tfmot_dense if (name not in ours and tfmot_dense is not None) else dense_accuracy
+        best = within_one_point(columns[name], reference)
+        print(f"  {name:<{width}}{'none' if best is None else f'{best:.0%}'}")
+
+    if not args.skip_size:
+        from prune_core.metrics import human_bytes
+        rows = size_table(dense, data, args)
+        base = rows[0]
+        print("\nsize and latency (latency: ms per batch of 256, best of 5 interleaved rounds of 20-batch medians)")
+        print(f"{'model':<24}{'params':>10}{'nonzero':>10}{'gzip':>12}{'× dense':>9}{'latency':>10}{'× dense':>9}"
+              f"{'accuracy':>10}")
+        for r in rows:
+            print(f"{r['model']:<24}{r['params']:>10,}{r['nonzero']:>10,}{human_bytes(r['gzip']):>12}"
+                  f"{r['gzip'] / base['gzip']:>9.2f}{r['latency']:>8.3f}ms{r['latency'] / base['latency']:>9.2f}"
+                  f"{r['accuracy']:>10.2%}")
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
