@@ -1,28 +1,33 @@
-"""Model: choose data and architecture, train a baseline with progress; see the current model."""
+"""Model: choose data and architecture, train a baseline with progress, or upload your own; see the current model."""
 
 import streamlit as st
 
 from prune_core.models import ARCHITECTURES
 from ui.router import require_router
-from ui import jobs, state, training, widgets
+from ui import jobs, state, training, upload, widgets
 
 require_router()
 
 st.title("Model")
-st.caption("The model every other page prunes. Train a new baseline here; it replaces the current one for this session only.")
+st.caption("The model every other page prunes. Train a new baseline here or upload your own; it replaces the current one "
+           "for this session only.")
 training.adopt_finished()
 widgets.data_badge()
 widgets.flash()
 
 entry = state.current_model()
 ds = state.dataset()
-widgets.model_card(entry, state.measure(entry, ds))
+upload.model_card(entry, ds)
 if entry.history:
     st.plotly_chart(training.history_figure(entry), width="stretch")
     st.caption("Loss (left axis) and accuracy (right axis, %) per epoch; dashed lines are measured on the test split.")
 
-st.subheader("Train a new baseline")
-with st.form("train"):
+train_tab, upload_tab = st.tabs(["Train a baseline", "Upload your own"], key="model_tab")
+with upload_tab:
+    upload.upload_tab()
+
+train_tab.subheader("Train a new baseline")
+with train_tab.form("train"):
     left, right = st.columns(2)
     source = left.radio("Data", list(state.DATA_SOURCES), format_func=state.DATA_SOURCES.get,
                         index=list(state.DATA_SOURCES).index(st.session_state.get("data_source", "auto")))
@@ -35,6 +40,7 @@ with st.form("train"):
     seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, help="Same seed, same data → same accuracy.")
     submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", disabled=jobs.busy())
 
-if submitted and training.start_training(source, arch, int(epochs), int(batch_size), float(learning_rate), int(seed)):
-    st.rerun()  # redraw with the Train button disabled while the job runs
-jobs.panel(training.JOB_KIND, training.live)
+with train_tab:
+    if submitted and training.start_training(source, arch, int(epochs), int(batch_size), float(learning_rate), int(seed)):
+        st.rerun()  # redraw with the Train button disabled while the job runs
+    jobs.panel(training.JOB_KIND, training.live)

@@ -26,14 +26,83 @@ def load_dataset(source: str) -> data.Dataset:
     return data.load_mnist(source)
 
 
-def dataset() -> data.Dataset:
-    """The dataset this session uses (its choice on the Model page; "auto" by default)."""
+def mnist_dataset() -> data.Dataset:
+    """MNIST as chosen on the Model page ("auto" by default), as (N, 28, 28) images."""
     source = st.session_state.setdefault("data_source", "auto")
     try:
         return load_dataset(source)
     except data.DataUnavailableError:
         st.session_state["data_source"] = "bundled"
         return load_dataset("bundled")
+
+
+@st.cache_resource(show_spinner="Reshaping MNIST for this model…")
+def reshaped_mnist(source: str, shape: tuple[int, ...]) -> data.Dataset:
+    """MNIST reshaped for a model's input (immutable, shared like the dataset itself)."""
+    return data.reshape_for_input(load_dataset(source), shape)
+
+
+def dataset() -> data.Dataset:
+    """The dataset for the session's current model.
+
+    Trained and default models: MNIST as chosen on the Model page. An uploaded model carries its own
+    choice in ``ModelEntry.data_key``: ``"mnist@<shape>"`` (MNIST reshaped, e.g. ``mnist@784``), an
+    uploaded .npz (``"npz-…"``, kept in this session), or ``data.NO_DATA_KEY`` — then this returns an
+    empty Dataset shaped for the model (see :func:`has_data`). Models derived from it (pruned,
+    retrained) that copy ``data_key`` keep the same data.
+    """
+    entry = st.session_state.get("model_entry")
+    key = getattr(entry, "data_key", "") or ""
+    if key == data.NO_DATA_KEY:
+        return data.empty_dataset(_input_shape(entry.model), _output_units(entry.model))
+    if key.startswith("npz-") and key in st.session_state.get("uploaded_datasets", {}):
+        return st.session_state["uploaded_datasets"][key]
+    if key.startswith("mnist") and "@" in key:
+        base = mnist_dataset()
+        shape = tuple(int(d) for d in key.rsplit("@", 1)[1].split("x"))
+        return reshaped_mnist(st.session_state["data_source"], shape) if shape != base.input_shape else base
+    return mnist_dataset()
+
+
+def has_data() -> bool:
+    """Whether the current model has data (False: accuracy, sensitivity and Taylor are unavailable;
+    magnitude and random pruning and size metrics still work)."""
+    return data.has_samples(dataset())
+
+
+def _input_shape(model) -> tuple[int, ...]:
+    return tuple(int(d) for d in model.inputs[0].shape[1:])
+
+
+def _output_units(model) -> int:
+    return int(model.outputs[0].shape[-1])
+
+
+def mnist_key_for(shape) -> str:
+    """data_key meaning "MNIST reshaped to this input shape"."""
+    return "mnist@" + "x".join(str(int(d)) for d in shape)
+
+
+MAX_UPLOADED_DATASETS = 3
+
+
+def register_dataset(ds: data.Dataset) -> None:
+    """Keep an uploaded dataset in this session (the last few only; each can be large)."""
+    held = st.session_state.setdefault("uploaded_datasets", {})
+    held.pop(ds.key, None)
+    held[ds.key] = ds
+    in_use = {getattr(st.session_state.get("model_entry"), "data_key", None)}
+    for key in list(held)[:-MAX_UPLOADED_DATASETS]:
+        if key not in in_use:
+            del held[key]
+
+
+def set_model_data(data_key: str) -> None:
+    """Point the current model at other data (an uploaded model's MNIST / .npz / no-data choice)."""
+    entry = st.session_state["model_entry"]
+    if entry.data_key != data_key:
+        entry.data_key = data_key
+        st.session_state["model_data_version"] = st.session_state.get("model_data_version", 0) + 1
 
 
 @dataclass
@@ -85,12 +154,18 @@ def current_model() -> ModelEntry:
 
 
 def measure(entry: ModelEntry, ds: data.Dataset) -> dict:
-    """Test accuracy, loss, parameter count and sizes of the entry's model, measured once per dataset."""
+    """Test accuracy, loss, parameter count and sizes of the entry's model, measured once per dataset.
+
+    With no data (an empty Dataset) accuracy and loss are NaN and only sizes are measured.
+    """
     if ds.key not in entry.measurements:
         from prune_core import metrics
 
         with st.spinner("Measuring the model on the test split…"):
-            evaluation = metrics.evaluate(entry.model, ds.x_test, ds.y_test)
+            if data.has_samples(ds):
+                evaluation = metrics.evaluate(entry.model, ds.x_test, ds.y_test)
+            else:  # no data: sizes only; accuracy and loss are NaN (see has_data)
+                evaluation = metrics.Evaluation(accuracy=float("nan"), loss=float("nan"))
             params = metrics.count_params(entry.model)
             entry.measurements[ds.key] = {
                 "accuracy": evaluation.accuracy, "loss": evaluation.loss, "params": params,
