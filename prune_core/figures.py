@@ -152,19 +152,6 @@ def mosaic_image(mosaic, scale: int = 3):
     return image.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
-def unit_mosaic(mosaic, height: int = 300) -> go.Figure:
-    """First-layer units as images of their incoming weights (red +, blue −, blank = pruned)."""
-    import numpy as np
-
-    limit = float(np.nanmax(np.abs(mosaic))) if np.isfinite(mosaic).any() else 1.0
-    z = np.round(np.asarray(mosaic, dtype=np.float32), 4)  # NaN (pruned) is drawn as a gap
-    data = [go.Heatmap(z=z, colorscale="RdBu_r", zmid=0, zmin=-limit, zmax=limit, showscale=False,
-                       hovertemplate="weight %{z:.3f}<extra></extra>")]
-    layout = house_layout(height=height, xaxis=dict(visible=False),
-                          yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
-    return go.Figure(data=data, layout=layout)
-
-
 def hline(y: float, colour: str = "#111827") -> dict:
     """A dashed horizontal line at data y spanning the plot (cheaper than Figure.add_hline)."""
     return dict(type="line", x0=0, x1=1, y0=y, y1=y, xref="paper", yref="y",
