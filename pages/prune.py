@@ -25,7 +25,10 @@ pu.restore_from_url(ctx.names)
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([1.2, 1, 1.1, 1.3])
-    criterion = c1.radio("Importance criterion", list(pu.CRITERIA), format_func=pu.CRITERIA.get, key="pr_criterion")
+    criteria = pu.available_criteria(ctx)
+    if st.session_state.get("pr_criterion") not in criteria:
+        st.session_state["pr_criterion"] = "magnitude"
+    criterion = c1.radio("Importance criterion", criteria, format_func=pu.CRITERIA.get, key="pr_criterion")
     granularity = c2.radio("Granularity", list(pu.GRANULARITIES), format_func=pu.GRANULARITIES.get,
                            key="pr_granularity")
     rule = c3.radio("Threshold rule", list(pu.RULES), format_func=pu.RULES.get, key="pr_rule")
@@ -37,6 +40,10 @@ with st.container(border=True):
                "**target sparsity**, or **quality × σ** of the weights (Han et al. 2015). Sensitivity and Taylor use "
                f"gradients averaged over {pu.SCORE_BATCHES} batches of 128 training digits.")
 
+if not ctx.has_data:
+    st.info("This model has no data, so sensitivity, Taylor and the measured accuracy are unavailable: they need "
+            "labelled examples. Magnitude and random pruning and all size figures work. Add data on the Model page.",
+            icon=":material/info:")
 scores = pu.all_scores(ctx)
 settings = dict(criterion=criterion, granularity=granularity, rule=rule, scope=scope, same=same)
 
@@ -96,10 +103,18 @@ def live_view():
             st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
                        "blue negative); pruned inputs are blank.")
 
-    evaluation = metrics.evaluate(pruned_model, ctx.dataset.x_test, ctx.dataset.y_test)
-    delta = (evaluation.accuracy - ctx.dense_accuracy) * 100
-    accuracy_slot.metric("Test accuracy (no retraining)", f"{evaluation.accuracy:.2%}", delta=f"{delta:+.2f} pts vs dense",
-                         help=f"Measured on {len(ctx.dataset.y_test):,} test digits; dense model {ctx.dense_accuracy:.2%}.")
+    if ctx.has_data:
+        evaluation = metrics.evaluate(pruned_model, ctx.dataset.x_test, ctx.dataset.y_test)
+        pruned_accuracy = evaluation.accuracy
+        delta = (evaluation.accuracy - ctx.dense_accuracy) * 100
+        accuracy_slot.metric("Test accuracy (no retraining)", f"{evaluation.accuracy:.2%}",
+                             delta=f"{delta:+.2f} pts vs dense",
+                             help=f"Measured on {len(ctx.dataset.y_test):,} test images; dense model "
+                                  f"{ctx.dense_accuracy:.2%}.")
+    else:
+        pruned_accuracy = float("nan")
+        accuracy_slot.metric("Test accuracy (no retraining)", "needs data",
+                             help="Add data for this model on the Model page to measure accuracy.")
 
     st.markdown("##### Importance table")
     if granularity == "unit":
@@ -117,11 +132,11 @@ def live_view():
     if st.button("Apply — use this pruned model on the Retrain page", type="primary", icon=":material/check:"):
         state.set_candidate(state.Candidate(mask_set=mask_set, settings=dict(settings), values=values,
                                             weights_key=ctx.entry.weights_key, dense_accuracy=ctx.dense_accuracy,
-                                            pruned_accuracy=evaluation.accuracy, sparsity=mask_set.overall_sparsity))
+                                            pruned_accuracy=pruned_accuracy, sparsity=mask_set.overall_sparsity))
     held = state.candidate()
     if held is not None:
-        st.success(f"Candidate ready: {held.sparsity:.1%} sparse, {held.pruned_accuracy:.2%} test accuracy before "
-                   f"retraining ({pu.CRITERIA[held.settings['criterion']]}, {pu.RULES[held.settings['rule']]}).",
+        st.success(f"Candidate ready: {held.sparsity:.1%} sparse, {widgets.accuracy_text(held.pruned_accuracy)} "
+                   f"test accuracy before retraining ({pu.CRITERIA[held.settings['criterion']]}, {pu.RULES[held.settings['rule']]}).",
                    icon=":material/check_circle:")
 
 

@@ -18,6 +18,10 @@ widgets.data_badge()
 
 entry = state.current_model()
 ds = state.dataset()
+if not state.has_data():
+    st.info("Retraining needs labelled data, and this model has none. Add data for it on the Model page "
+            "(MNIST when its input fits, or your own .npz).", icon=":material/info:")
+    st.stop()
 dense = state.measure(entry, ds)
 
 mode = st.segmented_control("Mode", list(rt.MODES), format_func=rt.MODES.get, key="rt_mode", default="oneshot") \

@@ -150,3 +150,24 @@ def test_url_reopens_the_same_view():
     assert at.radio(key="pr_criterion").value == "taylor"
     assert [s.value for s in at.slider] == [0.12, 0.2, 0.25]
     assert at.session_state["pr_view"] == "scores"
+
+
+def test_model_without_data_offers_magnitude_and_random_only():
+    from tests import badfiles
+
+    at = page_test("model").run()
+    at.file_uploader(key="upload_model").set_value(("tiny.keras", badfiles.models()["mlp.keras"],
+                                                    "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    assert at.session_state["model_entry"].origin == "uploaded"
+    at.switch_page("pages/prune.py").run()
+    assert not at.exception
+    assert at.radio(key="pr_criterion").options == ["Magnitude |w|", "Random (baseline)"]
+    assert any("has no data" in i.value for i in at.info)
+    assert metric_value(at, "Test accuracy (no retraining)") == "needs data"
+    model = at.session_state["model_entry"].model
+    expected = magnitude_coefficient_sparsity(model, {n: 0.3 for n in kernels(model)})
+    assert metric_value(at, "Overall sparsity") == sparsity_text(expected)
+    at.switch_page("pages/retrain.py").run()
+    assert not at.exception and any("needs labelled data" in i.value for i in at.info)

@@ -40,18 +40,25 @@ class Context:
     dense_accuracy: float
     dense_params: int
     image_shape: tuple | None
+    has_data: bool = True
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _all_scores(weights_key: str, data_key: str, _model, _x, _y) -> dict:
-    """Every criterion's per-weight scores, computed once per (weights, data) — never per slider move."""
-    return importance.all_weight_scores(_model, _x, _y, batches=SCORE_BATCHES)
+def _all_scores(weights_key: str, data_key: str, criteria: tuple, _model, _x, _y) -> dict:
+    """The criteria's per-weight scores, computed once per (weights, data) — never per slider move."""
+    return importance.all_weight_scores(_model, _x, _y, criteria=criteria, batches=SCORE_BATCHES)
+
+
+def available_criteria(ctx: Context) -> list[str]:
+    """Sensitivity and Taylor need training data (gradients); magnitude and random never do."""
+    return list(CRITERIA) if ctx.has_data else [c for c in CRITERIA if c not in importance.NEEDS_DATA]
 
 
 def all_scores(ctx: Context) -> dict:
     ds = ctx.dataset
     with st.spinner("Scoring every weight (magnitude, gradients over 4 batches of 128 digits)…"):
-        return _all_scores(ctx.entry.weights_key, ds.key, ctx.entry.model, ds.x_train, ds.y_train)
+        return _all_scores(ctx.entry.weights_key, ds.key, tuple(available_criteria(ctx)), ctx.entry.model,
+                           ds.x_train, ds.y_train)
 
 
 def context() -> Context | None:
@@ -64,7 +71,7 @@ def context() -> Context | None:
     shape = ds.input_shape if len(ds.input_shape) == 2 else None
     return Context(entry=entry, dataset=ds, kernels=model_kernels(entry.model), names=[l.name for l in layers],
                    output_layer=output_layer_name(entry.model), dense_accuracy=numbers["accuracy"],
-                   dense_params=numbers["params"], image_shape=shape)
+                   dense_params=numbers["params"], image_shape=shape, has_data=state.has_data())
 
 
 def scratch(ctx: Context) -> preview.MaskedScratch:

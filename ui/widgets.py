@@ -61,3 +61,8 @@ def styled_scores(table):
     """Score tables: 4 significant digits, pruned rows tinted."""
     numeric = [c for c in table.columns if c not in ("layer", "rank", "position", "status", "unit")]
     return table.style.apply(status_colours, axis=1).format("{:.4g}", subset=numeric)
+
+
+def accuracy_text(value: float) -> str:
+    """'93.30%', or 'unmeasured (no data)' when there was no data to measure on."""
+    return "unmeasured (no data)" if value is None or value != value else f"{value:.2%}"
