@@ -17,9 +17,11 @@ PAGES = {
     ],
     "Prune": [
         ("pages/prune.py", "Prune", ":material/content_cut:"),
+        ("pages/sensitivity.py", "Sensitivity", ":material/tune:"),
     ],
     "Retrain & compare": [
         ("pages/retrain.py", "Retrain", ":material/replay:"),
+        ("pages/compare.py", "Compare", ":material/compare_arrows:"),
     ],
     "Learn": [
         ("pages/worked_example.py", "Worked example", ":material/school:"),

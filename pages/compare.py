@@ -1,0 +1,143 @@
+"""Compare: the run history of a workspace (table, accuracy vs size with the Pareto frontier, delete, CSV
+and HTML export) and a criteria sweep (accuracy vs sparsity per criterion)."""
+
+import streamlit as st
+
+from prune_core import figures
+from ui import compare as cu
+from ui import jobs, state, widgets
+from ui.router import require_router
+
+require_router()
+
+st.title("Compare")
+st.caption("Every retrain run is recorded with its settings and metrics. Compare them by accuracy and size, "
+           "and sweep criteria against each other on the current model.")
+widgets.flash()
+
+# --- workspace ---------------------------------------------------------------------------------------
+workspace = state.workspace()
+names = cu.workspaces()
+w1, w2, _ = st.columns([2, 1, 2], vertical_alignment="bottom")
+chosen = w1.selectbox("Workspace", names, index=names.index(workspace),
+                      help="Runs are grouped in named workspaces, stored on this computer "
+                           f"({cu.store().path.parent}); they survive a browser reload.")
+if chosen != workspace:
+    cu.choose_workspace(chosen)
+    st.rerun()
+with w2.popover("New workspace", icon=":material/add:", width="stretch"):
+    with st.form("cmp_new_workspace", border=False):
+        new_name = st.text_input("Name", placeholder="e.g. lenet-l1", max_chars=40,
+                                 help="1–40 letters, digits, spaces, '_', '-' or '.'.")
+        if st.form_submit_button("Create and switch", type="primary"):
+            ok, message = cu.create_workspace(new_name)
+            if ok:
+                st.session_state["flash"] = message
+                st.rerun()
+            st.error(message, icon=":material/error:")
+
+records = cu.store().records(workspace)
+
+# --- run history ---------------------------------------------------------------------------------------
+st.subheader(f"Run history · {workspace}")
+if not records:
+    text = (f"No runs in the workspace “{workspace}” yet. Prune a model on the **Prune** page, press Apply, then "
+            "fine-tune it on the **Retrain** page: every run is recorded here.")
+    st.info(text, icon=":material/history:")
+    if cu.retrain_page_registered():
+        st.page_link("pages/retrain.py", label="Go to the Retrain page", icon=":material/arrow_forward:")
+else:
+    frame = cu.store().list(workspace)
+    best = max(records, key=lambda r: r.get("final_accuracy") or 0.0)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Runs", f"{len(records)}")
+    m2.metric("Best final accuracy", f"{best['final_accuracy']:.2%}", help=f"Run #{best['run_id']}: {best.get('label', '')}")
+    smallest = min((r for r in records if r.get("nonzero_params")), key=lambda r: r["nonzero_params"], default=None)
+    if smallest is not None:
+        m3.metric("Fewest nonzero parameters", f"{smallest['nonzero_params']:,}",
+                  help=f"Run #{smallest['run_id']}: {smallest.get('label', '')}, "
+                       f"final accuracy {smallest['final_accuracy']:.2%}")
+
+    x = st.segmented_control("Size axis", list(cu.SIZE_AXES), format_func=cu.SIZE_AXES.get,
+                             default="nonzero_params", key="cmp_size_axis") or "nonzero_params"
+    st.plotly_chart(figures.accuracy_size_figure(records, x=x), width="stretch", key="cmp_accuracy_size")
+    st.caption(cu.ACCURACY_SIZE_CAPTION)
+
+    st.dataframe(cu.history_frame(frame), width="stretch", hide_index=True, column_config=cu.column_config(),
+                 key="cmp_history")
+    st.caption("One row per run, oldest first: settings, then accuracy on the test split before pruning (dense), "
+               "right after pruning and after fine-tuning, overall sparsity of the prunable weights, size and "
+               "latency of the final model.")
+
+    d1, d2, _ = st.columns([1, 1, 2])
+    d1.download_button("Run history (CSV)", cu.csv_text(workspace), file_name=cu.csv_filename(workspace),
+                       mime="text/csv", icon=":material/download:", width="stretch", on_click="ignore")
+    if cu.export_available():
+        sweep_now = cu.current_sweep()
+        d2.download_button("HTML report", lambda: cu.html_report(workspace, records, x, sweep_now),
+                           file_name=f"pruning-report-{cu.slug(workspace)}.html", mime="text/html",
+                           icon=":material/description:", width="stretch", on_click="ignore",
+                           help="Settings, metrics and the charts (plotly inlined) in one file that opens in any "
+                                "browser, offline — to send to someone.")
+
+    with st.expander("Delete a run", icon=":material/delete:"):
+        by_id = {r["run_id"]: r for r in records}
+        choice = st.selectbox("Run", list(by_id), format_func=lambda i: cu.run_choice_label(by_id[i]),
+                              key="cmp_delete_choice")
+        pending = st.session_state.get(cu.CONFIRM_KEY)
+        if pending not in by_id:
+            if st.button("Delete this run…", icon=":material/delete:", key="cmp_delete"):
+                st.session_state[cu.CONFIRM_KEY] = choice
+                st.rerun()
+        else:
+            st.warning(f"Delete run {cu.run_choice_label(by_id[pending])} from “{workspace}”? "
+                       "This cannot be undone.", icon=":material/warning:")
+            y, n, _ = st.columns([1, 1, 3])
+            if y.button("Yes, delete it", type="primary", key="cmp_delete_yes"):
+                cu.store().delete(workspace, pending)
+                st.session_state.pop(cu.CONFIRM_KEY, None)
+                st.session_state["flash"] = f"Deleted run #{pending} from “{workspace}”."
+                st.rerun()
+            if n.button("Cancel", key="cmp_delete_no"):
+                st.session_state.pop(cu.CONFIRM_KEY, None)
+                st.rerun()
+
+# --- criteria sweep -------------------------------------------------------------------------------------
+st.subheader("Sweep: criteria against each other")
+model_name = st.session_state["model_entry"].name if state.has_model() else "LeNet-300-100 · default baseline"
+st.caption(f"On the current model (**{model_name}**): for each criterion and sparsity, prune the dense model, "
+           "measure, fine-tune briefly with the pruned weights held at zero, and measure again.")
+running = jobs.busy()
+with st.form("cmp_sweep_form"):
+    c1, c2, c3 = st.columns([2, 2.4, 1])
+    criteria = c1.pills("Criteria", list(cu.SWEEP_CRITERIA), selection_mode="multi", default=list(cu.SWEEP_CRITERIA),
+                        format_func=cu.SWEEP_CRITERIA.get, key="cmp_sweep_criteria")
+    sparsities = c2.pills("Sparsities", list(cu.SWEEP_SPARSITIES), selection_mode="multi",
+                          default=list(cu.SWEEP_SPARSITIES), format_func="{}%".format, key="cmp_sweep_sparsities")
+    epochs = c3.select_slider("Fine-tune epochs", [0, 1, 2], value=1, key="cmp_sweep_epochs",
+                              help="0: prune only, no retraining (seconds). Each epoch takes a few seconds per point.")
+    st.caption(f"About {cu.estimate_seconds(list(cu.SWEEP_CRITERIA), list(cu.SWEEP_SPARSITIES), 1):.0f} s for "
+               "everything with 1 epoch on LeNet-300-100 and the bundled digits; 0 epochs takes seconds. It runs in "
+               "the background: you can look at the history meanwhile.")
+    run_it = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:", disabled=running)
+
+if run_it:
+    if not criteria or not sparsities:
+        st.warning("Choose at least one criterion and one sparsity.", icon=":material/warning:")
+    elif cu.start_sweep(criteria, sparsities, int(epochs)) is not None:
+        st.rerun()  # the button turns disabled and the progress panel appears
+
+cu.adopt_finished_sweep()
+job = jobs.panel(cu.SWEEP_JOB)
+if job is not None and job.kind != cu.SWEEP_JOB and job.running:
+    st.caption(f"“{job.name}” is running; a sweep can start when it has finished.")
+sweep = cu.current_sweep()
+if sweep is not None:
+    if not cu.sweep_matches_current_model(sweep):
+        st.info(f"The last sweep ran on another model ({sweep.model_name}); run it again for the current one.",
+                icon=":material/info:")
+    fig = figures.criteria_sweep_figure(sweep.frame, dense_accuracy=sweep.dense_accuracy,
+                                        show_pruned=sweep.fine_tune_epochs > 0)
+    st.plotly_chart(fig, width="stretch", key="cmp_sweep_chart")
+    st.caption(cu.sweep_caption(sweep))
+    st.dataframe(cu.sweep_table(sweep), hide_index=True, column_config=cu.SWEEP_TABLE_CONFIG, key="cmp_sweep_table")

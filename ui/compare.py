@@ -1,0 +1,300 @@
+"""Compare page adapter: the run store and workspaces, the history table for display, the criteria sweep.
+
+All numbers come from ``prune_core`` (``history.RunStore``, ``sweeps``); this module only reshapes them
+for Streamlit (column labels and units) and keeps the per-session pieces in ``st.session_state``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+
+import streamlit as st
+
+from . import state
+
+SIZE_AXES = {"nonzero_params": "Nonzero parameters", "gzip_kb": "gzip size (kB)"}
+SWEEP_CRITERIA = {"magnitude": "Magnitude", "sensitivity": "Sensitivity", "taylor": "Taylor", "random": "Random"}
+SWEEP_SPARSITIES = (50, 70, 80, 90, 95, 98)  # percent, as the form shows them
+SWEEP_KEY = "cmp_sweep"
+SWEEP_JOB = "sweep"
+CONFIRM_KEY = "cmp_confirm_delete"
+SECONDS_PER_POINT_EPOCH = 3.5  # LeNet-300-100, bundled digits, 2 CPU cores (measured): for the estimate only
+
+# The history table as shown: (column in RunStore.list, label, kind). kind picks the unit / format.
+TABLE_COLUMNS = (
+    ("run_id", "Run", "id"),
+    ("label", "Label", "text"),
+    ("final_accuracy", "Final acc.", "percent"),
+    ("drop", "Δ vs dense", "pts"),
+    ("sparsity", "Sparsity", "percent"),
+    ("nonzero_params", "Nonzero params", "int"),
+    ("gzip_kb", "gzip", "kb"),
+    ("latency_ms", "Latency", "ms"),
+    ("pruned_accuracy", "Pruned acc.", "percent"),
+    ("dense_accuracy", "Dense acc.", "percent"),
+    ("mode", "Mode", "text"),
+    ("settings.criterion", "Criterion", "text"),
+    ("settings.granularity", "Granularity", "text"),
+    ("settings.rule", "Rule", "text"),
+    ("settings.scope", "Scope", "text"),
+    ("settings.epochs", "Epochs", "int"),
+    ("settings.seed", "Seed", "int"),
+    ("settings.l1", "L1 λ", "float"),
+    ("seconds", "Time", "s"),
+    ("created_at", "When", "text"),
+)
+FORMATS = {"percent": "%.2f%%", "pts": "%+.2f pts", "kb": "%.1f kB", "ms": "%.2f ms", "s": "%.1f s",
+           "int": "localized", "float": "%g", "id": "#%d"}
+
+
+# --- workspaces --------------------------------------------------------------------------------
+
+def store():
+    return state.run_store()
+
+
+def workspaces() -> list[str]:
+    """Every workspace in the store, plus this session's choice (it may not hold a run yet)."""
+    names = store().workspaces()
+    current = state.workspace()
+    return names if current in names else [*names, current]
+
+
+def choose_workspace(name: str) -> None:
+    st.session_state[state.WORKSPACE_KEY] = name
+    st.session_state.pop(CONFIRM_KEY, None)
+
+
+def create_workspace(name: str) -> tuple[bool, str]:
+    """Create and switch to ``name``; (ok, message). A name that exists is simply switched to."""
+    try:
+        existing = name.strip() in store().workspaces()
+        created = store().create_workspace(name, exist_ok=True)
+    except ValueError as exc:
+        return False, str(exc)
+    choose_workspace(created)
+    return True, (f"Switched to the existing workspace “{created}”." if existing
+                  else f"Created the workspace “{created}” and switched to it.")
+
+
+# --- the history table -------------------------------------------------------------------------
+
+def history_frame(frame):
+    """``RunStore.list`` reshaped for display: known settings and metrics first with units in percent,
+    points, kB, ms and s (column_config formats them), then any other settings columns."""
+    import pandas as pd
+
+    shown = pd.DataFrame(index=frame.index)
+    source = frame.copy()
+    source["drop"] = (source["final_accuracy"] - source["dense_accuracy"]) * 100
+    source["gzip_kb"] = source["gzip_bytes"] / 1000.0
+    for column, label, kind in TABLE_COLUMNS:
+        if column not in source.columns:
+            continue
+        values = source[column]
+        if kind == "percent":
+            values = pd.to_numeric(values, errors="coerce") * 100
+        elif kind == "text":
+            values = values.astype(object).where(values.notna(), "—")
+        shown[label] = values
+    known = {c for c, _, _ in TABLE_COLUMNS} | {"settings.mode"}  # the record's own mode column says it
+    for column in frame.columns:
+        if column.startswith("settings.") and column not in known:
+            shown[column.removeprefix("settings.").replace("_", " ")] = frame[column]
+    return shown.reset_index(drop=True)
+
+
+def column_config() -> dict:
+    config = {}
+    for _, label, kind in TABLE_COLUMNS:
+        if kind in FORMATS:
+            config[label] = st.column_config.NumberColumn(label, format=FORMATS[kind])
+    config["Label"] = st.column_config.TextColumn("Label", width="medium")
+    return config
+
+
+def run_choice_label(record: dict) -> str:
+    accuracy = record.get("final_accuracy")
+    tail = f" · {accuracy:.2%}" if isinstance(accuracy, (int, float)) else ""
+    return f"#{record['run_id']} · {record.get('label') or record.get('mode') or 'run'}{tail}"
+
+
+def csv_text(workspace: str) -> str:
+    return store().to_csv(workspace)
+
+
+def csv_filename(workspace: str) -> str:
+    return f"pruning-runs-{slug(workspace)}.csv"
+
+
+def slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text).strip("-") or "runs"
+
+
+# --- the HTML report (prune_core.export) -------------------------------------------------------
+
+def export_available() -> bool:
+    return importlib.util.find_spec("prune_core.export") is not None
+
+
+def formatted_rows(shown) -> list[dict]:
+    """``history_frame`` rows as text with their units ("96.05%", "+1.10 pts", "590.0 kB") for the report."""
+    import math
+
+    kinds = {label: kind for _, label, kind in TABLE_COLUMNS}
+    rows = []
+    for row in shown.to_dict("records"):
+        out = {}
+        for column, value in row.items():
+            kind = kinds.get(column)
+            missing = value is None or (isinstance(value, float) and math.isnan(value))
+            if missing:
+                out[column] = "—"
+            elif kind == "int":
+                out[column] = f"{int(value):,}"
+            elif kind in FORMATS and kind != "float":
+                out[column] = FORMATS[kind] % value
+            else:
+                out[column] = value
+        rows.append(out)
+    return rows
+
+
+def html_report(workspace: str, records: list[dict], x: str, sweep: "Sweep | None" = None) -> bytes:
+    """The self-contained HTML report (``prune_core.export.html_report``): the workspace's runs with units,
+    the accuracy-vs-size chart and, when there is one, the session's criteria sweep."""
+    from prune_core import export, figures
+
+    shown = formatted_rows(history_frame(store().list(workspace)))
+    split = METRIC_LABELS.index("Dense acc.") + 1
+    metrics = [{k: row[k] for k in METRIC_LABELS[:split] if k in row} for row in shown]
+    settings_rows = [{k: v for k, v in row.items() if k == "Run" or k not in METRIC_LABELS[:split]} for row in shown]
+    charts = [(ACCURACY_SIZE_CAPTION, _for_report(figures.accuracy_size_figure(records, x=x)))]
+    tables = {"Settings of each run": settings_rows}
+    if sweep is not None:
+        charts.append((sweep_caption(sweep), _for_report(figures.criteria_sweep_figure(
+            sweep.frame, dense_accuracy=sweep.dense_accuracy, show_pruned=sweep.fine_tune_epochs > 0))))
+        tables[f"Criteria sweep on {sweep.model_name}"] = formatted_sweep_rows(sweep)
+    page = export.html_report(
+        title=f"Pruning runs · workspace “{workspace}”",
+        settings={"workspace": workspace, "runs": len(records), "size axis": SIZE_AXES[x]},
+        metrics=metrics, tables=tables, figures=charts,
+        notes="Accuracies are measured on the test split; sparsity is the share of prunable kernel weights that "
+              "are exactly zero; gzip is the saved .keras file compressed.")
+    return page.encode("utf-8")
+
+
+METRIC_LABELS = tuple(label for _, label, _ in TABLE_COLUMNS)
+
+
+def _for_report(fig):
+    """A standalone page has no Streamlit padding around the chart: room for the axis labels."""
+    fig.update_layout(margin=dict(l=70, r=20, t=50, b=60), yaxis=dict(automargin=True))
+    return fig
+
+
+ACCURACY_SIZE_CAPTION = ("Final test accuracy against model size (log scale), one colour per mode; the grey star and "
+                         "dashed line are the dense baseline, and the dotted staircase is the Pareto frontier — no run "
+                         "is both smaller and more accurate than a point on it.")
+
+
+def sweep_caption(sweep: "Sweep") -> str:
+    if sweep.fine_tune_epochs:
+        return (f"Test accuracy against sparsity, one colour per criterion: solid after {sweep.fine_tune_epochs} "
+                "fine-tune epoch(s), dashed right after pruning; the grey dashed line is the dense model.")
+    return ("Test accuracy right after pruning (no retraining) against sparsity, one colour per criterion; "
+            "the grey dashed line is the dense model.")
+
+
+def formatted_sweep_rows(sweep: "Sweep") -> list[dict]:
+    table = sweep_table(sweep)
+    formats = {"Sparsity": "%.0f%%", "Pruned acc.": "%.2f%%", "Final acc.": "%.2f%%", "Δ vs dense": "%+.2f pts",
+               "Time": "%.1f s"}
+    return [{k: (formats[k] % v if k in formats else v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+# --- the criteria sweep --------------------------------------------------------------------------
+
+@dataclass
+class Sweep:
+    """A finished criteria sweep on one model and dataset, kept in session state across reruns."""
+
+    weights_key: str
+    data_key: str
+    model_name: str
+    dense_accuracy: float
+    criteria: list
+    sparsities: list
+    fine_tune_epochs: int
+    frame: object  # pandas DataFrame from sweeps.criteria_sweep
+
+
+def estimate_seconds(criteria: list, sparsities: list, epochs: int) -> float:
+    return len(criteria) * len(sparsities) * (0.1 + SECONDS_PER_POINT_EPOCH * epochs)
+
+
+def current_sweep() -> Sweep | None:
+    return st.session_state.get(SWEEP_KEY)
+
+
+def sweep_matches_current_model(sweep: Sweep) -> bool:
+    return state.has_model() and st.session_state["model_entry"].weights_key == sweep.weights_key
+
+
+def start_sweep(criteria: list[str], sparsities_percent: list[int], epochs: int):
+    """Start ``sweeps.criteria_sweep`` on the current model as a background job (``ui.jobs``): other clicks
+    on the page do not abort it; :func:`adopt_finished_sweep` keeps its result in session state."""
+    from prune_core import sweeps
+
+    from . import jobs
+
+    entry, ds = state.current_model(), state.dataset()
+    dense = state.measure(entry, ds)["accuracy"]
+    model, weights_key, name = entry.model, entry.weights_key, entry.name
+    criteria, sparsities_percent = list(criteria), sorted(sparsities_percent)
+
+    def work(job):
+        frame = sweeps.criteria_sweep(model, ds, criteria, [s / 100 for s in sparsities_percent],
+                                      fine_tune_epochs=epochs, progress=job.progress)
+        return Sweep(weights_key=weights_key, data_key=ds.key, model_name=name, dense_accuracy=dense,
+                     criteria=criteria, sparsities=sparsities_percent, fine_tune_epochs=int(epochs), frame=frame)
+
+    points = len(criteria) * len(sparsities_percent)
+    return jobs.start(f"Criteria sweep ({points} points)", SWEEP_JOB, work)
+
+
+def adopt_finished_sweep() -> None:
+    """A finished sweep job's result becomes the session's sweep (it then survives other jobs and reruns)."""
+    from . import jobs
+
+    job = jobs.current()
+    if job is not None and job.kind == SWEEP_JOB and not job.running and isinstance(job.result, Sweep):
+        st.session_state[SWEEP_KEY] = job.result
+
+
+def sweep_table(sweep: Sweep):
+    """The sweep's frame for display: accuracies and sparsities in %."""
+    frame = sweep.frame.copy()
+    table = frame[["criterion"]].copy()
+    table["Sparsity"] = frame["sparsity"] * 100
+    table["Pruned acc."] = frame["pruned_accuracy"] * 100
+    table["Final acc."] = frame["final_accuracy"] * 100
+    table["Δ vs dense"] = (frame["final_accuracy"] - sweep.dense_accuracy) * 100
+    table["Time"] = frame["seconds"]
+    return table.rename(columns={"criterion": "Criterion"})
+
+
+SWEEP_TABLE_CONFIG = {
+    "Sparsity": st.column_config.NumberColumn("Sparsity", format="%.0f%%"),
+    "Pruned acc.": st.column_config.NumberColumn("Pruned acc.", format="%.2f%%"),
+    "Final acc.": st.column_config.NumberColumn("Final acc.", format="%.2f%%"),
+    "Δ vs dense": st.column_config.NumberColumn("Δ vs dense", format="%+.2f pts"),
+    "Time": st.column_config.NumberColumn("Time", format="%.1f s"),
+}
+
+
+def retrain_page_registered() -> bool:
+    from .router import PAGES
+
+    return any(path == "pages/retrain.py" for entries in PAGES.values() for path, _, _ in entries)

@@ -1,0 +1,128 @@
+"""Sensitivity page adapter: the per-layer scan (cached per session and model), the "within a drop" table,
+and carrying the per-layer sparsities to the Prune page's widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from prune_core import sweeps
+from prune_core.layers import kernels as model_kernels
+
+from . import prune as pu
+from . import state
+
+SCANS_KEY = "sens_scans"
+SPARSITIES = sweeps.DEFAULT_SPARSITIES  # 10 … 90 %
+DROP = (0.5, 10.0, 0.5, 1.0)  # slider (min, max, step, default), accuracy points
+CRITERIA = {c: pu.CRITERIA[c] for c in ("magnitude", "taylor", "sensitivity", "random")}
+
+
+@dataclass
+class Scan:
+    """One finished per-layer scan: which model, data and criterion, and the frame from the core."""
+
+    weights_key: str
+    data_key: str
+    criterion: str
+    dense_accuracy: float
+    layers: dict  # {layer: kernel shape}
+    frame: object  # sweeps.layer_sensitivity's DataFrame[layer, sparsity, accuracy, loss]
+
+    @property
+    def evaluations(self) -> int:
+        return len(self.frame)
+
+
+def scan(criterion: str) -> Scan:
+    """The scan of the current model for ``criterion``; computed once per session, model, data and criterion
+    (with a progress bar), then read from session state."""
+    entry = state.current_model()
+    ds = state.dataset()
+    key = (entry.weights_key, ds.key, criterion)
+    held = st.session_state.setdefault(SCANS_KEY, {})
+    if key not in held:
+        dense = state.measure(entry, ds)["accuracy"]
+        shapes = {name: tuple(k.shape) for name, k in model_kernels(entry.model).items()}
+        total = len(shapes) * len(SPARSITIES)
+        bar = st.progress(0.0, text=f"Scanning {len(shapes)} layers × {len(SPARSITIES)} sparsities "
+                                    f"({total} evaluations on {len(ds.y_test):,} test digits)…")
+
+        def progress(done: float, text: str) -> None:
+            bar.progress(min(max(done, 0.0), 1.0), text=f"{round(done * total)}/{total} · {text}")
+
+        frame = sweeps.layer_sensitivity(entry.model, ds.x_test, ds.y_test, SPARSITIES, criterion,
+                                         x_train=ds.x_train, y_train=ds.y_train, progress=progress)
+        bar.empty()
+        held[key] = Scan(weights_key=entry.weights_key, data_key=ds.key, criterion=criterion, dense_accuracy=dense,
+                         layers=shapes, frame=frame)
+    return held[key]
+
+
+def within(result: Scan, max_drop_points: float) -> dict[str, float]:
+    """{layer: largest scanned sparsity (fraction) within ``max_drop_points`` accuracy points of dense}."""
+    return sweeps.max_sparsity_within(result.frame, result.dense_accuracy, max_drop_points / 100.0)
+
+
+def table(result: Scan, best: dict[str, float]):
+    """One row per layer: its shape and size, the largest sparsity within the drop (in %), the accuracy
+    measured there and its drop in points."""
+    import pandas as pd
+
+    from prune_core.thresholds import prune_count
+
+    rows = []
+    for layer, sparsity in best.items():
+        shape = result.layers[layer]
+        size = int(_prod(shape))
+        at = result.frame[(result.frame["layer"] == layer) & (result.frame["sparsity"] == sparsity)]
+        accuracy = float(at["accuracy"].iloc[0]) if len(at) else result.dense_accuracy
+        rows.append({"Layer": layer, "Shape": "×".join(map(str, shape)), "Weights": size,
+                     "Largest sparsity": 100 * sparsity, "Weights pruned": prune_count(size, sparsity),
+                     "Accuracy there": 100 * accuracy, "Drop": 100 * (result.dense_accuracy - accuracy)})
+    return pd.DataFrame(rows)
+
+
+TABLE_CONFIG = {
+    "Weights": st.column_config.NumberColumn("Weights", format="localized"),
+    "Largest sparsity": st.column_config.NumberColumn("Largest sparsity", format="%.0f%%",
+                                                      help="The largest scanned sparsity of this layer alone whose "
+                                                           "accuracy, and that of every lower one, stays within the "
+                                                           "allowed drop."),
+    "Weights pruned": st.column_config.NumberColumn("Weights pruned", format="localized"),
+    "Accuracy there": st.column_config.NumberColumn("Accuracy there", format="%.2f%%"),
+    "Drop": st.column_config.NumberColumn("Drop", format="%.2f pts"),
+}
+
+
+def overall_sparsity(result: Scan, best: dict[str, float]) -> float:
+    """Share of all prunable weights pruned when every layer takes its value (exact counts, as the Prune page)."""
+    from prune_core.thresholds import prune_count
+
+    sizes = {layer: int(_prod(shape)) for layer, shape in result.layers.items()}
+    total = sum(sizes.values())
+    return sum(prune_count(sizes[layer], s) for layer, s in best.items()) / total if total else 0.0
+
+
+def carry_to_prune_page(criterion: str, best: dict[str, float]) -> None:
+    """Set the Prune page's widgets to per-layer target sparsities (in %) with this criterion, then go there.
+
+    ``ui.prune.restore_from_url`` runs once per session and model and only overrides what the URL names;
+    ``st.switch_page`` opens the Prune page without query parameters, so these values are what it shows.
+    """
+    st.session_state["pr_criterion"] = criterion
+    st.session_state["pr_rule"] = "sparsity"
+    st.session_state["pr_scope"] = "layer"
+    st.session_state["pr_same"] = False
+    st.session_state["pr_granularity"] = "weight"
+    for layer, sparsity in best.items():
+        st.session_state[pu.slider_key("sparsity", layer)] = float(round(100 * sparsity))  # the slider is float
+    st.switch_page("pages/prune.py")
+
+
+def _prod(shape) -> int:
+    out = 1
+    for d in shape:
+        out *= int(d)
+    return out
