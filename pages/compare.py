@@ -107,7 +107,11 @@ st.subheader("Sweep: criteria against each other")
 model_name = st.session_state["model_entry"].name if state.has_model() else "LeNet-300-100 · default baseline"
 st.caption(f"On the current model (**{model_name}**): for each criterion and sparsity, prune the dense model, "
            "measure, fine-tune briefly with the pruned weights held at zero, and measure again.")
-running = jobs.busy()
+no_data = state.has_model() and not state.has_data()
+if no_data:
+    st.info("A sweep measures test accuracy and fine-tunes, and the current model has no labelled data. Add data "
+            "for it on the Model page (MNIST when its input fits, or your own .npz).", icon=":material/info:")
+running = jobs.busy() or no_data
 with st.form("cmp_sweep_form"):
     c1, c2, c3 = st.columns([2, 2.4, 1])
     criteria = c1.pills("Criteria", list(cu.SWEEP_CRITERIA), selection_mode="multi", default=list(cu.SWEEP_CRITERIA),

@@ -21,6 +21,10 @@ if not prunable_layers(entry.model):
     st.info("This model has no Dense or Conv2D layer, so there is nothing to scan. Load another on the Model page.",
             icon=":material/info:")
     st.stop()
+if not state.has_data():
+    st.info("The scan measures test accuracy, and this model has no labelled data. Add data for it on the Model page "
+            "(MNIST when its input fits, or your own .npz).", icon=":material/info:")
+    st.stop()
 
 c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
 criterion = c1.selectbox("Importance criterion", list(su.CRITERIA), format_func=su.CRITERIA.get, key="sens_criterion",

@@ -84,3 +84,16 @@ def test_carry_over_sets_the_prune_page_sliders_and_its_sparsity():
     # page it last switched to itself, so name the Prune page again.
     at.switch_page("pages/prune.py").run()
     assert {s.label.split(" ")[0]: s.value for s in at.slider} == sliders
+
+
+def test_a_model_without_data_gets_a_clear_message_instead_of_a_scan():
+    at = page_test("model").run()
+    at.session_state["model_entry"].data_key = data.NO_DATA_KEY
+    at.switch_page("pages/sensitivity.py").run()
+    assert not at.exception
+    assert "no labelled data" in at.info[0].value
+    assert "sens_scans" not in at.session_state and not at.dataframe
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert "no labelled data" in at.info[-1].value
+    assert next(b for b in at.button if b.label == "Run sweep").disabled
