@@ -1,0 +1,77 @@
+"""A first-time user, end to end in Chromium: Home → Model (train 1 epoch) → Prune (move a slider, Apply)
+→ Retrain (fine-tune 1 epoch) → Compare (the run is on the chart) → download the CSV and the HTML report."""
+
+import csv
+import io
+import re
+
+import pytest
+
+from tests.browser import assert_no_exception, open_page, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def go_to(page, name):
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name).click()
+    wait_idle(page, timeout=120_000)
+    page.get_by_role("heading", name=name, exact=True).first.wait_for(timeout=60_000)
+    wait_idle(page, timeout=120_000)
+
+
+def metric(page, label):
+    return page.locator("[data-testid='stMetric']").filter(has_text=label).first.locator(
+        "[data-testid='stMetricValue']").inner_text()
+
+
+def test_first_time_user_journey(page, app_url):
+    open_page(page, app_url)
+    assert page.get_by_role("heading", name="Pruning Explorer").is_visible()
+
+    go_to(page, "Model")
+    page.get_by_text("Bundled subset — 10,000 real digits, offline").click()
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("1")
+    epochs.press("Tab")
+    page.get_by_role("button", name="Train").click()
+    page.locator("[data-testid='stAlertContentSuccess']").wait_for(timeout=180_000)
+    wait_idle(page)
+    assert_no_exception(page)
+
+    go_to(page, "Prune")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    thumb = page.locator("[data-testid='stSlider']").first.get_by_role("slider")
+    thumb.focus()
+    for _ in range(10):
+        thumb.press("ArrowRight")  # dense1: 0.30 → 0.40
+    wait_idle(page)
+    page.wait_for_function("() => document.querySelector(\"[data-testid='stSlider']\").innerText.includes('0.40')")
+    wait_idle(page)
+    sparsity = metric(page, "Overall sparsity")
+    page.get_by_role("button", name=re.compile("^Apply")).click()
+    page.get_by_text("Candidate ready").wait_for(timeout=30_000)
+    assert sparsity in page.get_by_text("Candidate ready").inner_text()
+    assert_no_exception(page)
+
+    go_to(page, "Retrain")
+    assert f"{sparsity} sparse" in page.locator("[data-testid='stAlert']").first.inner_text()
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Last run").wait_for(timeout=180_000)
+    wait_idle(page)
+    final = metric(page, "After retraining")
+    assert re.fullmatch(r"\d+\.\d\d%", final)
+    assert_no_exception(page)
+
+    go_to(page, "Compare")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    assert_no_exception(page)
+    with page.expect_download() as csv_download:
+        page.get_by_role("button", name="Run history (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(open(csv_download.value.path(), encoding="utf-8").read())))
+    finals = [f"{100 * float(r['final_accuracy']):.2f}%" for r in rows]
+    assert final in finals
+    with page.expect_download() as html_download:
+        page.get_by_role("button", name="HTML report").click()
+    html = open(html_download.value.path(), encoding="utf-8").read()
+    assert html.lstrip().lower().startswith("<!doctype html") and "plotly" in html.lower()
+    assert final in html
