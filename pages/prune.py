@@ -70,17 +70,12 @@ def live_view():
     pu.write_url(settings, values)
 
     mask_set = pu.mask_set_for(ctx, scores, settings, values)
-    pruned_model = pu.scratch(ctx).load(mask_set)
-    sparse = metrics.sparse_bytes(pruned_model)
-
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(f"Kept weights (of {mask_set.total:,})", f"{mask_set.kept:,}",
               help="Prunable kernel weights (Dense and Conv2D) that are kept; biases are not counted.")
     m2.metric("Overall sparsity", f"{mask_set.overall_sparsity:.1%}", help="Share of the prunable kernel weights set to zero.")
-    m3.metric("Size estimate (sparse)", human_bytes(sparse),
-              delta=f"{sparse / metrics.float32_bytes(ctx.dense_params) - 1:+.1%} vs dense {human_bytes(metrics.float32_bytes(ctx.dense_params))}",
-              delta_color="inverse", help="Nonzero weights as float32 values plus indices (CSR), dense where that is smaller.")
-    accuracy_slot = m4.empty()  # filled after the charts are sent: they should not wait for the evaluation
+    # Size and accuracy need the masked model: filled after the charts, which should not wait for them.
+    size_slot, accuracy_slot = m3.empty(), m4.empty()
 
     left, right = st.columns([3, 2])
     with left:
@@ -89,6 +84,7 @@ def live_view():
             st.plotly_chart(fig, width="stretch", key=f"hist-{name}")
         st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
                    "(±t on weight values for magnitude).")
+        pu.let_charts_go()
     with right:
         st.markdown("##### Sparsity per layer")
         sparsity = mask_set.layer_sparsity()
@@ -103,6 +99,11 @@ def live_view():
             st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
                        "blue negative); pruned inputs are blank.")
 
+    pruned_model = pu.scratch(ctx).load(mask_set)
+    sparse, dense_bytes = metrics.sparse_bytes(pruned_model), metrics.float32_bytes(ctx.dense_params)
+    size_slot.metric("Size estimate (sparse)", human_bytes(sparse), delta_color="inverse",
+                     delta=f"{sparse / dense_bytes - 1:+.1%} vs dense {human_bytes(dense_bytes)}",
+                     help="Nonzero weights as float32 values plus indices (CSR), dense where that is smaller.")
     if ctx.has_data:
         evaluation = metrics.evaluate(pruned_model, ctx.dataset.x_test, ctx.dataset.y_test)
         pruned_accuracy = evaluation.accuracy
@@ -141,3 +142,4 @@ def live_view():
 
 
 live_view()
+

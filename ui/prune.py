@@ -193,6 +193,14 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
     return result
 
 
+def let_charts_go(seconds: float = 0.01) -> None:
+    """Pause the script thread for a moment so the server's event loop sends the charts queued so far
+    before the next CPU-heavy step (the accuracy evaluation) competes with it for the GIL."""
+    import time
+
+    time.sleep(seconds)
+
+
 def slider_layers(ctx: Context, granularity: str) -> list[str]:
     """Layers that get a slider: all prunable layers, or the hidden ones for neuron/filter pruning."""
     return [n for n in ctx.names if granularity == "weight" or n != ctx.output_layer]
