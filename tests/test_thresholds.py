@@ -190,3 +190,30 @@ def test_global_selection_matches_stable_sort_of_the_concatenation(sparsity):
     assert all(masks[n].shape == s.shape for n, s in scores.items())
     if 0 < sparsity < 1:
         assert t == flat[reference].min()
+
+
+@pytest.mark.parametrize("sparsity", [0.0004, 0.37, 0.5, 0.9, 0.9999])
+def test_large_inputs_take_the_narrowed_path_and_stay_exact(sparsity):
+    """≥ 1M scores use the sampled bracket + partial partition; same answer as a stable sort, ties included."""
+    rng = np.random.default_rng(7)
+    a = np.round(rng.standard_normal(700_000).astype(np.float32), 2)  # many exact ties
+    b = np.round(rng.exponential(size=(600, 1000)).astype(np.float32), 3)
+    assert a.size + b.size >= th.NARROWING_MIN_SIZE
+    flat = np.concatenate([a, b.ravel()])
+    k = th.prune_count(flat.size, sparsity)
+    expected = np.ones(flat.size, dtype=bool)
+    expected[np.argsort(flat, kind="stable")[:k]] = False
+    masks, threshold = th.global_sparsity_select({"a": a, "b": b}, sparsity)
+    np.testing.assert_array_equal(np.concatenate([masks["a"].ravel(), masks["b"].ravel()]), expected)
+    assert threshold == float(np.sort(flat)[k])
+    keep, t = th.sparsity_select(b, sparsity)
+    ref = np.ones(b.size, dtype=bool)
+    ref[np.argsort(b.ravel(), kind="stable")[:th.prune_count(b.size, sparsity)]] = False
+    np.testing.assert_array_equal(keep.ravel(), ref)
+
+
+def test_large_inputs_with_nan_are_refused():
+    a = np.random.default_rng(0).random(1_100_000).astype(np.float32)
+    a[12345] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        th.sparsity_select(a, 0.5)
