@@ -20,3 +20,27 @@ def open_page(page, url: str, timeout: float = 90_000) -> None:
 def assert_no_exception(page) -> None:
     exceptions = page.locator("[data-testid='stException']")
     assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def go_to(page, name: str, timeout: float = 120_000) -> None:
+    """Navigate with the sidebar (keeps the session; loading a new URL would start a new one)."""
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name).click()
+    wait_idle(page, timeout=timeout)
+
+
+def metric_text(page, label: str) -> str:
+    return page.locator("[data-testid='stMetric']").filter(has_text=label).first.locator(
+        "[data-testid='stMetricValue']").inner_text()
+
+
+def train_one_epoch(page, timeout: float = 180_000):
+    """On the Model page: bundled data, 1 epoch, Train; returns the success message once it shows."""
+    page.get_by_text("Bundled subset — 10,000 real digits, offline").click()
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("1")
+    epochs.press("Tab")
+    page.get_by_role("button", name="Train").click()
+    success = page.locator("[data-testid='stAlertContentSuccess']")
+    success.wait_for(timeout=timeout)
+    wait_idle(page, timeout=timeout)
+    return success

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.browser import assert_no_exception, open_page, wait_idle
+from tests.browser import assert_no_exception, open_page, train_one_epoch, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -19,14 +19,7 @@ def test_home_then_model_train_one_epoch(page, app_url):
     page.get_by_role("heading", name="LeNet-300-100 · default baseline").wait_for(timeout=60_000)
     assert_no_exception(page)
 
-    page.get_by_text("Bundled subset — 10,000 real digits, offline").click()
-    epochs = page.get_by_label("Epochs")
-    epochs.fill("1")
-    epochs.press("Tab")
-    page.get_by_role("button", name="Train").click()
-    success = page.locator("[data-testid='stAlertContentSuccess']")
-    success.wait_for(timeout=120_000)
-    wait_idle(page, timeout=120_000)
+    success = train_one_epoch(page)
     message = success.inner_text()
     match = re.search(r"test accuracy (\d+\.\d\d)%", message)
     assert match, message

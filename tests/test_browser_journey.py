@@ -7,38 +7,26 @@ import re
 
 import pytest
 
-from tests.browser import assert_no_exception, open_page, wait_idle
+from tests.browser import assert_no_exception, go_to, metric_text, open_page, train_one_epoch, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
-def go_to(page, name):
-    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name).click()
-    wait_idle(page, timeout=120_000)
+def open_section(page, name):
+    go_to(page, name)
     page.get_by_role("heading", name=name, exact=True).first.wait_for(timeout=60_000)
     wait_idle(page, timeout=120_000)
-
-
-def metric(page, label):
-    return page.locator("[data-testid='stMetric']").filter(has_text=label).first.locator(
-        "[data-testid='stMetricValue']").inner_text()
 
 
 def test_first_time_user_journey(page, app_url):
     open_page(page, app_url)
     assert page.get_by_role("heading", name="Pruning Explorer").is_visible()
 
-    go_to(page, "Model")
-    page.get_by_text("Bundled subset — 10,000 real digits, offline").click()
-    epochs = page.get_by_label("Epochs")
-    epochs.fill("1")
-    epochs.press("Tab")
-    page.get_by_role("button", name="Train").click()
-    page.locator("[data-testid='stAlertContentSuccess']").wait_for(timeout=180_000)
-    wait_idle(page)
+    open_section(page, "Model")
+    train_one_epoch(page)
     assert_no_exception(page)
 
-    go_to(page, "Prune")
+    open_section(page, "Prune")
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     thumb = page.locator("[data-testid='stSlider']").first.get_by_role("slider")
     thumb.focus()
@@ -47,22 +35,22 @@ def test_first_time_user_journey(page, app_url):
     wait_idle(page)
     page.wait_for_function("() => document.querySelector(\"[data-testid='stSlider']\").innerText.includes('0.40')")
     wait_idle(page)
-    sparsity = metric(page, "Overall sparsity")
+    sparsity = metric_text(page, "Overall sparsity")
     page.get_by_role("button", name=re.compile("^Apply")).click()
     page.get_by_text("Candidate ready").wait_for(timeout=30_000)
     assert sparsity in page.get_by_text("Candidate ready").inner_text()
     assert_no_exception(page)
 
-    go_to(page, "Retrain")
+    open_section(page, "Retrain")
     assert f"{sparsity} sparse" in page.locator("[data-testid='stAlert']").first.inner_text()
     page.get_by_role("button", name="Run").click()
     page.get_by_text("Last run").wait_for(timeout=180_000)
     wait_idle(page)
-    final = metric(page, "After retraining")
+    final = metric_text(page, "After retraining")
     assert re.fullmatch(r"\d+\.\d\d%", final)
     assert_no_exception(page)
 
-    go_to(page, "Compare")
+    open_section(page, "Compare")
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     assert_no_exception(page)
     with page.expect_download() as csv_download:

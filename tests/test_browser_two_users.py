@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import assert_no_exception, open_page, wait_idle
+from tests.browser import assert_no_exception, go_to, metric_text, open_page, train_one_epoch, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -12,13 +12,11 @@ def slider_labels(page):
 
 
 def sparsity(page):
-    return page.locator("[data-testid='stMetric']").filter(has_text="Overall sparsity").locator(
-        "[data-testid='stMetricValue']").inner_text()
+    return metric_text(page, "Overall sparsity")
 
 
-def go_to(page, name):
-    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name).click()
-    wait_idle(page, timeout=90_000)
+def open_prune(page):
+    go_to(page, "Prune")
     page.locator("[data-testid='stSlider']").first.wait_for(timeout=60_000)
 
 
@@ -28,16 +26,10 @@ def test_two_sessions_keep_their_own_model_and_sliders(browser, app_url):
 
     # Alice trains her own small model; Bob keeps the default LeNet-300-100.
     open_page(alice, f"{app_url}/model")
-    alice.get_by_text("Bundled subset — 10,000 real digits, offline").click()
-    epochs = alice.get_by_label("Epochs")
-    epochs.fill("1")
-    epochs.press("Tab")
-    alice.get_by_role("button", name="Train").click()
-    alice.locator("[data-testid='stAlertContentSuccess']").wait_for(timeout=120_000)
-    wait_idle(alice)
+    train_one_epoch(alice)
 
     open_page(bob, f"{app_url}/prune")
-    go_to(alice, "Prune")  # in-app navigation keeps the session (a new URL load would start a new one)
+    open_prune(alice)  # in-app navigation keeps the session (a new URL load would start a new one)
     assert slider_labels(alice)[0] == "dense1 (784×128)"
     assert slider_labels(bob)[0] == "dense1 (784×300)"
 
@@ -51,7 +43,7 @@ def test_two_sessions_keep_their_own_model_and_sliders(browser, app_url):
     alice.wait_for_function(
         "() => document.querySelector(\"[data-testid='stSlider']\").innerText.includes('0.50')")
     wait_idle(alice)
-    go_to(bob, "Prune")
+    open_prune(bob)
     assert "0.30" in bob.locator("[data-testid='stSlider']").first.inner_text()
     assert sparsity(bob) == bob_before
     assert "Model · LeNet-300-100 · default baseline" in bob.locator("[data-testid='stSidebar']").inner_text()

@@ -1,6 +1,5 @@
 """AppTest: home and Model pages run, and training from the form gives a measured accuracy."""
 
-import pytest
 
 from prune_core import data, metrics
 from tests.apptest import metric_value, page_test

@@ -45,7 +45,9 @@ def test_oneshot_default_candidate_fine_tunes_and_records(data_dir):
     # export: the files behind the download buttons open
     from ui import retrain as rt
     files = {label: make() for label, make, _, _ in rt.downloads(result)}
-    import io, tempfile, keras
+    import tempfile
+
+    import keras
     with tempfile.NamedTemporaryFile(suffix=".keras") as f:
         f.write(files["Pruned model (.keras)"]); f.flush()
         loaded = keras.saving.load_model(f.name, safe_mode=True, compile=False)

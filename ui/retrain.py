@@ -3,8 +3,6 @@ background job, and recording it in the run history."""
 
 from __future__ import annotations
 
-import streamlit as st
-
 from prune_core import importance, masks
 
 from . import jobs, state
