@@ -89,7 +89,14 @@ if result is not None:
     m[4].metric("gzip size", human_bytes(result.gzip_bytes),
                 delta=f"{result.gzip_bytes / result.dense['gzip_bytes'] - 1:+.1%} vs dense", delta_color="inverse")
     st.caption(f"{result.nonzero_params:,} nonzero of {result.params:,} parameters · took {result.seconds:.1f} s"
-               + (f" · stopped: {result.stopped_because}" if result.stopped_because else ""))
+               + (f" · stopped: {result.stopped_because}" if result.stopped_because else "")
+               + (f" · L1 λ = {result.settings['l1']:g}: {rt.near_zero_share(result):.1%} of the kept weights have "
+                  "|w| < 0.001" if result.settings.get("l1") else ""))
+    if st.button("Continue from this model", icon=":material/arrow_forward:",
+                 help="Make the retrained model the current one: prune it further on the Prune page and see where "
+                      "its weights ended up (with an L1 penalty, piled up near zero)."):
+        rt.adopt_result(result)
+        st.switch_page("pages/prune.py")
     left, right = st.columns(2)
     with left:
         if len(result.history.get("loss", [])) > 1:

@@ -92,3 +92,22 @@ def test_iterative_records_each_round():
     result = run_and_wait(at)
     assert [round(r["sparsity"], 3) for r in result.rounds] == [0.5, 0.75]  # 1 − 0.5^k, capped at the target
     assert result.stopped_because and result.sparsity == pytest.approx(0.75, abs=5e-4)
+
+
+def test_l1_run_reports_near_zero_weights_and_continue_makes_it_current():
+    from prune_core import runs
+    from prune_core.layers import kernels as model_kernels
+
+    at = page_test("retrain").run()
+    at.selectbox[2].set_value(1e-3)  # L1 penalty λ (Learning rate, Batch size, L1)
+    result = run_and_wait(at)
+    assert result.settings["l1"] == 1e-3
+    near = runs.near_zero_fraction(result.model)
+    share = (near - result.sparsity) / (1 - result.sparsity)
+    assert any(f"{share:.1%} of the kept weights have |w| < 0.001" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Continue from this model").click().run()
+    assert not at.exception
+    entry = at.session_state["model_entry"]
+    assert entry.origin == "retrained" and entry.model is result.model
+    zeros = sum(int(np.count_nonzero(k == 0)) for k in model_kernels(entry.model).values())
+    assert zeros == round(result.sparsity * 266_200)

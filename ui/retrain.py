@@ -130,3 +130,21 @@ def tflite(result):
     if getattr(result, "tflite", None) is None:
         result.tflite = export.tflite_bytes(result.model)
     return result.tflite
+
+
+def near_zero_share(result) -> float:
+    """Share of the kept (nonzero) prunable weights with |w| < 0.001 — what an L1 penalty piles up."""
+    from prune_core import runs
+
+    if result.sparsity >= 1.0:
+        return 0.0
+    near = runs.near_zero_fraction(result.model)  # exact zeros included
+    return max(0.0, (near - result.sparsity) / (1.0 - result.sparsity))
+
+
+def adopt_result(result) -> None:
+    """The retrained model becomes the session's current model (same data), for further pruning."""
+    entry = state.current_model()
+    state.set_model(state.ModelEntry(
+        model=result.model, name=f"{entry.architecture} · retrained ({result.label})", architecture=entry.architecture,
+        origin="retrained", data_key=entry.data_key, history=result.history, settings=dict(result.settings)))
