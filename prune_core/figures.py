@@ -331,17 +331,23 @@ def layer_sensitivity_figure(scan, *, dense_accuracy: float | None = None, max_d
         data.append(go.Scatter(x=[100 * r["sparsity"] for r in mine], y=[100 * r["accuracy"] for r in mine],
                                mode="lines+markers", name=str(layer), line=dict(color=SERIES[i % len(SERIES)]),
                                hovertemplate="%{x:.0f}% of " + str(layer) + " pruned: %{y:.2f}%<extra></extra>"))
-    shapes = []
-    if _finite(dense_accuracy):
-        shapes.append(hline(100 * dense_accuracy, DENSE))
-        if _finite(max_drop):
-            floor = hline(100 * (dense_accuracy - max_drop), PRUNED)
-            floor["line"]["dash"] = "dot"
-            shapes.append(floor)
+    shapes = _dense_and_floor(dense_accuracy, max_drop)
     layout = house_layout(title=title, height=height, shapes=shapes,
                           xaxis=dict(title="sparsity of this layer alone", ticksuffix="%"),
                           yaxis=dict(title="test accuracy", ticksuffix="%"))
     return go.Figure(data=data, layout=layout)
+
+
+def _dense_and_floor(dense_accuracy: float | None, drop: float | None) -> list[dict]:
+    """Reference lines in %: the dense accuracy (grey, dashed) and, given a drop, the floor below it (dotted)."""
+    if not _finite(dense_accuracy):
+        return []
+    shapes = [hline(100 * dense_accuracy, DENSE)]
+    if _finite(drop):
+        floor = hline(100 * (dense_accuracy - drop), PRUNED)
+        floor["line"]["dash"] = "dot"
+        shapes.append(floor)
+    return shapes
 
 
 def iterative_rounds_figure(rounds, *, dense_accuracy: float | None = None, tolerance: float | None = None,
@@ -369,13 +375,7 @@ def iterative_rounds_figure(rounds, *, dense_accuracy: float | None = None, tole
                                mode="markers", name="below tolerance",
                                marker=dict(symbol="x", size=13, color="#ef4444"),
                                hovertemplate="%{x:.1f}% sparse: %{y:.2f}%<extra>below tolerance</extra>"))
-    shapes = []
-    if _finite(dense_accuracy):
-        shapes.append(hline(100 * dense_accuracy, DENSE))
-        if _finite(tolerance):
-            floor = hline(100 * (dense_accuracy - tolerance), PRUNED)
-            floor["line"]["dash"] = "dot"
-            shapes.append(floor)
+    shapes = _dense_and_floor(dense_accuracy, tolerance)
     layout = house_layout(title=title, height=height, shapes=shapes,
                           xaxis=dict(title="sparsity of prunable weights", ticksuffix="%"),
                           yaxis=dict(title="test accuracy", ticksuffix="%"))

@@ -58,13 +58,9 @@ def as_arrays(data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 def check_l1(l1) -> float:
     """λ as a float >= 0 (finite); ValueError otherwise."""
-    try:
-        value = float(l1)
-    except (TypeError, ValueError):
-        raise ValueError(f"The L1 strength λ must be a number >= 0, not {l1!r}.") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"The L1 strength λ must be a finite number >= 0; got {l1!r}.")
-    return value
+    from .thresholds import check_non_negative
+
+    return check_non_negative(l1, "the L1 strength λ")
 
 
 def _set_kernel_regularizer(config, serialized) -> None:

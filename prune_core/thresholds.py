@@ -45,15 +45,24 @@ def check_fraction(value, name: str) -> float:
     return number
 
 
-def check_quality(value) -> float:
-    """The σ-rule's quality factor: a finite number >= 0."""
+def check_non_negative(value, name: str) -> float:
+    """``value`` as a finite float >= 0; ValueError naming ``name`` otherwise.
+
+    >>> check_non_negative("0.5", "the quality factor")
+    0.5
+    """
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"The quality factor must be a number >= 0, not {value!r}.") from None
+        raise ValueError(f"{name[0].upper()}{name[1:]} must be a number >= 0, not {value!r}.") from None
     if not math.isfinite(number) or number < 0:
-        raise ValueError(f"The quality factor must be a finite number >= 0; got {value!r}.")
+        raise ValueError(f"{name[0].upper()}{name[1:]} must be a finite number >= 0; got {value!r}.")
     return number
+
+
+def check_quality(value) -> float:
+    """The σ-rule's quality factor: a finite number >= 0."""
+    return check_non_negative(value, "the quality factor")
 
 
 def check_rule(rule: str) -> str:
