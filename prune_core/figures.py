@@ -71,13 +71,6 @@ def accuracy_steps(dense: float, pruned: float, final: float, height: int = 320)
     return go.Figure(data=data, layout=layout)
 
 
-def _centers(edges):
-    import numpy as np
-
-    edges = np.asarray(edges, dtype=float)
-    return (edges[:-1] + edges[1:]) / 2, np.diff(edges)
-
-
 def house_layout(*, title: str | None = None, height: int = 320, **extra) -> dict:
     """The house layout as a dict for ``go.Figure(layout=...)`` — building figures in one constructor
     call is several times faster than ``update_layout``, which matters on every slider move."""

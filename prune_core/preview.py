@@ -106,12 +106,6 @@ def log_score_histogram(scores: np.ndarray, keep: np.ndarray, bins: int = 60) ->
                           zero_pruned=int(np.count_nonzero(~positive)) - zero_kept)
 
 
-def layer_histograms(values: Mapping[str, np.ndarray], keep: Mapping[str, np.ndarray],
-                     edges: Mapping[str, np.ndarray]) -> dict[str, SplitHistogram]:
-    """split_histogram for every layer present in ``keep``."""
-    return {name: split_histogram(values[name], keep[name], edges[name]) for name in keep}
-
-
 def first_layer_units(kernel: np.ndarray, keep: np.ndarray, image_shape: tuple[int, int] = (28, 28),
                       count: int = 32, columns: int = 8, gap: int = 2) -> np.ndarray | None:
     """A mosaic of the first ``count`` hidden units' incoming weights, each as an image, pruned inputs NaN.

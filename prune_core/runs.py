@@ -111,7 +111,8 @@ def near_zero_fraction(model, tol: float = NEAR_ZERO) -> float:
 
 # --- training pieces --------------------------------------------------------------------------------
 
-def _epoch_logger(on_epoch: OnEpoch | None, extra: dict | None = None, offset: int = 0):
+def epoch_logger(on_epoch: OnEpoch | None, extra: dict | None = None, offset: int = 0):
+    """A Keras callback calling ``on_epoch(offset + epoch, logs as floats + extra)`` after every epoch."""
     import keras
 
     class _EpochLog(keras.callbacks.Callback):
@@ -151,7 +152,7 @@ def train_model(model, data, *, epochs: int = 1, batch_size: int = 32, learning_
     x, y, x_test, y_test = as_arrays(data)
     trained = with_l1(model, l1)
     result = train(trained, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=(x_test, y_test), progress=progress, callbacks=[_epoch_logger(on_epoch)])
+                   validation=(x_test, y_test), progress=progress, callbacks=[epoch_logger(on_epoch)])
     return without_l1(trained), result
 
 
@@ -349,7 +350,7 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
         final, result = masked_train(with_l1(model, l1) if l1 else model, mask_set, x, y, epochs=epochs,
                                      batch_size=batch_size, learning_rate=learning_rate, seed=seed,
                                      validation=(x_test, y_test), progress=progress,
-                                     callbacks=[_epoch_logger(on_epoch)])
+                                     callbacks=[epoch_logger(on_epoch)])
         history = result.history
     seconds = time.perf_counter() - started
     if progress:
@@ -416,7 +417,7 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
     pruned = with_l1(model, l1) if l1 else mk.copy_model(model)
     pruner = _gradual_class()(schedule, criterion=criterion, scope=scope, x=x, y=y, seed=seed)
     result = train(pruned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=(x_test, y_test), progress=progress, callbacks=[pruner, _epoch_logger(on_epoch)])
+                   validation=(x_test, y_test), progress=progress, callbacks=[pruner, epoch_logger(on_epoch)])
     seconds = time.perf_counter() - started
     if progress:
         progress(1.0, "Measuring the pruned model…")
@@ -486,7 +487,7 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
 
         current, trained = masked_train(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
                                         learning_rate=learning_rate, seed=seed + k, progress=report,
-                                        callbacks=[_epoch_logger(on_epoch, {"round": k},
+                                        callbacks=[epoch_logger(on_epoch, {"round": k},
                                                                  offset=(k - 1) * fine_tune_epochs)])
         for key in ("loss", "accuracy"):
             history[key].extend(trained.history.get(key, []))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import streamlit as st
 
 from prune_core import data, importance, masks, preview
@@ -213,7 +212,3 @@ def unit_scores_by_criterion(ctx: Context, scores: dict) -> dict:
 def layer_label(ctx: Context, name: str) -> str:
     shape = "×".join(str(d) for d in ctx.kernels[name].shape)
     return f"{name} ({shape})"
-
-
-def nan_to_none(x: float) -> float | None:
-    return None if x is None or np.isnan(x) else x

@@ -159,19 +159,23 @@ def measure(entry: ModelEntry, ds: data.Dataset) -> dict:
     With no data (an empty Dataset) accuracy and loss are NaN and only sizes are measured.
     """
     if ds.key not in entry.measurements:
-        from prune_core import metrics
-
         with st.spinner("Measuring the model on the test split…"):
-            if data.has_samples(ds):
-                evaluation = metrics.evaluate(entry.model, ds.x_test, ds.y_test)
-            else:  # no data: sizes only; accuracy and loss are NaN (see has_data)
-                evaluation = metrics.Evaluation(accuracy=float("nan"), loss=float("nan"))
-            params = metrics.count_params(entry.model)
-            entry.measurements[ds.key] = {
-                "accuracy": evaluation.accuracy, "loss": evaluation.loss, "params": params,
-                "float32_bytes": metrics.float32_bytes(params), "gzip_bytes": metrics.gzip_bytes(entry.model),
-            }
+            entry.measurements[ds.key] = headline_numbers(entry.model, ds)
     return entry.measurements[ds.key]
+
+
+def headline_numbers(model, ds: data.Dataset) -> dict:
+    """accuracy, loss, params, float32_bytes, gzip_bytes of a model on a dataset's test split (no Streamlit
+    calls, so background jobs use it too). With no data accuracy and loss are NaN: sizes only."""
+    from prune_core import metrics
+
+    if data.has_samples(ds):
+        evaluation = metrics.evaluate(model, ds.x_test, ds.y_test)
+    else:  # see has_data
+        evaluation = metrics.Evaluation(accuracy=float("nan"), loss=float("nan"))
+    params = metrics.count_params(model)
+    return {"accuracy": evaluation.accuracy, "loss": evaluation.loss, "params": params,
+            "float32_bytes": metrics.float32_bytes(params), "gzip_bytes": metrics.gzip_bytes(model)}
 
 
 @dataclass

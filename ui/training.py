@@ -11,10 +11,6 @@ from . import jobs, state
 JOB_KIND = "train"
 
 
-def history_figure(entry: state.ModelEntry):
-    return figures.training_history(entry.history)
-
-
 def start_training(source: str, arch: str, epochs: int, batch_size: int, learning_rate: float, seed: int):
     """Start training a fresh model in the background; it becomes the session's model when done."""
     try:
@@ -26,28 +22,19 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
 
     def work(job: jobs.Job):
         job.progress(0.0, "Importing TensorFlow and building the model…")
-        import keras
-
-        from prune_core import metrics, models
-
-        class EpochLog(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                job.on_epoch(epoch, logs or {})
+        from prune_core import models
+        from prune_core.runs import epoch_logger
 
         model = models.build_model(arch, input_shape=ds.input_shape, num_classes=ds.num_classes, seed=seed)
         result = models.train(model, ds.x_train, ds.y_train, epochs=epochs, batch_size=batch_size,
                               learning_rate=learning_rate, seed=seed, validation=(ds.x_test, ds.y_test),
-                              progress=job.progress, callbacks=[EpochLog()])
+                              progress=job.progress, callbacks=[epoch_logger(job.on_epoch)])
         job.progress(1.0, "Measuring test accuracy and size…")
         entry = state.ModelEntry(
             model=models.without_optimizer(model), name=f"{arch} · trained here", architecture=arch,
             origin="trained", data_key=ds.key, history=result.history, train_seconds=result.seconds,
             settings=dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed))
-        evaluation = metrics.evaluate(entry.model, ds.x_test, ds.y_test)
-        params = metrics.count_params(entry.model)
-        entry.measurements[ds.key] = {"accuracy": evaluation.accuracy, "loss": evaluation.loss, "params": params,
-                                      "float32_bytes": metrics.float32_bytes(params),
-                                      "gzip_bytes": metrics.gzip_bytes(entry.model)}
+        entry.measurements[ds.key] = state.headline_numbers(entry.model, ds)
         return entry
 
     name = f"Training {arch} on {ds.name} for {epochs} epoch{'s' * (epochs > 1)}"
