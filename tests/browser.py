@@ -11,9 +11,14 @@ def wait_idle(page, timeout: float = 60_000, settle_ms: int = 150) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+FIRST_ELEMENT = "[data-testid='stMainBlockContainer'] [data-testid='stElementContainer']"
+
+
 def open_page(page, url: str, timeout: float = 90_000) -> None:
+    """Load a URL and wait for its first full run: the frontend reports 'notRunning' before the
+    server's first status arrives, so idle alone can pass before the script has even started."""
     page.goto(url)
-    page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
+    page.wait_for_selector(FIRST_ELEMENT, timeout=timeout)
     wait_idle(page, timeout)
 
 
@@ -24,7 +29,10 @@ def assert_no_exception(page) -> None:
 
 def go_to(page, name: str, timeout: float = 120_000) -> None:
     """Navigate with the sidebar (keeps the session; loading a new URL would start a new one)."""
-    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name).click()
+    link = page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name)
+    path = link.get_attribute("href").split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+    link.click()
+    page.wait_for_url(lambda url: url.split("?")[0].rstrip("/").endswith(path) or not path, timeout=timeout)
     wait_idle(page, timeout=timeout)
 
 
@@ -44,3 +52,20 @@ def train_one_epoch(page, timeout: float = 180_000):
     success.wait_for(timeout=timeout)
     wait_idle(page, timeout=timeout)
     return success
+
+
+def press_slider(page, slider, presses: int, label: str, url_part: str, timeout: float = 60_000) -> None:
+    """Move a slider with the keyboard, then wait until the server has run with the new value.
+
+    The label changes in the browser at once; the rerun that uses it can start later under load.
+    ``url_part`` (e.g. ``"dense1%3A0.4"``) is what the page writes into the URL once it has run with
+    the final value, so waiting for it (then for idle) means every number on screen is current.
+    """
+    thumb = slider.get_by_role("slider")
+    thumb.focus()
+    for _ in range(presses):
+        thumb.press("ArrowRight")
+    page.wait_for_function("([el, text]) => el.innerText.includes(text)", arg=[slider.element_handle(), label],
+                           timeout=timeout)
+    page.wait_for_url(lambda url: url_part in url, timeout=timeout)
+    wait_idle(page, timeout=timeout)

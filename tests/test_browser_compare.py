@@ -6,6 +6,7 @@ import subprocess
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
 from prune_core import history
 from tests.browser import assert_no_exception, open_page
@@ -46,8 +47,8 @@ def test_compare_page_shows_runs_and_downloads_the_csv(page, prepared):
     assert "Pareto frontier" in by_name
     grid = page.locator("[data-testid='stDataFrame']").first
     grid.wait_for()
-    assert grid.is_visible()
-    assert page.get_by_text("Run history · default").is_visible()
+    expect(grid).to_be_visible()
+    expect(page.get_by_text("Run history · default")).to_be_visible()
     assert_no_exception(page)
 
     with page.expect_download() as info:

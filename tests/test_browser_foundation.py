@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import assert_no_exception, open_page, train_one_epoch, wait_idle
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 def test_home_then_model_train_one_epoch(page, app_url):
     open_page(page, app_url)
-    assert page.get_by_role("heading", name="Pruning Explorer").is_visible()
+    expect(page.get_by_role("heading", name="Pruning Explorer")).to_be_visible()
     assert_no_exception(page)
 
     page.get_by_role("link", name="Model").first.click()
@@ -27,5 +28,5 @@ def test_home_then_model_train_one_epoch(page, app_url):
     assert 80.0 < accuracy <= 100.0
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Test accuracy")
     assert f"{accuracy:.2f}%" in metric.inner_text()
-    assert page.get_by_role("heading", name="mlp-128 · trained here").is_visible()
+    expect(page.get_by_role("heading", name="mlp-128 · trained here")).to_be_visible()
     assert_no_exception(page)

@@ -6,8 +6,10 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser import assert_no_exception, go_to, metric_text, open_page, train_one_epoch, wait_idle
+from tests.browser import (assert_no_exception, go_to, metric_text, open_page, press_slider, train_one_epoch,
+                           wait_idle)
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +22,7 @@ def open_section(page, name):
 
 def test_first_time_user_journey(page, app_url):
     open_page(page, app_url)
-    assert page.get_by_role("heading", name="Pruning Explorer").is_visible()
+    expect(page.get_by_role("heading", name="Pruning Explorer")).to_be_visible()
 
     open_section(page, "Model")
     train_one_epoch(page)
@@ -28,13 +30,7 @@ def test_first_time_user_journey(page, app_url):
 
     open_section(page, "Prune")
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-    thumb = page.locator("[data-testid='stSlider']").first.get_by_role("slider")
-    thumb.focus()
-    for _ in range(10):
-        thumb.press("ArrowRight")  # dense1: 0.30 → 0.40
-    wait_idle(page)
-    page.wait_for_function("() => document.querySelector(\"[data-testid='stSlider']\").innerText.includes('0.40')")
-    wait_idle(page)
+    press_slider(page, page.locator("[data-testid='stSlider']").first, 10, "0.40", "dense1%3A0.4")  # 0.30 → 0.40
     sparsity = metric_text(page, "Overall sparsity")
     page.get_by_role("button", name=re.compile("^Apply")).click()
     page.get_by_text("Candidate ready").wait_for(timeout=30_000)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import assert_no_exception, go_to, metric_text, open_page, train_one_epoch, wait_idle
+from tests.browser import assert_no_exception, go_to, metric_text, open_page, press_slider, train_one_epoch
 
 pytestmark = pytest.mark.browser
 
@@ -35,14 +35,7 @@ def test_two_sessions_keep_their_own_model_and_sliders(browser, app_url):
 
     # Alice moves her first slider; Bob's value and numbers stay where they were.
     bob_before = sparsity(bob)
-    thumb = alice.locator("[data-testid='stSlider']").first.get_by_role("slider")
-    thumb.focus()
-    for _ in range(20):
-        thumb.press("ArrowRight")
-    wait_idle(alice)
-    alice.wait_for_function(
-        "() => document.querySelector(\"[data-testid='stSlider']\").innerText.includes('0.50')")
-    wait_idle(alice)
+    press_slider(alice, alice.locator("[data-testid='stSlider']").first, 20, "0.50", "dense1%3A0.5")
     open_prune(bob)
     assert "0.30" in bob.locator("[data-testid='stSlider']").first.inner_text()
     assert sparsity(bob) == bob_before

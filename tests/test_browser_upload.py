@@ -1,6 +1,7 @@
 """Real browser: upload a bad model file and see why it is refused, then a good one and see its summary."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import badfiles
 from tests.browser import assert_no_exception, open_page, wait_idle
@@ -24,7 +25,7 @@ def test_upload_bad_then_good_model(page, app_url, tmp_path):
     error = page.locator("[data-testid='stAlertContentError']").filter(has_text="digit.keras")
     error.wait_for(timeout=60_000)
     assert "is not a Keras model: it is a PNG image" in error.inner_text()
-    assert page.get_by_role("heading", name="LeNet-300-100 · default baseline").is_visible()  # unchanged
+    expect(page.get_by_role("heading", name="LeNet-300-100 · default baseline")).to_be_visible()  # unchanged
     assert_no_exception(page)
 
     file_input.set_input_files(str(good))
@@ -35,7 +36,7 @@ def test_upload_bad_then_good_model(page, app_url, tmp_path):
     summary = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="Layers of small-conv.keras")
     summary.wait_for(timeout=30_000)
     assert "input (28, 28, 1) → 10 outputs" in summary.inner_text()
-    assert page.get_by_text("3 prunable layers (Dense and Conv2D kernels").is_visible()
-    assert page.locator("[data-testid='stDataFrame']").count() >= 1
+    expect(page.get_by_text("3 prunable layers (Dense and Conv2D kernels")).to_be_visible()
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
     assert_no_exception(page)

@@ -66,7 +66,7 @@ def test_pruned_set_follows_the_coefficient_slider(page, app_url):
     open_page(page, f"{app_url}/worked_example")
     page.get_by_role("heading", name="Worked example").wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # plotly loads after the script finishes
-    assert page.locator(".js-plotly-plot").count() == 1
+    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=30_000)
     check(page, "0.18", [])  # L1, 0.30: nothing below 0.18
     thumb = page.locator("[data-testid='stSlider']").filter(has_text="Coefficient").get_by_role("slider")
     for key, presses, shown, threshold, pruned in L1_STEPS:
