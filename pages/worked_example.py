@@ -68,7 +68,7 @@ with left:
                "and pruned rows are tinted orange.")
 with right:
     st.markdown("##### Scores against the threshold")
-    st.plotly_chart(figures.example_scores_figure(result.table, result.threshold, criterion), width="stretch",
+    st.plotly_chart(figures.example_scores_figure(result.table, result.threshold, criterion), width="stretch", theme=None,
                     key="we_chart")
     st.caption("Bars below the dashed threshold line are pruned (orange); bars on or above it are kept (blue).")
 

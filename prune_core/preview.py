@@ -1,7 +1,7 @@
 """Fast what-if previews for the Prune page: measure a mask without building a model per slider move,
 pre-binned kept/pruned histograms, and first-layer weight pictures.
 
-A slider move costs: masks (numpy) → histograms (np.histogram) → one evaluation on a scratch copy of
+A slider move costs: masks (numpy) → histograms (``np.bincount`` over bins assigned once) → one evaluation on a scratch copy of
 the model whose weights are reset and masked in place (no Keras model is built per move).
 """
 
@@ -75,6 +75,60 @@ class SplitHistogram:
     zero_pruned: int = 0
 
 
+@dataclass(frozen=True)
+class Binned:
+    """Values assigned to histogram bins once, so any keep mask can be counted with ``split_counts``.
+
+    ``index[i]`` is the bin of value i, or -1 where the value cannot be drawn (a zero score on a log axis).
+    """
+
+    edges: np.ndarray
+    index: np.ndarray
+
+
+def bin_values(values: np.ndarray, edges: np.ndarray) -> Binned:
+    """Bin like ``np.histogram`` (last bin closed), values outside the edges going to the end bins.
+
+    >>> bin_values(np.array([-2.0, -0.5, 0.0, 1.0]), np.array([-1.0, 0.0, 1.0])).index.tolist()
+    [0, 0, 1, 1]
+    """
+    values = np.clip(np.ravel(values), edges[0], edges[-1])
+    index = np.searchsorted(edges, values, side="right") - 1
+    return Binned(edges=edges, index=np.minimum(index, len(edges) - 2).astype(np.intp))
+
+
+def log_score_bins(scores: np.ndarray, bins: int = 60) -> Binned:
+    """Bins of log10(score); zero scores (no logarithm) get index -1.
+
+    >>> log_score_bins(np.array([0.0, 0.001, 0.1]), bins=2).index.tolist()
+    [-1, 0, 1]
+    """
+    scores = np.ravel(scores)
+    positive = scores > 0
+    edges = log_score_edges(scores, bins)
+    index = np.full(scores.shape, -1, dtype=np.intp)
+    index[positive] = bin_values(np.log10(scores[positive]), edges).index
+    return Binned(edges=edges, index=index)
+
+
+def split_counts(binned: Binned, keep: np.ndarray) -> SplitHistogram:
+    """Kept and pruned counts per bin for one keep mask (two ``np.bincount`` calls: cheap per slider move).
+
+    >>> h = split_counts(Binned(np.array([0.0, 1.0, 2.0]), np.array([0, 1, 1, -1])),
+    ...                  np.array([True, False, True, False]))
+    >>> h.kept.tolist(), h.pruned.tolist(), h.zero_kept, h.zero_pruned
+    ([1, 1], [0, 1], 0, 1)
+    """
+    index, keep = binned.index, np.ravel(keep).astype(bool)
+    bins = len(binned.edges) - 1
+    drawable = index >= 0
+    total = np.bincount(index[drawable], minlength=bins)
+    kept = np.bincount(index[drawable & keep], minlength=bins)
+    zero_kept = int(np.count_nonzero(keep & ~drawable))
+    return SplitHistogram(edges=binned.edges, kept=kept, pruned=total - kept, zero_kept=zero_kept,
+                          zero_pruned=int(np.count_nonzero(~drawable)) - zero_kept)
+
+
 def split_histogram(values: np.ndarray, keep: np.ndarray, edges: np.ndarray) -> SplitHistogram:
     """Histogram of ``values`` split by the keep mask; values outside the edges go to the end bins.
 
@@ -83,11 +137,7 @@ def split_histogram(values: np.ndarray, keep: np.ndarray, edges: np.ndarray) -> 
     >>> h.kept.tolist(), h.pruned.tolist()
     ([1, 1], [0, 2])
     """
-    values = np.clip(np.ravel(values), edges[0], edges[-1])
-    keep = np.ravel(keep)
-    total, _ = np.histogram(values, bins=edges)
-    kept, _ = np.histogram(values[keep], bins=edges)
-    return SplitHistogram(edges=edges, kept=kept, pruned=total - kept)
+    return split_counts(bin_values(values, edges), keep)
 
 
 def log_score_histogram(scores: np.ndarray, keep: np.ndarray, bins: int = 60) -> SplitHistogram:
@@ -97,13 +147,7 @@ def log_score_histogram(scores: np.ndarray, keep: np.ndarray, bins: int = 60) ->
     >>> h.kept.tolist(), h.pruned.tolist(), h.zero_pruned
     ([0, 2], [1, 0], 1)
     """
-    scores, keep = np.ravel(scores), np.ravel(keep)
-    positive = scores > 0
-    edges = log_score_edges(scores, bins)
-    hist = split_histogram(np.log10(scores[positive]), keep[positive], edges)
-    zero_kept = int(np.count_nonzero(keep[~positive]))
-    return SplitHistogram(edges=edges, kept=hist.kept, pruned=hist.pruned, zero_kept=zero_kept,
-                          zero_pruned=int(np.count_nonzero(~positive)) - zero_kept)
+    return split_counts(log_score_bins(scores, bins), keep)
 
 
 def first_layer_units(kernel: np.ndarray, keep: np.ndarray, image_shape: tuple[int, int] = (28, 28),

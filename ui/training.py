@@ -43,7 +43,7 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
 
 def live(job: jobs.Job) -> None:
     if job.history.get("loss"):
-        st.plotly_chart(figures.training_history(job.history), width="stretch", key="live-train")
+        st.plotly_chart(figures.training_history(job.history), width="stretch", theme=None, key="live-train")
 
 
 def adopt_finished() -> None:
