@@ -372,15 +372,17 @@ def __getattr__(name):  # ``masks.MaskEnforcer(model, mask_set)`` — the class,
 
 
 def fine_tune(model, mask_set: MaskSet, x, y, *, epochs: int = 1, batch_size: int = 32,
-              learning_rate: float = 1e-3, seed: int = 0, progress=None, validation=None):
+              learning_rate: float = 1e-3, seed: int = 0, progress=None, validation=None, callbacks: list | None = None):
     """Masked fine-tuning: returns (new masked model, models.TrainResult); pruned weights stay 0.
 
     The caller's model is not touched. Unit masks are expanded to the next layer's inputs first.
+    ``callbacks`` (Keras callbacks, e.g. a per-epoch logger) run after the mask enforcer.
     """
     from .models import train
 
     effective = effective_masks(model, mask_set)
     tuned = apply_masks(model, effective)
     result = train(tuned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=validation, progress=progress, callbacks=[_enforcer_class()(tuned, effective)])
+                   validation=validation, progress=progress,
+                   callbacks=[_enforcer_class()(tuned, effective), *(callbacks or [])])
     return tuned, result

@@ -123,23 +123,6 @@ def epoch_logger(on_epoch: OnEpoch | None, extra: dict | None = None, offset: in
     return _EpochLog()
 
 
-def masked_train(model, mask_set: mk.MaskSet, x, y, *, epochs: int = 1, batch_size: int = 32,
-                 learning_rate: float = 1e-3, seed: int = 0, validation=None, progress: Progress | None = None,
-                 callbacks: list | None = None):
-    """``masks.fine_tune`` plus extra Keras callbacks: (new masked model, models.TrainResult).
-
-    Same steps, same order, same seeds as ``masks.fine_tune``, so the weights come out identical.
-    """
-    from .models import train
-
-    effective = mk.effective_masks(model, mask_set)
-    tuned = mk.apply_masks(model, effective)
-    result = train(tuned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=validation, progress=progress,
-                   callbacks=[mk._enforcer_class()(tuned, effective), *(callbacks or [])])
-    return tuned, result
-
-
 def train_model(model, data, *, epochs: int = 1, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
                 l1: float = 0.0, progress: Progress | None = None, on_epoch: OnEpoch | None = None):
     """Train a COPY of ``model`` (optionally with the L1 penalty λ = ``l1``): (new model, TrainResult).
@@ -347,7 +330,7 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
     history: dict = {}
     final = pruned
     if epochs:
-        final, result = masked_train(with_l1(model, l1) if l1 else model, mask_set, x, y, epochs=epochs,
+        final, result = mk.fine_tune(with_l1(model, l1) if l1 else model, mask_set, x, y, epochs=epochs,
                                      batch_size=batch_size, learning_rate=learning_rate, seed=seed,
                                      validation=(x_test, y_test), progress=progress,
                                      callbacks=[epoch_logger(on_epoch)])
@@ -396,12 +379,10 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
     """Train a copy while pruning it on a polynomial schedule from ``initial_sparsity`` to ``final_sparsity``
     (weights, exact counts per ``scope``; scores by ``criterion`` on the current weights).
 
-    Same schedule, callbacks and seeds as ``schedules.gradual_prune`` (identical weights for the same
-    arguments), plus per-epoch ``on_epoch`` and test-split validation in the history.
+    ``schedules.gradual_prune`` with per-epoch ``on_epoch`` and test-split validation in the history.
     """
     from .importance import check_criterion
-    from .models import train
-    from .schedules import _gradual_class
+    from .schedules import gradual_prune
     from .thresholds import check_fraction, check_scope
 
     _check_training(epochs, batch_size, learning_rate)
@@ -414,22 +395,22 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
     schedule = default_schedule(len(x), final_sparsity=final_sparsity, initial_sparsity=initial_sparsity,
                                 epochs=epochs, batch_size=batch_size, frequency=frequency, end_fraction=end_fraction)
     started = time.perf_counter()
-    pruned = with_l1(model, l1) if l1 else mk.copy_model(model)
-    pruner = _gradual_class()(schedule, criterion=criterion, scope=scope, x=x, y=y, seed=seed)
-    result = train(pruned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=(x_test, y_test), progress=progress, callbacks=[pruner, epoch_logger(on_epoch)])
+    pruned, gradual = gradual_prune(with_l1(model, l1) if l1 else model, x, y, final_sparsity, epochs=epochs,
+                                    batch_size=batch_size, schedule=schedule, criterion=criterion, scope=scope,
+                                    learning_rate=learning_rate, seed=seed, validation=(x_test, y_test),
+                                    progress=progress, callbacks=[epoch_logger(on_epoch)])
     seconds = time.perf_counter() - started
     if progress:
         progress(1.0, "Measuring the pruned model…")
     pruned_accuracy = _oneshot_accuracy(model, final_sparsity, criterion, scope, x, y, x_test, y_test, seed)
-    events = [{"step": e.step, "target": e.target, "sparsity": e.sparsity} for e in pruner.events]
+    events = [{"step": e.step, "target": e.target, "sparsity": e.sparsity} for e in gradual.events]
     engine = dict(mode="gradual", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                   seed=int(seed), l1=l1, granularity="weight", criterion=criterion, scope=scope,
                   initial_sparsity=float(initial_sparsity), target_sparsity=float(final_sparsity),
                   frequency=int(schedule.frequency), end_step=int(schedule.end_step))
     return _finish("gradual", _settings(settings, **engine), model, dense_eval, pruned_accuracy, pruned,
-                   pruner.mask_set, x_test, y_test, seconds=seconds, history=result.history,
-                   latency_repeats=latency_repeats, events=events, label=label)
+                   gradual.mask_set if gradual.mask_set.kernels else None, x_test, y_test, seconds=seconds,
+                   history=gradual.history, latency_repeats=latency_repeats, events=events, label=label)
 
 
 # --- iterative ----------------------------------------------------------------------------------------
@@ -485,7 +466,7 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
             if progress:
                 progress(min(1.0, (k - 1 + done) / max_rounds), f"Round {k} · {message}")
 
-        current, trained = masked_train(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
+        current, trained = mk.fine_tune(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
                                         learning_rate=learning_rate, seed=seed + k, progress=report,
                                         callbacks=[epoch_logger(on_epoch, {"round": k},
                                                                  offset=(k - 1) * fine_tune_epochs)])

@@ -180,12 +180,13 @@ def gradual_prune(model, x, y, final_sparsity: float, *, initial_sparsity: float
                   batch_size: int = 32, frequency: int | None = None, end_fraction: float = 0.75,
                   schedule: PolynomialDecay | None = None, criterion: str = "magnitude", scope: str = "layer",
                   granularity: str = "weight", learning_rate: float = 1e-3, seed: int = 0, validation=None,
-                  progress: Progress | None = None) -> tuple[object, GradualResult]:
+                  progress: Progress | None = None, callbacks: list | None = None) -> tuple[object, GradualResult]:
     """Train a copy of ``model`` while pruning it gradually; returns (pruned model, GradualResult).
 
     Default schedule: from step 0 to ``end_fraction`` of all training steps, re-pruning
     ``frequency`` steps apart (default: 10 updates), then fine-tuning at the final sparsity.
-    Scores come from ``criterion`` on the current weights (data criteria use x, y).
+    Scores come from ``criterion`` on the current weights (data criteria use x, y). Extra Keras
+    ``callbacks`` run after the pruner.
     """
     from .models import train
 
@@ -198,7 +199,7 @@ def gradual_prune(model, x, y, final_sparsity: float, *, initial_sparsity: float
     pruned = mk.copy_model(model)
     pruner = _gradual_class()(schedule, criterion=criterion, scope=scope, granularity=granularity, x=x, y=y, seed=seed)
     result = train(pruned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=validation, progress=progress, callbacks=[pruner])
+                   validation=validation, progress=progress, callbacks=[pruner, *(callbacks or [])])
     final = pruner.mask_set or mk.MaskSet(kernels={})
     return pruned, GradualResult(events=pruner.events, mask_set=final, history=result.history,
                                  seconds=result.seconds, schedule=schedule)

@@ -114,7 +114,7 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
     from .importance import all_weight_scores
     from .metrics import evaluate
     from .preview import MaskedScratch
-    from .runs import as_arrays, masked_train
+    from .runs import as_arrays
     from .thresholds import check_scope
 
     criteria = list(criteria)
@@ -139,7 +139,7 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
                     if progress:
                         progress(min(1.0, (done + fraction) / total), f"{criterion} at {sparsity:.0%} · {message}")
 
-                tuned, _ = masked_train(model, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
+                tuned, _ = mk.fine_tune(model, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
                                         learning_rate=learning_rate, seed=seed, progress=report)
                 final_accuracy = evaluate(tuned, x_test, y_test).accuracy
             rows.append({"criterion": criterion, "sparsity": float(sparsity), "pruned_accuracy": pruned_accuracy,
