@@ -415,6 +415,12 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
 
 # --- iterative ----------------------------------------------------------------------------------------
 
+def _round_record(step) -> dict:
+    """A ``schedules.IterativeStep`` as the plain record stored with a run."""
+    return {"round": step.step, "sparsity": float(step.sparsity), "pruned_accuracy": step.pruned_accuracy,
+            "accuracy": step.accuracy, "within_tolerance": step.within_tolerance, "seconds": step.seconds}
+
+
 def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: int = 1, tolerance: float = 0.01,
                   target_sparsity: float = 0.9, max_rounds: int = 20, criterion: str = "magnitude",
                   scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
@@ -427,11 +433,11 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     Round k holds sparsity min(1 − (1 − step_fraction)^k, target_sparsity). Stops when test accuracy
     falls below dense − ``tolerance`` (that round is recorded, its model not kept), when the target is
     reached, or after ``max_rounds``. The result's model is the last round within tolerance (the dense
-    model when none was). Same masks, seeds and stopping rule as ``schedules.iterative_prune`` on the
-    test split, plus ``on_round(record)`` after each round.
+    model when none was). ``schedules.iterative_prune`` on the test split, plus ``on_round(record)``
+    after each round and per-epoch ``on_epoch``.
     """
     from .importance import check_criterion
-    from .schedules import current_masks, iterative_schedule
+    from .schedules import iterative_prune
     from .thresholds import check_fraction, check_scope
 
     step_fraction = check_fraction(step_fraction, "fraction pruned per round")
@@ -448,47 +454,27 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     l1 = check_l1(l1)
     x, y, x_test, y_test = as_arrays(data)
     dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
-    floor = dense_eval - tolerance
     started = time.perf_counter()
-    current = with_l1(model, l1) if l1 else model
-    best, best_masks, mask_set = mk.copy_model(current), None, None
-    rounds: list[dict] = []
-    history: dict[str, list] = {"loss": [], "accuracy": [], "round": []}
-    stopped = f"{max_rounds} rounds done"
-    for k, scheduled in enumerate(iterative_schedule(step_fraction, max_rounds), start=1):
-        round_started = time.perf_counter()
-        sparsity = min(scheduled, target_sparsity)
-        mask_set = current_masks(current, sparsity, criterion=criterion, scope=scope, previous=mask_set,
-                                 x=x, y=y, seed=seed + k)
-        pruned_accuracy = metrics.evaluate(mk.apply_masks(current, mask_set), x_test, y_test).accuracy
 
-        def report(done, message, k=k):
-            if progress:
-                progress(min(1.0, (k - 1 + done) / max_rounds), f"Round {k} · {message}")
-
-        current, trained = mk.fine_tune(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
-                                        learning_rate=learning_rate, seed=seed + k, progress=report,
-                                        callbacks=[epoch_logger(on_epoch, {"round": k},
-                                                                 offset=(k - 1) * fine_tune_epochs)])
-        for key in ("loss", "accuracy"):
-            history[key].extend(trained.history.get(key, []))
-        history["round"].extend([k] * fine_tune_epochs)
-        accuracy = metrics.evaluate(current, x_test, y_test).accuracy
-        ok = bool(accuracy >= floor)
-        record = {"round": k, "sparsity": float(mask_set.overall_sparsity), "pruned_accuracy": pruned_accuracy,
-                  "accuracy": accuracy, "within_tolerance": ok, "seconds": time.perf_counter() - round_started}
-        rounds.append(record)
+    def report_round(step) -> None:
         if on_round:
-            on_round(dict(record))
-        if progress:
-            progress(min(1.0, k / max_rounds), f"Round {k}: sparsity {record['sparsity']:.1%}, accuracy {accuracy:.2%}")
-        if not ok:
-            stopped = (f"accuracy {accuracy:.2%} fell below dense {dense_eval:.2%} − tolerance {tolerance:.2%}")
-            break
-        best, best_masks = current, mask_set
-        if sparsity >= target_sparsity or mask_set.overall_sparsity >= target_sparsity:
-            stopped = f"target sparsity {target_sparsity:.1%} reached"
-            break
+            on_round(_round_record(step))
+
+    def epoch_log(k: int) -> list:
+        return [epoch_logger(on_epoch, {"round": k}, offset=(k - 1) * fine_tune_epochs)]
+
+    loop = iterative_prune(with_l1(model, l1) if l1 else model, x, y, x_test, y_test, fraction=step_fraction,
+                           fine_tune_epochs=fine_tune_epochs, tolerance=tolerance, target_sparsity=target_sparsity,
+                           max_rounds=max_rounds, criterion=criterion, scope=scope, batch_size=batch_size,
+                           learning_rate=learning_rate, seed=seed, baseline_accuracy=dense_eval, progress=progress,
+                           on_round=report_round, round_callbacks=epoch_log)
+    best, best_masks, stopped = loop.model, loop.mask_set, loop.stopped_because
+    rounds = [_round_record(step) for step in loop.steps]
+    history: dict[str, list] = {"loss": [], "accuracy": [], "round": []}
+    for step in loop.steps:
+        for key in ("loss", "accuracy"):
+            history[key].extend(step.history.get(key, []))
+        history["round"].extend([step.step] * fine_tune_epochs)
     seconds = time.perf_counter() - started
     if progress:
         progress(1.0, f"Stopped: {stopped}. Measuring…")

@@ -15,6 +15,7 @@ Zhu & Gupta (2017): s_t = s_f + (s_i − s_f)(1 − (t − t0)/(n·Δt))³ for t
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -216,6 +217,8 @@ class IterativeStep:
     pruned_accuracy: float
     accuracy: float
     within_tolerance: bool
+    history: dict = field(default_factory=dict)  # the round's fine-tuning history (Keras logs per epoch)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -250,7 +253,7 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
                     criterion: str = "magnitude", scope: str = "layer", granularity: str = "weight",
                     batch_size: int = 32,
                     learning_rate: float = 1e-3, seed: int = 0, baseline_accuracy: float | None = None,
-                    progress: Progress | None = None) -> IterativeResult:
+                    progress: Progress | None = None, on_round=None, round_callbacks=None) -> IterativeResult:
     """Prune ``fraction`` of the remaining weights, fine-tune ``fine_tune_epochs``, evaluate; repeat.
 
     Stops when accuracy on (x_val, y_val) falls below baseline − ``tolerance`` (that round is
@@ -260,6 +263,8 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
     granularity "unit", of hidden units; each step reports the weight sparsity actually held
     (removed units' incoming rows in the next layer included). Returns every round and the last
     model within tolerance (a copy of the dense model if none was). The caller's model is untouched.
+    ``on_round(step)`` is called after each round; ``round_callbacks(k)`` gives extra Keras callbacks
+    for round k's fine-tuning (e.g. a per-epoch logger).
     """
     from .metrics import evaluate
 
@@ -278,6 +283,7 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
     current, mask_set = model, None
     schedule = iterative_schedule(fraction, max_rounds)
     for k, scheduled in enumerate(schedule, start=1):
+        round_started = time.perf_counter()
         sparsity = min(scheduled, target_sparsity)
         mask_set = current_masks(current, sparsity, criterion=criterion, scope=scope, granularity=granularity,
                                  previous=mask_set, x=x, y=y, seed=seed + k)
@@ -288,16 +294,20 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
             if progress:
                 progress(min(1.0, (k - 1 + done) / max_rounds), f"Round {k} · {message}")
 
-        current, _ = mk.fine_tune(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
-                                  learning_rate=learning_rate, seed=seed + k, progress=report)
+        current, trained = mk.fine_tune(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
+                                        learning_rate=learning_rate, seed=seed + k, progress=report,
+                                        callbacks=round_callbacks(k) if round_callbacks else None)
         accuracy = evaluate(current, x_val, y_val).accuracy
-        ok = accuracy >= floor
-        result.steps.append(IterativeStep(k, held, pruned_accuracy, accuracy, ok))
+        ok = bool(accuracy >= floor)
+        result.steps.append(IterativeStep(k, held, pruned_accuracy, accuracy, ok, history=trained.history,
+                                          seconds=time.perf_counter() - round_started))
+        if on_round:
+            on_round(result.steps[-1])
         if progress:
             progress(min(1.0, k / max_rounds), f"Round {k}: sparsity {held:.1%}, "
                                                f"accuracy {accuracy:.2%}")
         if not ok:
-            result.stopped_because = (f"accuracy {accuracy:.2%} fell below baseline {baseline_accuracy:.2%} "
+            result.stopped_because = (f"accuracy {accuracy:.2%} fell below dense {baseline_accuracy:.2%} "
                                       f"− tolerance {tolerance:.2%}")
             break
         result.model, result.mask_set = current, mask_set

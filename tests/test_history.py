@@ -68,6 +68,7 @@ def test_delete_asks_for_the_right_workspace(store):
     a = store.add("default", record(1))
     b = store.add("other", record(2))
     assert store.delete("other", a) is False            # run 1 belongs to "default"
+    assert store.delete("default", b) is False          # and run 2 to "other"
     assert store.delete("default", a) is True and store.delete("default", a) is False
     assert store.list("default").empty and store.count("other") == 1
     assert store.add("default", record(3)) == 3         # ids are never reused
