@@ -22,6 +22,7 @@ def test_bin_values_counts_equal_np_histogram_including_edges_and_outliers():
     binned = preview.bin_values(values, edges)
     expected, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
     assert np.bincount(binned.index, minlength=12).tolist() == expected.tolist()
+    assert binned.total.tolist() == expected.tolist() + [0]  # nothing undrawable
     assert binned.index.min() == 0 and binned.index.max() == 11
     assert preview.bin_values(np.array([-0.6, 0.0, 0.6]), edges).index.tolist() == [0, 6, 11]  # last bin closed
 
@@ -44,7 +45,7 @@ def test_log_score_histogram_counts_zero_scores_apart():
     assert hist.edges.tolist() == [-3.0, -2.0, -1.0]
     assert hist.kept.tolist() == [0, 3] and hist.pruned.tolist() == [1, 0]  # 0.01 sits on the middle edge
     assert (hist.zero_kept, hist.zero_pruned) == (1, 2)
-    assert preview.log_score_bins(np.zeros(3)).index.tolist() == [-1, -1, -1]
+    assert preview.log_score_bins(np.zeros(3), bins=4).index.tolist() == [4, 4, 4]  # one past the last bin
 
 
 def test_weight_edges_are_symmetric_with_zero_on_an_edge():
