@@ -8,7 +8,8 @@ Each variant is timed beside a naive numpy baseline in the same run:
 - naive: per layer np.quantile for the threshold, a mask, np.histogram (60 bins), the table;
 - fast (slider move): prune_core masks (np.partition for exact counts, max for the coefficient rule)
   + split of histograms binned once per score set + MaskSet.table();
-- fast (cold): the same plus binning the histograms (what a new criterion / new scores costs).
+- fast (cold): the same plus binning the histograms (what a new criterion / new scores costs);
+- Prune page: masks + the weight-value histograms the page draws (``preview.split_counts``) + the table.
 
 Run: .venv/bin/python bench/bench_thresholds.py [--repeats N]
 """
@@ -25,6 +26,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from prune_core import masks as mk  # noqa: E402
+from prune_core import preview  # noqa: E402
 
 BINS = 60
 TARGET_MS = 60.0
@@ -112,6 +114,16 @@ def run(label: str, scores: dict[str, np.ndarray], repeats: int) -> None:
         flag = "" if warm_median <= TARGET_MS or n < 1e6 else f"  (over the {TARGET_MS:.0f} ms target)"
         print(f"  {f'fast, slider move: {rule} {value} {scope}':58s} {warm_best:8.1f} {warm_median:8.1f}"
               f"  ×{naive_best / warm_best:5.1f} vs naive (best/best) · cold {cold_best:7.1f}{flag}")
+    # What the Prune page draws: weight-value histograms split by any keep mask (not only a threshold on the
+    # binned scores), recounted with preview.split_counts over bins assigned once per session.
+    binned = {name: preview.bin_values(s, preview.weight_edges(s, BINS)) for name, s in scores.items()}
+
+    def page_move():
+        mask_set = mk.build_masks(scores, "coefficient", 0.3)
+        return mask_set.table(), {name: preview.split_counts(binned[name], mask_set.kernels[name]) for name in scores}
+
+    page_best, page_median = best_ms(page_move, repeats)
+    print(f"  {'Prune page: masks + weight histograms (bincount) + table':58s} {page_best:8.1f} {page_median:8.1f}")
 
 
 def main(argv=None) -> None:
