@@ -1,7 +1,10 @@
 """Metrics: exact counts and byte estimates on hand-set weights; latency is only checked for sanity."""
 
 import doctest
+import io
+import json
 import math
+import zipfile
 
 import keras
 import numpy as np
@@ -110,3 +113,27 @@ def test_evaluate_and_human_bytes_unchanged():
 
 def test_docstring_examples():
     assert doctest.testmod(metrics, raise_on_error=False).failed == 0
+
+
+def _resaved(raw: bytes, date: str, when: tuple) -> bytes:
+    """The same archive as if saved at another time: another date in metadata.json and member times."""
+    source, out = zipfile.ZipFile(io.BytesIO(raw)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "metadata.json":
+                data = json.dumps({**json.loads(data), "date_saved": date}).encode()
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=when), data)
+    return out.getvalue()
+
+
+def test_gzip_size_does_not_depend_on_when_the_model_was_saved(tmp_path):
+    raw = metrics.saved_model_bytes(hand_model())
+    early = _resaved(raw, "2020-01-01@00:00:00", (2020, 1, 1, 0, 0, 0))
+    late = _resaved(raw, "2031-12-31@23:59:58", (2031, 12, 31, 23, 59, 58))
+    assert early != late
+    assert metrics.canonical_keras_bytes(early) == metrics.canonical_keras_bytes(late) == metrics.canonical_keras_bytes(raw)
+    path = tmp_path / "canonical.keras"  # still a loadable model with the same weights
+    path.write_bytes(metrics.canonical_keras_bytes(late))
+    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), hand_model().get_weights()))
