@@ -10,11 +10,13 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120  # TF pages: import + model load + evaluation on 2 cores
 
 
-def page_test(page: str) -> AppTest:
-    """AppTest for pages/<page>.py run through the router (so st.navigation and the sidebar run too)."""
+def page_test(page: str, **query: str) -> AppTest:
+    """AppTest for pages/<page>.py run through the router (so st.navigation and the sidebar run too),
+    opened with ``query`` as its URL query parameters (e.g. ``page_test("prune", v="0")``)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if page != "home":  # the default page; switching to it explicitly skips the router's sidebar in AppTest
         at.switch_page(f"pages/{page}.py")
+    at.query_params.update(query)
     return at
 
 

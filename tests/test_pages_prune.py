@@ -59,9 +59,7 @@ def test_moving_a_slider_changes_sparsity_to_core_value():
 
 
 def test_coefficient_zero_prunes_nothing_and_keeps_dense_accuracy():
-    at = page_test("prune")
-    at.query_params["v"] = "0"
-    at.run()
+    at = page_test("prune", v="0").run()
     assert not at.exception
     assert metric_value(at, "Overall sparsity") == "0.0%"
     dense = at.session_state["model_entry"].measurements["mnist-bundled"]["accuracy"]
@@ -69,9 +67,7 @@ def test_coefficient_zero_prunes_nothing_and_keeps_dense_accuracy():
 
 
 def test_coefficient_one_keeps_only_the_maximum_of_each_layer():
-    at = page_test("prune")
-    at.query_params["v"] = "1"
-    at.run()
+    at = page_test("prune", v="1").run()
     assert not at.exception
     model = at.session_state["model_entry"].model
     kept = sum(int(np.count_nonzero(np.abs(k) == np.abs(k).max())) for k in kernels(model).values())
@@ -79,9 +75,7 @@ def test_coefficient_one_keeps_only_the_maximum_of_each_layer():
 
 
 def test_full_sparsity_of_a_layer_shows_a_number_not_nan():
-    at = page_test("prune")
-    at.query_params.update({"rule": "sparsity", "v": "dense1:100,dense2:50,output:50"})
-    at.run()
+    at = page_test("prune", rule="sparsity", v="dense1:100,dense2:50,output:50").run()
     assert not at.exception
     accuracy = metric_value(at, "Test accuracy (no retraining)")
     assert accuracy.endswith("%") and "nan" not in accuracy.lower()
@@ -142,10 +136,8 @@ def test_apply_stores_candidate_for_retrain():
 
 
 def test_url_reopens_the_same_view():
-    at = page_test("prune")
-    at.query_params.update({"criterion": "taylor", "granularity": "weight", "rule": "coefficient",
-                            "scope": "layer", "same": "0", "view": "scores", "v": "dense1:0.12,dense2:0.2,output:0.25"})
-    at.run()
+    at = page_test("prune", criterion="taylor", granularity="weight", rule="coefficient", scope="layer", same="0",
+                   view="scores", v="dense1:0.12,dense2:0.2,output:0.25").run()
     assert not at.exception
     assert at.radio(key="pr_criterion").value == "taylor"
     assert [s.value for s in at.slider] == [0.12, 0.2, 0.25]

@@ -57,9 +57,7 @@ def test_oneshot_default_candidate_fine_tunes_and_records(data_dir):
 
 
 def test_oneshot_uses_the_applied_candidate():
-    prune = page_test("prune")
-    prune.query_params.update({"granularity": "unit", "rule": "sparsity", "v": "50"})
-    prune.run()
+    prune = page_test("prune", granularity="unit", rule="sparsity", v="50").run()
     prune.button[0].click().run()
     candidate = prune.session_state["candidate"]
     prune.switch_page("pages/retrain.py").run()

@@ -59,9 +59,7 @@ def test_a_larger_drop_allows_more_and_is_read_from_the_cached_scan(scanned):
 
 def test_carry_over_sets_the_prune_page_sliders_and_its_sparsity():
     # The Prune page was visited first with settings in its URL (coefficient rule, 0.3) …
-    at = page_test("prune")
-    at.query_params["v"] = "0.3"
-    at.run()
+    at = page_test("prune", v="0.3").run()
     assert [s.value for s in at.slider] == [0.3, 0.3, 0.3]
     at.switch_page("pages/sensitivity.py").run()
     assert not at.exception
