@@ -61,10 +61,10 @@ CODE_LAYERS = {
 }
 # Data-only encodings used by Keras' serializer; "__lambda__" (bytecode) and anything else are refused.
 DATA_TAGS = {"__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__"}
-_PNG, _JPEG, _GIF, _PDF = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8", b"%PDF"
-_HDF5 = b"\x89HDF\r\n\x1a\n"
-_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
-_NPY = b"\x93NUMPY"
+# What the first bytes say a file is: the two model containers, then what people upload by mistake.
+_SIGNATURES = ((b"\x89HDF\r\n\x1a\n", "hdf5"), ((b"PK\x03\x04", b"PK\x05\x06"), "zip"),
+               (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+               (b"%PDF", "a PDF document"), (b"\x93NUMPY", "a NumPy .npy array"))
 SAVE_HINT = "Save the model with model.save('model.keras') (Keras 3) or model.save('model.h5') and upload that file."
 
 
@@ -129,20 +129,9 @@ def display_name(filename: str, limit: int = 60) -> str:
 
 def _sniff(data: bytes) -> str:
     head = data[:16]
-    if head.startswith(_HDF5):
-        return "hdf5"
-    if head.startswith(_ZIP):
-        return "zip"
-    if head.startswith(_PNG):
-        return "a PNG image"
-    if head.startswith(_JPEG):
-        return "a JPEG image"
-    if head.startswith(_GIF):
-        return "a GIF image"
-    if head.startswith(_PDF):
-        return "a PDF document"
-    if head.startswith(_NPY):
-        return "a NumPy .npy array"
+    for magic, kind in _SIGNATURES:
+        if head.startswith(magic):
+            return kind
     sample = data[:4096]
     try:
         sample.decode("utf-8")
