@@ -133,27 +133,6 @@ def split_counts(binned: Binned, keep: np.ndarray) -> SplitHistogram:
                           zero_pruned=int(pruned[bins]))
 
 
-def split_histogram(values: np.ndarray, keep: np.ndarray, edges: np.ndarray) -> SplitHistogram:
-    """Histogram of ``values`` split by the keep mask; values outside the edges go to the end bins.
-
-    >>> h = split_histogram(np.array([-0.9, 0.1, 0.2, 0.8]), np.array([True, False, False, True]),
-    ...                     np.array([-1.0, 0.0, 1.0]))
-    >>> h.kept.tolist(), h.pruned.tolist()
-    ([1, 1], [0, 2])
-    """
-    return split_counts(bin_values(values, edges), keep)
-
-
-def log_score_histogram(scores: np.ndarray, keep: np.ndarray, bins: int = 60) -> SplitHistogram:
-    """Histogram of log10(score) split by the keep mask; zero scores are counted in ``zero_*``.
-
-    >>> h = log_score_histogram(np.array([0.0, 0.001, 0.1, 0.1]), np.array([False, False, True, True]), bins=2)
-    >>> h.kept.tolist(), h.pruned.tolist(), h.zero_pruned
-    ([0, 2], [1, 0], 1)
-    """
-    return split_counts(log_score_bins(scores, bins), keep)
-
-
 def first_layer_units(kernel: np.ndarray, keep: np.ndarray, image_shape: tuple[int, int] = (28, 28),
                       count: int = 32, columns: int = 8, gap: int = 2) -> np.ndarray | None:
     """A mosaic of the first ``count`` hidden units' incoming weights, each as an image, pruned inputs NaN.

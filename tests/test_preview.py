@@ -38,10 +38,19 @@ def test_split_counts_equal_histograms_of_kept_and_pruned_values():
     assert int(hist.kept.sum()) == int(keep.sum())
 
 
+def test_small_split_and_log_histograms_by_hand():
+    h = preview.split_counts(preview.bin_values(np.array([-0.9, 0.1, 0.2, 0.8]), np.array([-1.0, 0.0, 1.0])),
+                             np.array([True, False, False, True]))
+    assert (h.kept.tolist(), h.pruned.tolist()) == ([1, 1], [0, 2])
+    h = preview.split_counts(preview.log_score_bins(np.array([0.0, 0.001, 0.1, 0.1]), bins=2),
+                             np.array([False, False, True, True]))
+    assert (h.kept.tolist(), h.pruned.tolist(), h.zero_pruned) == ([0, 2], [1, 0], 1)
+
+
 def test_log_score_histogram_counts_zero_scores_apart():
     scores = np.array([0.0, 0.0, 0.0, 0.001, 0.01, 0.1, 0.1])
     keep = np.array([True, False, False, False, True, True, True])
-    hist = preview.log_score_histogram(scores, keep, bins=2)
+    hist = preview.split_counts(preview.log_score_bins(scores, bins=2), keep)
     assert hist.edges.tolist() == [-3.0, -2.0, -1.0]
     assert hist.kept.tolist() == [0, 3] and hist.pruned.tolist() == [1, 0]  # 0.01 sits on the middle edge
     assert (hist.zero_kept, hist.zero_pruned) == (1, 2)
