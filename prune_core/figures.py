@@ -28,6 +28,14 @@ pio.templates[TEMPLATE] = go.layout.Template(layout=dict(
     title=dict(font=dict(size=15, color="#1f2937")), hoverlabel=dict(font=dict(family=FONT["family"]))))
 
 
+LEGEND = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1)  # on top, right-aligned
+
+
+def title_layout(title: str) -> dict:
+    """A chart title, left-aligned."""
+    return dict(text=title, x=0, font=dict(size=15))
+
+
 def vline(x: float, colour: str = "#111827") -> dict:
     """A dashed vertical line at data x spanning the plot (cheaper than Figure.add_vline)."""
     return dict(type="line", x0=x, x1=x, y0=0, y1=1, xref="x", yref="paper",
@@ -36,11 +44,7 @@ def vline(x: float, colour: str = "#111827") -> dict:
 
 def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 320) -> go.Figure:
     """The house style: white background, light grid, compact margins, legend on top."""
-    fig.update_layout(
-        template=TEMPLATE, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-        title=dict(text=title, x=0, font=dict(size=15)) if title else None,
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
-    )
+    fig.update_layout(**house_layout(title=title, height=height))
     return fig
 
 
@@ -77,9 +81,9 @@ def house_layout(*, title: str | None = None, height: int = 320, **extra) -> dic
     """The house layout as a dict for ``go.Figure(layout=...)`` — building figures in one constructor
     call is several times faster than ``update_layout``, which matters on every slider move."""
     layout = dict(template=TEMPLATE, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                  legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
+                  legend=LEGEND)
     if title:
-        layout["title"] = dict(text=title, x=0, font=dict(size=15))
+        layout["title"] = title_layout(title)
     layout.update(extra)
     return layout
 
@@ -107,8 +111,7 @@ def split_histogram_figure(hist, *, title: str | None = None, thresholds: tuple[
         xaxis = dict(title=x_title)
     layout = house_layout(title=title, height=height, barmode="stack", bargap=0,
                           shapes=threshold_lines(thresholds, log_x), xaxis=xaxis,
-                          legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1,
-                                      traceorder="normal"),  # "kept, pruned", as everywhere else
+                          legend={**LEGEND, "traceorder": "normal"},  # "kept, pruned", as everywhere else
                           yaxis=dict(title="count", type="log" if log_y else "linear"))
     return go.Figure(data=data, layout=layout)
 
@@ -131,7 +134,7 @@ def update_split_histogram(fig: go.Figure, hist, *, title: str | None = None, th
         fig.data[0].y = np.asarray(hist.kept).tolist()
         fig.data[1].y = np.asarray(hist.pruned).tolist()
         fig.layout.shapes = threshold_lines(thresholds, log_x)
-        fig.layout.title = dict(text=title, x=0, font=dict(size=15)) if title else None
+        fig.layout.title = title_layout(title) if title else None
     return fig
 
 
