@@ -60,7 +60,7 @@ else:
 
     x = st.segmented_control("Size axis", list(cu.SIZE_AXES), format_func=cu.SIZE_AXES.get,
                              default="nonzero_params", key="cmp_size_axis") or "nonzero_params"
-    st.plotly_chart(figures.accuracy_size_figure(records, x=x), width="stretch", theme=None, key="cmp_accuracy_size")
+    widgets.chart(figures.accuracy_size_figure(records, x=x), key="cmp_accuracy_size")
     st.caption(cu.ACCURACY_SIZE_CAPTION)
 
     st.dataframe(cu.history_frame(frame), width="stretch", hide_index=True, column_config=cu.column_config(),
@@ -142,6 +142,6 @@ if sweep is not None:
                 icon=":material/info:")
     fig = figures.criteria_sweep_figure(sweep.frame, dense_accuracy=sweep.dense_accuracy,
                                         show_pruned=sweep.fine_tune_epochs > 0)
-    st.plotly_chart(fig, width="stretch", theme=None, key="cmp_sweep_chart")
+    widgets.chart(fig, key="cmp_sweep_chart")
     st.caption(cu.sweep_caption(sweep))
     st.dataframe(cu.sweep_table(sweep), hide_index=True, column_config=cu.SWEEP_TABLE_CONFIG, key="cmp_sweep_table")

@@ -20,7 +20,7 @@ entry = state.current_model()
 ds = state.dataset()
 upload.model_card(entry, ds)
 if entry.history:
-    st.plotly_chart(figures.training_history(entry.history), width="stretch", theme=None)
+    widgets.chart(figures.training_history(entry.history))
     st.caption("Loss (left axis) and accuracy (right axis, %) per epoch; dashed lines are measured on the test split.")
 
 train_tab, upload_tab = st.tabs(["Train a baseline", "Upload your own"], key="model_tab")

@@ -83,14 +83,14 @@ def live_view():
     with left:
         st.markdown("##### Per-layer distribution")
         for name, fig in pu.layer_histograms(ctx, scores, settings, mask_set).items():
-            st.plotly_chart(fig, width="stretch", theme=None, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
+            widgets.chart(fig, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
         st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
                    "(±t on weight values for magnitude).")
         pu.let_charts_go()
     with right:
         st.markdown("##### Sparsity per layer")
         sparsity = mask_set.layer_sparsity()
-        st.plotly_chart(figures.sparsity_bars(list(sparsity), list(sparsity.values())), width="stretch", theme=None, key="bars")
+        widgets.chart(figures.sparsity_bars(list(sparsity), list(sparsity.values())), key="bars")
         st.caption("Share of each layer's kernel weights that is pruned.")
         first = ctx.names[0]
         mosaic = preview.first_layer_units(ctx.kernels[first], mask_set.kernels[first], ctx.image_shape) \

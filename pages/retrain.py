@@ -68,10 +68,9 @@ if submitted and rt.start_run(mode, params):
 
 def live(job):
     if job.history.get("loss"):
-        st.plotly_chart(figures.training_history(job.history), width="stretch", theme=None, key="live-history")
+        widgets.chart(figures.training_history(job.history), key="live-history")
     if job.rounds:
-        st.plotly_chart(figures.iterative_rounds_figure(job.rounds, dense_accuracy=dense["accuracy"]),
-                        width="stretch", theme=None, key="live-rounds")
+        widgets.chart(figures.iterative_rounds_figure(job.rounds, dense_accuracy=dense["accuracy"]), key="live-rounds")
 
 
 jobs.panel(rt.JOB_KIND, live)
@@ -100,22 +99,21 @@ if result is not None:
     left, right = st.columns(2)
     with left:
         if len(result.history.get("loss", [])) > 1:
-            st.plotly_chart(figures.training_history(result.history), width="stretch", theme=None, key="history")
+            widgets.chart(figures.training_history(result.history), key="history")
             st.caption("Loss and accuracy per epoch while retraining; dashed lines are measured on the test split.")
         else:
-            st.plotly_chart(figures.accuracy_steps(result.dense_accuracy, result.pruned_accuracy,
-                                                   result.final_accuracy), width="stretch", theme=None, key="steps")
+            widgets.chart(figures.accuracy_steps(result.dense_accuracy, result.pruned_accuracy,
+                                                 result.final_accuracy), key="steps")
             st.caption("Test accuracy of the dense model, of the pruned model before retraining, and after it.")
     with right:
         if result.rounds:
-            st.plotly_chart(figures.iterative_rounds_figure(result.rounds, dense_accuracy=result.dense_accuracy,
-                                                            tolerance=result.settings.get("tolerance")),
-                            width="stretch", theme=None, key="rounds")
+            widgets.chart(figures.iterative_rounds_figure(result.rounds, dense_accuracy=result.dense_accuracy,
+                                                          tolerance=result.settings.get("tolerance")), key="rounds")
             st.caption("Each round's accuracy against the sparsity it holds: after fine-tuning (blue) and right "
                        "after pruning (orange); the dotted line is the tolerance.")
         else:
             layer = result.layer_sparsity
-            st.plotly_chart(figures.sparsity_bars(list(layer), list(layer.values())), width="stretch", theme=None, key="layers")
+            widgets.chart(figures.sparsity_bars(list(layer), list(layer.values())), key="layers")
             st.caption("Share of each layer's kernel weights that ended at zero.")
     if result.compact:
         st.subheader("Compact: the physically smaller model")

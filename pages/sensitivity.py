@@ -38,9 +38,8 @@ st.caption(f"Model: **{entry.name}**. Each scan is computed once per model and c
 result = su.scan(criterion)
 best = su.within(result, drop)
 
-st.plotly_chart(figures.layer_sensitivity_figure(result.frame, dense_accuracy=result.dense_accuracy,
-                                                 max_drop=drop / 100.0),
-                width="stretch", theme=None, key="sens_chart")
+widgets.chart(figures.layer_sensitivity_figure(result.frame, dense_accuracy=result.dense_accuracy,
+                                               max_drop=drop / 100.0), key="sens_chart")
 st.caption(f"Test accuracy with one layer pruned alone, a line per layer; grey dashed: the dense model "
            f"({result.dense_accuracy:.2%}), orange dotted: the allowed floor ({drop:.1f} pts below).")
 

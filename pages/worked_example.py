@@ -4,7 +4,7 @@ import streamlit as st
 
 from prune_core import example, figures
 from ui.router import require_router
-from ui.widgets import status_colours
+from ui import widgets
 
 require_router()
 
@@ -60,7 +60,7 @@ with left:
     shown = result.table.rename(columns={"abs": "|w|"})
     shown["status"] = ["pruned" if p else "kept" for p in shown.pop("pruned")]
     numeric = [c for c in shown.columns if c not in ("weight", "status")]
-    styled = (shown.set_index("weight").style.apply(status_colours, axis=1)
+    styled = (shown.set_index("weight").style.apply(widgets.status_colours, axis=1)
               .format("{:.4g}", subset=numeric)
               .set_properties(subset=["score"], **{"font-weight": "bold"}))
     st.table(styled)
@@ -68,8 +68,7 @@ with left:
                "and pruned rows are tinted orange.")
 with right:
     st.markdown("##### Scores against the threshold")
-    st.plotly_chart(figures.example_scores_figure(result.table, result.threshold, criterion), width="stretch", theme=None,
-                    key="we_chart")
+    widgets.chart(figures.example_scores_figure(result.table, result.threshold, criterion), key="we_chart")
     st.caption("Bars below the dashed threshold line are pruned (orange); bars on or above it are kept (blue).")
 
 st.info("On the **Prune** page the same rule runs on every weight of a real network, one threshold per layer "

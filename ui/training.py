@@ -6,7 +6,7 @@ import streamlit as st
 
 from prune_core import data, figures
 
-from . import jobs, state
+from . import jobs, state, widgets
 
 JOB_KIND = "train"
 
@@ -43,7 +43,7 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
 
 def live(job: jobs.Job) -> None:
     if job.history.get("loss"):
-        st.plotly_chart(figures.training_history(job.history), width="stretch", theme=None, key="live-train")
+        widgets.chart(figures.training_history(job.history), key="live-train")
 
 
 def adopt_finished() -> None:

@@ -9,6 +9,12 @@ from prune_core.metrics import human_bytes
 from . import state
 
 
+def chart(figure, *, key: str | None = None, config: dict | None = None) -> None:
+    """A plotly figure at full width in the house style: ``prune_core.figures``' template, not Streamlit's
+    theme, so every chart looks the same and the browser skips a theme merge on each redraw."""
+    st.plotly_chart(figure, width="stretch", theme=None, key=key, config=config)
+
+
 def data_badge() -> None:
     """Always say which data is in use."""
     ds = state.dataset()
