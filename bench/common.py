@@ -1,4 +1,5 @@
-"""Shared bench helpers: start the app on a free loopback port, launch Debian's Chromium."""
+"""Shared helpers for bench/, tests/ and scripts/: start the app on a free loopback port, launch Debian's
+Chromium, and tell when a Streamlit page is idle."""
 
 from __future__ import annotations
 
@@ -24,31 +25,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def serve_app(env: dict | None = None):
-    """Yield (url, process, seconds until /_stcore/health answered) for a fresh `streamlit run app.py`."""
-    port = free_port()
-    started = time.perf_counter()
+def start_app(port: int, env: dict | None = None, log=None, timeout: float = 60.0) -> subprocess.Popen:
+    """`streamlit run app.py` on 127.0.0.1:port (output to the open file ``log``, else discarded),
+    returned once /_stcore/health answers; RuntimeError when it exits or does not answer in time."""
+    output = log if log is not None else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
          "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url, proc, time.perf_counter() - started
-    finally:
-        proc.terminate()
+        cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if log is not None else output,
+        env={**os.environ, **(env or {})})
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline and proc.poll() is None:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("Streamlit did not start" + (f"; see {log.name}" if log is not None else ""))
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@contextlib.contextmanager
+def serve_app(env: dict | None = None, log_dir: Path | None = None):
+    """Yield (url, process, seconds until /_stcore/health answered) for a fresh `streamlit run app.py`;
+    with ``log_dir`` its output goes to ``log_dir/server-<port>.log``. Used by bench/, tests/ and scripts/."""
+    port = free_port()
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(open(log_dir / f"server-{port}.log", "w")) if log_dir is not None else None
+        started = time.perf_counter()
+        proc = start_app(port, env, log)
+        stack.callback(stop_app, proc)
+        yield f"http://127.0.0.1:{port}", proc, time.perf_counter() - started
 
 
 def launch(playwright):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+from playwright.sync_api import expect
+
+from bench.common import IDLE
 
 
 def wait_idle(page, timeout: float = 60_000, settle_ms: int = 150) -> None:
@@ -32,7 +34,7 @@ def go_to(page, name: str, timeout: float = 120_000) -> None:
     link = page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name)
     path = link.get_attribute("href").split("?")[0].rstrip("/").rsplit("/", 1)[-1]
     link.click()
-    page.wait_for_url(lambda url: url.split("?")[0].rstrip("/").endswith(path) or not path, timeout=timeout)
+    page.wait_for_url(lambda url: url.split("?")[0].rstrip("/").endswith(path), timeout=timeout)
     wait_idle(page, timeout=timeout)
 
 
@@ -65,7 +67,6 @@ def press_slider(page, slider, presses: int, label: str, url_part: str, timeout:
     thumb.focus()
     for _ in range(presses):
         thumb.press("ArrowRight")
-    page.wait_for_function("([el, text]) => el.innerText.includes(text)", arg=[slider.element_handle(), label],
-                           timeout=timeout)
+    expect(slider).to_contain_text(label, timeout=timeout)
     page.wait_for_url(lambda url: url_part in url, timeout=timeout)
     wait_idle(page, timeout=timeout)

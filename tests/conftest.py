@@ -3,64 +3,32 @@ and AppTest helpers for page tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench.common import CHROMIUM, CHROMIUM_ARGS, serve_app
+from prune_core import history
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 ARTIFACTS = ROOT / "test-artifacts"
 os.environ["PRUNING_EXPLORER_RAISE"] = "1"  # tests see exceptions instead of the friendly message
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(port: int, env: dict | None = None) -> subprocess.Popen:
-    """`streamlit run app.py` on 127.0.0.1:port; returns once /_stcore/health answers."""
-    log = open(ARTIFACTS / f"server-{port}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError(f"Streamlit did not start; see {log.name}")
+@contextlib.contextmanager
+def app_server(data_dir: Path):
+    """A real Streamlit server of its own on ``data_dir`` (run history); its log goes to test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve_app({history.ENV_DATA_DIR: str(data_dir)}, log_dir=ARTIFACTS) as (url, _, _):
+        yield url
 
 
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
-    ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
-    data_dir = tmp_path_factory.mktemp("app-data")
-    proc = start_app(port, env={"PRUNING_EXPLORER_DATA_DIR": str(data_dir)})
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with app_server(tmp_path_factory.mktemp("app-data")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 run-history CSV downloads and parses to the stored runs."""
 
 import io
-import subprocess
 
 import pandas as pd
 import pytest
@@ -10,7 +9,7 @@ from playwright.sync_api import expect
 
 from prune_core import history
 from tests.browser import assert_no_exception, open_page
-from tests.conftest import ARTIFACTS, free_port, start_app
+from tests.conftest import app_server
 from tests.test_pages_compare import record
 
 pytestmark = pytest.mark.browser
@@ -24,15 +23,8 @@ def prepared(tmp_path_factory):
     ids = [store.add("default", record(0.9605, 133_510, 590_049)),
            store.add("default", record(0.9385, 27_030, 191_800, mode="iterative"))]
     store.add("other", record(0.5, 5_000, 90_000))
-    ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
-    proc = start_app(port, env={history.ENV_DATA_DIR: str(data_dir)})
-    yield f"http://127.0.0.1:{port}", ids
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with app_server(data_dir) as url:
+        yield url, ids
 
 
 def test_compare_page_shows_runs_and_downloads_the_csv(page, prepared):
