@@ -78,12 +78,18 @@ def naive(scores: dict[str, np.ndarray], sparsity: float):
     return pd.DataFrame(rows), hists
 
 
+def score_bins(scores):
+    """What the Prune page does once per score set: each layer's scores assigned to log-spaced bins."""
+    return {name: preview.log_score_bins(s, BINS) for name, s in scores.items()}
+
+
 def fast(scores, rule, value, scope, histograms=None):
-    """prune_core: masks, histogram split (binning once when ``histograms`` is None), table."""
+    """prune_core: masks, kept/pruned recount of the score histograms (binning once when ``histograms``
+    is None), table."""
     if histograms is None:
-        histograms = mk.score_histograms(scores, bins=BINS)
+        histograms = score_bins(scores)
     mask_set = mk.build_masks(scores, rule, value, scope=scope)
-    return mask_set.table(), mk.split_histograms(histograms, mask_set)
+    return mask_set.table(), {n: preview.split_counts(histograms[n], mask_set.kernels[n]) for n in scores}
 
 
 def best_ms(fn, repeats: int) -> float:
@@ -101,7 +107,7 @@ def run(label: str, scores: dict[str, np.ndarray], repeats: int) -> None:
     print(f"\n{label}: {len(scores)} layers, {n:,} weights ({n * 4 / 1e6:.1f} MB float32); "
           f"best / median of {repeats} runs, ms")
     t0 = time.perf_counter()
-    hists = mk.score_histograms(scores, bins=BINS)
+    hists = score_bins(scores)
     bin_ms = 1000 * (time.perf_counter() - t0)
     print(f"  binning the {BINS}-bin histograms once per score set: {bin_ms:8.1f}")
     naive_best, naive_median = best_ms(lambda: naive(scores, 0.5), repeats)

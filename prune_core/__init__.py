@@ -1,8 +1,35 @@
-"""Pruning Explorer's engine: score → threshold → mask → apply, with no Streamlit in sight.
+"""prune_core — pruning for Keras 3 models: score → threshold → mask → apply, with no Streamlit in sight.
 
-TensorFlow is imported lazily inside functions, so importing ``prune_core`` is cheap.
+The library surface::
+
+    import prune_core as pc
+
+    spec = pc.PruneSpec(criterion="magnitude", granularity="weight", rule="sparsity", scope="global", value=0.9)
+    result = pc.prune(model, spec, data=None)      # .masks, .model (masked copy), .table, .sparsity
+    small = pc.compact(model, result.masks)        # unit granularity: the physically smaller model
+    pc.CRITERIA["magnitude"], pc.RULES["sparsity"] # registries; pc.register_criterion / pc.register_rule
+    pc.run_oneshot(...), pc.run_gradual(...), pc.run_iterative(...)   # prune + retrain → RunResult
+
+TensorFlow is imported lazily inside functions, so importing ``prune_core`` is cheap (numpy only).
 """
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out of logs
+
+from .criteria import (CRITERIA, Criterion, GradientCriterion, get_criterion, register_criterion,  # noqa: E402
+                       unregister_criterion)
+from .data import Dataset  # noqa: E402
+from .masks import MaskSet, apply_masks  # noqa: E402
+from .pruning import PruneResult, compact, prune, select  # noqa: E402
+from .rules import RULES, Rule, get_rule, register_rule, unregister_rule  # noqa: E402
+from .runs import RunResult, run_gradual, run_iterative, run_oneshot  # noqa: E402
+from .spec import PruneSpec  # noqa: E402
+from .training import fine_tune  # noqa: E402
+
+__all__ = [
+    "CRITERIA", "Criterion", "GradientCriterion", "get_criterion", "register_criterion", "unregister_criterion",
+    "RULES", "Rule", "get_rule", "register_rule", "unregister_rule",
+    "PruneSpec", "PruneResult", "prune", "select", "compact", "MaskSet", "apply_masks", "fine_tune",
+    "RunResult", "run_oneshot", "run_gradual", "run_iterative", "Dataset",
+]

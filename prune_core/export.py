@@ -33,7 +33,7 @@ def keras_bytes(model) -> bytes:
     """The model as a .keras file (architecture + weights; no optimizer state, no training-only L1
     regularizer), as bytes. Loads back with ``keras.saving.load_model(path, safe_mode=True)``."""
     from .metrics import saved_model_bytes
-    from .runs import has_l1, without_l1
+    from .training import has_l1, without_l1
 
     return saved_model_bytes(without_l1(model) if has_l1(model) else model)
 
@@ -78,7 +78,7 @@ def tflite_bytes(model, *, quiet: bool = True) -> TFLiteExport:
         import tensorflow as tf
     except Exception as exc:  # pragma: no cover - TF is a dependency
         return TFLiteExport(None, f"TensorFlow is not available ({_one_line(exc)}).")
-    from .runs import has_l1, without_l1
+    from .training import has_l1, without_l1
 
     model = without_l1(model) if has_l1(model) else model
     sink = contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()

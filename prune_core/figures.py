@@ -260,7 +260,7 @@ def accuracy_size_figure(runs, *, x: str = "nonzero_params", dense: dict | None 
     """
     import pandas as pd
 
-    from .sweeps import pareto_front
+    from .history import pareto_front
 
     if x not in SIZE_AXES:
         raise ValueError(f"Unknown size axis {x!r}; choose one of {', '.join(SIZE_AXES)}.")

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .jsonable import json_default
+
 ENV_DATA_DIR = "PRUNING_EXPLORER_DATA_DIR"
 DB_NAME = "runs.sqlite"
 DEFAULT_WORKSPACE = "default"
@@ -68,20 +70,6 @@ def check_workspace(name) -> str:
         raise ValueError(f"Workspace name {stripped!r} is not allowed: use 1–40 letters, digits, spaces, '_', '-' "
                          "or '.', starting with a letter or digit.")
     return stripped
-
-
-def _plain(obj):
-    """JSON encoder fallback: numpy scalars and arrays, sets, paths."""
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"A run record cannot hold a {type(obj).__name__} (only settings and metrics: numbers, text, "
-                    "lists and dicts).")
 
 
 def _lock_for(path: Path) -> threading.Lock:
@@ -172,7 +160,7 @@ class RunStore:
         if not isinstance(record, dict):
             raise ValueError("A run record must be a dict of settings and metrics.")
         try:
-            text = json.dumps(record, default=_plain, allow_nan=True)
+            text = json.dumps(record, default=json_default, allow_nan=True)
         except TypeError as exc:
             raise ValueError(str(exc)) from None
         now = time.time()
@@ -245,7 +233,7 @@ def flatten_record(record: dict) -> dict:
         if isinstance(value, dict):
             for sub, inner in value.items():
                 if isinstance(inner, (dict, list)):
-                    row[f"{key}.{sub}"] = json.dumps(inner, default=_plain)
+                    row[f"{key}.{sub}"] = json.dumps(inner, default=json_default)
                 else:
                     row[f"{key}.{sub}"] = inner
         else:
@@ -277,3 +265,25 @@ def frame_to_csv(frame) -> str:
 def default_store() -> RunStore:
     """A RunStore on :func:`default_path` (re-reads the environment each call)."""
     return RunStore(default_path())
+
+
+def pareto_front(df, x: str, y: str, *, minimize_x: bool = True, maximize_y: bool = True):
+    """The rows of ``df`` no other row beats on both ``x`` and ``y`` (default: smaller x, higher y),
+    sorted by x. Ties: of equal (x, y) rows the first is kept; rows with NaN in x or y are dropped.
+
+    >>> import pandas as pd
+    >>> pareto_front(pd.DataFrame({"x": [1, 2, 3, 4], "y": [0.5, 0.9, 0.8, 0.95]}), "x", "y")["x"].tolist()
+    [1, 2, 4]
+    """
+    frame = df.dropna(subset=[x, y])
+    if frame.empty:
+        return frame.copy()
+    xs = frame[x].to_numpy(dtype=float) * (1 if minimize_x else -1)
+    ys = frame[y].to_numpy(dtype=float) * (1 if maximize_y else -1)
+    order = np.lexsort((-ys, xs))  # by x ascending, then y descending
+    keep, best = [], -np.inf
+    for i in order:
+        if ys[i] > best:
+            keep.append(i)
+            best = ys[i]
+    return frame.iloc[keep].copy()

@@ -21,19 +21,11 @@ from typing import Mapping
 
 import numpy as np
 
-CRITERIA = ("magnitude", "sensitivity", "taylor", "random")
-NEEDS_DATA = ("sensitivity", "taylor")
-CRITERION_LABELS = {"magnitude": "|w|", "sensitivity": "sensitivity |dL/dw|", "taylor": "Taylor |w·dL/dw|",
-                    "random": "random"}
+GRADIENT_BUDGET = 1 << 20  # input elements per backward pass: bounds activation memory on big inputs
 
 
-def check_criterion(criterion: str) -> str:
-    if criterion not in CRITERIA:
-        raise ValueError(f"Unknown importance criterion {criterion!r}; choose one of {', '.join(CRITERIA)}.")
-    return criterion
-
-
-def _require_data(criterion: str, x, y) -> None:
+def require_data(criterion: str, x, y) -> None:
+    """ValueError (saying what to do) unless (x, y) are labelled examples, as many labels as inputs."""
     if x is None or y is None:
         raise ValueError(f"The {criterion} criterion needs training data (images and labels) to compute "
                          "gradients; none was given. Load a dataset first, or use magnitude or random.")
@@ -69,100 +61,118 @@ def sample_batches(n: int, batches: int, batch_size: int, seed: int) -> list[np.
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def gradient_scores(model, x, y, *, batches: int = 4, batch_size: int = 128,
-                    seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(sensitivity, taylor): mean |dL/dw| and mean |w · dL/dw| over the same seeded batches."""
+def micro_batch_size(input_shape, batch_size: int, budget: int = GRADIENT_BUDGET) -> int:
+    """How many examples one backward pass takes: the whole batch unless its inputs exceed ``budget``
+    elements (ResNet-50 at 224×224×3: 6 per pass). The gradient of the batch mean is the same either way.
+
+    >>> micro_batch_size((28, 28), 128), micro_batch_size((224, 224, 3), 128)
+    (128, 6)
+    """
+    per_example = int(np.prod(input_shape, dtype=np.int64)) or 1
+    return int(max(1, min(batch_size, budget // per_example)))
+
+
+def gradient_statistics(model, x, y, statistics, *, batches: int = 4, batch_size: int = 128,
+                        seed: int = 0) -> list[dict[str, np.ndarray]]:
+    """For each ``statistic(w, g) -> array``: {layer: mean over the seeded batches of statistic(kernel, dL/dkernel)}.
+
+    One backward pass per batch serves every statistic. L is the batch mean of the sparse categorical
+    cross-entropy of the model's outputs in inference mode; large inputs are split into micro-batches
+    (:func:`micro_batch_size`) whose gradients add up to the batch's, so memory stays bounded.
+    This is the one place that computes gradients for scoring.
+    """
     import keras
     import tensorflow as tf
 
     from .layers import prunable_layers
 
-    _require_data("sensitivity", x, y)
     layers = prunable_layers(model)
     variables = [layer.kernel for layer in layers]
     values = [np.asarray(v.numpy(), dtype=np.float32) for v in variables]
-    sens = [np.zeros_like(v) for v in values]
-    taylor = [np.zeros_like(v) for v in values]
+    totals = [[np.zeros_like(v) for v in values] for _ in statistics]
     x, y = np.asarray(x), np.asarray(y).astype(np.int64)
     index_sets = sample_batches(len(x), batches, batch_size, seed)
+    step = micro_batch_size(x.shape[1:], batch_size)
     for index in index_sets:
-        with tf.GradientTape() as tape:
-            probs = model(x[index], training=False)
-            loss = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y[index], probs))
-        grads = tape.gradient(loss, variables)
-        for i, (g, w) in enumerate(zip(grads, values)):
-            g = np.asarray(g, dtype=np.float32) if g is not None else np.zeros_like(w)
-            sens[i] += np.abs(g)
-            taylor[i] += np.abs(w * g)
+        grads = [np.zeros_like(v) for v in values]
+        for start in range(0, len(index), step):
+            part = index[start:start + step]
+            with tf.GradientTape() as tape:
+                probs = model(x[part], training=False)
+                loss = keras.ops.sum(keras.losses.sparse_categorical_crossentropy(y[part], probs)) / len(index)
+            for i, g in enumerate(tape.gradient(loss, variables)):
+                if g is not None:
+                    grads[i] += np.asarray(g, dtype=np.float32)
+        for total, statistic in zip(totals, statistics):
+            for i, (g, w) in enumerate(zip(grads, values)):
+                total[i] += statistic(w, g)
     count = np.float32(len(index_sets))
     names = [layer.name for layer in layers]
-    return ({n: s / count for n, s in zip(names, sens)}, {n: t / count for n, t in zip(names, taylor)})
+    return [{n: t / count for n, t in zip(names, total)} for total in totals]
+
+
+def gradient_scores(model, x, y, *, batches: int = 4, batch_size: int = 128,
+                    seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(sensitivity, taylor): mean |dL/dw| and mean |w · dL/dw| over the same seeded batches."""
+    require_data("sensitivity", x, y)
+    sens, taylor = gradient_statistics(model, x, y, [lambda w, g: np.abs(g), lambda w, g: np.abs(w * g)],
+                                       batches=batches, batch_size=batch_size, seed=seed)
+    return sens, taylor
 
 
 def weight_scores(model, criterion: str, x=None, y=None, *, batches: int = 4, batch_size: int = 128,
                   seed: int = 0) -> dict[str, np.ndarray]:
-    """{layer: float32 kernel-shaped scores} for one criterion.
+    """{layer: float32 kernel-shaped scores} for one registered criterion (see :mod:`prune_core.criteria`).
 
-    sensitivity / taylor need (x, y) training data (ValueError with a clear message otherwise);
+    Data criteria need (x, y) training data (ValueError with a clear message otherwise);
     ``batches`` × ``batch_size`` examples are drawn once with ``seed``. random uses ``seed`` too.
     """
-    from .layers import kernels
-
-    check_criterion(criterion)
-    found = kernels(model)
-    if criterion == "magnitude":
-        return magnitude_scores(found)
-    if criterion == "random":
-        return random_scores({n: k.shape for n, k in found.items()}, seed)
-    _require_data(criterion, x, y)
-    sens, taylor = gradient_scores(model, x, y, batches=batches, batch_size=batch_size, seed=seed)
-    return sens if criterion == "sensitivity" else taylor
+    return all_weight_scores(model, x, y, criteria=(criterion,), batches=batches, batch_size=batch_size,
+                             seed=seed)[criterion]
 
 
-def all_weight_scores(model, x=None, y=None, *, criteria=CRITERIA, batches: int = 4, batch_size: int = 128,
+def all_weight_scores(model, x=None, y=None, *, criteria=None, batches: int = 4, batch_size: int = 128,
                       seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
-    """{criterion: {layer: scores}} for several criteria, computing gradients only once."""
-    from .layers import kernels
+    """{criterion: {layer: scores}} for several criteria (default: all registered), gradients computed once."""
+    from .criteria import CRITERIA, score_many
 
-    for criterion in criteria:
-        check_criterion(criterion)
-    found = kernels(model)
-    result: dict[str, dict[str, np.ndarray]] = {}
-    if any(c in NEEDS_DATA for c in criteria):
-        _require_data(next(c for c in criteria if c in NEEDS_DATA), x, y)
-        sens, taylor = gradient_scores(model, x, y, batches=batches, batch_size=batch_size, seed=seed)
-    for criterion in criteria:
-        if criterion == "magnitude":
-            result[criterion] = magnitude_scores(found)
-        elif criterion == "random":
-            result[criterion] = random_scores({n: k.shape for n, k in found.items()}, seed)
-        else:
-            result[criterion] = sens if criterion == "sensitivity" else taylor
+    names = tuple(CRITERIA) if criteria is None else tuple(criteria)
+    data = (x, y) if x is not None and y is not None else None
+    return score_many(model, names, data, seed=seed, batches=batches, batch_size=batch_size)
+
+
+def sum_unit_scores(weight_scores: Mapping[str, np.ndarray], output_layer: str | None = None) -> dict[str, np.ndarray]:
+    """One score per output unit: the sum of its incoming weights' scores (all kernel axes but the last);
+    for magnitude that is the L1 norm of the unit's incoming weights. The output layer is omitted
+    (default: the last layer of ``weight_scores``, dicts being in model order)."""
+    result = {}
+    for n in _hidden(weight_scores, output_layer):
+        s = np.asarray(weight_scores[n], dtype=np.float32)
+        result[n] = s.reshape(-1, s.shape[-1]).sum(axis=0, dtype=np.float64).astype(np.float32)
     return result
+
+
+def random_unit_scores(weight_scores: Mapping[str, np.ndarray], output_layer: str | None = None,
+                       seed: int = 0) -> dict[str, np.ndarray]:
+    """Seeded uniform [0, 1) scores drawn per unit (a sum of uniform draws would bunch around its mean)."""
+    return random_scores({n: (np.shape(weight_scores[n])[-1],) for n in _hidden(weight_scores, output_layer)}, seed)
+
+
+def _hidden(weight_scores: Mapping[str, np.ndarray], output_layer: str | None) -> list[str]:
+    names = list(weight_scores)
+    if output_layer is None and names:
+        output_layer = names[-1]
+    return [n for n in names if n != output_layer]
 
 
 def unit_scores(weight_scores: Mapping[str, np.ndarray], criterion: str, output_layer: str | None = None,
                 seed: int = 0) -> dict[str, np.ndarray]:
-    """One score per output unit (Dense column / Conv2D filter); the output layer is omitted.
+    """One score per output unit (Dense column / Conv2D filter) as ``criterion`` aggregates them; the
+    output layer is omitted. Every built-in criterion sums its weights' scores except ``random``,
+    which draws unit scores directly."""
+    from .criteria import get_criterion
 
-    Aggregation: the sum of the unit's incoming weights' scores (over all kernel axes but the
-    last) — for magnitude that is the L1 norm of the unit's incoming weights. For ``random`` the
-    unit scores are drawn directly, seeded uniform [0, 1) per unit (a sum of uniform draws would
-    bunch around its mean). ``output_layer`` defaults to the last layer of ``weight_scores``
-    (dicts are in model order).
-    """
-    check_criterion(criterion)
-    names = list(weight_scores)
-    if output_layer is None and names:
-        output_layer = names[-1]
-    kept = [n for n in names if n != output_layer]
-    if criterion == "random":
-        return random_scores({n: (np.shape(weight_scores[n])[-1],) for n in kept}, seed)
-    result = {}
-    for n in kept:
-        s = np.asarray(weight_scores[n], dtype=np.float32)
-        result[n] = s.reshape(-1, s.shape[-1]).sum(axis=0, dtype=np.float64).astype(np.float32)
-    return result
+    return get_criterion(criterion).unit_scores(weight_scores, output_layer=output_layer, seed=seed)
 
 
 def _position(index: int, shape: tuple) -> str:
@@ -199,6 +209,8 @@ def extreme_entries(kernels: Mapping[str, np.ndarray], scores: Mapping[str, Mapp
 
     if active not in scores:
         raise ValueError(f"No {active!r} scores were given; computed: {', '.join(scores) or 'none'}.")
+    from .criteria import CRITERIA
+
     extra = [c for c in CRITERIA if c in scores and c != "magnitude"]
     rows = []
     for layer, kernel in kernels.items():

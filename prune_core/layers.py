@@ -31,12 +31,3 @@ def output_layer_name(model) -> str | None:
 def kernels(model) -> dict[str, np.ndarray]:
     """{layer name: kernel as float32 numpy} for every prunable layer, in model order."""
     return {layer.name: np.asarray(layer.kernel.numpy(), dtype=np.float32) for layer in prunable_layers(model)}
-
-
-def layer_kind(layer) -> str:
-    return type(layer).__name__
-
-
-def unit_axis_size(kernel_shape: tuple[int, ...]) -> int:
-    """Number of output units (Dense columns / Conv2D filters): the kernel's last axis."""
-    return int(kernel_shape[-1])

@@ -1,4 +1,4 @@
-"""Masks from scores and thresholds; applying them; keeping pruned weights at zero while training.
+"""Masks from scores and thresholds, and applying them to a copy of a model.
 
 score → threshold → mask → apply. True in a mask = kept. Masks are dicts keyed by layer name.
 
@@ -94,25 +94,12 @@ def _check_granularity(granularity: str) -> str:
 
 def score_masks(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: str = "layer",
                 weights: Mapping[str, np.ndarray] | None = None) -> tuple[dict, dict]:
-    """({layer: keep mask}, {layer: threshold}) for any score arrays (kernels or unit vectors).
+    """({layer: keep mask}, {layer: threshold}) for any score arrays (kernels or unit vectors), by the
+    registered rule ``rule`` (:data:`prune_core.rules.RULES`)."""
+    from .rules import get_rule
 
-    The sparsity rule uses the exact-count selection (per layer, or over all layers for global scope).
-    """
-    th.check_rule(rule)
     th.check_scope(scope)
-    if rule != "sparsity":
-        thresholds = th.thresholds_for(scores, rule, value, scope=scope, weights=weights)
-        return {n: keep_mask(s, thresholds[n]) for n, s in scores.items()}, thresholds
-    if not scores:
-        return {}, {}
-    if scope == "global":
-        if isinstance(value, Mapping):
-            raise ValueError("Global scope takes one value for all layers, not one per layer.")
-        masks, cut = th.global_sparsity_select(scores, value)
-        return masks, {n: cut for n in scores}
-    values = th._per_layer_value(value, list(scores))
-    selected = {n: th.sparsity_select(s, values[n]) for n, s in scores.items()}
-    return {n: m for n, (m, _) in selected.items()}, {n: t for n, (_, t) in selected.items()}
+    return get_rule(rule).select(scores, value, scope=scope, weights=weights)
 
 
 def build_masks(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: str = "layer",
@@ -146,63 +133,6 @@ def build_masks(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: st
     units, thresholds = score_masks(unit_scores, rule, value, scope=scope)
     kernels = {n: np.broadcast_to(u, np.shape(weights[n])).copy() for n, u in units.items()}
     return MaskSet(kernels=kernels, units=units, thresholds=thresholds, granularity="unit")
-
-
-# --- histograms that follow the threshold without re-binning -------------------------------------
-
-@dataclass(frozen=True)
-class Histogram:
-    """Bin ``edges`` (bins + 1) and per-bin counts of kept and pruned entries."""
-
-    edges: np.ndarray
-    kept: np.ndarray
-    pruned: np.ndarray
-
-
-def score_histograms(scores: Mapping[str, np.ndarray], bins: int = 60) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{layer: (counts, edges)}: np.histogram of each layer's scores over [min, max], ``bins`` bins.
-
-    Compute once per score set; :func:`split_histograms` then splits the counts for any threshold.
-    """
-    result = {}
-    for name, s in scores.items():
-        s = np.asarray(s)
-        lo, hi = (float(np.min(s)), float(np.max(s))) if s.size else (0.0, 1.0)
-        counts, edges = np.histogram(s, bins=bins, range=(lo, hi if hi > lo else lo + 1.0))
-        result[name] = (counts, edges)
-    return result
-
-
-def split_histogram(counts: np.ndarray, edges: np.ndarray, threshold: float, pruned: int) -> Histogram:
-    """Split binned counts into kept / pruned, given the threshold and how many entries are pruned.
-
-    Every rule prunes the lowest scores (all scores below the threshold, plus tied ones at the
-    cut for exact counts), so bins left of the threshold's bin are pruned, bins right of it kept,
-    and the threshold's bin holds the rest of the pruned entries.
-
-    >>> h = split_histogram(np.array([2, 3, 5]), np.array([0., 1., 2., 3.]), 1.5, 4)
-    >>> h.pruned.tolist(), h.kept.tolist()
-    ([2, 2, 0], [0, 1, 5])
-    """
-    counts = np.asarray(counts)
-    b = int(np.clip(np.searchsorted(edges, threshold, side="right") - 1, 0, counts.size - 1))
-    pruned_counts = np.zeros_like(counts)
-    pruned_counts[:b] = counts[:b]
-    pruned_counts[b] = np.clip(pruned - counts[:b].sum(), 0, counts[b])
-    return Histogram(edges=edges, kept=counts - pruned_counts, pruned=pruned_counts)
-
-
-def split_histograms(histograms: Mapping[str, tuple[np.ndarray, np.ndarray]], mask_set: "MaskSet") -> dict[str, Histogram]:
-    """{layer: Histogram} for a MaskSet built from the scores behind ``histograms`` (unit masks for
-    unit granularity). O(bins) per layer: nothing is re-binned when the threshold moves."""
-    source = mask_set.units if mask_set.granularity == "unit" else mask_set.kernels
-    result = {}
-    for name, (counts, edges) in histograms.items():
-        if name in source:
-            mask = source[name]
-            pruned = int(mask.size - np.count_nonzero(mask))
-            result[name] = split_histogram(counts, edges, mask_set.thresholds[name], pruned)
-    return result
 
 
 # --- from unit masks to the next layer's incoming rows / channels --------------------------------
@@ -314,75 +244,3 @@ def apply_masks(model, mask_set: MaskSet):
     masked = copy_model(model)
     zero_masked(masked, effective_masks(model, mask_set))
     return masked
-
-
-# --- keeping zeros at zero while training ---------------------------------------------------------
-
-_ENFORCER_CLASS = None
-
-
-def _enforcer_class():
-    """Build the Keras callback class on first use (keeps ``import prune_core.masks`` free of TF)."""
-    global _ENFORCER_CLASS
-    if _ENFORCER_CLASS is not None:
-        return _ENFORCER_CLASS
-    import keras
-
-    class MaskEnforcer(keras.callbacks.Callback):
-        """Re-applies a MaskSet (kernels and removed units' biases) to the variables after every batch.
-
-        In Keras 3 a ``kernel_constraint`` set after build does nothing, so the mask is multiplied
-        into the variables themselves (at train begin, after each batch, at train end). Pass the
-        effective masks (:func:`effective_masks`) for unit pruning.
-        """
-
-        def __init__(self, model, mask_set: MaskSet):
-            super().__init__()
-            _check_shapes(model, mask_set.kernels)
-            biases = _bias_masks(model, mask_set)
-            self.pairs = []
-            for layer in prunable_layers(model):
-                if layer.name in mask_set.kernels:
-                    self.pairs.append((layer.kernel, mask_set.kernels[layer.name]))
-                if layer.name in biases:
-                    self.pairs.append((layer.bias, biases[layer.name]))
-            self.pairs = [(v, keras.ops.convert_to_tensor(np.asarray(m, dtype=v.dtype))) for v, m in self.pairs]
-
-        def enforce(self):
-            for variable, mask in self.pairs:
-                variable.assign(variable * mask)
-
-        def on_train_begin(self, logs=None):
-            self.enforce()
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.enforce()
-
-        def on_train_end(self, logs=None):
-            self.enforce()
-
-    _ENFORCER_CLASS = MaskEnforcer
-    return MaskEnforcer
-
-
-def __getattr__(name):  # ``masks.MaskEnforcer(model, mask_set)`` — the class, created lazily
-    if name == "MaskEnforcer":
-        return _enforcer_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def fine_tune(model, mask_set: MaskSet, x, y, *, epochs: int = 1, batch_size: int = 32,
-              learning_rate: float = 1e-3, seed: int = 0, progress=None, validation=None, callbacks: list | None = None):
-    """Masked fine-tuning: returns (new masked model, models.TrainResult); pruned weights stay 0.
-
-    The caller's model is not touched. Unit masks are expanded to the next layer's inputs first.
-    ``callbacks`` (Keras callbacks, e.g. a per-epoch logger) run after the mask enforcer.
-    """
-    from .models import train
-
-    effective = effective_masks(model, mask_set)
-    tuned = apply_masks(model, effective)
-    result = train(tuned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=validation, progress=progress,
-                   callbacks=[_enforcer_class()(tuned, effective), *(callbacks or [])])
-    return tuned, result

@@ -5,12 +5,8 @@
 - :func:`run_iterative` — prune a share of what remains → fine-tune → evaluate, round after round,
   until accuracy falls below dense − tolerance or the target sparsity is reached.
 
-All three accept ``l1`` (λ): an L1 penalty λ·Σ|w| on every Dense/Conv2D kernel while training.
-Keras 3 ignores a ``kernel_regularizer`` assigned after a layer is built, so :func:`with_l1` rebuilds
-the model from its config with the regularizer in each kernel layer's config and copies the weights
-over; every copy made on the way (``masks.copy_model``) keeps it, and :func:`without_l1` strips it
-from the final model, so a saved model carries no training-only settings. The reported training
-loss then includes the penalty (Keras adds regularization losses to the loss).
+All three accept ``l1`` (λ): an L1 penalty λ·Σ|w| on every prunable kernel while training
+(:func:`prune_core.training.with_l1`); the final model carries no regularizer.
 
 ``data`` is a :class:`prune_core.data.Dataset` or a tuple ``(x_train, y_train, x_test, y_test)``.
 Accuracies are on the test split (the bundled data has no validation split; the iterative stopping
@@ -36,12 +32,11 @@ import numpy as np
 
 from . import masks as mk
 from . import metrics
+from .jsonable import to_jsonable
 from .models import Progress
+from .training import OnEpoch, check_l1, epoch_logger, fine_tune, has_l1, with_l1, without_l1
 
 MODES = ("oneshot", "gradual", "iterative")
-KERNEL_LAYERS = ("Dense", "Conv2D")
-NEAR_ZERO = 1e-3
-OnEpoch = Callable[[int, dict], None]
 OnRound = Callable[[dict], None]
 
 
@@ -54,89 +49,6 @@ def as_arrays(data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if isinstance(data, (tuple, list)) and len(data) == 4:
         return tuple(data)
     raise ValueError("data must be a prune_core.data.Dataset or a tuple (x_train, y_train, x_test, y_test).")
-
-
-def check_l1(l1) -> float:
-    """λ as a float >= 0 (finite); ValueError otherwise."""
-    from .thresholds import check_non_negative
-
-    return check_non_negative(l1, "the L1 strength λ")
-
-
-def _set_kernel_regularizer(config, serialized) -> None:
-    """In place: every Dense/Conv2D layer config (nested models included) gets ``serialized``."""
-    if isinstance(config, dict):
-        if config.get("class_name") in KERNEL_LAYERS and isinstance(config.get("config"), dict):
-            config["config"]["kernel_regularizer"] = serialized
-        for value in config.values():
-            _set_kernel_regularizer(value, serialized)
-    elif isinstance(config, list):
-        for value in config:
-            _set_kernel_regularizer(value, serialized)
-
-
-def with_l1(model, l1: float):
-    """A NEW model, same architecture and weights, with ``keras.regularizers.L1(l1)`` on every kernel
-    (``l1 == 0``: no regularizer). Works where assigning ``layer.kernel_regularizer`` after build does not."""
-    import keras
-
-    l1 = check_l1(l1)
-    config = model.get_config()
-    _set_kernel_regularizer(config, keras.regularizers.serialize(keras.regularizers.L1(l1)) if l1 else None)
-    rebuilt = type(model).from_config(config)
-    rebuilt.set_weights(model.get_weights())
-    return rebuilt
-
-
-def without_l1(model):
-    """A NEW model without kernel regularizers (what to keep and save after L1 training)."""
-    return with_l1(model, 0.0)
-
-
-def has_l1(model) -> bool:
-    """True when some prunable layer carries a kernel regularizer."""
-    from .layers import prunable_layers
-
-    return any(getattr(layer, "kernel_regularizer", None) is not None for layer in prunable_layers(model))
-
-
-def near_zero_fraction(model, tol: float = NEAR_ZERO) -> float:
-    """Share of the prunable kernels' entries with |w| < ``tol`` (what L1 training piles up at zero)."""
-    from .layers import kernels
-
-    arrays = list(kernels(model).values())
-    size = sum(a.size for a in arrays)
-    return float(sum(int(np.count_nonzero(np.abs(a) < tol)) for a in arrays) / size) if size else 0.0
-
-
-# --- training pieces --------------------------------------------------------------------------------
-
-def epoch_logger(on_epoch: OnEpoch | None, extra: dict | None = None, offset: int = 0):
-    """A Keras callback calling ``on_epoch(offset + epoch, logs as floats + extra)`` after every epoch."""
-    import keras
-
-    class _EpochLog(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if on_epoch:
-                on_epoch(offset + epoch, {**{k: float(v) for k, v in (logs or {}).items()}, **(extra or {})})
-
-    return _EpochLog()
-
-
-def train_model(model, data, *, epochs: int = 1, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
-                l1: float = 0.0, progress: Progress | None = None, on_epoch: OnEpoch | None = None):
-    """Train a COPY of ``model`` (optionally with the L1 penalty λ = ``l1``): (new model, TrainResult).
-
-    The returned model has no regularizer attached. Use it to train a baseline "with L1" and compare
-    how much pruning afterwards costs.
-    """
-    from .models import train
-
-    x, y, x_test, y_test = as_arrays(data)
-    trained = with_l1(model, l1)
-    result = train(trained, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=(x_test, y_test), progress=progress, callbacks=[epoch_logger(on_epoch)])
-    return without_l1(trained), result
 
 
 # --- measuring ---------------------------------------------------------------------------------------
@@ -157,22 +69,6 @@ def measure(model, x=None, *, latency_repeats: int = 10) -> dict:
             "sparsity": summary["prunable_sparsity"], "layer_sparsity": layer_sparsity(model),
             "float32_bytes": summary["float32_bytes"], "sparse_bytes": summary["sparse_bytes"],
             "gzip_bytes": summary["gzip_bytes"], "latency_ms": latency}
-
-
-def size_table(models: dict, x=None, y=None, *, latency_repeats: int = 10):
-    """One row per named model ({"dense": m, "masked": m, "compact": m}): params, nonzero_params,
-    float32_bytes, gzip_bytes, latency_ms, and accuracy when (x, y) are given. For the Compact panel."""
-    import pandas as pd
-
-    rows = []
-    for name, model in models.items():
-        m = measure(model, x, latency_repeats=latency_repeats)
-        row = {"model": name, **{k: m[k] for k in ("params", "nonzero_params", "float32_bytes", "gzip_bytes",
-                                                    "latency_ms")}}
-        if x is not None and y is not None:
-            row["accuracy"] = metrics.evaluate(model, x, y).accuracy
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 # --- the result -------------------------------------------------------------------------------------
@@ -232,20 +128,7 @@ class RunResult:
 
     def to_record(self) -> dict:
         """JSON-ready dict of settings and metrics (no model, no masks): what the run history stores."""
-        return _jsonable({name: getattr(self, name) for name in RECORD_FIELDS})
-
-
-def _jsonable(obj):
-    """numpy scalars/arrays → plain Python, recursively (NaN stays a float)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return obj
+        return to_jsonable({name: getattr(self, name) for name in RECORD_FIELDS})
 
 
 def _label(mode: str, settings: dict, sparsity: float) -> str:
@@ -330,7 +213,7 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
     history: dict = {}
     final = pruned
     if epochs:
-        final, result = mk.fine_tune(with_l1(model, l1) if l1 else model, mask_set, x, y, epochs=epochs,
+        final, result = fine_tune(with_l1(model, l1) if l1 else model, mask_set, x, y, epochs=epochs,
                                      batch_size=batch_size, learning_rate=learning_rate, seed=seed,
                                      validation=(x_test, y_test), progress=progress,
                                      callbacks=[epoch_logger(on_epoch)])
@@ -381,13 +264,13 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
 
     ``schedules.gradual_prune`` with per-epoch ``on_epoch`` and test-split validation in the history.
     """
-    from .importance import check_criterion
+    from .criteria import get_criterion
     from .schedules import gradual_prune
     from .thresholds import check_fraction, check_scope
 
     _check_training(epochs, batch_size, learning_rate)
     check_fraction(final_sparsity, "final sparsity")
-    check_criterion(criterion)
+    get_criterion(criterion)
     check_scope(scope)
     l1 = check_l1(l1)
     x, y, x_test, y_test = as_arrays(data)
@@ -436,7 +319,7 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     model when none was). ``schedules.iterative_prune`` on the test split, plus ``on_round(record)``
     after each round and per-epoch ``on_epoch``.
     """
-    from .importance import check_criterion
+    from .criteria import get_criterion
     from .schedules import iterative_prune
     from .thresholds import check_fraction, check_scope
 
@@ -449,7 +332,7 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, (int, np.integer)) or max_rounds < 1:
         raise ValueError(f"The number of rounds must be a whole number >= 1; got {max_rounds!r}.")
     _check_training(fine_tune_epochs, batch_size, learning_rate)
-    check_criterion(criterion)
+    get_criterion(criterion)
     check_scope(scope)
     l1 = check_l1(l1)
     x, y, x_test, y_test = as_arrays(data)
@@ -488,14 +371,3 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
                    x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
                    rounds=rounds, stopped_because=stopped, label=label)
 
-
-def run(mode: str, model, data, **kwargs) -> RunResult:
-    """Dispatch by mode name: ``run("oneshot", model, data, mask_set=ms, epochs=1)`` etc."""
-    if mode == "oneshot":
-        mask_set = kwargs.pop("mask_set")
-        return run_oneshot(model, mask_set, data, **kwargs)
-    if mode == "gradual":
-        return run_gradual(model, data, **kwargs)
-    if mode == "iterative":
-        return run_iterative(model, data, **kwargs)
-    raise ValueError(f"Unknown mode {mode!r}; choose one of {', '.join(MODES)}.")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import masks as mk
+from .training import _enforcer_class, fine_tune
 from .models import Progress
 from .thresholds import check_fraction
 
@@ -98,17 +99,12 @@ def current_masks(model, sparsity: float, *, criterion: str = "magnitude", scope
 
     Entries pruned in ``previous`` are pruned first (score −1), so masks only grow.
     """
-    from .importance import unit_scores, weight_scores
-    from .layers import kernels, output_layer_name
+    from .pruning import select
+    from .spec import PruneSpec
 
-    scores = weight_scores(model, criterion, x, y, batches=batches, batch_size=batch_size, seed=seed)
-    output = output_layer_name(model)
-    if granularity == "unit":
-        scores = unit_scores(scores, criterion, output_layer=output, seed=seed)
-    held = {} if previous is None else (previous.units if granularity == "unit" else previous.kernels)
-    scores = {n: np.where(held[n], s, np.float32(-1.0)) if n in held else s for n, s in scores.items()}
-    return mk.build_masks(scores, "sparsity", sparsity, scope=scope, granularity=granularity,
-                          weights=kernels(model) if granularity == "unit" else None, output_layer=output)
+    spec = PruneSpec(criterion=criterion, granularity=granularity, rule="sparsity", scope=scope, value=sparsity,
+                     seed=seed, batches=batches, batch_size=batch_size)
+    return select(model, spec, data=(x, y) if x is not None and y is not None else None, previous=previous)
 
 
 def scored_sparsity(mask_set: mk.MaskSet) -> float:
@@ -148,7 +144,7 @@ def _gradual_class():
                                               x=self.x, y=self.y, seed=self.seed + self.step,
                                               batches=self.batches, batch_size=self.batch_size)
                 effective = mk.effective_masks(self.model, self.mask_set)
-                self._enforcer = mk._enforcer_class()(self.model, effective)
+                self._enforcer = _enforcer_class()(self.model, effective)
                 self._enforcer.enforce()
                 self.events.append(PruneEvent(self.step, target, effective.overall_sparsity))
 
@@ -294,7 +290,7 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
             if progress:
                 progress(min(1.0, (k - 1 + done) / max_rounds), f"Round {k} · {message}")
 
-        current, trained = mk.fine_tune(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
+        current, trained = fine_tune(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
                                         learning_rate=learning_rate, seed=seed + k, progress=report,
                                         callbacks=round_callbacks(k) if round_callbacks else None)
         accuracy = evaluate(current, x_val, y_val).accuracy

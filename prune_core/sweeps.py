@@ -1,4 +1,4 @@
-"""Sweeps: per-layer sensitivity scans, criteria × sparsity sweeps, and Pareto fronts.
+"""Sweeps: per-layer sensitivity scans and criteria × sparsity sweeps.
 
 - :func:`layer_sensitivity` — prune ONE layer at a time to each sparsity (no retraining) and measure
   test accuracy; one scratch copy of the model is reused for every point (``preview.MaskedScratch``).
@@ -6,23 +6,20 @@
   every lower scanned sparsity) stays within ``max_drop`` of dense: values for the Prune page.
 - :func:`criteria_sweep` — for each criterion and sparsity: prune the dense model (exact counts),
   measure, fine-tune briefly with the mask held, measure again.
-- :func:`pareto_front` — the non-dominated rows (smaller x, higher y).
 
 >>> import pandas as pd
 >>> df = pd.DataFrame({"layer": ["a"] * 3, "sparsity": [0.1, 0.5, 0.9], "accuracy": [0.98, 0.975, 0.5]})
 >>> max_sparsity_within(df, dense_accuracy=0.98, max_drop=0.01)
 {'a': 0.5}
->>> pareto_front(pd.DataFrame({"x": [1, 2, 3, 4], "y": [0.5, 0.9, 0.8, 0.95]}), "x", "y")["x"].tolist()
-[1, 2, 4]
 """
 
 from __future__ import annotations
 
 import time
 
-import numpy as np
 
 from . import masks as mk
+from .training import fine_tune
 from .models import Progress
 
 DEFAULT_SPARSITIES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -139,7 +136,7 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
                     if progress:
                         progress(min(1.0, (done + fraction) / total), f"{criterion} at {sparsity:.0%} · {message}")
 
-                tuned, _ = mk.fine_tune(model, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
+                tuned, _ = fine_tune(model, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
                                         learning_rate=learning_rate, seed=seed, progress=report)
                 final_accuracy = evaluate(tuned, x_test, y_test).accuracy
             rows.append({"criterion": criterion, "sparsity": float(sparsity), "pruned_accuracy": pruned_accuracy,
@@ -149,21 +146,3 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
             if progress:
                 progress(done / total, f"{criterion} at {sparsity:.0%}: {pruned_accuracy:.2%} → {final_accuracy:.2%}")
     return pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
-
-
-def pareto_front(df, x: str, y: str, *, minimize_x: bool = True, maximize_y: bool = True):
-    """The rows of ``df`` no other row beats on both ``x`` and ``y`` (default: smaller x, higher y),
-    sorted by x. Ties: of equal (x, y) rows the first is kept; rows with NaN in x or y are dropped.
-    """
-    frame = df.dropna(subset=[x, y])
-    if frame.empty:
-        return frame.copy()
-    xs = frame[x].to_numpy(dtype=float) * (1 if minimize_x else -1)
-    ys = frame[y].to_numpy(dtype=float) * (1 if maximize_y else -1)
-    order = np.lexsort((-ys, xs))  # by x ascending, then y descending
-    keep, best = [], -np.inf
-    for i in order:
-        if ys[i] > best:
-            keep.append(i)
-            best = ys[i]
-    return frame.iloc[keep].copy()

@@ -1,6 +1,6 @@
 """Threshold rules: where to cut a score array. A weight is pruned where score < threshold (strict).
 
-Three rules, each a small function on a score array:
+The functions behind the registered rules (:mod:`prune_core.rules`), each small, on a score array:
 
 - ``coefficient``: coefficient × max(scores) (the seed's rule; coefficient in [0, 1]).
 - ``sparsity``: prune exactly round(sparsity × n) entries, lowest scores first, ties broken by
@@ -24,7 +24,6 @@ from typing import Mapping
 
 import numpy as np
 
-RULES = ("coefficient", "sparsity", "std")
 SCOPES = ("layer", "global")
 
 
@@ -66,9 +65,10 @@ def check_quality(value) -> float:
 
 
 def check_rule(rule: str) -> str:
-    if rule not in RULES:
-        raise ValueError(f"Unknown threshold rule {rule!r}; choose one of {', '.join(RULES)}.")
-    return rule
+    """``rule`` if it names a registered rule (:data:`prune_core.rules.RULES`); ValueError otherwise."""
+    from .rules import get_rule
+
+    return get_rule(rule).name
 
 
 def check_scope(scope: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from prune_core import export as ex
 from prune_core import figures as fg
 from prune_core import masks as mk
-from prune_core import runs
+from prune_core import runs, training
 from prune_core.history import RunStore
 
 
@@ -52,8 +52,8 @@ def test_keras_bytes_load_with_safe_mode_and_no_optimizer(model, sample, tmp_pat
 
 
 def test_keras_bytes_strip_the_training_l1(model, tmp_path):
-    loaded = load(ex.keras_bytes(runs.with_l1(model, 0.01)), tmp_path)
-    assert not runs.has_l1(loaded)
+    loaded = load(ex.keras_bytes(training.with_l1(model, 0.01)), tmp_path)
+    assert not training.has_l1(loaded)
 
 
 def test_compact_bytes_are_a_smaller_equivalent_model(model, sample, tmp_path):

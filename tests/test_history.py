@@ -3,6 +3,7 @@
 import io
 import threading
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -135,3 +136,15 @@ def test_a_real_run_record_round_trips(store):
     run_id = store.add("default", rec)
     got = store.get("default", run_id)
     assert {k: v for k, v in got.items() if k not in ("run_id", "created_at")} == rec
+
+
+# --- Pareto front ---------------------------------------------------------------------------------------
+
+def test_pareto_front_keeps_the_non_dominated_rows():
+    df = pd.DataFrame({"x": [4, 1, 2, 3, 2, 5, np.nan], "y": [0.95, 0.5, 0.9, 0.8, 0.9, 0.95, 1.0],
+                       "name": list("abcdefg")})
+    front = hs.pareto_front(df, "x", "y")
+    assert front["name"].tolist() == ["b", "c", "a"]  # e ties with c (first kept), f is beaten by a, g has NaN
+    flipped = hs.pareto_front(df, "x", "y", minimize_x=False)  # larger x and higher y
+    assert flipped["name"].tolist() == ["f"]
+    assert hs.pareto_front(df.iloc[:0], "x", "y").empty

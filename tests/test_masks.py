@@ -1,4 +1,4 @@
-"""Masks: building them from scores, applying them without touching the original, exact zeros in training."""
+"""Masks: building them from scores, applying them without touching the original."""
 
 import numpy as np
 import pytest
@@ -181,84 +181,6 @@ def test_mask_shape_mismatch_is_refused():
         mk.apply_masks(dense_net(), mk.MaskSet(kernels={"h": np.ones((4, 6), dtype=bool)}))
     with pytest.raises(ValueError, match="not a prunable layer"):
         mk.apply_masks(dense_net(), mk.MaskSet(kernels={"nope": np.ones(3, dtype=bool)}))
-
-
-def test_mask_enforcer_is_a_keras_callback():
-    import keras
-    from prune_core.masks import MaskEnforcer
-    model = dense_net()
-    ms = mk.build_masks({n: np.abs(k) for n, k in kernels(model).items()}, "sparsity", 0.5)
-    assert isinstance(MaskEnforcer(model, ms), keras.callbacks.Callback)
-
-
-def _data(n=256, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6)).astype("float32")
-    return x, (x[:, 0] > 0).astype("int64") + (x[:, 1] > 1).astype("int64")
-
-
-def test_fine_tune_keeps_pruned_weights_exactly_zero():
-    model = dense_net(3)
-    original = [w.copy() for w in model.get_weights()]
-    ms = mk.build_masks({n: np.abs(k) for n, k in kernels(model).items()}, "sparsity", 0.6)
-    x, y = _data()
-    tuned, result = mk.fine_tune(model, ms, x, y, epochs=1, batch_size=32, learning_rate=0.05, seed=0)
-    assert result.epochs == 1 and len(result.history["loss"]) == 1
-    for name, kernel in kernels(tuned).items():
-        assert np.all(kernel[~ms.kernels[name]] == 0.0)            # exactly zero
-        assert np.any(kernel[ms.kernels[name]] != kernels(model)[name][ms.kernels[name]])  # the rest trained
-    for a, b in zip(original, model.get_weights()):
-        assert np.array_equal(a, b)
-
-
-def test_fine_tune_after_unit_removal_keeps_bias_and_incoming_rows_zero():
-    model = dense_net(4, activation="sigmoid")  # sigmoid(0) = 0.5: removed units would get gradients
-    units = {"h": np.array([False, True, True, False])}
-    ms = mk.MaskSet(kernels={"h": np.broadcast_to(units["h"], (6, 4)).copy()}, units=units, granularity="unit")
-    x, y = _data(seed=1)
-    tuned, _ = mk.fine_tune(model, ms, x, y, epochs=1, batch_size=32, learning_rate=0.05, seed=0)
-    assert not tuned.get_layer("h").kernel.numpy()[:, ~units["h"]].any()
-    assert not tuned.get_layer("h").bias.numpy()[~units["h"]].any()
-    assert not tuned.get_layer("out").kernel.numpy()[~units["h"]].any()
-    assert tuned.get_layer("out").kernel.numpy()[units["h"]].all()
-
-
-def test_fine_tune_is_seeded():
-    model = dense_net(5)
-    ms = mk.build_masks({n: np.abs(k) for n, k in kernels(model).items()}, "sparsity", 0.5)
-    x, y = _data(128)
-    a, _ = mk.fine_tune(model, ms, x, y, epochs=1, batch_size=32, seed=7)
-    b, _ = mk.fine_tune(model, ms, x, y, epochs=1, batch_size=32, seed=7)
-    for wa, wb in zip(a.get_weights(), b.get_weights()):
-        assert np.array_equal(wa, wb)
-
-
-# --- histograms split by the threshold (no re-binning) ---------------------------------------------
-
-@pytest.mark.parametrize("rule, value, scope", [
-    ("coefficient", 0.0, "layer"), ("coefficient", 0.37, "layer"), ("coefficient", 1.0, "global"),
-    ("sparsity", 0.0, "layer"), ("sparsity", 0.5, "layer"), ("sparsity", 0.83, "global"), ("sparsity", 1.0, "layer"),
-    ("std", 1.0, "layer"), ("std", 0.5, "global"),
-])
-def test_split_histograms_equal_binning_kept_and_pruned_directly(rule, value, scope):
-    rng = np.random.default_rng(0)
-    scores = {"a": rng.integers(0, 9, size=(20, 30)).astype(np.float32) / 4,   # many ties, values on edges
-              "b": np.abs(rng.normal(size=(3, 3, 4, 5))).astype(np.float32)}
-    hists = mk.score_histograms(scores, bins=60)
-    ms = mk.build_masks(scores, rule, value, scope=scope)
-    for name, h in mk.split_histograms(hists, ms).items():
-        counts, edges = hists[name]
-        keep = ms.kernels[name]
-        assert np.array_equal(h.kept, np.histogram(scores[name][keep], bins=edges)[0])
-        assert np.array_equal(h.pruned, np.histogram(scores[name][~keep], bins=edges)[0])
-        assert h.kept.sum() == ms.kept_counts()[name]
-
-
-def test_split_histograms_for_unit_masks():
-    unit = {"h": np.array([0.1, 0.5, 0.2, 0.9])}
-    ms = mk.build_masks(unit, "sparsity", 0.5, granularity="unit", weights={"h": np.ones((3, 4))})
-    h = mk.split_histograms(mk.score_histograms(unit, bins=4), ms)["h"]
-    assert h.pruned.tolist() == [2, 0, 0, 0] and h.kept.tolist() == [0, 0, 1, 1]  # edges .1 .3 .5 .7 .9
 
 
 def test_build_masks_sparsity_thresholds_are_the_smallest_kept_scores():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from prune_core import data, history, metrics
+from prune_core import data, history, metrics, training
 from prune_core.layers import kernels
 from tests.apptest import metric_value, page_test
 
@@ -93,14 +93,13 @@ def test_iterative_records_each_round():
 
 
 def test_l1_run_reports_near_zero_weights_and_continue_makes_it_current():
-    from prune_core import runs
     from prune_core.layers import kernels as model_kernels
 
     at = page_test("retrain").run()
     at.selectbox[2].set_value(1e-3)  # L1 penalty λ (Learning rate, Batch size, L1)
     result = run_and_wait(at)
     assert result.settings["l1"] == 1e-3
-    near = runs.near_zero_fraction(result.model)
+    near = training.near_zero_fraction(result.model)
     share = (near - result.sparsity) / (1 - result.sparsity)
     assert any(f"{share:.1%} of the kept weights have |w| < 0.001" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Continue from this model").click().run()

@@ -9,6 +9,7 @@ import pytest
 from prune_core import masks as mk
 from prune_core import runs
 from prune_core import schedules as sc
+from prune_core import training
 from prune_core.data import Dataset
 from prune_core.layers import kernels
 
@@ -58,7 +59,7 @@ def test_oneshot_equals_masked_fine_tune_and_holds_zeros(dense, data):
     before = [w.copy() for w in dense.get_weights()]
     result = runs.run_oneshot(dense, ms, data, epochs=2, seed=3, latency_repeats=0,
                               settings={"criterion": "magnitude", "rule": "sparsity", "value": 0.5, "epochs": 99})
-    reference, _ = mk.fine_tune(dense, ms, x, y, epochs=2, seed=3, validation=(xt, yt))
+    reference, _ = training.fine_tune(dense, ms, x, y, epochs=2, seed=3, validation=(xt, yt))
     assert same_weights(result.model, reference)
     assert all(np.array_equal(a, b) for a, b in zip(before, dense.get_weights()))  # caller's model untouched
     # exact zeros where the masks prune: 24 of 48 in h, 12 of 24 in out
@@ -108,14 +109,6 @@ def test_oneshot_unit_pruning_builds_the_compact_model(dense, data):
     # masked model: 4 removed units → 24 kernel + 4 bias + 12 next-layer rows are zero
     assert result.nonzero_params == result.params - 24 - 4 - 12
     assert result.latency_ms > 0 and result.compact["latency_ms"] > 0
-
-
-def test_size_table_rows(dense, data):
-    table = runs.size_table({"dense": dense, "masked": mk.apply_masks(dense, magnitude_masks(dense, 0.5))},
-                            data[2], data[3], latency_repeats=1)
-    assert table["model"].tolist() == ["dense", "masked"]
-    assert table["params"].tolist() == [83, 83] and table["nonzero_params"].tolist() == [83, 47]
-    assert set(table.columns) >= {"float32_bytes", "gzip_bytes", "latency_ms", "accuracy"}
 
 
 # --- gradual --------------------------------------------------------------------------------------------
@@ -179,35 +172,11 @@ def test_iterative_with_no_round_within_tolerance_returns_the_dense_model(dense,
     assert result.stopped_because.startswith("accuracy ")
 
 
-# --- L1 -------------------------------------------------------------------------------------------------
-
-def test_with_l1_survives_copies_and_is_stripped():
-    import keras
-    model = tiny_net()
-    regularized = runs.with_l1(model, 0.01)
-    assert runs.has_l1(regularized) and not runs.has_l1(model)
-    assert runs.has_l1(mk.copy_model(regularized))  # masks.copy_model goes through the config
-    penalty = float(sum(keras.ops.convert_to_numpy(loss) for loss in regularized.losses))
-    assert penalty == pytest.approx(0.01 * sum(np.abs(k).sum() for k in kernels(model).values()), rel=1e-5)
-    plain = runs.without_l1(regularized)
-    assert not runs.has_l1(plain) and same_weights(plain, model)
-
-
-def test_l1_training_piles_weights_up_at_zero(data):
-    model = tiny_net(hidden=16)
-    plain, _ = runs.train_model(model, data, epochs=5, learning_rate=3e-3, l1=0.0)
-    sparse, _ = runs.train_model(model, data, epochs=5, learning_rate=3e-3, l1=0.1)
-    assert not runs.has_l1(sparse)
-    assert runs.near_zero_fraction(plain) == 0.0
-    assert runs.near_zero_fraction(sparse) > 0.05  # recorded: 10 of 144 weights below 1e-3
-    assert runs.near_zero_fraction(sparse, 1e-2) > 3 * runs.near_zero_fraction(plain, 1e-2)
-
-
 def test_oneshot_with_l1_records_lambda_and_returns_a_plain_model(dense, data):
     ms = magnitude_masks(dense, 0.5)
     result = runs.run_oneshot(dense, ms, data, epochs=1, l1=0.01, latency_repeats=0)
     plain = runs.run_oneshot(dense, ms, data, epochs=1, latency_repeats=0)
-    assert result.settings["l1"] == 0.01 and not runs.has_l1(result.model)
+    assert result.settings["l1"] == 0.01 and not training.has_l1(result.model)
     assert not same_weights(result.model, plain.model)
     assert result.sparsity == 0.5 and "L1 0.01" in result.label
 
@@ -217,7 +186,7 @@ def test_oneshot_with_l1_records_lambda_and_returns_a_plain_model(dense, data):
 def test_record_is_json_and_holds_no_model(dense, data):
     ds = Dataset(name="tiny", source="test", x_train=data[0], y_train=data[1], x_test=data[2], y_test=data[3],
                  class_names=("0", "1", "2"))
-    result = runs.run("oneshot", dense, ds, mask_set=magnitude_masks(dense, 0.5), epochs=1, latency_repeats=0)
+    result = runs.run_oneshot(dense, magnitude_masks(dense, 0.5), ds, epochs=1, latency_repeats=0)
     record = result.to_record()
     assert set(record) == set(runs.RECORD_FIELDS)
     assert json.loads(json.dumps(record)) == record
@@ -244,5 +213,3 @@ def test_other_argument_errors(dense, data):
         runs.run_iterative(dense, data, step_fraction=0.0)
     with pytest.raises(ValueError, match="tolerance"):
         runs.run_iterative(dense, data, tolerance=-1)
-    with pytest.raises(ValueError, match="Unknown mode"):
-        runs.run("sideways", dense, data)

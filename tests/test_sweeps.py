@@ -9,6 +9,7 @@ import pytest
 from prune_core import figures as fg
 from prune_core import masks as mk
 from prune_core import sweeps as sw
+from prune_core import training
 from prune_core.layers import kernels
 from prune_core.metrics import evaluate
 
@@ -95,7 +96,7 @@ def test_criteria_sweep_matches_prune_then_fine_tune(dense, data):
     assert sweep["held_sparsity"].tolist() == pytest.approx([0.5, 65 / 72, 0.5, 65 / 72])
     ms = mk.build_masks({n: np.abs(k) for n, k in kernels(dense).items()}, "sparsity", 0.9)
     assert sweep["pruned_accuracy"][1] == evaluate(mk.apply_masks(dense, ms), xt, yt).accuracy
-    tuned, _ = mk.fine_tune(dense, ms, x, y, epochs=1, seed=0)
+    tuned, _ = training.fine_tune(dense, ms, x, y, epochs=1, seed=0)
     assert sweep["final_accuracy"][1] == evaluate(tuned, xt, yt).accuracy
     assert sweep["pruned_accuracy"].tolist() == [0.6875, 0.6875, 0.515625, 0.5078125]
 
@@ -109,18 +110,6 @@ def test_criteria_sweep_without_fine_tuning_and_with_gradients(dense, data):
         sw.criteria_sweep(dense, data, [])
     with pytest.raises(ValueError, match="Unknown importance criterion"):
         sw.criteria_sweep(dense, data, ["loudness"], fine_tune_epochs=0)
-
-
-# --- Pareto front ---------------------------------------------------------------------------------------
-
-def test_pareto_front_keeps_the_non_dominated_rows():
-    df = pd.DataFrame({"x": [4, 1, 2, 3, 2, 5, np.nan], "y": [0.95, 0.5, 0.9, 0.8, 0.9, 0.95, 1.0],
-                       "name": list("abcdefg")})
-    front = sw.pareto_front(df, "x", "y")
-    assert front["name"].tolist() == ["b", "c", "a"]  # e ties with c (first kept), f is beaten by a, g has NaN
-    flipped = sw.pareto_front(df, "x", "y", minimize_x=False)  # larger x and higher y
-    assert flipped["name"].tolist() == ["f"]
-    assert sw.pareto_front(df.iloc[:0], "x", "y").empty
 
 
 # --- figures --------------------------------------------------------------------------------------------

@@ -74,7 +74,13 @@ def start_run(mode: str, params: dict) -> jobs.Job | None:
                     on_epoch=job.on_epoch)
         if mode == "iterative":
             call["on_round"] = job.on_round
-        result = runs.run(mode, model, ds, **call)
+        if mode == "oneshot":
+            mask_set = call.pop("mask_set")
+            result = runs.run_oneshot(model, mask_set, ds, **call)
+        elif mode == "gradual":
+            result = runs.run_gradual(model, ds, **call)
+        else:
+            result = runs.run_iterative(model, ds, **call)
         if pruned_accuracy is not None and mode == "oneshot":
             result.pruned_accuracy = pruned_accuracy
         job.progress(1.0, "Recording the run in the history…")
@@ -134,11 +140,11 @@ def tflite(result):
 
 def near_zero_share(result) -> float:
     """Share of the kept (nonzero) prunable weights with |w| < 0.001 — what an L1 penalty piles up."""
-    from prune_core import runs
+    from prune_core import training
 
     if result.sparsity >= 1.0:
         return 0.0
-    near = runs.near_zero_fraction(result.model)  # exact zeros included
+    near = training.near_zero_fraction(result.model)  # exact zeros included
     return max(0.0, (near - result.sparsity) / (1.0 - result.sparsity))
 
 

@@ -23,7 +23,7 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
     def work(job: jobs.Job):
         job.progress(0.0, "Importing TensorFlow and building the model…")
         from prune_core import models
-        from prune_core.runs import epoch_logger
+        from prune_core.training import epoch_logger
 
         model = models.build_model(arch, input_shape=ds.input_shape, num_classes=ds.num_classes, seed=seed)
         result = models.train(model, ds.x_train, ds.y_train, epochs=epochs, batch_size=batch_size,
