@@ -186,13 +186,15 @@ def test_refusals(units, message):
         compact_model(dense_net(), units)
 
 
-def test_refuses_branches_and_channel_mixing_layers():
+def test_branches_compact_and_channel_mixing_layers_are_refused():
+    """Branched models used to be refused; now an Add couples a and b into one group 'a'."""
     inputs = keras.Input((4,))
     a = keras.layers.Dense(3, name="a")(inputs)
     b = keras.layers.Dense(3, name="b")(inputs)
     branched = keras.Model(inputs, keras.layers.Dense(2, name="out")(keras.layers.Add()([a, b])))
-    with pytest.raises(ValueError, match="single-chain"):
-        compact_model(branched, {})
+    assert compact_model(branched, {}).count_params() == branched.count_params()
+    small = compact_model(branched, {"a": np.array([True, False, True])})
+    assert small.get_layer("b").units == 2 and small.get_layer("out").kernel.shape == (2, 2)
     layer_norm = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="h"),
                                    keras.layers.LayerNormalization(name="ln"), keras.layers.Dense(2, name="out")])
     with pytest.raises(ValueError, match="'ln'"):
