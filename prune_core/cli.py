@@ -20,15 +20,15 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from . import example
+from .criteria import CRITERIA
+from .jsonable import to_jsonable
+from .rules import RULES
 
 MODELS = ("mlp-128", "lenet-300-100", "lenet-5")
 DATA_SOURCES = ("auto", "bundled", "full")
-CRITERIA = ("magnitude", "sensitivity", "taylor", "random")
-GRANULARITIES = ("weight", "neuron")
-RULES = ("coefficient", "sparsity", "std")
+GRANULARITIES = ("weight", "neuron")  # the CLI's words; the core calls whole neurons "unit"
 SCOPES = ("layer", "global")
 MODES = ("oneshot", "gradual", "iterative")
-DEFAULT_VALUES = {"coefficient": 0.3, "sparsity": 0.5, "std": 1.0}
 BASELINE_ARCHITECTURE = "lenet-300-100"  # the shipped baseline, reused with --train-epochs 0
 
 
@@ -80,11 +80,19 @@ def non_negative_int(text: str) -> int:
 
 
 def check_value(rule: str, value: float) -> None:
-    """The rule's range: coefficient and sparsity in [0, 1], std quality >= 0 (UsageError otherwise)."""
-    if rule in ("coefficient", "sparsity") and not 0 <= value <= 1:
-        raise UsageError(f"argument --value: the {rule} rule needs a value in [0, 1], got {value:g}")
-    if rule == "std" and value < 0:
-        raise UsageError(f"argument --value: the std rule needs a quality >= 0, got {value:g}")
+    """The rule's own validator (the same message as the core's); UsageError otherwise."""
+    try:
+        RULES[rule].check(value)
+    except ValueError as exc:
+        raise UsageError(f"argument --value: {exc}") from None
+
+
+def coefficient(text: str) -> float:
+    """--coefficient: the coefficient rule's validator, as an argparse type."""
+    try:
+        return RULES["coefficient"].check(_number(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("example", help="the five-weight teaching table under the coefficient rule")
     ex.add_argument("--criterion", choices=example.CRITERIA, default="l1", help="which column is the score")
-    ex.add_argument("--coefficient", type=non_negative_number, required=True,
-                    help="prune where score < coefficient × max (values above 1 are allowed here)")
+    ex.add_argument("--coefficient", type=coefficient, required=True,
+                    help="prune where score < coefficient × max, a coefficient in [0, 1]")
     ex.add_argument("--max", type=positive_number, default=None, dest="maximum",
                     help="the maximum score to scale by (default: the column's maximum)")
     ex.add_argument("--json", action="store_true", help="print one JSON object")
@@ -104,12 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--data", choices=DATA_SOURCES, default="auto")
     exp.add_argument("--train-epochs", type=non_negative_int, default=2,
                      help=f"baseline epochs; 0 reuses the shipped {BASELINE_ARCHITECTURE} baseline")
-    exp.add_argument("--criterion", choices=CRITERIA, default="magnitude")
+    exp.add_argument("--criterion", choices=list(CRITERIA), default="magnitude",
+                     help="; ".join(f"{c.name}: {c.explanation}" for c in CRITERIA.values()))
     exp.add_argument("--granularity", choices=GRANULARITIES, default="weight")
-    exp.add_argument("--rule", choices=RULES, default="coefficient")
+    exp.add_argument("--rule", choices=list(RULES), default="coefficient")
     exp.add_argument("--value", type=_number, default=None,
                      help="coefficient / target sparsity in [0, 1], or std quality >= 0 "
-                          f"(default {', '.join(f'{k} {v:g}' for k, v in DEFAULT_VALUES.items())})")
+                          f"(default {', '.join(f'{r.name} {r.default:g}' for r in RULES.values())})")
     exp.add_argument("--scope", choices=SCOPES, default="layer")
     exp.add_argument("--mode", choices=MODES, default="oneshot")
     exp.add_argument("--fine-tune-epochs", type=non_negative_int, default=1)
@@ -163,6 +172,13 @@ class ExperimentConfig:
     fraction: float = 0.3    # iterative: share of the remaining weights pruned per round
     tolerance: float = 0.01  # iterative: stop when accuracy falls below dense − tolerance
 
+    def spec(self):
+        """The PruneSpec this experiment prunes by."""
+        from .spec import PruneSpec
+
+        return PruneSpec(criterion=self.criterion, granularity=self.granularity, rule=self.rule, scope=self.scope,
+                         value=self.value, seed=self.seed).validate()
+
     def validate(self) -> None:
         """Combinations argparse cannot see (UsageError, one line)."""
         check_value(self.rule, self.value)
@@ -190,22 +206,9 @@ def _stderr_log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def kernel_sparsity(model) -> tuple[dict[str, float], float, int, int]:
-    """Per-layer sparsity of the prunable kernels as they are now (zeros / size), overall, zeros, total."""
-    import numpy as np
-
-    from .layers import kernels
-    per_layer, zeros, total = {}, 0, 0
-    for name, kernel in kernels(model).items():
-        z = int(kernel.size - np.count_nonzero(kernel))
-        per_layer[name] = z / kernel.size
-        zeros, total = zeros + z, total + kernel.size
-    return per_layer, (zeros / total if total else 0.0), zeros, total
-
-
 def _baseline(config: ExperimentConfig, ds, progress):
     """(model, description): trained here, or the shipped baseline when train_epochs is 0."""
-    from . import models
+    from . import models, training
 
     if config.train_epochs == 0:
         import keras
@@ -214,103 +217,83 @@ def _baseline(config: ExperimentConfig, ds, progress):
         path = BUNDLED_PATH.parent / f"baseline-{BASELINE_ARCHITECTURE}.keras"
         return keras.saving.load_model(path, safe_mode=True, compile=False), f"shipped baseline {path.name}"
     model = models.build_model(config.model, ds.input_shape, ds.num_classes, seed=config.seed)
-    result = models.train(model, ds.x_train, ds.y_train, epochs=config.train_epochs, seed=config.seed,
-                          progress=progress)
+    model, result = training.train_model(model, ds, epochs=config.train_epochs, seed=config.seed, progress=progress)
     return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s"
 
 
-def _size(model, x=None, *, latency: bool = False) -> dict:
-    """metrics.size_summary (params, nonzero, bytes), plus latency_ms on x when asked."""
-    from . import metrics
-    out = metrics.size_summary(model)
-    if latency:
-        out["latency_ms"] = float(metrics.latency_ms(model, x))
-    return out
-
-
-def _masks(config: ExperimentConfig, model, ds, value: float, scope: str | None = None):
-    """Scores on the training data, then the rule → a MaskSet."""
-    from . import importance, masks
-    from .layers import kernels, output_layer_name
-
-    output = output_layer_name(model)
-    scores = importance.weight_scores(model, config.criterion, ds.x_train, ds.y_train, seed=config.seed)
-    if config.granularity == "neuron":
-        scores = importance.unit_scores(scores, config.criterion, output_layer=output, seed=config.seed)
-    unit = config.granularity == "neuron"  # the core calls it "unit"
-    # The std rule compares quality × std(w) with |w| only for magnitude scores; other scores use their own std.
-    weights = kernels(model) if unit or config.criterion == "magnitude" else None
-    return masks.build_masks(scores, config.rule, value, scope=scope or config.scope,
-                             granularity="unit" if unit else "weight", weights=weights, output_layer=output)
-
-
 def target_sparsity(config: ExperimentConfig, dense, ds) -> float:
-    """What gradual / iterative runs aim for: --value under the sparsity rule; under the coefficient
-    and std rules, the sparsity that rule gives one-shot on the dense baseline."""
+    """What gradual / iterative runs aim for: --value under the sparsity rule; under the other rules, the
+    sparsity that rule gives one-shot on the dense baseline."""
+    from .pruning import select
+
     if config.rule == "sparsity":
         return config.value
-    return float(_masks(config, dense, ds, config.value).overall_sparsity)
+    return float(select(dense, config.spec(), data=ds).overall_sparsity)
 
 
-def _oneshot(config, dense, dense_eval, ds, progress, say):
-    """Prune once by the rule, then masked fine-tuning (pruned weights stay exactly zero)."""
-    from . import masks, metrics
+def run_pipeline(config: ExperimentConfig, dense, dense_eval, ds, progress, say):
+    """The run the config asks for, by the library's run functions: a RunResult."""
+    from . import runs
+    from .pruning import prune
 
-    mask_set = _masks(config, dense, ds, config.value)
-    pruned = masks.apply_masks(dense, mask_set)
-    pruned_eval = metrics.evaluate(pruned, ds.x_test, ds.y_test)
-    say(f"pruned: sparsity {mask_set.overall_sparsity:.2%} · test accuracy {pruned_eval.accuracy:.2%}")
-    final = pruned
-    if config.fine_tune_epochs:
-        final, _ = masks.fine_tune(pruned, mask_set, ds.x_train, ds.y_train, epochs=config.fine_tune_epochs,
-                                   seed=config.seed, progress=progress)
-    return final, mask_set, pruned_eval, {}
-
-
-def _oneshot_to(config, dense, ds, sparsity: float):
-    """Evaluation of the dense model pruned one-shot to ``sparsity`` (same criterion and scope), untrained:
-    the "pruned before fine-tuning" figure for gradual and iterative runs."""
-    from . import masks, metrics, schedules
-
-    mask_set = schedules.current_masks(dense, sparsity, criterion=config.criterion, scope=config.scope,
-                                       x=ds.x_train, y=ds.y_train, seed=config.seed)
-    return metrics.evaluate(masks.apply_masks(dense, mask_set), ds.x_test, ds.y_test)
-
-
-def _gradual(config, dense, dense_eval, ds, progress, say):
-    """Zhu & Gupta polynomial ramp to the target sparsity over the fine-tuning epochs."""
-    from . import schedules
-
+    common = dict(seed=config.seed, progress=progress, dense_accuracy=dense_eval.accuracy,
+                  latency_repeats=10 if config.compact else 0, settings=config.spec().to_dict())
+    if config.mode == "oneshot":
+        pruned = prune(dense, config.spec(), ds)
+        say(f"pruned: sparsity {pruned.sparsity:.2%}")
+        return runs.run_oneshot(dense, pruned.masks, ds, epochs=config.fine_tune_epochs, compact=config.compact,
+                                **common)
     target = target_sparsity(config, dense, ds)
-    say(f"gradual: to sparsity {target:.2%} over {config.fine_tune_epochs} epoch(s)")
-    final, result = schedules.gradual_prune(dense, ds.x_train, ds.y_train, target, epochs=config.fine_tune_epochs,
-                                            criterion=config.criterion, scope=config.scope, seed=config.seed,
-                                            progress=progress)
-    events = [{"step": e.step, "target": e.target, "sparsity": e.sparsity} for e in result.events]
-    return final, result.mask_set, _oneshot_to(config, dense, ds, target), {"target_sparsity": target,
-                                                                            "schedule": events}
-
-
-def _iterative(config, dense, dense_eval, ds, progress, say):
-    """Prune a share of what remains, fine-tune, evaluate; repeat until the target or the tolerance.
-
-    The bundled data has no validation split, so the stopping rule watches the test split (as the app does).
-    """
-    from . import masks, schedules
-
-    target = target_sparsity(config, dense, ds)
+    if config.mode == "gradual":
+        say(f"gradual: to sparsity {target:.2%} over {config.fine_tune_epochs} epoch(s)")
+        return runs.run_gradual(dense, ds, final_sparsity=target, epochs=config.fine_tune_epochs,
+                                criterion=config.criterion, scope=config.scope, **common)
     say(f"iterative: {config.fraction:g} of the remaining weights a round, to sparsity {target:.2%},"
         f" tolerance {config.tolerance:g}")
-    result = schedules.iterative_prune(dense, ds.x_train, ds.y_train, ds.x_test, ds.y_test, fraction=config.fraction,
-                                       fine_tune_epochs=config.fine_tune_epochs, tolerance=config.tolerance,
-                                       target_sparsity=target, criterion=config.criterion, scope=config.scope,
-                                       seed=config.seed, baseline_accuracy=dense_eval.accuracy, progress=progress)
-    mask_set = result.mask_set or masks.MaskSet(kernels={})  # no round stayed within tolerance
-    steps = [{"step": s.step, "sparsity": s.sparsity, "pruned_accuracy": s.pruned_accuracy, "accuracy": s.accuracy,
-              "within_tolerance": s.within_tolerance} for s in result.steps]
+    result = runs.run_iterative(dense, ds, step_fraction=config.fraction, fine_tune_epochs=config.fine_tune_epochs,
+                                tolerance=config.tolerance, target_sparsity=target, criterion=config.criterion,
+                                scope=config.scope, **common)
     say(f"iterative: stopped, {result.stopped_because}")
-    return result.model, mask_set, _oneshot_to(config, dense, ds, result.best_sparsity), {
-        "target_sparsity": target, "history": steps, "stopped_because": result.stopped_because}
+    return result
+
+
+def report_from(config: ExperimentConfig, ds, baseline_note: str, dense_eval, result) -> dict:
+    """The CLI's JSON report (its keys are a public interface) from a RunResult."""
+    from .metrics import prunable_counts
+
+    zeros, total = prunable_counts(result.model)
+    report = {
+        "config": asdict(config),
+        "data": {"name": ds.name, "key": ds.key, "train": len(ds.y_train), "test": len(ds.y_test)},
+        "baseline": baseline_note,
+        "dense_accuracy": dense_eval.accuracy, "dense_loss": dense_eval.loss,
+        "pruned_accuracy": result.pruned_accuracy, "pruned_loss": result.pruned_loss,
+        "final_accuracy": result.final_accuracy, "final_loss": result.final_loss,
+        "sparsity": result.sparsity, "layers": result.layer_sparsity,
+        "pruned_weights": zeros, "prunable_weights": total,
+        "thresholds": {k: float(v) for k, v in (result.mask_set.thresholds if result.mask_set else {}).items()},
+        "params": result.params, "nonzero_params": result.nonzero_params, "gzip_bytes": result.gzip_bytes,
+        "sparse_bytes": result.sparse_bytes, "float32_bytes": result.float32_bytes,
+        "dense_params": result.dense["params"], "dense_nonzero_params": result.dense["nonzero_params"],
+        "dense_gzip_bytes": result.dense["gzip_bytes"],
+    }
+    if config.mode == "gradual":
+        report.update(target_sparsity=result.settings["target_sparsity"], schedule=result.events)
+    if config.mode == "iterative":
+        report.update(target_sparsity=result.settings["target_sparsity"], stopped_because=result.stopped_because,
+                      history=[{"step": r["round"], **{k: r[k] for k in ("sparsity", "pruned_accuracy", "accuracy",
+                                                                          "within_tolerance")}} for r in result.rounds])
+    if config.compact:
+        say_size = ("params", "float32_bytes", "gzip_bytes", "latency_ms")
+        report["masked"] = {**{k: getattr(result, k) for k in say_size}, "nonzero": result.nonzero_params,
+                            "sparse_bytes": result.sparse_bytes}
+        c = result.compact
+        report["compact"] = {**{k: c[k] for k in say_size}, "nonzero": c["nonzero_params"], "accuracy": c["accuracy"],
+                             "units": {name: kept for name, (kept, _) in c["units"].items()}}
+        report["dense"] = {"params": result.dense["params"], "nonzero": result.dense["nonzero_params"],
+                           "float32_bytes": result.dense["float32_bytes"], "gzip_bytes": result.dense["gzip_bytes"],
+                           "sparse_bytes": result.dense["sparse_bytes"]}
+    return report
 
 
 def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], None] | None = None,
@@ -328,40 +311,10 @@ def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], No
     dense, baseline_note = _baseline(config, ds, progress)
     dense_eval = metrics.evaluate(dense, ds.x_test, ds.y_test)
     say(f"baseline: {baseline_note} · test accuracy {dense_eval.accuracy:.2%}")
-
-    mode = {"oneshot": _oneshot, "gradual": _gradual, "iterative": _iterative}[config.mode]
-    final, mask_set, pruned_eval, extra = mode(config, dense, dense_eval, ds, progress, say)
-    final_eval = metrics.evaluate(final, ds.x_test, ds.y_test)
-    layers, _, zeros, total = kernel_sparsity(final)
-
-    report = {
-        "config": asdict(config),
-        "data": {"name": ds.name, "key": ds.key, "train": len(ds.y_train), "test": len(ds.y_test)},
-        "baseline": baseline_note,
-        "dense_accuracy": dense_eval.accuracy, "dense_loss": dense_eval.loss,
-        "pruned_accuracy": pruned_eval.accuracy, "pruned_loss": pruned_eval.loss,
-        "final_accuracy": final_eval.accuracy, "final_loss": final_eval.loss,
-        "sparsity": metrics.prunable_sparsity(final), "layers": layers,
-        "pruned_weights": zeros, "prunable_weights": total,
-        "thresholds": {k: float(v) for k, v in getattr(mask_set, "thresholds", {}).items()},
-        **extra,
-    }
-    sample = ds.x_test[:256]
-    dense_size, final_size = _size(dense), _size(final, sample, latency=config.compact)
-    report.update(params=final_size["params"], nonzero_params=final_size["nonzero"],
-                  gzip_bytes=final_size["gzip_bytes"], sparse_bytes=final_size["sparse_bytes"],
-                  float32_bytes=final_size["float32_bytes"], dense_params=dense_size["params"],
-                  dense_nonzero_params=dense_size["nonzero"], dense_gzip_bytes=dense_size["gzip_bytes"])
+    result = run_pipeline(config, dense, dense_eval, ds, progress, say)
     if config.compact:
-        from .surgery import compact_model
-        small = compact_model(final, mask_set.units)
         say("compact: removed pruned neurons physically")
-        report["masked"] = final_size
-        report["compact"] = {**_size(small, sample, latency=True),
-                             "accuracy": metrics.evaluate(small, ds.x_test, ds.y_test).accuracy,
-                             "units": {name: int(sum(keep)) for name, keep in mask_set.units.items()}}
-        report["dense"] = dense_size
-    return report
+    return report_from(config, ds, baseline_note, dense_eval, result)
 
 
 def format_report(report: dict) -> str:
@@ -422,19 +375,8 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _jsonable(obj):
-    """numpy scalars and arrays → plain Python, recursively."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    return obj
-
-
 def run_experiment_command(args) -> int:
-    value = DEFAULT_VALUES[args.rule] if args.value is None else args.value
+    value = RULES[args.rule].default if args.value is None else args.value
     config = ExperimentConfig(model=args.model, data=args.data, train_epochs=args.train_epochs,
                               criterion=args.criterion, granularity=args.granularity, rule=args.rule, value=value,
                               scope=args.scope, mode=args.mode, fine_tune_epochs=args.fine_tune_epochs,
@@ -443,7 +385,7 @@ def run_experiment_command(args) -> int:
     config.validate()  # before TensorFlow loads: bad arguments fail fast
     # Anything a library prints while we work goes to stderr, so stdout is only the report / JSON.
     with contextlib.redirect_stdout(sys.stderr):
-        report = _jsonable(run_experiment(config, progress=_stderr_progress, log=_stderr_log))
+        report = to_jsonable(run_experiment(config, progress=_stderr_progress, log=_stderr_log))
     print(json.dumps(report) if args.json else format_report(report))
     return 0
 

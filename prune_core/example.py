@@ -37,16 +37,11 @@ def table() -> pd.DataFrame:
 
 
 def check_coefficient(coefficient: float) -> float:
-    """A finite coefficient >= 0, as float; else ValueError.
+    """The coefficient as a float in [0, 1]: the coefficient rule's own validator (the same message as the
+    core and the CLI give); ValueError otherwise."""
+    from .rules import RULES
 
-    Unlike ``thresholds.coefficient_threshold`` (which keeps to [0, 1] for real models), the teaching page
-    allows coefficients beyond 1 ("0.1–0.5 and beyond"): with an explicit maximum that is meaningful, and
-    otherwise it simply prunes every weight.
-    """
-    c = float(coefficient)
-    if not math.isfinite(c) or c < 0:
-        raise ValueError(f"The coefficient must be a finite number >= 0, got {coefficient!r}.")
-    return c
+    return RULES["coefficient"].check(coefficient)
 
 
 def check_maximum(maximum: float) -> float:
@@ -92,9 +87,8 @@ def apply_coefficient_rule(criterion: str, coefficient: float, maximum: float | 
     """Prune where score < coefficient × max (strict) on the "l1" or "sensitivity" column.
 
     ``maximum`` defaults to the column's maximum; give it explicitly to see the rule against another scale.
-    The threshold uses the same formula as ``thresholds.coefficient_threshold`` (but allows coefficients
-    above 1, and is rounded: see THRESHOLD_DECIMALS); kept/pruned comes from ``masks.keep_mask``, the
-    comparison every real model goes through.
+    The threshold uses the same formula as ``thresholds.coefficient_threshold`` (and is rounded: see
+    THRESHOLD_DECIMALS); kept/pruned comes from ``masks.keep_mask``, the comparison every real model goes through.
 
     >>> apply_coefficient_rule("l1", 0.5, maximum=1.0).pruned
     ('w2', 'w4', 'w5')

@@ -168,14 +168,20 @@ def totals(model_or_table) -> dict:
     return {"params": params, "nonzero": nonzero, "sparsity": _sparsity(nonzero, params)}
 
 
-def prunable_sparsity(model) -> float:
-    """Fraction of zeros over the prunable kernels only (Dense/Conv2D, no biases): the UI's
-    "overall sparsity". 0.0 for a model without prunable layers."""
+def prunable_counts(model) -> tuple[int, int]:
+    """(zeros, total) over the prunable kernels only (no biases)."""
     from .layers import kernels
 
     arrays = kernels(model).values()
     size = sum(a.size for a in arrays)
-    return _sparsity(sum(int(np.count_nonzero(a)) for a in arrays), size)
+    return size - sum(int(np.count_nonzero(a)) for a in arrays), size
+
+
+def prunable_sparsity(model) -> float:
+    """Fraction of zeros over the prunable kernels only (Dense/Conv2D, no biases): the UI's
+    "overall sparsity". 0.0 for a model without prunable layers."""
+    zeros, size = prunable_counts(model)
+    return _sparsity(size - zeros, size)
 
 
 def _sparsity(nonzero: int, size: int) -> float:

@@ -73,7 +73,8 @@ def measure(model, x=None, *, latency_repeats: int = 10) -> dict:
 
 # --- the result -------------------------------------------------------------------------------------
 
-RECORD_FIELDS = ("mode", "label", "settings", "dense_accuracy", "pruned_accuracy", "final_accuracy", "final_loss",
+RECORD_FIELDS = ("mode", "label", "settings", "dense_accuracy", "pruned_accuracy", "pruned_loss", "final_accuracy",
+                 "final_loss",
                  "sparsity", "layer_sparsity", "params", "nonzero_params", "float32_bytes", "sparse_bytes",
                  "gzip_bytes", "latency_ms", "seconds", "dense", "history", "rounds", "events",
                  "stopped_because", "compact")
@@ -117,6 +118,7 @@ class RunResult:
     stopped_because: str = ""
     compact: dict | None = None
     label: str = ""
+    pruned_loss: float = float("nan")
     model: Any = field(default=None, repr=False, compare=False)
     mask_set: mk.MaskSet | None = field(default=None, repr=False, compare=False)
     compact_model: Any = field(default=None, repr=False, compare=False)
@@ -138,7 +140,7 @@ def _label(mode: str, settings: dict, sparsity: float) -> str:
     return " · ".join(str(p) for p in parts if p)
 
 
-def _finish(mode, settings, model, dense_eval, pruned_accuracy, final, mask_set, x_test, y_test, *, seconds,
+def _finish(mode, settings, model, dense_eval, pruned_eval, final, mask_set, x_test, y_test, *, seconds,
             history, latency_repeats, rounds=(), events=(), stopped_because="", compact=False,
             dense_size=None, label=None) -> RunResult:
     final = without_l1(final) if has_l1(final) else final
@@ -160,7 +162,8 @@ def _finish(mode, settings, model, dense_eval, pruned_accuracy, final, mask_set,
                         "units": {n: [int(np.count_nonzero(u)), int(u.size)] for n, u in mask_set.units.items()}}
     settings = dict(settings)
     return RunResult(
-        mode=mode, settings=settings, dense_accuracy=dense_eval, pruned_accuracy=pruned_accuracy,
+        mode=mode, settings=settings, dense_accuracy=dense_eval, pruned_accuracy=pruned_eval.accuracy,
+        pruned_loss=pruned_eval.loss,
         final_accuracy=final_eval.accuracy, final_loss=final_eval.loss, sparsity=size["sparsity"],
         layer_sparsity=size["layer_sparsity"], params=size["params"], nonzero_params=size["nonzero_params"],
         float32_bytes=size["float32_bytes"], sparse_bytes=size["sparse_bytes"], gzip_bytes=size["gzip_bytes"],
@@ -209,7 +212,7 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
     dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
     started = time.perf_counter()
     pruned = mk.apply_masks(model, mask_set)
-    pruned_accuracy = metrics.evaluate(pruned, x_test, y_test).accuracy
+    pruned_eval = metrics.evaluate(pruned, x_test, y_test)
     history: dict = {}
     final = pruned
     if epochs:
@@ -224,7 +227,7 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
     engine = dict(mode="oneshot", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                   seed=int(seed), l1=l1, granularity=mask_set.granularity,
                   target_sparsity=float(mk.effective_masks(model, mask_set).overall_sparsity))
-    return _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_accuracy, final, mask_set,
+    return _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_eval, final, mask_set,
                    x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
                    compact=compact, label=label)
 
@@ -243,14 +246,14 @@ def default_schedule(n_train: int, *, final_sparsity: float, initial_sparsity: f
                            frequency=frequency or max(1, end // 10))
 
 
-def _oneshot_accuracy(model, sparsity, criterion, scope, x, y, x_test, y_test, seed) -> float:
-    """Test accuracy of ``model`` pruned one-shot to ``sparsity`` (no retraining)."""
+def _oneshot_eval(model, sparsity, criterion, scope, x, y, x_test, y_test, seed) -> metrics.Evaluation:
+    """Test accuracy and loss of ``model`` pruned one-shot to ``sparsity`` (no retraining)."""
     from .schedules import current_masks
 
     if sparsity <= 0:
-        return metrics.evaluate(model, x_test, y_test).accuracy
+        return metrics.evaluate(model, x_test, y_test)
     masks = current_masks(model, sparsity, criterion=criterion, scope=scope, x=x, y=y, seed=seed)
-    return metrics.evaluate(mk.apply_masks(model, masks), x_test, y_test).accuracy
+    return metrics.evaluate(mk.apply_masks(model, masks), x_test, y_test)
 
 
 def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float = 0.0, epochs: int = 2,
@@ -285,13 +288,13 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
     seconds = time.perf_counter() - started
     if progress:
         progress(1.0, "Measuring the pruned model…")
-    pruned_accuracy = _oneshot_accuracy(model, final_sparsity, criterion, scope, x, y, x_test, y_test, seed)
+    pruned_eval = _oneshot_eval(model, final_sparsity, criterion, scope, x, y, x_test, y_test, seed)
     events = [{"step": e.step, "target": e.target, "sparsity": e.sparsity} for e in gradual.events]
     engine = dict(mode="gradual", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                   seed=int(seed), l1=l1, granularity="weight", criterion=criterion, scope=scope,
                   initial_sparsity=float(initial_sparsity), target_sparsity=float(final_sparsity),
                   frequency=int(schedule.frequency), end_step=int(schedule.end_step))
-    return _finish("gradual", _settings(settings, **engine), model, dense_eval, pruned_accuracy, pruned,
+    return _finish("gradual", _settings(settings, **engine), model, dense_eval, pruned_eval, pruned,
                    gradual.mask_set if gradual.mask_set.kernels else None, x_test, y_test, seconds=seconds,
                    history=gradual.history, latency_repeats=latency_repeats, events=events, label=label)
 
@@ -362,12 +365,12 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     if progress:
         progress(1.0, f"Stopped: {stopped}. Measuring…")
     held = best_masks.overall_sparsity if best_masks is not None else 0.0
-    pruned_accuracy = _oneshot_accuracy(model, held, criterion, scope, x, y, x_test, y_test, seed)
+    pruned_eval = _oneshot_eval(model, held, criterion, scope, x, y, x_test, y_test, seed)
     engine = dict(mode="iterative", epochs=int(fine_tune_epochs), fine_tune_epochs=int(fine_tune_epochs),
                   batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed), l1=l1,
                   granularity="weight", criterion=criterion, scope=scope, step_fraction=float(step_fraction),
                   tolerance=float(tolerance), target_sparsity=float(target_sparsity), max_rounds=int(max_rounds))
-    return _finish("iterative", _settings(settings, **engine), model, dense_eval, pruned_accuracy, best, best_masks,
+    return _finish("iterative", _settings(settings, **engine), model, dense_eval, pruned_eval, best, best_masks,
                    x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
                    rounds=rounds, stopped_because=stopped, label=label)
 

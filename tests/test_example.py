@@ -20,7 +20,6 @@ CASES = [
     ("l1", 0.7, None, 0.42, ("w2", "w4", "w5")),
     ("l1", 0.9, None, 0.54, ("w1", "w2", "w4", "w5")),
     ("l1", 1.0, None, 0.6, ("w1", "w2", "w4", "w5")),  # only the maximum survives
-    ("l1", 2.0, None, 1.2, ("w1", "w2", "w3", "w4", "w5")),  # beyond 1: everything goes
     ("sensitivity", 0.1, None, 0.04, ()),
     ("sensitivity", 0.2, None, 0.08, ("w4",)),
     ("sensitivity", 0.25, None, 0.1, ("w4",)),         # w2 = 0.1 on the boundary: kept
@@ -30,7 +29,7 @@ CASES = [
     ("sensitivity", 0.8, None, 0.32, ("w1", "w2", "w4", "w5")),
     ("sensitivity", 1.0, None, 0.4, ("w1", "w2", "w4", "w5")),
     ("l1", 0.5, 1.0, 0.5, ("w2", "w4", "w5")),         # explicit max: w1 = 0.5 kept
-    ("l1", 1.5, 0.2, 0.3, ("w4",)),                    # coefficient > 1 with an explicit max
+    ("l1", 0.75, 0.4, 0.3, ("w4",)),                   # explicit max below the column's
     ("sensitivity", 0.1, 1.0, 0.1, ("w4",)),
     ("sensitivity", 0.5, 0.1, 0.05, ()),               # w4 = 0.05 on the boundary: kept
 ]
@@ -77,6 +76,8 @@ def test_threshold_agrees_with_the_core_rule(criterion, coefficient):
     dict(criterion="l1", coefficient=-0.1),
     dict(criterion="l1", coefficient=math.nan),
     dict(criterion="l1", coefficient=math.inf),
+    dict(criterion="l1", coefficient=1.5),          # the coefficient is in [0, 1] everywhere (issue 10)
+    dict(criterion="l1", coefficient=2.0, maximum=0.2),
     dict(criterion="l1", coefficient=0.5, maximum=0.0),
     dict(criterion="l1", coefficient=0.5, maximum=-1.0),
     dict(criterion="l1", coefficient=0.5, maximum=math.nan),
@@ -84,3 +85,12 @@ def test_threshold_agrees_with_the_core_rule(criterion, coefficient):
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(ValueError):
         example.apply_coefficient_rule(**kwargs)
+
+
+def test_coefficient_is_refused_with_the_core_rules_message():
+    from prune_core import RULES
+    with pytest.raises(ValueError) as core:
+        RULES["coefficient"].check(1.5)
+    with pytest.raises(ValueError) as here:
+        example.apply_coefficient_rule("l1", 1.5)
+    assert str(here.value) == str(core.value) == "The coefficient must be between 0 and 1 (inclusive); got 1.5."

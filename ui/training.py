@@ -22,13 +22,12 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
 
     def work(job: jobs.Job):
         job.progress(0.0, "Importing TensorFlow and building the model…")
-        from prune_core import models
-        from prune_core.training import epoch_logger
+        from prune_core import models, training
 
         model = models.build_model(arch, input_shape=ds.input_shape, num_classes=ds.num_classes, seed=seed)
-        result = models.train(model, ds.x_train, ds.y_train, epochs=epochs, batch_size=batch_size,
-                              learning_rate=learning_rate, seed=seed, validation=(ds.x_test, ds.y_test),
-                              progress=job.progress, callbacks=[epoch_logger(job.on_epoch)])
+        model, result = training.train_model(model, ds, epochs=epochs, batch_size=batch_size,
+                                             learning_rate=learning_rate, seed=seed, progress=job.progress,
+                                             on_epoch=job.on_epoch)
         job.progress(1.0, "Measuring test accuracy and size…")
         entry = state.ModelEntry(
             model=models.without_optimizer(model), name=f"{arch} · trained here", architecture=arch,
