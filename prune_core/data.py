@@ -283,13 +283,34 @@ def load_npz(data: bytes, *, input_shape=None, num_classes: int | None = None, n
     return dataset_from_arrays(arrays, input_shape=input_shape, num_classes=num_classes, name=name)
 
 
+MAX_CLASSES_WITHOUT_MODEL = 100_000  # labels read without a model: more classes than this is not a classifier
+
+
+def _number(value) -> str:
+    """A label or value for a message, exactly as it is (no wrap-around, no rounding to float).
+
+    >>> _number(np.uint64(2**63 + 5)), _number(np.float64(3.0)), _number(np.float64(1e308)), _number(np.int8(-1))
+    ('9223372036854775813', '3', '1e+308', '-1')
+    """
+    if isinstance(value, (np.integer, int, bool, np.bool_)):
+        return str(int(value))
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 2 ** 53 else repr(value)
+
+
 def _labels(y: np.ndarray, key: str, num_classes: int | None) -> np.ndarray:
+    """Labels as a 1-D array of class indices, in their own dtype (range-checked later, then cast)."""
+    if y.ndim == 0:
+        raise DataFileError(f"{key} is a single number (a 0-d array), not one label per sample. Save labels of "
+                            "shape (N,) (integers) or (N, classes) (one-hot).")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim == 2:
         if num_classes is not None and y.shape[1] != num_classes:
-            raise DataFileError(f"{key} is one-hot with {y.shape[1]} columns, but the model has {num_classes} "
+            raise DataFileError(f"{key} is one-hot with {y.shape[1]:,} columns, but the model has {num_classes} "
                                 f"outputs. Use {num_classes} columns (or integer labels 0–{num_classes - 1}).")
+        if not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_) or np.iscomplexobj(y):
+            raise DataFileError(f"{key} has dtype {y.dtype}; labels must be integers (or one-hot rows).")
         values = y.astype(np.float64)
         if not np.all(np.isfinite(values)) or not np.all((values == 0) | (values == 1)) \
                 or not np.all(values.sum(axis=1) == 1):
@@ -304,18 +325,33 @@ def _labels(y: np.ndarray, key: str, num_classes: int | None) -> np.ndarray:
                                 "(or one-hot rows).")
     elif not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
         raise DataFileError(f"{key} has dtype {y.dtype}; labels must be integers (or one-hot rows).")
-    return y.astype(np.int64)
+    return y
 
 
 def dataset_from_arrays(arrays: dict, *, input_shape=None, num_classes: int | None = None,
                         name: str = "Uploaded data") -> Dataset:
-    """Validate four arrays (see :func:`load_npz`) and build a Dataset keyed by their content hash."""
+    """Validate four arrays (see :func:`load_npz`) and build a Dataset keyed by their content hash.
+
+    Refused, each with its own message: 0-d arrays, non-numeric or complex images, mismatched lengths or
+    sample shapes, values that are not finite once cast to float32 (1e308 becomes inf), labels outside the
+    model's outputs (compared in their own dtype, so uint64 2**63 + 5 is reported as it is).
+
+    >>> dataset_from_arrays({"x_train": np.zeros((2, 3)), "y_train": np.array(1), "x_test": np.zeros((1, 3)),
+    ...                      "y_test": np.zeros(1, np.int64)})
+    Traceback (most recent call last):
+    ...
+    prune_core.data.DataFileError: y_train is a single number (a 0-d array), not one label per sample. Save labels of shape (N,) (integers) or (N, classes) (one-hot).
+    """
     x_train, y_train, x_test, y_test = (np.asarray(arrays[k]) for k in NPZ_KEYS)
     for key, x in (("x_train", x_train), ("x_test", x_test)):
         if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_) or np.iscomplexobj(x):
             raise DataFileError(f"{key} has dtype {x.dtype}, not numbers; images/features must be numeric arrays.")
         if x.ndim < 2:
             raise DataFileError(f"{key} has shape {x.shape}; it needs one row per sample, e.g. (N, 28, 28) or (N, 784).")
+    for key, y in (("y_train", y_train), ("y_test", y_test)):
+        if y.ndim == 0:
+            raise DataFileError(f"{key} is a single number (a 0-d array), not one label per sample. Save labels of "
+                                "shape (N,) (integers) or (N, classes) (one-hot).")
     if len(x_train) != len(y_train):
         raise DataFileError(f"x_train has {len(x_train):,} samples but y_train has {len(y_train):,} labels; "
                             "they must have the same length.")
@@ -334,21 +370,77 @@ def dataset_from_arrays(arrays: dict, *, input_shape=None, num_classes: int | No
                     if int(np.prod(x_train.shape[1:])) == int(np.prod(want)) else "")
             raise DataFileError(f"The data's samples have shape {tuple(x_train.shape[1:])}, but the model expects "
                                 f"{want} (x_train is {x_train.shape}).{hint}")
-    for key, x in (("x_train", x_train), ("x_test", x_test)):
-        if np.issubdtype(x.dtype, np.floating):
-            bad = int(np.count_nonzero(~np.isfinite(x)))
-            if bad:
-                raise DataFileError(f"{key} contains {bad:,} NaN or infinite value{'s' * (bad > 1)}. "
-                                    "Clean or drop those samples and upload again.")
     y_train, y_test = _labels(y_train, "y_train", num_classes), _labels(y_test, "y_test", num_classes)
-    classes = int(num_classes) if num_classes is not None else int(max(y_train.max(), y_test.max())) + 1
+    if num_classes is not None:
+        classes = int(num_classes)
+    else:
+        top = max(y_train.max(), y_test.max())
+        if top >= MAX_CLASSES_WITHOUT_MODEL:
+            raise DataFileError(f"The labels go up to {_number(top)}; without a model to compare with, at most "
+                                f"{MAX_CLASSES_WITHOUT_MODEL:,} classes are read. Use class indices 0, 1, 2 …")
+        classes = int(top) + 1
     for key, y in (("y_train", y_train), ("y_test", y_test)):
-        low, high = int(y.min()), int(y.max())
+        low, high = y.min(), y.max()  # in the labels' own dtype: no wrap-around before the comparison
         if low < 0 or high >= classes:
-            raise DataFileError(f"{key} has labels from {low} to {high}, outside the model's output range "
-                                f"0–{classes - 1} ({classes} outputs). Use class indices 0–{classes - 1}.")
+            raise DataFileError(f"{key} has labels from {_number(low)} to {_number(high)}, outside the model's "
+                                f"output range 0–{classes - 1} ({classes} outputs). Use class indices 0–{classes - 1}.")
+    y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
     x_train, x_test = x_train.astype(np.float32, copy=False), x_test.astype(np.float32, copy=False)
+    for key, x in (("x_train", x_train), ("x_test", x_test)):
+        bad = int(np.count_nonzero(~np.isfinite(x)))  # after the cast: 1e308 (float64) is inf as float32
+        if bad:
+            raise DataFileError(f"{key} contains {bad:,} NaN or infinite value{'s' * (bad > 1)} as float32 (the "
+                                "model's input type; values beyond ±3.4e38 become infinite). Clean or drop those "
+                                "samples and upload again.")
     key = "npz-" + content_hash(x_train, y_train, x_test, y_test)
     return Dataset(name=name, source="Your uploaded .npz (values used as given, no rescaling)",
                    x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    class_names=tuple(str(i) for i in range(classes)), key=key)
+
+
+def _embeddings_on_input(model) -> list:
+    """Embedding layers that read the model's input directly (their token ids are the data's values)."""
+    found = []
+    inputs = list(getattr(model, "inputs", None) or [])
+
+    def visit(container, feeds):
+        for layer in getattr(container, "layers", []):
+            try:
+                reads_input = any(layer.input is t for t in feeds)
+            except Exception:  # a layer without a single input (never called, shared): not a direct reader
+                reads_input = False
+            if type(layer).__name__ == "Embedding" and reads_input:
+                found.append(layer)
+            elif reads_input and hasattr(layer, "layers") and getattr(layer, "inputs", None):
+                visit(layer, list(layer.inputs))  # a nested model fed by the input
+
+    visit(model, inputs)
+    return found
+
+
+def check_data_for_model(ds: Dataset, model) -> None:
+    """Refuse data this model cannot run on, beyond shapes and labels (which :func:`load_npz` checks):
+    token ids outside an input Embedding's vocabulary (they would fail every later evaluation).
+
+    >>> import keras
+    >>> m = keras.Sequential([keras.Input((3,)), keras.layers.Embedding(5, 2, name="tokens"),
+    ...                       keras.layers.Flatten(), keras.layers.Dense(2)])
+    >>> ds = Dataset("d", "s", np.array([[0, 1, 7.0]], np.float32), np.zeros(1, np.int64),
+    ...              np.zeros((1, 3), np.float32), np.zeros(1, np.int64), class_names=("0", "1"))
+    >>> check_data_for_model(ds, m)
+    Traceback (most recent call last):
+    ...
+    prune_core.data.DataFileError: x_train holds token ids from 0 to 7, but the model's Embedding layer 'tokens' has a vocabulary of 5 (ids 0–4). Map the ids into 0–4 (or rebuild the Embedding with input_dim of at least 8) and upload again.
+    """
+    for layer in _embeddings_on_input(model):
+        size = int(layer.input_dim)
+        for key, x in (("x_train", ds.x_train), ("x_test", ds.x_test)):
+            if x.size == 0:
+                continue
+            low, high = x.min(), x.max()
+            if low < 0 or high >= size or not np.all(np.isfinite(x)):
+                raise DataFileError(
+                    f"{key} holds token ids from {_number(low)} to {_number(high)}, but the model's Embedding layer "
+                    f"'{layer.name}' has a vocabulary of {size:,} (ids 0–{size - 1}). Map the ids into 0–{size - 1} "
+                    f"(or rebuild the Embedding with input_dim of at least {_number(np.floor(high) + 1) if high >= size else size}) "
+                    "and upload again.")
