@@ -193,8 +193,9 @@ def _interpret(model, inputs: list, call, scope: tuple = ()) -> list:
     """
     graph = _graph_of(model)
     values = {id(tensor): value for tensor, value in zip(graph.inputs, inputs)}
+    rank = {id(op): i for i, op in enumerate(graph.operations)}  # model.layers order within a depth
     for depth in sorted(graph._nodes_by_depth, reverse=True):
-        for node in graph._nodes_by_depth[depth]:
+        for node in sorted(graph._nodes_by_depth[depth], key=lambda n: rank.get(id(n.operation), -1)):
             op = node.operation
             if op is None or node.is_input:
                 continue

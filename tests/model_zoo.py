@@ -10,17 +10,20 @@ import numpy as np
 
 
 def randomize(model, seed: int = 0):
-    """Every weight random: kernels/biases N(0, 0.3), BN moving variance U(0.5, 2), gamma U(0.5, 1.5)."""
+    """Every weight random and non-zero: kernels N(0, 1/fan_in), other weights N(0, 0.2) (biases, BN
+    beta/mean, PReLU alpha), BN moving variance U(0.5, 2), gamma U(0.5, 1.5)."""
     rng = np.random.default_rng(seed)
     for layer in _all_layers(model):
         for w in layer.weights:
             shape = tuple(w.shape)
+            if not np.issubdtype(np.dtype(w.dtype), np.floating):
+                continue
             if w.name in ("moving_variance", "gamma"):
                 value = rng.uniform(0.5, 2.0 if w.name == "moving_variance" else 1.5, shape)
-            elif np.issubdtype(np.dtype(w.dtype), np.floating):
-                value = rng.normal(0, 0.3, shape)
+            elif len(shape) >= 2 and w.name != "alpha":
+                value = rng.normal(0, 1 / np.sqrt(np.prod(shape[:-1])), shape)
             else:
-                continue
+                value = rng.normal(0, 0.2, shape)
             w.assign(value.astype(w.dtype))
     return model
 
@@ -37,18 +40,18 @@ def _rng(seed):
 
 
 def mnist_convnet():
-    """The Keras example ``mnist_convnet`` (34,826 parameters)."""
+    """The Keras example ``mnist_convnet`` (34,826 parameters; the layers named as a fresh session names them)."""
     import keras
     from keras import layers
     model = keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        layers.Conv2D(32, kernel_size=(3, 3), activation="relu", name="conv2d"),
         layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        layers.Conv2D(64, kernel_size=(3, 3), activation="relu", name="conv2d_1"),
         layers.MaxPooling2D(pool_size=(2, 2)),
         layers.Flatten(),
         layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
+        layers.Dense(10, activation="softmax", name="dense"),
     ], name="mnist_convnet")
     return randomize(model, 1), _rng(1).random((4, 28, 28, 1), dtype=np.float32)
 
@@ -101,7 +104,9 @@ def resnet_blocks():
 
 def mobilenet_v2():
     import keras
-    model = keras.applications.MobileNetV2(weights=None, alpha=0.35, input_shape=(32, 32, 3), classes=10)
+    # classifier_activation=None: compare logits, which a saturated softmax could hide
+    model = keras.applications.MobileNetV2(weights=None, alpha=0.35, input_shape=(32, 32, 3), classes=10,
+                                           classifier_activation=None)
     return randomize(model, 5), _rng(5).random((2, 32, 32, 3), dtype=np.float32)
 
 
@@ -169,7 +174,7 @@ def nested_backbone():
     inputs = keras.Input((10, 10, 3), name="image")
     x = backbone(inputs)
     x = keras.layers.Dense(8, activation="relu", name="head")(x)
-    x = keras.layers.Dropout(0.2)(x)
+    x = keras.layers.Dropout(0.2, name="drop")(x)
     out = keras.layers.Dense(3, name="out")(x)
     model = keras.Model(inputs, out, name="classifier")
     return randomize(model, 10), _rng(10).random((3, 10, 10, 3), dtype=np.float32)
@@ -200,6 +205,35 @@ def conv3d_prelu_reshape():
     return randomize(keras.Model(inputs, out, name="conv3d"), 12), _rng(12).random((2, 4, 4, 4, 1), dtype=np.float32)
 
 
+def squeeze_excite():
+    """conv(16) → SE (GAP → Dense 4 → Dense 16 sigmoid → Reshape (1, 1, 16)) → Multiply → conv(8) → GAP → out(3)."""
+    import keras
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv")(inputs)
+    se = keras.layers.GlobalAveragePooling2D(name="squeeze")(x)
+    se = keras.layers.Dense(4, activation="relu", name="se_reduce")(se)
+    se = keras.layers.Dense(16, activation="sigmoid", name="se_expand")(se)
+    se = keras.layers.Reshape((1, 1, 16), name="se_reshape")(se)
+    x = keras.layers.Multiply(name="excite")([x, se])
+    x = keras.layers.Conv2D(8, 1, activation="relu", name="conv2")(x)
+    out = keras.layers.Dense(3, name="out")(keras.layers.GlobalAveragePooling2D()(x))
+    return randomize(keras.Model(inputs, out, name="squeeze_excite"), 13), _rng(13).random((2, 8, 8, 3), dtype=np.float32)
+
+
+def shared_dense():
+    """One Dense 'shared'(8) applied to two inputs' projections pa(6), pb(6) → Add → out(2)."""
+    import keras
+    xa, xb = keras.Input((5,), name="xa"), keras.Input((5,), name="xb")
+    pa = keras.layers.Dense(6, activation="relu", name="pa")(xa)
+    pb = keras.layers.Dense(6, activation="relu", name="pb")(xb)
+    shared = keras.layers.Dense(8, activation="relu", name="shared")
+    y = keras.layers.Add(name="add")([shared(pa), shared(pb)])
+    out = keras.layers.Dense(2, name="out")(y)
+    rng = _rng(14)
+    sample = [rng.random((4, 5), dtype=np.float32), rng.random((4, 5), dtype=np.float32)]
+    return randomize(keras.Model([xa, xb], out, name="shared_dense"), 14), sample
+
+
 # name → builder; every one is pruned 30% globally in the tests
 ZOO = {
     "mnist_convnet": mnist_convnet,
@@ -214,4 +248,6 @@ ZOO = {
     "nested_backbone": nested_backbone,
     "conv_transpose": conv_transpose,
     "conv3d_prelu_reshape": conv3d_prelu_reshape,
+    "squeeze_excite": squeeze_excite,
+    "shared_dense": shared_dense,
 }
