@@ -204,3 +204,127 @@ def test_branches_compact_and_channel_mixing_layers_are_refused():
 
 def test_docstring_examples():
     assert doctest.testmod(surgery, raise_on_error=False).failed == 0
+
+
+# --- every model of the zoo: prune 30% of units globally, masked == compact ----------------------
+
+from prune_core.graph import (dependency_groups, group_scores, kernels, layers as graph_layers,  # noqa: E402
+                              output_layer_names, weight_masks, zero_units)
+from prune_core.surgery import compact  # noqa: E402
+from tests import model_zoo as zoo  # noqa: E402
+
+
+def global_units(model, fraction=0.3):
+    """The ``fraction`` lowest-scored channels of all prunable groups (magnitude group scores), exactly
+    that many; a group's last channel is skipped (the next lowest elsewhere goes instead)."""
+    scores = group_scores(model, {n: np.abs(k) for n, k in kernels(model).items()}, dependency_groups(model))
+    flat = np.concatenate(list(scores.values()))
+    owner = np.repeat(np.arange(len(scores)), [s.size for s in scores.values()])
+    left = np.array([s.size for s in scores.values()])
+    removed = np.zeros(flat.size, bool)
+    target = int(round(fraction * flat.size))
+    for i in np.argsort(flat, kind="stable"):
+        if removed.sum() == target:
+            break
+        if left[owner[i]] > 1:
+            removed[i], left[owner[i]] = True, left[owner[i]] - 1
+    bounds = np.cumsum([0] + [s.size for s in scores.values()])
+    return {name: ~removed[a:b] for name, a, b in zip(scores, bounds[:-1], bounds[1:])}, target
+
+
+# Parameters of the compact model from the kept channel count of each group, counted by hand.
+EXPECTED_PARAMS = {
+    "mnist_convnet": lambda k: 10 * k["conv2d"] + 9 * k["conv2d"] * k["conv2d_1"] + k["conv2d_1"]
+    + 250 * k["conv2d_1"] + 10,
+    "concat_branches": lambda k: 7 * k["a"] + 7 * k["b"] + 3 * (k["a"] + k["b"]) + 3,
+    "residual_dense": lambda k: 7 * k["stem"] + 2 * k["stem"] * k["fc1"] + k["fc1"] + k["stem"] + 3 * k["stem"] + 3,
+    "resnet_blocks": lambda k: 32 * k["stem"] + 9 * k["stem"] * k["b1c1"] + 5 * k["b1c1"]
+    + 9 * k["b1c1"] * k["stem"] + 5 * k["stem"] + 9 * k["stem"] * k["b2c1"] + 5 * k["b2c1"]
+    + 9 * k["b2c1"] * k["b2proj"] + 5 * k["b2proj"] + k["stem"] * k["b2proj"] + 5 * k["b2proj"] + 4 * k["b2proj"] + 4,
+    "dense_bn_layernorm": lambda k: 176 + 64 + 32 + 17 * k["mid"] + 3 * k["mid"] + 3,
+    "conv1d_text": lambda k: 800 + 49 * k["conv"] + k["conv"] * k["fc"] + 3 * k["fc"] + 2,
+    "gru_model": lambda k: 320 + 108 + 360 + 7 * k["post"] + 3 * k["post"] + 3,
+    "separable": lambda k: 28 * k["conv"] + 18 * k["conv"] + 2 * k["conv"] * k["sep1"] + 5 * k["sep1"]
+    + 9 * k["sep1"] + k["sep1"] * k["sep2"] + k["sep2"] + 5 * k["sep2"] + 5,
+    "nested_backbone": lambda k: 32 * k["b_conv1"] + 9 * k["b_conv1"] * k["b_conv2"] + k["b_conv2"]
+    + k["b_conv2"] * k["head"] + 4 * k["head"] + 3,
+    "conv_transpose": lambda k: 19 * k["down"] + 9 * k["down"] * k["up"] + k["up"] + 9 * k["up"] * k["conv"]
+    + 4 * k["conv"] + 3,
+    "conv3d_prelu_reshape": lambda k: 10 * k["c3a"] + 8 * k["c3a"] * k["c3b"] + k["c3b"] + k["c3b"] * k["fc"]
+    + 17 * k["fc"] + 2,
+    "squeeze_excite": lambda k: 28 * k["conv"] + 2 * k["conv"] * k["se_reduce"] + k["se_reduce"] + k["conv"]
+    + k["conv"] * k["conv2"] + 4 * k["conv2"] + 3,
+    "shared_dense": lambda k: 12 * k["pa"] + k["pa"] * k["shared"] + 3 * k["shared"] + 2,
+}
+
+
+@pytest.mark.parametrize("name", list(zoo.ZOO))
+def test_zoo_global_30_percent_masked_equals_compact(name):
+    model, x = zoo.ZOO[name]()
+    dense_params = model.count_params()
+    units, n_removed = global_units(model)
+    assert sum(int((~m).sum()) for m in units.values()) == n_removed > 0 and all(m.any() for m in units.values())
+    outputs = output_layer_names(model)
+    before = {(layer.name, w.name): w.numpy().copy() for layer in graph_layers(model) for w in layer.weights}
+
+    masks = weight_masks(model, units)
+    small, report = compact(model, units)
+    assert report.left_masked == {} and report.removed == {n: (int(m.sum()), m.size) for n, m in units.items()
+                                                           if not m.all()}
+    zero_units(model, units)
+
+    # Only the chosen groups' weights changed, and exactly the entries weight_masks marks False.
+    zeroed = 0
+    for layer in graph_layers(model):
+        for w in layer.weights:
+            new, old = w.numpy(), before[(layer.name, w.name)]
+            mask = masks.get(layer.name, {}).get(w.name)
+            if mask is None:
+                assert np.array_equal(new, old), f"{layer.name}/{w.name} changed outside every chosen group"
+                continue
+            assert np.array_equal(new[mask], old[mask]) and not new[~mask].any()
+            zeroed += int((new != old).sum())
+    assert zeroed == sum(int((~m).sum()) for weights in masks.values() for m in weights.values())
+
+    expected = np.asarray(model(x, training=False))
+    got = np.asarray(small(x, training=False))
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() <= 1e-5 * np.abs(expected).max()
+    assert small.count_params() < dense_params
+    if name in EXPECTED_PARAMS:
+        kept = {g.name: int(units[g.name].sum()) if g.name in units else g.size for g in dependency_groups(model)}
+        assert small.count_params() == EXPECTED_PARAMS[name](kept)
+    for out in outputs:  # the output layer keeps its units and its bias
+        np.testing.assert_array_equal(small.get_layer(out).get_weights()[-1], before[(out, "bias")])
+
+
+def test_concat_sibling_kept_whole_in_the_compact_model():
+    model, x = zoo.concat_branches()
+    units = {"a": np.array([1, 0, 1, 0, 1, 0, 1, 0], bool)}
+    small = compact_model(model, units)
+    np.testing.assert_array_equal(small.get_layer("b").kernel.numpy(), model.get_layer("b").kernel.numpy())
+    np.testing.assert_array_equal(small.get_layer("out").kernel.numpy(),
+                                  model.get_layer("out").kernel.numpy()[[0, 2, 4, 6, *range(8, 16)]])
+    assert small.count_params() == 7 * 4 + 7 * 8 + 12 * 3 + 3 == 123
+
+
+def test_compact_report_and_lenient_groups():
+    model, _ = zoo.gru_model()
+    units = {"pre": np.arange(12) > 2, "post": np.arange(16) % 2 == 0}
+    with pytest.raises(ValueError, match="feeds GRU 'gru'"):
+        compact_model(model, units)
+    small, report = compact(model, units)
+    assert report.removed == {"post": (8, 16)} and list(report.left_masked) == ["pre"]
+    assert report.params_before == model.count_params() and report.params_after == small.count_params()
+    assert report.lines()[0] == "post: kept 8 of 16 channels" and "left masked" in report.lines()[1]
+    assert small.get_layer("pre").units == 12 and small.get_layer("post").units == 8
+
+
+def test_compact_of_nested_and_shared_models_round_trips_through_config():
+    for build in (zoo.nested_backbone, zoo.shared_dense, zoo.mobilenet_v2):
+        model, x = build()
+        units, _ = global_units(model)
+        small = compact_model(model, units)
+        again = keras.Model.from_config(small.get_config())
+        again.set_weights(small.get_weights())
+        np.testing.assert_allclose(np.asarray(again(x)), np.asarray(small(x)), rtol=1e-6, atol=1e-6)
