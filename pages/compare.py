@@ -3,7 +3,6 @@ and HTML export) and a criteria sweep (accuracy vs sparsity per criterion)."""
 
 import streamlit as st
 
-from prune_core import figures
 from ui import compare as cu
 from ui import jobs, state, widgets
 from ui.router import require_router
@@ -48,11 +47,10 @@ if not records:
         st.page_link("pages/retrain.py", label="Go to the Retrain page", icon=":material/arrow_forward:")
 else:
     frame = cu.store().list(workspace)
-    best = max(records, key=lambda r: r.get("final_accuracy") or 0.0)
+    best, smallest = cu.best_runs(records)
     m1, m2, m3 = st.columns(3)
     m1.metric("Runs", f"{len(records)}")
     m2.metric("Best final accuracy", f"{best['final_accuracy']:.2%}", help=f"Run #{best['run_id']}: {best.get('label', '')}")
-    smallest = min((r for r in records if r.get("nonzero_params")), key=lambda r: r["nonzero_params"], default=None)
     if smallest is not None:
         m3.metric("Fewest nonzero parameters", f"{smallest['nonzero_params']:,}",
                   help=f"Run #{smallest['run_id']}: {smallest.get('label', '')}, "
@@ -60,7 +58,7 @@ else:
 
     x = st.segmented_control("Size axis", list(cu.SIZE_AXES), format_func=cu.SIZE_AXES.get,
                              default="nonzero_params", key="cmp_size_axis") or "nonzero_params"
-    widgets.chart(figures.accuracy_size_figure(records, x=x), key="cmp_accuracy_size")
+    widgets.chart(cu.accuracy_size_figure(records, x), key="cmp_accuracy_size")
     st.caption(cu.ACCURACY_SIZE_CAPTION)
 
     st.dataframe(cu.history_frame(frame), width="stretch", hide_index=True, column_config=cu.column_config(),
@@ -114,13 +112,14 @@ if no_data:
 running = jobs.busy() or no_data
 with st.form("cmp_sweep_form"):
     c1, c2, c3 = st.columns([2, 2.4, 1])
-    criteria = c1.pills("Criteria", list(cu.SWEEP_CRITERIA), selection_mode="multi", default=list(cu.SWEEP_CRITERIA),
-                        format_func=cu.SWEEP_CRITERIA.get, key="cmp_sweep_criteria")
+    choices = cu.sweep_criteria()
+    criteria = c1.pills("Criteria", list(choices), selection_mode="multi", default=list(choices),
+                        format_func=choices.get, key="cmp_sweep_criteria")
     sparsities = c2.pills("Sparsities", list(cu.SWEEP_SPARSITIES), selection_mode="multi",
                           default=list(cu.SWEEP_SPARSITIES), format_func="{}%".format, key="cmp_sweep_sparsities")
     epochs = c3.select_slider("Fine-tune epochs", [0, 1, 2], value=1, key="cmp_sweep_epochs",
                               help="0: prune only, no retraining (seconds). Each epoch takes a few seconds per point.")
-    st.caption(f"About {cu.estimate_seconds(list(cu.SWEEP_CRITERIA), list(cu.SWEEP_SPARSITIES), 1):.0f} s for "
+    st.caption(f"About {cu.estimate_seconds(list(choices), list(cu.SWEEP_SPARSITIES), 1):.0f} s for "
                "everything with 1 epoch on LeNet-300-100 and the bundled digits; 0 epochs takes seconds. It runs in "
                "the background: you can look at the history meanwhile.")
     run_it = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:", disabled=running)
@@ -140,8 +139,6 @@ if sweep is not None:
     if not cu.sweep_matches_current_model(sweep):
         st.info(f"The last sweep ran on another model ({sweep.model_name}); run it again for the current one.",
                 icon=":material/info:")
-    fig = figures.criteria_sweep_figure(sweep.frame, dense_accuracy=sweep.dense_accuracy,
-                                        show_pruned=sweep.fine_tune_epochs > 0)
-    widgets.chart(fig, key="cmp_sweep_chart")
+    widgets.chart(cu.sweep_figure(sweep), key="cmp_sweep_chart")
     st.caption(cu.sweep_caption(sweep))
     st.dataframe(cu.sweep_table(sweep), hide_index=True, column_config=cu.SWEEP_TABLE_CONFIG, key="cmp_sweep_table")

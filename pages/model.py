@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from prune_core import figures
-from prune_core.models import ARCHITECTURES
 from ui.router import require_router
 from ui import jobs, state, training, upload, widgets
 
@@ -20,7 +18,7 @@ entry = state.current_model()
 ds = state.dataset()
 upload.model_card(entry, ds)
 if entry.history:
-    widgets.chart(figures.training_history(entry.history))
+    widgets.chart(training.history_figure(entry.history))
     st.caption("Loss (left axis) and accuracy (right axis, %) per epoch; dashed lines are measured on the test split.")
 
 train_tab, upload_tab = st.tabs(["Train a baseline", "Upload your own"], key="model_tab")
@@ -32,8 +30,9 @@ with train_tab.form("train"):
     left, right = st.columns(2)
     source = left.radio("Data", list(state.DATA_SOURCES), format_func=state.DATA_SOURCES.get,
                         index=list(state.DATA_SOURCES).index(st.session_state.get("data_source", "auto")))
-    arch = right.selectbox("Architecture", list(ARCHITECTURES), format_func=ARCHITECTURES.get,
-                           index=list(ARCHITECTURES).index("mlp-128"))
+    architectures = training.architectures()
+    arch = right.selectbox("Architecture", list(architectures), format_func=architectures.get,
+                           index=list(architectures).index("mlp-128"))
     c1, c2, c3, c4 = st.columns(4)
     epochs = c1.number_input("Epochs", min_value=1, max_value=50, value=3)
     batch_size = c2.selectbox("Batch size", [32, 64, 128, 256], index=0)

@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from prune_core import figures, importance, metrics, preview
-from prune_core.metrics import human_bytes
 from ui.router import require_router
 from ui import prune as pu
 from ui import state, widgets
@@ -30,10 +28,11 @@ with st.container(border=True):
     criteria = pu.available_criteria(ctx)
     if st.session_state.get("pr_criterion") not in criteria:
         st.session_state["pr_criterion"] = "magnitude"
-    criterion = c1.radio("Importance criterion", criteria, format_func=pu.CRITERIA.get, key="pr_criterion")
+    criterion = c1.radio("Importance criterion", criteria, format_func=pu.criterion_label, key="pr_criterion",
+                         help=pu.criterion_help())
     granularity = c2.radio("Granularity", list(pu.GRANULARITIES), format_func=pu.GRANULARITIES.get,
                            key="pr_granularity")
-    rule = c3.radio("Threshold rule", list(pu.RULES), format_func=pu.RULES.get, key="pr_rule")
+    rule = c3.radio("Threshold rule", pu.rule_names(), format_func=pu.rule_label, key="pr_rule", help=pu.rule_help())
     scope = c4.radio("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, key="pr_scope")
     same = c4.toggle("Same value for all layers", key="pr_same", disabled=scope == "global",
                      help="One slider sets every layer's value; each layer still gets its own threshold.")
@@ -46,26 +45,27 @@ if not ctx.has_data:
     st.info("This model has no data, so sensitivity, Taylor and the measured accuracy are unavailable: they need "
             "labelled examples. Magnitude and random pruning and all size figures work. Add data on the Model page.",
             icon=":material/info:")
-scores = pu.all_scores(ctx)
+scores = pu.all_scores(ctx, criterion)
 settings = dict(criterion=criterion, granularity=granularity, rule=rule, scope=scope, same=same)
 
 
 @st.fragment
 @guarded("updating the pruning preview")
 def live_view():
-    low, high, step, default = pu.SLIDER[rule]
+    low, high, step, default = pu.slider_range(rule)
+    shown = pu.slider_format(rule)
     layers = pu.slider_layers(ctx, granularity)
     if scope == "global" or same:
         label = "Global " if scope == "global" else "All layers · "
         key = pu.slider_key(rule, None)
-        values = st.slider(f"{label}{pu.RULES[rule]}", low, high, step=step, key=pu.seed_slider(key, default),
-                           format="%.2f" if rule != "sparsity" else "%d%%")
+        values = st.slider(f"{label}{pu.rule_label(rule)}", low, high, step=step, key=pu.seed_slider(key, default),
+                           format=shown)
     else:
         values = {}
         for col, name in zip(st.columns(len(layers)), layers):
             key = pu.slider_key(rule, name)
             values[name] = col.slider(pu.layer_label(ctx, name), low, high, step=step, key=pu.seed_slider(key, default),
-                                      format="%.2f" if rule != "sparsity" else "%d%%")
+                                      format=shown)
     view = st.segmented_control("Show", list(pu.VIEWS), format_func=pu.VIEWS.get,
                                 key=pu.seed_slider("pr_view", "weights")) or "weights"
     settings["view"] = view
@@ -89,58 +89,41 @@ def live_view():
         pu.let_charts_go()
     with right:
         st.markdown("##### Sparsity per layer")
-        sparsity = mask_set.layer_sparsity()
-        widgets.chart(figures.sparsity_bars(list(sparsity), list(sparsity.values())), key="bars")
+        widgets.chart(pu.sparsity_figure(mask_set), key="bars")
         st.caption("Share of each layer's kernel weights that is pruned.")
-        first = ctx.names[0]
-        mosaic = preview.first_layer_units(ctx.kernels[first], mask_set.kernels[first], ctx.image_shape) \
-            if ctx.image_shape else None
-        if mosaic is not None:
+        picture = pu.mosaic(ctx, mask_set)
+        if picture is not None:
+            first, image = picture
             st.markdown(f"##### What the first 32 neurons of {first} still see")
-            st.image(figures.mosaic_image(mosaic), width="stretch")
+            st.image(image, width="stretch")
             st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
                        "blue negative); pruned inputs are blank.")
 
-    pruned_model = pu.scratch(ctx).load(mask_set)
-    sparse, dense_bytes = metrics.sparse_bytes(pruned_model), metrics.float32_bytes(ctx.dense_params)
-    size_slot.metric("Size estimate (sparse)", human_bytes(sparse), delta_color="inverse",
-                     delta=f"{sparse / dense_bytes - 1:+.1%} vs dense {human_bytes(dense_bytes)}",
+    shown_numbers = pu.numbers(ctx, mask_set)
+    size_slot.metric("Size estimate (sparse)", shown_numbers.size, delta_color="inverse",
+                     delta=shown_numbers.size_delta,
                      help="Nonzero weights as float32 values plus indices (CSR), dense where that is smaller.")
-    if ctx.has_data:
-        evaluation = metrics.evaluate(pruned_model, ctx.dataset.x_test, ctx.dataset.y_test)
-        pruned_accuracy = evaluation.accuracy
-        delta = (evaluation.accuracy - ctx.dense_accuracy) * 100
-        accuracy_slot.metric("Test accuracy (no retraining)", f"{evaluation.accuracy:.2%}",
-                             delta=f"{delta:+.2f} pts vs dense",
-                             help=f"Measured on {len(ctx.dataset.y_test):,} test images; dense model "
-                                  f"{ctx.dense_accuracy:.2%}.")
-    else:
-        pruned_accuracy = float("nan")
-        accuracy_slot.metric("Test accuracy (no retraining)", "needs data",
-                             help="Add data for this model on the Model page to measure accuracy.")
+    accuracy_slot.metric("Test accuracy (no retraining)", shown_numbers.accuracy, delta=shown_numbers.accuracy_delta,
+                         help=shown_numbers.accuracy_help)
 
     st.markdown("##### Importance table")
     if granularity == "unit":
-        by_criterion = pu.unit_scores_by_criterion(ctx, {c: s for c, s in scores.items() if c != "random" or c == criterion})
-        table = preview.unit_table(by_criterion, criterion, mask_set.units)
         st.caption("One row per neuron/filter: its score under each criterion (sum over its incoming weights). "
                    "Sort by clicking a column; filter with the search icon.")
     else:
-        shown = {c: s for c, s in scores.items() if c != "random" or c == criterion}
-        table = importance.extreme_entries(ctx.kernels, shown, criterion, keep=mask_set.kernels, n=5)
         st.caption("The five lowest- and five highest-scored weights of each layer — like the five-weight teaching "
                    "table, at real scale. Sort by clicking a column; filter with the search icon.")
+    table = pu.importance_table(ctx, scores, settings, mask_set)
     st.dataframe(widgets.styled_scores(table), width="stretch", hide_index=True, height=320)
 
     if st.button("Apply — use this pruned model on the Retrain page", type="primary", icon=":material/check:"):
         state.set_candidate(state.Candidate(mask_set=mask_set, settings=dict(settings), values=values,
                                             weights_key=ctx.entry.weights_key, dense_accuracy=ctx.dense_accuracy,
-                                            pruned_accuracy=pruned_accuracy, sparsity=mask_set.overall_sparsity))
+                                            pruned_accuracy=shown_numbers.pruned_accuracy,
+                                            sparsity=mask_set.overall_sparsity))
     held = state.candidate()
     if held is not None:
-        st.success(f"Candidate ready: {held.sparsity:.1%} sparse, {widgets.accuracy_text(held.pruned_accuracy)} "
-                   f"test accuracy before retraining ({pu.CRITERIA[held.settings['criterion']]}, {pu.RULES[held.settings['rule']]}).",
-                   icon=":material/check_circle:")
+        st.success(pu.candidate_text(held), icon=":material/check_circle:")
 
 
 live_view()

@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from prune_core import figures
-from prune_core.metrics import human_bytes
 from ui import jobs, state, widgets
 from ui import prune as pu
 from ui import retrain as rt
@@ -41,36 +39,33 @@ with st.form("retrain"):
     l1 = c5.selectbox("L1 penalty λ", rt.L1_CHOICES, format_func=lambda v: "off" if v == 0 else f"{v:g}",
                       help="Adds λ·Σ|w| over the kernels to the loss while training: weights pile up at zero, "
                            "so pruning afterwards costs less. Compare runs with and without on the Compare page.")
-    params = dict(batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed), l1=float(l1))
-    if mode == "oneshot":
-        params["epochs"] = int(epochs)
-    else:
+    form = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, l1=l1)
+    if mode != "oneshot":
         d1, d2, d3, d4 = st.columns(4)
-        criterion = d1.selectbox("Criterion", list(pu.CRITERIA), format_func=pu.CRITERIA.get)
+        criterion = d1.selectbox("Criterion", rt.criterion_choices(), format_func=pu.criterion_label)
         scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get)
-        params.update(criterion=criterion, scope=scope)
+        form.update(criterion=criterion, scope=scope)
         if mode == "gradual":
             initial = d3.slider("Initial sparsity", 0, 95, 0, 5, format="%d%%")
             final = d4.slider("Final sparsity", 5, 99, 90, 1, format="%d%%")
-            params.update(epochs=int(epochs), initial_sparsity=initial / 100, final_sparsity=final / 100)
+            form.update(initial_percent=initial, final_percent=final)
         else:
             step = d3.slider("Pruned per round (of what remains)", 5, 80, 30, 5, format="%d%%")
             target = d4.slider("Target sparsity", 10, 99, 95, 1, format="%d%%")
             e1, e2 = st.columns(2)
             tolerance = e1.slider("Tolerance (accuracy drop allowed)", 0.1, 10.0, 1.0, 0.1, format="%.1f pts")
             max_rounds = e2.number_input("At most rounds", min_value=1, max_value=30, value=10)
-            params.update(fine_tune_epochs=int(epochs), step_fraction=step / 100, target_sparsity=target / 100,
-                          tolerance=tolerance / 100, max_rounds=int(max_rounds))
+            form.update(step_percent=step, target_percent=target, tolerance_points=tolerance, max_rounds=max_rounds)
     submitted = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:", disabled=running)
-if submitted and rt.start_run(mode, params):
+if submitted and rt.start_run(mode, rt.run_params(mode, form)):
     st.rerun()  # redraw with the Run button disabled while the job runs
 
 
 def live(job):
     if job.history.get("loss"):
-        widgets.chart(figures.training_history(job.history), key="live-history")
+        widgets.chart(rt.history_figure(job.history), key="live-history")
     if job.rounds:
-        widgets.chart(figures.iterative_rounds_figure(job.rounds, dense_accuracy=dense["accuracy"]), key="live-rounds")
+        widgets.chart(rt.rounds_figure(job.rounds, dense["accuracy"]), key="live-rounds")
 
 
 jobs.panel(rt.JOB_KIND, live)
@@ -78,19 +73,9 @@ jobs.panel(rt.JOB_KIND, live)
 result = rt.latest_result()
 if result is not None:
     st.subheader(f"Last run · {result.label}")
-    m = st.columns(5)
-    m[0].metric("Dense accuracy", f"{result.dense_accuracy:.2%}")
-    m[1].metric("Pruned, before retraining", f"{result.pruned_accuracy:.2%}",
-                delta=f"{(result.pruned_accuracy - result.dense_accuracy) * 100:+.2f} pts")
-    m[2].metric("After retraining", f"{result.final_accuracy:.2%}",
-                delta=f"{(result.final_accuracy - result.dense_accuracy) * 100:+.2f} pts vs dense")
-    m[3].metric("Sparsity", f"{result.sparsity:.1%}", help="Zeros among the prunable kernel weights.")
-    m[4].metric("gzip size", human_bytes(result.gzip_bytes),
-                delta=f"{result.gzip_bytes / result.dense['gzip_bytes'] - 1:+.1%} vs dense", delta_color="inverse")
-    st.caption(f"{result.nonzero_params:,} nonzero of {result.params:,} parameters · took {result.seconds:.1f} s"
-               + (f" · stopped: {result.stopped_because}" if result.stopped_because else "")
-               + (f" · L1 λ = {result.settings['l1']:g}: {rt.near_zero_share(result):.1%} of the kept weights have "
-                  "|w| < 0.001" if result.settings.get("l1") else ""))
+    for col, metric in zip(st.columns(5), rt.headline(result)):
+        col.metric(metric.label, metric.value, delta=metric.delta, help=metric.help, delta_color=metric.delta_color)
+    st.caption(rt.summary_line(result))
     if st.button("Continue from this model", icon=":material/arrow_forward:",
                  help="Make the retrained model the current one: prune it further on the Prune page and see where "
                       "its weights ended up (with an L1 penalty, piled up near zero)."):
@@ -99,21 +84,19 @@ if result is not None:
     left, right = st.columns(2)
     with left:
         if len(result.history.get("loss", [])) > 1:
-            widgets.chart(figures.training_history(result.history), key="history")
+            widgets.chart(rt.history_figure(result.history), key="history")
             st.caption("Loss and accuracy per epoch while retraining; dashed lines are measured on the test split.")
         else:
-            widgets.chart(figures.accuracy_steps(result.dense_accuracy, result.pruned_accuracy,
-                                                 result.final_accuracy), key="steps")
+            widgets.chart(rt.steps_figure(result), key="steps")
             st.caption("Test accuracy of the dense model, of the pruned model before retraining, and after it.")
     with right:
         if result.rounds:
-            widgets.chart(figures.iterative_rounds_figure(result.rounds, dense_accuracy=result.dense_accuracy,
-                                                          tolerance=result.settings.get("tolerance")), key="rounds")
+            widgets.chart(rt.rounds_figure(result.rounds, result.dense_accuracy, result.settings.get("tolerance")),
+                          key="rounds")
             st.caption("Each round's accuracy against the sparsity it holds: after fine-tuning (blue) and right "
                        "after pruning (orange); the dotted line is the tolerance.")
         else:
-            layer = result.layer_sparsity
-            widgets.chart(figures.sparsity_bars(list(layer), list(layer.values())), key="layers")
+            widgets.chart(rt.layer_sparsity_figure(result), key="layers")
             st.caption("Share of each layer's kernel weights that ended at zero.")
     if result.compact:
         st.subheader("Compact: the physically smaller model")
@@ -132,7 +115,7 @@ if result is not None:
                 rt.tflite(result)
         converted = getattr(result, "tflite", None)
         if converted is not None and converted.data is not None:
-            st.download_button(f"TFLite ({human_bytes(converted.size)})", converted.data,
+            st.download_button(rt.tflite_label(converted), converted.data,
                                file_name="model.tflite", mime="application/octet-stream", on_click="ignore",
                                icon=":material/download:", width="stretch")
         elif converted is not None:

@@ -3,8 +3,7 @@ carry the largest safe sparsity per layer to the Prune page."""
 
 import streamlit as st
 
-from prune_core import figures
-from prune_core.layers import prunable_layers
+from ui import prune as pu
 from ui import sensitivity as su
 from ui import state, widgets
 from ui.router import require_router
@@ -17,7 +16,7 @@ st.caption("Prune one layer alone — its lowest-scoring weights, 10% to 90% —
 widgets.data_badge()
 
 entry = state.current_model()
-if not prunable_layers(entry.model):
+if not su.has_prunable_layers():
     st.info("This model has no Dense or Conv2D layer, so there is nothing to scan. Load another on the Model page.",
             icon=":material/info:")
     st.stop()
@@ -27,7 +26,8 @@ if not state.has_data():
     st.stop()
 
 c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-criterion = c1.selectbox("Importance criterion", list(su.CRITERIA), format_func=su.CRITERIA.get, key="sens_criterion",
+criterion = c1.selectbox("Importance criterion", su.criterion_choices(), format_func=pu.criterion_label,
+                         key="sens_criterion",
                          help="Which weights of the layer go first. Sensitivity and Taylor use gradients averaged "
                               "over 4 batches of 128 training digits, as on the Prune page.")
 low, high, step, default = su.DROP
@@ -38,8 +38,7 @@ st.caption(f"Model: **{entry.name}**. Each scan is computed once per model and c
 result = su.scan(criterion)
 best = su.within(result, drop)
 
-widgets.chart(figures.layer_sensitivity_figure(result.frame, dense_accuracy=result.dense_accuracy,
-                                               max_drop=drop / 100.0), key="sens_chart")
+widgets.chart(su.figure(result, drop), key="sens_chart")
 st.caption(f"Test accuracy with one layer pruned alone, a line per layer; grey dashed: the dense model "
            f"({result.dense_accuracy:.2%}), orange dotted: the allowed floor ({drop:.1f} pts below).")
 

@@ -2,19 +2,11 @@
 
 import streamlit as st
 
-from prune_core import example, figures
-from ui.router import require_router
+from ui import example as ex
 from ui import widgets
+from ui.router import require_router
 
 require_router()
-
-CRITERIA = {"l1": "L1 term (|w|)", "sensitivity": "Sensitivity |∂L/∂w|"}
-SHORT = {"l1": "L1 term", "sensitivity": "sensitivity"}
-
-
-def names(weights) -> str:
-    return ", ".join(weights) if weights else "none"
-
 
 st.title("Worked example: the coefficient rule")
 st.markdown(
@@ -25,7 +17,7 @@ st.markdown(
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([1, 1.6, 1.2])
-    criterion = c1.radio("Score each weight by", list(CRITERIA), format_func=CRITERIA.get, key="we_criterion",
+    criterion = c1.radio("Score each weight by", list(ex.CRITERIA), format_func=ex.CRITERIA.get, key="we_criterion",
                          help="L1 term: the weight's size |w|. Sensitivity: how much the loss changes when the "
                               "weight changes, |∂L/∂w|.")
     coefficient = c2.slider("Coefficient", 0.0, 1.0, 0.3, step=0.05, format="%.2f", key="we_coefficient",
@@ -39,36 +31,29 @@ with st.container(border=True):
                             key="we_maximum", disabled=not own)
     maximum = typed if own else None
 
-result = example.apply_coefficient_rule(criterion, coefficient, maximum)
-label = SHORT[criterion]
+result = ex.result(criterion, coefficient, maximum)
+label = ex.SHORT[criterion]
 
 m1, m2, m3 = st.columns([1, 1, 2.2])
 m1.metric("Threshold", f"{result.threshold:.4g}",
           help=f"coefficient × max score = {result.coefficient:.2f} × {result.maximum:.4g}")
 m2.metric("Max score", f"{result.maximum:.4g}",
           help="Your own maximum." if result.max_given else f"The largest {label} among w1–w5.")
-m3.metric(f"Pruned weights ({len(result.pruned)} of {len(result.table)})", names(result.pruned))
+m3.metric(f"Pruned weights ({len(result.pruned)} of {len(result.table)})", ex.names(result.pruned))
 with st.container(key="we_outcome"):
-    badges = " ".join(f":orange-badge[{w} pruned]" if p else f":blue-badge[{w} kept]"
-                      for w, p in zip(result.table["weight"], result.table["pruned"]))
+    badges = ex.badges(result)
     st.markdown(f"**threshold = {result.coefficient:.2f} × {result.maximum:.4g} = {result.threshold:.4g}**; a weight "
                 f"is pruned when its {label} < {result.threshold:.4g}: {badges}")
 
 left, right = st.columns([1, 1.2], gap="large")
 with left:
     st.markdown("##### The table")
-    shown = result.table.rename(columns={"abs": "|w|"})
-    shown["status"] = ["pruned" if p else "kept" for p in shown.pop("pruned")]
-    numeric = [c for c in shown.columns if c not in ("weight", "status")]
-    styled = (shown.set_index("weight").style.apply(widgets.status_colours, axis=1)
-              .format("{:.4g}", subset=numeric)
-              .set_properties(subset=["score"], **{"font-weight": "bold"}))
-    st.table(styled)
+    st.table(ex.styled_table(result))
     st.caption(f"Each weight's scores; the bold score column (here the {label}) is compared with the threshold, "
                "and pruned rows are tinted orange.")
 with right:
     st.markdown("##### Scores against the threshold")
-    widgets.chart(figures.example_scores_figure(result.table, result.threshold, criterion), key="we_chart")
+    widgets.chart(ex.figure(result, criterion), key="we_chart")
     st.caption("Bars below the dashed threshold line are pruned (orange); bars on or above it are kept (blue).")
 
 st.info("On the **Prune** page the same rule runs on every weight of a real network, one threshold per layer "

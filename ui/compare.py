@@ -14,7 +14,6 @@ import streamlit as st
 from . import state
 
 SIZE_AXES = {"nonzero_params": "Nonzero parameters", "gzip_kb": "gzip size (kB)"}
-SWEEP_CRITERIA = {"magnitude": "Magnitude", "sensitivity": "Sensitivity", "taylor": "Taylor", "random": "Random"}
 SWEEP_SPARSITIES = (50, 70, 80, 90, 95, 98)  # percent, as the form shows them
 SWEEP_KEY = "cmp_sweep"
 SWEEP_JOB = "sweep"
@@ -298,3 +297,30 @@ def retrain_page_registered() -> bool:
     from .router import PAGES
 
     return any(path == "pages/retrain.py" for entries in PAGES.values() for path, _, _ in entries)
+
+
+def sweep_criteria() -> dict[str, str]:
+    """{name: label} of the criteria a sweep can compare: every registered criterion."""
+    import prune_core as pc
+
+    return {name: c.label for name, c in pc.CRITERIA.items()}
+
+
+def accuracy_size_figure(records: list, x: str):
+    from prune_core import figures
+
+    return figures.accuracy_size_figure(records, x=x)
+
+
+def sweep_figure(sweep):
+    from prune_core import figures
+
+    return figures.criteria_sweep_figure(sweep.frame, dense_accuracy=sweep.dense_accuracy,
+                                         show_pruned=sweep.fine_tune_epochs > 0)
+
+
+def best_runs(records: list[dict]) -> tuple[dict, dict | None]:
+    """(the run with the best final accuracy, the run with the fewest nonzero parameters or None)."""
+    best = max(records, key=lambda r: r.get("final_accuracy") or 0.0)
+    smallest = min((r for r in records if r.get("nonzero_params")), key=lambda r: r["nonzero_params"], default=None)
+    return best, smallest

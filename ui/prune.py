@@ -6,25 +6,50 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+import prune_core as pc
 from prune_core import data, importance, masks, preview
 from prune_core.layers import kernels as model_kernels
 from prune_core.layers import output_layer_name, prunable_layers
+from prune_core.metrics import float32_bytes, human_bytes, sparse_bytes
 
 from . import state
 
-CRITERIA = {
-    "magnitude": "Magnitude |w|",
-    "sensitivity": "Sensitivity |∂L/∂w|",
-    "taylor": "Taylor |w·∂L/∂w|",
-    "random": "Random (baseline)",
-}
 GRANULARITIES = {"weight": "Individual weights", "unit": "Whole neurons / filters"}
-RULES = {"coefficient": "coefficient × max score", "sparsity": "target sparsity (%)", "std": "quality × σ"}
 SCOPES = {"layer": "Per layer", "global": "Global (one threshold for all layers)"}
 VIEWS = {"weights": "Weight values", "scores": "Importance scores"}
-# slider (min, max, step, default) per rule; sparsity is shown in %.
-SLIDER = {"coefficient": (0.0, 1.0, 0.01, 0.30), "sparsity": (0.0, 100.0, 1.0, 50.0), "std": (0.0, 3.0, 0.05, 1.0)}
 SCORE_BATCHES = 4
+
+
+def criterion_label(name: str) -> str:
+    """The registered criterion's label ('Magnitude |w|'); the name itself for one no longer registered."""
+    return pc.CRITERIA[name].label if name in pc.CRITERIA else name
+
+
+def rule_label(name: str) -> str:
+    return pc.RULES[name].label if name in pc.RULES else name
+
+
+def criterion_help() -> str:
+    """One line per registered criterion: its explanation and citation (for the radio's help)."""
+    return "\n\n".join(f"**{c.label}** — {c.explanation}" + (f" ({c.citation})" if c.citation else "")
+                        for c in pc.CRITERIA.values())
+
+
+def rule_help() -> str:
+    return "\n\n".join(f"**{r.label}** — {r.explanation}" for r in pc.RULES.values())
+
+
+def rule_names() -> list[str]:
+    return list(pc.RULES)
+
+
+def slider_range(rule: str) -> tuple[float, float, float, float]:
+    """(min, max, step, default) of ``rule``'s slider, in the units it shows (sparsity in %)."""
+    return pc.RULES[rule].slider
+
+
+def slider_format(rule: str) -> str:
+    return pc.RULES[rule].display_format
 
 
 @dataclass
@@ -42,22 +67,38 @@ class Context:
     has_data: bool = True
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _all_scores(weights_key: str, data_key: str, criteria: tuple, _model, _x, _y) -> dict:
-    """The criteria's per-weight scores, computed once per (weights, data) — never per slider move."""
-    return importance.all_weight_scores(_model, _x, _y, criteria=criteria, batches=SCORE_BATCHES)
+@st.cache_data(max_entries=32, show_spinner=False)
+def _scores(weights_key: str, data_key: str, names: tuple, _model, _ds) -> dict:
+    """{criterion: {layer: scores}} for ``names``, computed once per (weights, data) — never per slider move."""
+    return pc.criteria.score_many(_model, names, _ds if data.has_samples(_ds) else None, batches=SCORE_BATCHES)
 
 
 def available_criteria(ctx: Context) -> list[str]:
-    """Sensitivity and Taylor need training data (gradients); magnitude and random never do."""
-    return list(CRITERIA) if ctx.has_data else [c for c in CRITERIA if c not in importance.NEEDS_DATA]
+    """Every registered criterion; those that need labelled data only when the model has data."""
+    return [n for n, c in pc.CRITERIA.items() if ctx.has_data or not c.needs_data]
 
 
-def all_scores(ctx: Context) -> dict:
-    ds = ctx.dataset
-    with st.spinner("Scoring every weight (magnitude, gradients over 4 batches of 128 digits)…"):
-        return _all_scores(ctx.entry.weights_key, ds.key, tuple(available_criteria(ctx)), ctx.entry.model,
-                           ds.x_train, ds.y_train)
+def score_group(criterion: str) -> tuple[str, ...]:
+    """What is computed together with ``criterion``: every gradient criterion shares one backward pass."""
+    if isinstance(pc.CRITERIA[criterion], pc.GradientCriterion):
+        return tuple(n for n, c in pc.CRITERIA.items() if isinstance(c, pc.GradientCriterion))
+    return (criterion,)
+
+
+def all_scores(ctx: Context, criterion: str) -> dict:
+    """{criterion: scores} for magnitude (the weight view and the table need it) and ``criterion``'s group.
+
+    Gradient criteria are computed only when chosen (4 batches of 128 examples, memory-bounded micro-batches).
+    """
+    ds, entry = ctx.dataset, ctx.entry
+    result = dict(_scores(entry.weights_key, ds.key, ("magnitude",), entry.model, ds))
+    group = score_group(criterion)
+    if group != ("magnitude",):
+        needs_data = any(pc.CRITERIA[n].needs_data for n in group)
+        what = f"gradients over {SCORE_BATCHES} batches of 128 training examples" if needs_data else "every weight"
+        with st.spinner(f"Scoring by {', '.join(criterion_label(n) for n in group)} ({what})…"):
+            result.update(_scores(entry.weights_key, ds.key, group, entry.model, ds))
+    return result
 
 
 def context() -> Context | None:
@@ -102,14 +143,14 @@ def restore_from_url(names: list[str]) -> None:
         return
     st.session_state["pr_restored"] = marker
     q = st.query_params
-    for key, options in (("criterion", CRITERIA), ("granularity", GRANULARITIES), ("rule", RULES),
+    for key, options in (("criterion", pc.CRITERIA), ("granularity", GRANULARITIES), ("rule", pc.RULES),
                          ("scope", SCOPES), ("view", VIEWS)):
         if q.get(key) in options:
             st.session_state[f"pr_{key}"] = q[key]
     if q.get("same") in ("0", "1"):
         st.session_state["pr_same"] = q["same"] == "1"
     rule = st.session_state.get("pr_rule", "coefficient")
-    low, high, _, _ = SLIDER[rule]
+    low, high, _, _ = slider_range(rule)
     for part in q.get("v", "").split(","):
         layer, _, text = part.rpartition(":")
         try:
@@ -125,6 +166,16 @@ def restore_from_url(names: list[str]) -> None:
             st.session_state[slider_key(rule, layer)] = value
 
 
+def carry_per_layer(criterion: str, rule: str, values: dict[str, float]) -> None:
+    """Set this page's settings to per-layer ``values`` (in the rule's own units) for ``criterion``, weight
+    granularity: what another page (Sensitivity) hands over before switching here."""
+    st.session_state.update(pr_criterion=criterion, pr_rule=rule, pr_scope="layer", pr_same=False,
+                            pr_granularity="weight")
+    shown = pc.RULES[rule]
+    for layer, value in values.items():
+        st.session_state[slider_key(rule, layer)] = float(round(shown.to_display(value)))
+
+
 def write_url(settings: dict, values: dict[str, float] | float) -> None:
     if isinstance(values, dict):
         v = ",".join(f"{name}:{value:g}" for name, value in values.items())
@@ -138,29 +189,86 @@ def write_url(settings: dict, values: dict[str, float] | float) -> None:
 
 # --- the computation behind one slider move (all numbers from prune_core) -----------------------
 
-def to_rule_value(rule: str, slider_value: float) -> float:
-    return slider_value / 100.0 if rule == "sparsity" else slider_value
+def spec_for(settings: dict, values) -> pc.PruneSpec:
+    """The PruneSpec the controls describe (slider values converted from what they show to the rule's units)."""
+    rule = pc.RULES[settings["rule"]]
+    common = dict(criterion=settings["criterion"], granularity=settings["granularity"], rule=settings["rule"],
+                  scope=settings["scope"])
+    if isinstance(values, dict):
+        per_layer = {n: rule.from_display(v) for n, v in values.items()}
+        return pc.PruneSpec(**common, value=rule.default, per_layer=per_layer)
+    return pc.PruneSpec(**common, value=rule.from_display(values))
 
 
 def mask_set_for(ctx: Context, scores: dict, settings: dict, values) -> masks.MaskSet:
-    """Build the masks for the chosen criterion/granularity/rule/scope and slider values."""
-    criterion, rule = settings["criterion"], settings["rule"]
-    weight_scores = scores[criterion]
-    if isinstance(values, dict):
-        value = {n: to_rule_value(rule, v) for n, v in values.items()}
-    else:
-        value = to_rule_value(rule, values)
+    """The masks for the controls' settings, by ``prune_core.select`` on the scores computed once."""
+    return pc.select(ctx.entry.model, spec_for(settings, values), scores[settings["criterion"]],
+                     kernels=ctx.kernels, output_layer=ctx.output_layer)
+
+
+@dataclass
+class Numbers:
+    """The headline numbers under the sliders, formatted (labels, values, deltas) for st.metric."""
+
+    size: str
+    size_delta: str
+    accuracy: str
+    accuracy_delta: str | None
+    accuracy_help: str
+    pruned_accuracy: float
+
+
+def numbers(ctx: Context, mask_set: masks.MaskSet) -> Numbers:
+    """Size estimate and test accuracy of the masked scratch model (no retraining), against the dense model."""
+    from prune_core import metrics
+
+    pruned_model = scratch(ctx).load(mask_set)
+    sparse, dense_bytes = sparse_bytes(pruned_model), float32_bytes(ctx.dense_params)
+    size_delta = f"{sparse / dense_bytes - 1:+.1%} vs dense {human_bytes(dense_bytes)}"
+    if not ctx.has_data:
+        return Numbers(human_bytes(sparse), size_delta, "needs data", None,
+                       "Add data for this model on the Model page to measure accuracy.", float("nan"))
+    accuracy = metrics.evaluate(pruned_model, ctx.dataset.x_test, ctx.dataset.y_test).accuracy
+    return Numbers(human_bytes(sparse), size_delta, f"{accuracy:.2%}",
+                   f"{(accuracy - ctx.dense_accuracy) * 100:+.2f} pts vs dense",
+                   f"Measured on {len(ctx.dataset.y_test):,} test images; dense model {ctx.dense_accuracy:.2%}.",
+                   accuracy)
+
+
+def sparsity_figure(mask_set: masks.MaskSet):
+    from prune_core import figures
+
+    sparsity = mask_set.layer_sparsity()
+    return figures.sparsity_bars(list(sparsity), list(sparsity.values()))
+
+
+def mosaic(ctx: Context, mask_set: masks.MaskSet):
+    """(first layer's name, image) of what its first 32 neurons still see, or None for non-image inputs."""
+    from prune_core import figures
+
+    first = ctx.names[0]
+    tiles = preview.first_layer_units(ctx.kernels[first], mask_set.kernels[first], ctx.image_shape) \
+        if ctx.image_shape else None
+    return None if tiles is None else (first, figures.mosaic_image(tiles))
+
+
+def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet):
+    """Weight mode: the 5 lowest and highest weights per layer; unit mode: one row per neuron/filter."""
+    criterion = settings["criterion"]
+    shown = {c: s for c, s in scores.items() if c != "random" or c == criterion}
     if settings["granularity"] == "unit":
-        units = importance.unit_scores(weight_scores, criterion, ctx.output_layer)
-        if isinstance(value, dict):
-            value = {n: v for n, v in value.items() if n in units}
-        built = masks.build_masks(units, rule, value, scope=settings["scope"], granularity="unit",
-                                  weights=ctx.kernels, output_layer=ctx.output_layer)
-    else:
-        std_weights = ctx.kernels if criterion == "magnitude" else None
-        built = masks.build_masks(weight_scores, rule, value, scope=settings["scope"], granularity="weight",
-                                  weights=std_weights)
-    return masks.effective_masks(ctx.entry.model, built)
+        return preview.unit_table(unit_scores_by_criterion(ctx, shown), criterion, mask_set.units)
+    return importance.extreme_entries(ctx.kernels, shown, criterion, keep=mask_set.kernels, n=5)
+
+
+def candidate_text(held: state.Candidate) -> str:
+    s = held.settings
+    return (f"Candidate ready: {held.sparsity:.1%} sparse, {_accuracy_text(held.pruned_accuracy)} test accuracy "
+            f"before retraining ({criterion_label(s['criterion'])}, {rule_label(s['rule'])}).")
+
+
+def _accuracy_text(value: float) -> str:
+    return "unmeasured (no data)" if value is None or value != value else f"{value:.2%}"
 
 
 def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet) -> dict:
@@ -185,7 +293,7 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
     keep = mask_set.units if granularity == "unit" else mask_set.kernels
 
     def score_bins() -> dict:
-        values = importance.unit_scores(scores[criterion], criterion, ctx.output_layer) \
+        values = pc.CRITERIA[criterion].unit_scores(scores[criterion], output_layer=ctx.output_layer) \
             if granularity == "unit" else scores[criterion]
         return {n: preview.log_score_bins(v) for n, v in values.items()}
 
@@ -197,7 +305,7 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
         title = layer_label(ctx, name) + (f" · {zeros:,} scores are exactly 0 (not drawn)" if zeros else "")
         result[name] = _draw(held, (criterion, granularity, name), hist, title=title, log_x=True,
                              thresholds=(threshold,) if threshold else (),
-                             x_title=f"{CRITERIA[criterion]} score (log scale)")
+                             x_title=f"{criterion_label(criterion)} score (log scale)")
     return result
 
 
@@ -246,7 +354,8 @@ def slider_layers(ctx: Context, granularity: str) -> list[str]:
 
 
 def unit_scores_by_criterion(ctx: Context, scores: dict) -> dict:
-    return {c: importance.unit_scores(s, c, ctx.output_layer) for c, s in scores.items()}
+    return {c: pc.CRITERIA[c].unit_scores(s, output_layer=ctx.output_layer) for c, s in scores.items()
+            if c in pc.CRITERIA}
 
 
 def layer_label(ctx: Context, name: str) -> str:

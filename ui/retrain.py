@@ -3,7 +3,11 @@ background job, and recording it in the run history."""
 
 from __future__ import annotations
 
-from prune_core import importance, masks
+from dataclasses import dataclass
+
+import prune_core as pc
+from prune_core import figures, masks
+from prune_core.metrics import human_bytes
 
 from . import jobs, state
 from . import prune as pu
@@ -21,6 +25,8 @@ MODE_HELP = {
                  "tolerance below the dense model or the target sparsity is reached.",
 }
 L1_CHOICES = [0.0, 1e-5, 1e-4, 1e-3]
+DEFAULT_SPEC = pc.PruneSpec(criterion="magnitude", rule="coefficient", scope="layer",
+                            value=pc.RULES["coefficient"].default)
 JOB_KIND = "retrain"
 
 
@@ -30,18 +36,32 @@ def starting_point() -> tuple[state.Candidate | None, masks.MaskSet, dict, str]:
     if candidate is not None:
         settings = candidate.settings
         text = (f"The candidate applied on the Prune page: **{candidate.sparsity:.1%} sparse** by "
-                f"{pu.CRITERIA[settings['criterion']]}, {pu.RULES[settings['rule']]} "
+                f"{pu.criterion_label(settings['criterion'])}, {pu.rule_label(settings['rule'])} "
                 f"({pu.GRANULARITIES[settings['granularity']].lower()}), **{candidate.pruned_accuracy:.2%}** test "
                 f"accuracy before retraining.")
         return candidate, candidate.mask_set, settings, text
     ctx = pu.context()
     settings = dict(criterion="magnitude", granularity="weight", rule="coefficient", scope="layer", same=True)
-    mask_set = masks.effective_masks(ctx.entry.model, masks.build_masks(
-        importance.magnitude_scores(ctx.kernels), "coefficient", pu.SLIDER["coefficient"][3], weights=ctx.kernels))
+    mask_set = pc.select(ctx.entry.model, DEFAULT_SPEC, kernels=ctx.kernels, output_layer=ctx.output_layer)
     text = (f"No candidate was applied on the Prune page, so one-shot uses its default: magnitude, coefficient "
-            f"{pu.SLIDER['coefficient'][3]} × max per layer (**{mask_set.overall_sparsity:.1%} sparse**). "
+            f"{DEFAULT_SPEC.value:g} × max per layer (**{mask_set.overall_sparsity:.1%} sparse**). "
             "Apply another on the Prune page to change it.")
     return None, mask_set, settings, text
+
+
+def run_params(mode: str, form: dict) -> dict:
+    """The run function's arguments from the form's widget values (percent and points → fractions)."""
+    params = dict(batch_size=int(form["batch_size"]), learning_rate=float(form["learning_rate"]),
+                  seed=int(form["seed"]), l1=float(form["l1"]))
+    if mode == "oneshot":
+        return {**params, "epochs": int(form["epochs"])}
+    params.update(criterion=form["criterion"], scope=form["scope"])
+    if mode == "gradual":
+        return {**params, "epochs": int(form["epochs"]), "initial_sparsity": form["initial_percent"] / 100,
+                "final_sparsity": form["final_percent"] / 100}
+    return {**params, "fine_tune_epochs": int(form["epochs"]), "step_fraction": form["step_percent"] / 100,
+            "target_sparsity": form["target_percent"] / 100, "tolerance": form["tolerance_points"] / 100,
+            "max_rounds": int(form["max_rounds"])}
 
 
 def describe(settings: dict, values) -> dict:
@@ -62,7 +82,7 @@ def start_run(mode: str, params: dict) -> jobs.Job | None:
     extra = dict(architecture=entry.architecture, model=entry.name, data=ds.name)
     if mode == "oneshot":
         candidate, mask_set, prune_settings, _ = starting_point()
-        extra.update(describe(prune_settings, candidate.values if candidate else pu.SLIDER["coefficient"][3]))
+        extra.update(describe(prune_settings, candidate.values if candidate else DEFAULT_SPEC.value))
         kwargs = dict(mask_set=mask_set, **params)
         pruned_accuracy = candidate.pruned_accuracy if candidate else None
     else:
@@ -154,3 +174,63 @@ def adopt_result(result) -> None:
     state.set_model(state.ModelEntry(
         model=result.model, name=f"{entry.architecture} · retrained ({result.label})", architecture=entry.architecture,
         origin="retrained", data_key=entry.data_key, history=result.history, settings=dict(result.settings)))
+
+
+def criterion_choices() -> list[str]:
+    """Criteria a gradual or iterative run can score by (all registered; data criteria need the run's data)."""
+    return list(pc.CRITERIA)
+
+
+@dataclass
+class Metric:
+    label: str
+    value: str
+    delta: str | None = None
+    help: str | None = None
+    delta_color: str = "normal"
+
+
+def headline(result) -> list[Metric]:
+    """The five numbers at the top of a finished run, with their deltas against the dense model."""
+    dense = result.dense_accuracy
+    return [
+        Metric("Dense accuracy", f"{dense:.2%}"),
+        Metric("Pruned, before retraining", f"{result.pruned_accuracy:.2%}",
+               f"{(result.pruned_accuracy - dense) * 100:+.2f} pts"),
+        Metric("After retraining", f"{result.final_accuracy:.2%}", f"{(result.final_accuracy - dense) * 100:+.2f} pts vs dense"),
+        Metric("Sparsity", f"{result.sparsity:.1%}", help="Zeros among the prunable kernel weights."),
+        Metric("gzip size", human_bytes(result.gzip_bytes), f"{result.gzip_bytes / result.dense['gzip_bytes'] - 1:+.1%} vs dense",
+               delta_color="inverse"),
+    ]
+
+
+def summary_line(result) -> str:
+    """Parameters, time, why it stopped, and (after L1) the share of kept weights near zero."""
+    text = f"{result.nonzero_params:,} nonzero of {result.params:,} parameters · took {result.seconds:.1f} s"
+    if result.stopped_because:
+        text += f" · stopped: {result.stopped_because}"
+    if result.settings.get("l1"):
+        text += (f" · L1 λ = {result.settings['l1']:g}: {near_zero_share(result):.1%} of the kept weights have "
+                 "|w| < 0.001")
+    return text
+
+
+def history_figure(history: dict):
+    return figures.training_history(history)
+
+
+def rounds_figure(rounds: list, dense_accuracy: float, tolerance: float | None = None):
+    return figures.iterative_rounds_figure(rounds, dense_accuracy=dense_accuracy, tolerance=tolerance)
+
+
+def steps_figure(result):
+    return figures.accuracy_steps(result.dense_accuracy, result.pruned_accuracy, result.final_accuracy)
+
+
+def layer_sparsity_figure(result):
+    layer = result.layer_sparsity
+    return figures.sparsity_bars(list(layer), list(layer.values()))
+
+
+def tflite_label(converted) -> str:
+    return f"TFLite ({human_bytes(converted.size)})"

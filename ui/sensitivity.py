@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from prune_core import sweeps
+import prune_core as pc
+from prune_core import figures, sweeps
 from prune_core.layers import kernels as model_kernels
+from prune_core.layers import prunable_layers
 
 from . import prune as pu
 from . import state
@@ -16,7 +18,21 @@ from . import state
 SCANS_KEY = "sens_scans"
 SPARSITIES = sweeps.DEFAULT_SPARSITIES  # 10 … 90 %
 DROP = (0.5, 10.0, 0.5, 1.0)  # slider (min, max, step, default), accuracy points
-CRITERIA = {c: pu.CRITERIA[c] for c in ("magnitude", "taylor", "sensitivity", "random")}
+
+
+def criterion_choices() -> list[str]:
+    """Every registered criterion (the scan scores each layer by it)."""
+    return list(pc.CRITERIA)
+
+
+def has_prunable_layers() -> bool:
+    return bool(prunable_layers(state.current_model().model))
+
+
+def figure(result: "Scan", drop_points: float):
+    """Accuracy against sparsity, a line per layer, with the dense line and the allowed floor."""
+    return figures.layer_sensitivity_figure(result.frame, dense_accuracy=result.dense_accuracy,
+                                            max_drop=drop_points / 100.0)
 
 
 @dataclass
@@ -106,18 +122,8 @@ def overall_sparsity(result: Scan, best: dict[str, float]) -> float:
 
 
 def carry_to_prune_page(criterion: str, best: dict[str, float]) -> None:
-    """Set the Prune page's widgets to per-layer target sparsities (in %) with this criterion, then go there.
-
-    ``ui.prune.restore_from_url`` runs once per session and model and only overrides what the URL names;
-    ``st.switch_page`` opens the Prune page without query parameters, so these values are what it shows.
-    """
-    st.session_state["pr_criterion"] = criterion
-    st.session_state["pr_rule"] = "sparsity"
-    st.session_state["pr_scope"] = "layer"
-    st.session_state["pr_same"] = False
-    st.session_state["pr_granularity"] = "weight"
-    for layer, sparsity in best.items():
-        st.session_state[pu.slider_key("sparsity", layer)] = float(round(100 * sparsity))  # the slider is float
+    """Open the Prune page with per-layer target sparsities from the scan (its own setter writes its settings)."""
+    pu.carry_per_layer(criterion, "sparsity", best)
     st.switch_page("pages/prune.py")
 
 

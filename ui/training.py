@@ -42,7 +42,7 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
 
 def live(job: jobs.Job) -> None:
     if job.history.get("loss"):
-        widgets.chart(figures.training_history(job.history), key="live-train")
+        widgets.chart(history_figure(job.history), key="live-train")
 
 
 def adopt_finished() -> None:
@@ -56,3 +56,14 @@ def adopt_finished() -> None:
     numbers = entry.measurements[entry.data_key]
     st.session_state["flash"] = (f"Trained {entry.architecture} in {entry.train_seconds:.1f} s: test accuracy "
                                  f"{numbers['accuracy']:.2%}. It is now the current model.")
+
+
+def architectures() -> dict[str, str]:
+    """{architecture key: label} the Model page can train."""
+    from prune_core.models import ARCHITECTURES
+
+    return dict(ARCHITECTURES)
+
+
+def history_figure(history: dict):
+    return figures.training_history(history)
