@@ -246,7 +246,7 @@ def _walk(config):
                      if key not in SKIPPED_KEYS and isinstance(value, (dict, list)))
 
 
-def count_layers(config) -> int:
+def count_layers(config, label: str = "this file") -> int:
     """Layers in a config, nested models included; stops counting (and refuses) past MAX_LAYERS."""
     total = 0
     for obj, _ in _walk(config):
@@ -256,7 +256,7 @@ def count_layers(config) -> int:
             total += len(layers)
             if total > MAX_LAYERS:
                 raise ModelFileError(
-                    f"The model's configuration declares more than {MAX_LAYERS:,} layers (at least {total:,}); this "
+                    f"The model in {label} declares more than {MAX_LAYERS:,} layers (at least {total:,}); this "
                     f"app loads models of up to {MAX_LAYERS:,} layers (the largest keras.applications model has "
                     "about 1,040). It is refused before anything is built. Upload a smaller model.")
     return total
@@ -581,7 +581,7 @@ def check_bounds(config, label: str, max_bytes: int | None = None) -> ParamEstim
     prune_core.loading.ModelFileError: The model in big.keras declares 512,000,000,000 parameters (1.9 TB as float32; the largest layer, 'emb' (Embedding), has 512,000,000,000), more than the 52,428,800 parameters a file within the upload limit of 200.0 MB can hold (4 bytes each). It is refused before anything is built. Upload a smaller model, or raise the limit with PRUNING_EXPLORER_MAX_UPLOAD_MB (in MB) when starting the app.
     """
     limit = max_upload_bytes() if max_bytes is None else int(max_bytes)
-    count_layers(config)
+    count_layers(config, label)
     est = estimate_params(config)
     ceiling = max_params(limit)
     if est.params > ceiling:
@@ -1228,7 +1228,6 @@ LOAD_MEMORY_ENV = "PRUNING_EXPLORER_LOAD_MEMORY_MB"
 DEFAULT_LOAD_TIMEOUT_S = 60
 BASE_LOAD_MEMORY_MB = 1024  # the child's own budget on top of what TensorFlow had mapped when it started
 LOAD_MEMORY_PER_FILE_BYTE = 8  # … plus 8 bytes per byte of the file (weights, a copy, one batch, slack)
-THREAD_SLACK_BYTES = 1 << 30  # address space TensorFlow's threads reserve (stacks) without using it
 ROOT = Path(__file__).resolve().parents[1]
 _CONTEXT = None
 _CONTEXT_LOCK = threading.Lock()
@@ -1381,7 +1380,8 @@ def _status_kb(field: str) -> int:
 
 
 def _limit_memory(budget: int) -> None:
-    """RLIMIT_AS = what is mapped now + the budget + room for thread stacks; fewer malloc arenas."""
+    """RLIMIT_AS = what is mapped now + the budget (thread stacks and malloc arenas count against it, so the
+    child keeps TensorFlow to 3 threads and malloc to 2 arenas)."""
     import resource
 
     try:
@@ -1393,7 +1393,7 @@ def _limit_memory(budget: int) -> None:
     mapped = _status_kb("VmSize") * 1024
     if mapped:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        want = mapped + budget + THREAD_SLACK_BYTES
+        want = mapped + budget
         resource.setrlimit(resource.RLIMIT_AS, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
 
 

@@ -371,3 +371,239 @@ def _zip_declaring(data: bytes) -> bytes:
         for info in src.infolist():
             dst.writestr(info.filename, src.read(info.filename))
     return out.getvalue()
+
+
+# --- hostile files: resource exhaustion and look-alikes (issue 15) ---------------------------------------
+#
+# Each is small (kilobytes) and built here; each declares something huge or pathological. None holds code
+# that could run. ``hostile_cases()`` are refused by the static checks (loading.check_model_bytes: no Keras
+# model is built); ``last_line_cases()`` pass them and are stopped by the isolated child.
+
+EVIL_NAME = "# ![x](https:evil.example) <img src=x onerror=alert(1)> [click](javascript:alert(1)) *b* :red[r] $x$"
+
+
+def _mlp_config_and_weights() -> tuple[dict, bytes]:
+    return read_keras(models()["mlp.keras"])
+
+
+def _copy(config: dict) -> dict:
+    return json.loads(json.dumps(config))
+
+
+def _input_layer(shape) -> dict:
+    return {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+            "config": {"batch_shape": [None, *shape], "dtype": "float32", "name": "input_layer"}}
+
+
+def _dense(name: str, units: int) -> dict:
+    return {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+            "config": {"name": name, "units": units, "activation": "relu", "use_bias": True}}
+
+
+def _sequential(layers: list, name: str = "hostile") -> dict:
+    return {"module": "keras", "class_name": "Sequential", "registered_name": None,
+            "config": {"name": name, "layers": layers}}
+
+
+def wide_dense_config() -> dict:
+    """784 inputs → Dense(10⁶) → Dense(10): 795,000,010 parameters declared (3 GB as float32)."""
+    return _sequential([_input_layer((784,)), _dense("wide", 10**6), _dense("out", 10)])
+
+
+def huge_embedding_config() -> dict:
+    """Embedding 10⁶ × 10⁵ = 10¹¹ parameters declared."""
+    return _sequential([_input_layer((8,)), {"module": "keras.layers", "class_name": "Embedding",
+                                             "registered_name": None,
+                                             "config": {"name": "vocab", "input_dim": 10**6, "output_dim": 10**5}},
+                        _dense("out", 3)])
+
+
+def h5_declaring(values: int, config: dict | None = None, path: str = "model_weights/hidden/mlp/hidden/kernel") -> bytes:
+    """An .h5 (legacy layout) whose one dataset declares ``values`` float32 values but stores none (chunked,
+    never written: the file stays a few KB)."""
+    def build(f):
+        if config is not None:
+            f.attrs["model_config"] = json.dumps(config)
+        f.create_dataset(path, shape=(values,), dtype="f4", chunks=(min(values, 1024),))
+    return h5_bytes(build)
+
+
+def h5_hardlink_cycle(config: dict | None) -> bytes:
+    """An .h5 whose group links to itself and to the root (a walker following paths never ends)."""
+    def build(f):
+        if config is not None:
+            f.attrs["model_config"] = json.dumps(config)
+        group = f.create_group("model_weights/hidden")
+        group["again"] = group
+        group["root"] = f["/"]
+    return h5_bytes(build)
+
+
+def h5_deep_groups(levels: int = 40) -> bytes:
+    return h5_bytes(lambda f: f.create_group("/".join(f"g{i}" for i in range(levels))))
+
+
+def many_layers_config(n: int = 20_000) -> dict:
+    """A Sequential of ``n`` Dense(1) layers (about 3 MB of JSON)."""
+    return _sequential([_input_layer((4,))] + [_dense(f"d{i}", 1) for i in range(n)])
+
+
+def deep_config_bytes(levels: int = 10_000) -> bytes:
+    """A config nested ``levels`` deep (a list in a list in …): json.loads alone would raise RecursionError."""
+    inner = "[" * levels + "]" * levels
+    return ('{"module": "keras", "class_name": "Sequential", "config": {"name": "deep", "layers": %s}}' % inner).encode()
+
+
+def _activation(config: dict, module: str, function: str) -> dict:
+    config = _copy(config)
+    _layer(config, "hidden")["config"]["activation"] = {"module": module, "class_name": "function",
+                                                         "config": function, "registered_name": function}
+    return config
+
+
+def _vocabulary_path(config: dict, path: str = "/etc/passwd") -> dict:
+    config = _copy(config)
+    config["config"]["layers"].insert(1, {"module": "keras.layers", "class_name": "StringLookup",
+                                          "registered_name": None,
+                                          "config": {"name": "lookup", "vocabulary": path, "output_mode": "int"}})
+    return config
+
+
+def _duplicate_config(config: dict, weights: bytes) -> bytes:
+    """Two members named config.json: a harmless first copy and another one after it."""
+    import warnings
+
+    out = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w") as zf:
+        warnings.simplefilter("ignore")  # "Duplicate name" — the point of the file
+        zf.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+        zf.writestr("config.json", json.dumps(config))
+        zf.writestr("config.json", json.dumps(_swap_class(config, "TFSMLayer", {"filepath": "/srv"})))
+        zf.writestr("model.weights.h5", weights)
+    return out.getvalue()
+
+
+def einsum_config() -> dict:
+    """An EinsumDense (a layer kind the static estimate does not size) building a 784 × 10⁶ kernel (3 GB):
+    it passes the static checks, and only the isolated child's memory limit stops it."""
+    layer = {"module": "keras.layers", "class_name": "EinsumDense", "registered_name": None,
+             "config": {"name": "ein", "equation": "ab,bc->ac", "output_shape": [1_000_000]},
+             "build_config": {"input_shape": [None, 784]}}
+    return _sequential([_input_layer((784,)), layer, _dense("out", 10)], name="einsum")
+
+
+def evil_name_model():
+    """A tiny working model whose layer and model names are Markdown/HTML (Keras allows all but '/')."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, activation="relu", name=EVIL_NAME),
+                             keras.layers.Dense(3, activation="softmax", name="out")], name="evil_" + "x" * 3)
+
+
+def hostile_cases() -> list[Case]:
+    """Refused by the static checks alone, each with its own message."""
+    config, weights = _mlp_config_and_weights()
+    cases: list[Case] = []
+
+    def add(id, filename, data, expected, **kwargs):
+        cases.append(Case(id, filename, data, expected, kwargs))
+
+    add("dense-1e6-units", "wide.keras", keras_zip(wide_dense_config(), weights),
+        "declares 795,000,010 parameters (3.0 GB as float32; the largest layer, 'wide' (Dense), has 785,000,000)")
+    add("dense-1e6-units-h5", "wide.h5", h5_declaring(10, wide_dense_config()), "declares 795,000,010 parameters")
+    add("embedding-1e11", "emb.keras", keras_zip(huge_embedding_config(), weights),
+        "'vocab' (Embedding), has 100,000,000,000")
+    add("h5-dataset-1e9", "big.h5", h5_declaring(10**9, config),
+        "declares a dataset 'model_weights/hidden/mlp/hidden/kernel' of shape (1000000000,): 1,000,000,000 values")
+    add("keras-weights-dataset-1e9", "big.keras", keras_zip(config, h5_declaring(10**9, path="layers/dense/vars/0")),
+        "(its weights file) declares a dataset 'layers/dense/vars/0' of shape (1000000000,)")
+    add("weights-bigger-than-config", "mismatch.h5", h5_declaring(1_000_000, config),
+        "(1,000,000 values), but the model's configuration declares only 43 parameters in all")
+    add("h5-hardlink-cycle", "cycle.h5", h5_hardlink_cycle(config), "links the HDF5 group")
+    add("keras-weights-hardlink-cycle", "cycle.keras", keras_zip(config, h5_hardlink_cycle(None)),
+        "(its weights file) links the HDF5 group")
+    add("h5-deep-groups", "deep.h5", h5_deep_groups(), "nests HDF5 groups more than 32 levels deep")
+    add("layers-20000", "many.keras", keras_zip(many_layers_config(), weights),
+        "The model in many.keras declares more than 2,000 layers (at least 20,001)")
+    add("config-nested-10000", "deep.keras", keras_zip(deep_config_bytes(), weights),
+        "The config.json in deep.keras is nested 10,002 levels deep, more than the 64")
+    add("h5-config-nested-10000", "deep.h5",
+        h5_bytes(lambda f: f.attrs.__setitem__("model_config", deep_config_bytes().decode())),
+        "The model configuration in deep.h5 is nested 10,002 levels deep")
+    add("input-1e12-values", "input.keras", keras_zip(_sequential([_input_layer((10**6, 10**6)), _dense("out", 3)]),
+                                                      weights),
+        "declares an input 'input_layer' of shape (None, 1000000, 1000000): 1,000,000,000,000 values per sample")
+    add("function-keras-src-layers-deserialize", "fn.keras",
+        keras_zip(_activation(config, "keras.src.layers", "deserialize"), weights),
+        "refers to the function deserialize from module keras.src.layers")
+    add("function-activations-deserialize", "fn2.keras",
+        keras_zip(_activation(config, "keras.activations", "deserialize"), weights),
+        "refers to the function deserialize from module keras.activations")
+    add("class-right-name-wrong-module", "mod.keras",
+        keras_zip(_copy_with(config, "hidden", module="keras.src.saving.serialization_lib"), weights),
+        "'hidden' (Dense), a custom class from module keras.src.saving.serialization_lib")
+    add("stringlookup-vocabulary-path", "lookup.keras", keras_zip(_vocabulary_path(config), weights),
+        "reads its vocabulary from the path '/etc/passwd', outside the model file")
+    add("stringlookup-vocabulary-url", "lookup2.keras",
+        keras_zip(_vocabulary_path(config, "gs://bucket/vocab.txt"), weights), "from the path 'gs://bucket/vocab.txt'")
+    add("two-config-json", "twice.keras", _duplicate_config(config, weights),
+        "contains two or more files named 'config.json'")
+    return cases
+
+
+def _copy_with(config: dict, layer: str, **fields) -> dict:
+    config = _copy(config)
+    _layer(config, layer).update(fields)
+    return config
+
+
+def last_line_cases() -> list[Case]:
+    """Pass every static check; refused by the isolated child (memory limit)."""
+    _, weights = _mlp_config_and_weights()
+    return [Case("einsum-3gb-kernel", "einsum.keras", keras_zip(einsum_config(), weights), "needed more than")]
+
+
+# --- measuring refusals (run in a process of its own: tests/test_loading_bounds.py, bench/bench_uploads.py) ---
+
+def _rss_kb(field: str = "VmRSS") -> int:
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure_refusals(cases: list[Case]) -> list[dict]:
+    """Load each case with loading.load_model_file (isolation on) and report its message, seconds, and this
+    process's peak RSS growth in MB (VmHWM reset before each case)."""
+    import time
+
+    from prune_core import loading
+
+    loading.warm_isolation()
+    rows = []
+    for case in cases:
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")  # reset VmHWM to the current RSS
+        except OSError:
+            pass
+        before = _rss_kb()
+        started = time.perf_counter()
+        try:
+            loading.load_model_file(case.data, case.filename, **case.kwargs)
+            message = None
+        except loading.ModelFileError as exc:
+            message = str(exc)
+        seconds = time.perf_counter() - started
+        rows.append({"id": case.id, "file_kb": len(case.data) / 1024, "expected": case.expected, "message": message,
+                     "seconds": seconds, "rss_growth_mb": max(_rss_kb("VmHWM") - before, 0) / 1024})
+    return rows
+
+
+if __name__ == "__main__":
+    import sys
+
+    wanted = set(sys.argv[1:])
+    chosen = [c for c in hostile_cases() + last_line_cases() if not wanted or c.id in wanted]
+    print("RESULT " + json.dumps(measure_refusals(chosen)))
