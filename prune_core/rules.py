@@ -52,14 +52,34 @@ class Rule:
         """``value`` as a float if this rule accepts it; ValueError with a user-facing message otherwise."""
         raise NotImplementedError
 
+    def select_layer(self, scores: np.ndarray, value: float, weights: np.ndarray | None = None):
+        """(keep mask, threshold) for ONE score array and one checked value: all a new rule must write."""
+        raise NotImplementedError
+
     def select(self, scores: Mapping[str, np.ndarray], value, *, scope: str = "layer",
                weights: Mapping[str, np.ndarray] | None = None) -> tuple[dict, dict]:
         """({layer: keep mask}, {layer: threshold}) for score arrays (kernels or unit vectors).
 
         ``value``: one float, or {layer: float} for per-layer scope. ``weights``: for rules that measure
         the spread of the weights rather than of the scores (see :attr:`Criterion.spread_from_weights`).
+        By default each layer goes through :meth:`select_layer`; global scope runs it once on all scores
+        together and splits the mask back per layer.
         """
-        raise NotImplementedError
+        value = _check_scoped(self, scores, value, scope)
+        names = list(scores)
+        if scope == "global":
+            if not names:
+                return {}, {}
+            flat = np.concatenate([np.asarray(scores[n]).ravel() for n in names])
+            spread = np.concatenate([np.asarray(weights[n]).ravel() for n in names]) if weights else None
+            keep, cut = self.select_layer(flat, value, spread)
+            bounds = np.cumsum([0] + [np.size(scores[n]) for n in names])
+            return ({n: np.asarray(keep)[bounds[i]:bounds[i + 1]].reshape(np.shape(scores[n]))
+                     for i, n in enumerate(names)}, {n: float(cut) for n in names})
+        values = value if isinstance(value, dict) else {n: value for n in names}
+        chosen = {n: self.select_layer(np.asarray(scores[n]), values[n], None if weights is None else weights[n])
+                  for n in names}
+        return {n: k for n, (k, _) in chosen.items()}, {n: float(t) for n, (_, t) in chosen.items()}
 
     # --- how a slider shows the value ---------------------------------------------------------
     def to_display(self, value: float) -> float:
