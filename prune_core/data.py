@@ -385,7 +385,8 @@ def dataset_from_arrays(arrays: dict, *, input_shape=None, num_classes: int | No
             raise DataFileError(f"{key} has labels from {_number(low)} to {_number(high)}, outside the model's "
                                 f"output range 0–{classes - 1} ({classes} outputs). Use class indices 0–{classes - 1}.")
     y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
-    x_train, x_test = x_train.astype(np.float32, copy=False), x_test.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # overflow to inf is what the next check reports
+        x_train, x_test = x_train.astype(np.float32, copy=False), x_test.astype(np.float32, copy=False)
     for key, x in (("x_train", x_train), ("x_test", x_test)):
         bad = int(np.count_nonzero(~np.isfinite(x)))  # after the cast: 1e308 (float64) is inf as float32
         if bad:

@@ -353,6 +353,13 @@ def npz_cases() -> list[Case]:
     add("npz-empty-split", changed(x_test=np.zeros((0, 4), np.float32), y_test=np.zeros(0, np.int64)),
         "split is empty")
     add("npz-too-large", npz_bytes(**good), "over the upload limit", max_bytes=100)
+    add("npz-scalar-y", changed(y_train=np.array(3)), "y_train is a single number (a 0-d array)")
+    add("npz-scalar-x", changed(x_test=np.array(0.5, np.float32)), "x_test has shape ()")
+    add("npz-float64-overflow", changed(x_train=np.where(np.arange(48).reshape(12, 4) == 7, 1e308, 0.5)),
+        "x_train contains 1 NaN or infinite value as float32")
+    add("npz-uint64-huge-labels", changed(y_train=np.array([0] * 11 + [2**63 + 5], np.uint64)),
+        "y_train has labels from 0 to 9223372036854775813, outside the model's output range 0–2")
+    add("npz-float-huge-labels", changed(y_test=np.array([0.0] * 5 + [1e300])), "y_test has labels from 0 to 1e+300")
     add("npz-bomb", _zip_declaring(npz_bytes(x_train=np.zeros((4000, 4000), np.uint8))), "would expand to",
         max_bytes=200_000)
     return cases
