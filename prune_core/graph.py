@@ -269,7 +269,7 @@ class _Walk:
         import keras
 
         self.keras = keras
-        self.model = model
+        self.model_name = model.name
         self.uf = _UnionFind()
         self.fixed: list[tuple[np.ndarray, str]] = []     # atoms that can never go, and where they come from
         self.blocked: list[tuple[np.ndarray, str]] = []   # atoms that must stay, and why
@@ -326,7 +326,7 @@ class _Walk:
         return outs
 
     def _register(self, layer, scope) -> None:
-        where = "/".join([self.model.name] + [m.name for m, _ in scope])
+        where = "/".join([self.model_name] + [m.name for m, _ in scope])
         known = self.layers.get(layer.name)
         if known is None:
             self.layers[layer.name] = layer
@@ -448,10 +448,25 @@ class _Walk:
                 if self.channel[r] < 0:
                     self.channel[r] = len(info["roots"])
                     info["roots"].append(r)
+        infos = list(order.values())
+        for index, info in enumerate(infos):
+            self.group_index[np.asarray(info["roots"], dtype=np.int64)] = index
+        members: list[list[Member]] = [[] for _ in infos]
+        for layer_name, weight, axis, atoms in self.weight_axes():
+            r = self.root[atoms]
+            where = self.group_index[r]
+            for index in np.unique(where[where >= 0]).tolist():
+                inside = np.flatnonzero(where == index)
+                members[index].append(Member(layer_name, weight, axis, tuple(inside.tolist()),
+                                             tuple(self.channel[r[inside]].tolist())))
+        consumers: list[list[str]] = [[] for _ in infos]
+        for name, atoms in self.reads.items():
+            if kind(self.layers[name]) == "prunable":
+                where = self.group_index[self.root[atoms]]
+                for index in np.unique(where[where >= 0]).tolist():
+                    consumers[index].append(name)
         self.groups: list[Group] = []
-        for index, info in enumerate(order.values()):
-            roots = np.asarray(info["roots"], dtype=np.int64)
-            self.group_index[roots] = index
+        for index, info in enumerate(infos):
             why: list[str] = []
             if set(info["roots"]) & self.reaches_output:
                 why.append("reaches the model output")  # the one reason that matters for an output group
@@ -463,23 +478,10 @@ class _Walk:
                     w = f"shares channels with {fixed_source[r]}, which cannot lose channels"
                     if w not in why:
                         why.append(w)
-            self.groups.append(self._group(index, info, why))
-
-    def _group(self, index: int, info: dict, why: list[str]) -> "Group":
-        members = []
-        for layer_name, weight, axis, atoms in self.weight_axes():
-            r = self.root[atoms]
-            inside = np.flatnonzero(self.group_index[r] == index)
-            if inside.size:
-                members.append(Member(layer_name, weight, axis, tuple(inside.tolist()),
-                                      tuple(self.channel[r[inside]].tolist())))
-        consumers = tuple(name for name, atoms in self.reads.items()
-                          if kind(self.layers[name]) == "prunable"
-                          and (self.group_index[self.root[atoms]] == index).any())
-        shown = why[:3] + ([f"and {len(why) - 3} more reasons"] if len(why) > 3 else [])
-        return Group(name=info["name"], size=len(info["roots"]), producers=tuple(info["producers"]),
-                     consumers=consumers, members=tuple(members), prunable=not why,
-                     reason="; ".join(shown))
+            shown = why[:3] + ([f"and {len(why) - 3} more reasons"] if len(why) > 3 else [])
+            self.groups.append(Group(name=info["name"], size=len(info["roots"]), producers=tuple(info["producers"]),
+                                     consumers=tuple(consumers[index]), members=tuple(members[index]),
+                                     prunable=not why, reason="; ".join(shown)))
 
     def weight_axes(self):
         """(layer, weight name, axis, atom of each index along that axis) for every sliced weight axis."""
@@ -565,8 +567,23 @@ class Group:
         return tuple(dict.fromkeys(m.layer for m in self.members))
 
 
+_WALKS: dict[int, tuple] = {}  # id(graph) -> (weakref to graph, weight count, walk)
+
+
 def _walk(model) -> _Walk:
-    return _Walk(model)
+    """The walk of ``model``, computed once per model graph (a Functional graph cannot change; the
+    weight count catches a later quantize() or LoRA). The walk holds no reference to the model."""
+    import weakref
+
+    graph = _graph_of(model)
+    n_weights = len(graph.weights)
+    cached = _WALKS.get(id(graph))
+    if cached is not None and cached[0]() is graph and cached[1] == n_weights:
+        return cached[2]
+    walk = _Walk(model)
+    key = id(graph)
+    _WALKS[key] = (weakref.ref(graph, lambda _, key=key: _WALKS.pop(key, None)), n_weights, walk)
+    return walk
 
 
 def layers(model) -> list:
@@ -780,9 +797,12 @@ def weight_masks(model, units, groups=None) -> dict[str, dict[str, np.ndarray]]:
     names, wrong lengths, groups that are not prunable and removing every channel of a group.
     """
     walk, resolved = _checked(model, units, groups)
-    axes = _axis_keeps(walk, resolved)
+    return _weight_masks(walk, resolved)
+
+
+def _weight_masks(walk: _Walk, resolved) -> dict[str, dict[str, np.ndarray]]:
     masks: dict[str, dict[str, np.ndarray]] = {}
-    for layer_name, weights in axes.items():
+    for layer_name, weights in _axis_keeps(walk, resolved).items():
         layer = walk.layers[layer_name]
         shapes = {w.name: tuple(w.shape) for w in layer.weights}
         masks[layer_name] = {w: _full_mask(shapes[w], a) for w, a in weights.items()}
@@ -791,8 +811,8 @@ def weight_masks(model, units, groups=None) -> dict[str, dict[str, np.ndarray]]:
 
 def zero_units(model, units, groups=None) -> None:
     """In place: multiply every ``weight_masks`` mask into the model's variables."""
-    walk = _walk(model)
-    for layer_name, weights in weight_masks(model, units, groups).items():
+    walk, resolved = _checked(model, units, groups)
+    for layer_name, weights in _weight_masks(walk, resolved).items():
         layer = walk.layers[layer_name]
         variables = {w.name: w for w in layer.weights}
         for weight, mask in weights.items():

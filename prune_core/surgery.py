@@ -83,7 +83,7 @@ def compact(model, units, *, strict: bool = False):
 
     axes = g._axis_keeps(walk, apply)
     atom_keep = g._atom_keep(walk, apply)
-    builder = _Builder(walk, axes, atom_keep)
+    builder = _Builder(model, walk, axes, atom_keep)
     small = builder.build(keras)
     report.params_after = int(small.count_params())
     return small, report
@@ -115,8 +115,8 @@ _SIZE_KEY = {"Dense": "units"}  # every other prunable kind: "filters"
 
 
 class _Builder:
-    def __init__(self, walk, axes, atom_keep):
-        self.walk, self.axes, self.atom_keep = walk, axes, atom_keep
+    def __init__(self, model, walk, axes, atom_keep):
+        self.model, self.walk, self.axes, self.atom_keep = model, walk, axes, atom_keep
         self.new: dict[str, object] = {}
 
     def layer(self, old):
@@ -185,7 +185,7 @@ class _Builder:
     def build(self, keras):
         from keras import tree
 
-        model, walk = self.walk.model, self.walk
+        model, walk = self.model, self.walk
         graph = g._graph_of(model)
         inputs = [keras.Input(batch_shape=tuple(t.shape), dtype=t.dtype, name=t._keras_history[0].name)
                   for t in graph.inputs]

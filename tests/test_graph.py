@@ -369,3 +369,35 @@ def test_units_keyed_by_another_producer_of_the_group():
 
 def test_docstring_examples():
     assert doctest.testmod(graph, raise_on_error=False).failed == 0
+
+
+def test_masked_model_is_clean_after_batchnorm():
+    """Zeroed column, bias and BN gamma/beta/statistics: the removed channel is exactly 0 after BN."""
+    model, x = zoo.resnet_blocks()
+    keep = np.ones(8, bool)
+    keep[[1, 6]] = False
+    zero_units(model, {"b1c1": keep})
+    probe = keras.Model(model.inputs[0], model.get_layer("b1c1_bn").output)
+    after_bn = np.asarray(probe(x, training=False))
+    assert not after_bn[..., ~keep].any() and after_bn[..., keep].any()
+
+
+def test_walk_is_cached_per_graph_and_follows_sequential_add():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="h")])
+    assert not groups_by_name(model)["h"].prunable
+    assert dependency_groups(model) == dependency_groups(model)
+    model.add(keras.layers.Dense(2, name="o"))
+    assert groups_by_name(model)["h"].prunable and groups_by_name(model)["h"].consumers == ("o",)
+
+
+def test_unknown_spatial_sizes_still_group_through_global_pooling():
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(6, 3, name="conv")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(x))
+    assert summary(model)["conv"] == (6, ("conv",), ("out",), True)
+    from prune_core.surgery import compact_model
+    small = compact_model(model, {"conv": np.arange(6) < 4})
+    x = np.random.default_rng(0).random((2, 7, 9, 3), dtype=np.float32)
+    zero_units(model, {"conv": np.arange(6) < 4})
+    np.testing.assert_allclose(np.asarray(small(x)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)

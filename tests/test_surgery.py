@@ -328,3 +328,22 @@ def test_compact_of_nested_and_shared_models_round_trips_through_config():
         again = keras.Model.from_config(small.get_config())
         again.set_weights(small.get_weights())
         np.testing.assert_allclose(np.asarray(again(x)), np.asarray(small(x)), rtol=1e-6, atol=1e-6)
+
+
+def test_inlined_backbone_keeps_its_training_false():
+    """`backbone(x, training=False)`: after inlining, its layers are called with training=False (Keras
+    3.15 lets an outer training=True win over a nested call's flag, so outputs agree either way)."""
+    b_in = keras.Input((6, 6, 2))
+    x = keras.layers.Conv2D(6, 3, name="b_conv")(b_in)
+    x = keras.layers.BatchNormalization(name="b_bn")(x)
+    backbone = keras.Model(b_in, keras.layers.GlobalAveragePooling2D()(x), name="backbone")
+    inputs = keras.Input((6, 6, 2))
+    model = zoo.randomize(keras.Model(inputs, keras.layers.Dense(2, name="out")(backbone(inputs, training=False))))
+    units = {"b_conv": np.array([1, 0, 1, 1, 0, 1], bool)}
+    small = compact_model(model, units)
+    zero_units(model, units)
+    x = np.random.default_rng(0).random((4, 6, 6, 2), dtype=np.float32)
+    assert small.get_layer("b_bn")._inbound_nodes[0].arguments.kwargs.get("training") is False
+    for training in (False, True):
+        np.testing.assert_allclose(np.asarray(small(x, training=training)), np.asarray(model(x, training=training)),
+                                   rtol=1e-5, atol=1e-6)
