@@ -13,6 +13,7 @@ from prune_core import data
 from prune_core.metrics import human_bytes
 
 from . import state, widgets
+from .text import md
 
 MODEL_TYPES = ["keras", "h5", "hdf5"]
 # Session keys owned by this module (bookkeeping only; a refusal changes nothing else).
@@ -56,7 +57,7 @@ def handle_model_upload(uploaded) -> bool:
     st.session_state[SEEN_MODEL] = uploaded.file_id
     label = loading.display_name(uploaded.name)
     try:
-        with st.spinner(f"Checking {label} and loading it safely (nothing in the file is run)…"):
+        with st.spinner(f"Checking {md(label)} and loading it safely (nothing in the file is run)…"):
             entry = entry_from_upload(uploaded.getvalue(), uploaded.name)
     except loading.ModelFileError as exc:
         st.session_state[MODEL_ERROR] = (uploaded.file_id, str(exc))
@@ -65,7 +66,8 @@ def handle_model_upload(uploaded) -> bool:
     state.set_model(entry)
     how = ("It uses MNIST, reshaped for its input." if entry.data_key != data.NO_DATA_KEY
            else "It has no data yet: upload an .npz below to measure accuracy.")
-    st.session_state["flash"] = f"Loaded {label} ({human_bytes(len(uploaded.getvalue()))}). It is now the current model. {how}"
+    st.session_state["flash"] = (f"Loaded {md(label)} ({md(human_bytes(len(uploaded.getvalue())))}). It is now the "
+                                 f"current model. {how}")
     return True
 
 
@@ -79,23 +81,24 @@ def handle_data_upload(uploaded, entry: state.ModelEntry) -> bool:
     facts = loading.model_facts(entry.model)
     label = loading.display_name(uploaded.name)
     try:
-        with st.spinner(f"Checking {label}…"):
+        with st.spinner(f"Checking {md(label)}…"):
             ds = data.load_npz(uploaded.getvalue(), input_shape=facts["input_shape"],
                                num_classes=facts["output_units"], name=f"{label} (uploaded)")
+            data.check_data_for_model(ds, entry.model)  # token ids within an input Embedding's vocabulary
     except data.DataFileError as exc:
         st.session_state[DATA_ERROR] = (uploaded.file_id, f"{label}: {exc}")
         return False
     st.session_state.pop(DATA_ERROR, None)
     state.register_dataset(ds)
     state.set_model_data(ds.key)
-    st.session_state["flash"] = f"Using {ds.description} for {entry.name}."
+    st.session_state["flash"] = f"Using {md(ds.description)} for {md(entry.name)}."
     return True
 
 
 def _show_error(key: str, uploaded) -> None:
     held = st.session_state.get(key)
     if held and uploaded is not None and held[0] == uploaded.file_id:
-        st.error(held[1], icon=":material/block:")
+        st.error(md(held[1]), icon=":material/block:")
 
 
 def model_card(entry: state.ModelEntry, ds: data.Dataset) -> None:
@@ -104,7 +107,7 @@ def model_card(entry: state.ModelEntry, ds: data.Dataset) -> None:
     if data.has_samples(ds):
         widgets.model_card(entry, numbers)
         return
-    st.markdown(f"#### {entry.name}")
+    st.markdown(f"#### {md(entry.name)}")
     cols = st.columns(4)
     cols[0].metric("Test accuracy", "needs data", help="Upload an .npz for this model to measure accuracy.")
     cols[1].metric("Parameters", f"{numbers['params']:,}")
@@ -121,14 +124,14 @@ def summary(entry: state.ModelEntry) -> None:
     table = loading.model_summary(entry.model)
     facts = loading.model_facts(entry.model)
     n = int(table["prunable"].sum())
-    st.markdown(f"**Layers of {entry.name}** · input {facts['input_shape']} → {facts['output_units']} outputs · "
-                f"{facts['params']:,} parameters")
+    st.markdown(f"**Layers of {md(entry.name)}** · input {md(facts['input_shape'])} → {facts['output_units']} "
+                f"outputs · {facts['params']:,} parameters")
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"prunable": st.column_config.CheckboxColumn("prunable")})
     st.caption(f"{n} prunable layer{'s' * (n != 1)} (Dense and Conv2D kernels; biases are kept). Every other layer "
                "— normalization, dropout, pooling, reshaping — is kept exactly as it is.")
     if facts["final_activation"] not in (None, "softmax"):
-        st.caption(f"The last layer's activation is '{facts['final_activation']}', not softmax: accuracy (argmax) is "
+        st.caption(f"The last layer's activation is '{md(facts['final_activation'])}', not softmax: accuracy (argmax) is "
                    "right, but the loss shown assumes probabilities.")
 
 
@@ -144,7 +147,7 @@ def data_section(entry: state.ModelEntry) -> None:
     st.markdown("**Data for this model**")
     if not mnist:
         st.caption(f"MNIST is offered for models taking (28, 28), (28, 28, 1) or (784,) inputs with 10 outputs; this "
-                   f"one takes {facts['input_shape']} with {facts['output_units']} outputs.")
+                   f"one takes {md(facts['input_shape'])} with {facts['output_units']} outputs.")
     choice = st.radio("Data for this model", options, format_func=DATA_CHOICES.get, index=options.index(current),
                       key=f"upload_data_choice_{st.session_state.get('model_version', 0)}", horizontal=True,
                       label_visibility="collapsed")

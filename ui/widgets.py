@@ -7,6 +7,7 @@ import streamlit as st
 from prune_core.metrics import human_bytes
 
 from . import state
+from .text import md
 
 
 def chart(figure, *, key: str | None = None, config: dict | None = None) -> None:
@@ -20,14 +21,14 @@ def data_badge() -> None:
     ds = state.dataset()
     icon = ":material/dataset:"
     if ds.key == "mnist-bundled":
-        st.caption(f"{icon} **Data:** {ds.description} · real digits shipped with the app (works offline)")
+        st.caption(f"{icon} **Data:** {md(ds.description)} · real digits shipped with the app (works offline)")
     else:
-        st.caption(f"{icon} **Data:** {ds.description} · {ds.source}")
+        st.caption(f"{icon} **Data:** {md(ds.description)} · {md(ds.source)}")
 
 
 def model_card(entry: state.ModelEntry, numbers: dict) -> None:
     """One row of headline numbers for a model."""
-    st.markdown(f"#### {entry.name}")
+    st.markdown(f"#### {md(entry.name)}")
     cols = st.columns(4)
     cols[0].metric("Test accuracy", f"{numbers['accuracy']:.2%}")
     cols[1].metric("Parameters", f"{numbers['params']:,}")
@@ -41,9 +42,9 @@ def sidebar() -> None:
     """Data in use and the session's model, on every page (never loads TensorFlow itself)."""
     with st.sidebar:
         ds = state.dataset()
-        st.markdown(f"**Data** · {ds.name}  \n{len(ds.y_train):,} train / {len(ds.y_test):,} test images")
+        st.markdown(f"**Data** · {md(ds.name)}  \n{len(ds.y_train):,} train / {len(ds.y_test):,} test images")
         if state.has_model():
-            st.markdown(f"**Model** · {st.session_state['model_entry'].name}")
+            st.markdown(f"**Model** · {md(st.session_state['model_entry'].name)}")
         else:
             st.markdown("**Model** · LeNet-300-100 default baseline (loads on first use)")
 
