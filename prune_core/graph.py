@@ -361,6 +361,11 @@ class _Walk:
             if mixing:
                 self.blocked.append((atoms, f"is produced by {_describe(op)}, which {mixing}"))
             return [_Value(atoms, out_shape)]
+        if why and type(op).__name__ in ("Activation", "Softmax") and len(ins) == 1 and ins[0].atoms is not None:
+            # softmax & co. keep one output per channel but mix them: nothing may go, yet the channels
+            # still reach what follows (a Dense + softmax head is still the output layer)
+            self._block(ins, f"feeds {_describe(op)}, which {why}")
+            return [_Value(ins[0].atoms, out_shape)]
         if why:
             return self._opaque(op, node, ins, f"feeds {_describe(op)}, which {why}")
         if role in ("follow", "channel_params"):

@@ -401,3 +401,13 @@ def test_unknown_spatial_sizes_still_group_through_global_pooling():
     x = np.random.default_rng(0).random((2, 7, 9, 3), dtype=np.float32)
     zero_units(model, {"conv": np.arange(6) < 4})
     np.testing.assert_allclose(np.asarray(small(x)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_a_softmax_activation_layer_after_the_head_keeps_it_the_output_layer():
+    inputs = keras.Input((5,))
+    x = keras.layers.Dense(6, activation="relu", name="hidden")(inputs)
+    x = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(inputs, keras.layers.Activation("softmax", name="probs")(x))
+    assert output_layer_names(model) == {"logits"}
+    assert summary(model) == {"hidden": (6, ("hidden",), ("logits",), True), "logits": (3, ("logits",), (), False)}
+    assert groups_by_name(model)["logits"].reason == "reaches the model output"
