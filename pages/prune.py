@@ -41,6 +41,14 @@ with st.container(border=True):
                "**target sparsity**, or **quality × σ** of the weights (Han et al. 2015). Sensitivity and Taylor use "
                f"gradients averaged over {pu.SCORE_BATCHES} batches of 128 training digits.")
 
+if granularity == "unit":
+    blocked = pu.unprunable_groups(ctx)
+    if len(blocked):
+        with st.expander(f"{len(blocked)} group(s) of layers keep all their units — why", icon=":material/lock:"):
+            st.dataframe(blocked, hide_index=True, width="stretch")
+            st.caption("Units are removed by dependency group: every layer that writes or reads the same channels "
+                       "(a residual stream, a concatenation) loses them together. These groups cannot lose any.")
+
 if not ctx.has_data:
     st.info("This model has no data, so sensitivity, Taylor and the measured accuracy are unavailable: they need "
             "labelled examples. Magnitude and random pruning and all size figures work. Add data on the Model page.",

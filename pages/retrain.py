@@ -103,6 +103,8 @@ if result is not None:
         st.dataframe(rt.size_comparison(result), hide_index=True, width="stretch")
         st.caption("Pruned neurons removed for real: fewer parameters, fewer bytes and less time per batch of 256 "
                    "than the dense and the masked (zeros kept in place) models.")
+        for note in rt.compact_notes(result):
+            st.info(note, icon=":material/info:")
 
     st.subheader("Export")
     buttons = st.columns(4)

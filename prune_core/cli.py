@@ -287,9 +287,10 @@ def report_from(config: ExperimentConfig, ds, baseline_note: str, dense_eval, re
         say_size = ("params", "float32_bytes", "gzip_bytes", "latency_ms")
         report["masked"] = {**{k: getattr(result, k) for k in say_size}, "nonzero": result.nonzero_params,
                             "sparse_bytes": result.sparse_bytes}
-        c = result.compact
-        report["compact"] = {**{k: c[k] for k in say_size}, "nonzero": c["nonzero_params"], "accuracy": c["accuracy"],
-                             "units": {name: kept for name, (kept, _) in c["units"].items()}}
+        c = result.compact or {"error": "no units were removed"}
+        report["compact"] = c if "error" in c else {
+            **{k: c[k] for k in say_size}, "nonzero": c["nonzero_params"], "accuracy": c["accuracy"],
+            "units": {name: kept for name, (kept, _) in c["units"].items()}, "left_masked": c["left_masked"]}
         report["dense"] = {"params": result.dense["params"], "nonzero": result.dense["nonzero_params"],
                            "float32_bytes": result.dense["float32_bytes"], "gzip_bytes": result.dense["gzip_bytes"],
                            "sparse_bytes": result.dense["sparse_bytes"]}
@@ -359,7 +360,9 @@ def format_report(report: dict) -> str:
                      f" → {step['accuracy']:.2%} after fine-tuning{note}")
     if "stopped_because" in report:
         lines.append(f"  stopped: {report['stopped_because']}")
-    if "compact" in report:
+    if "error" in report.get("compact", {}):
+        lines += ["", f"compact: {report['compact']['error']}"]
+    elif "compact" in report:
         m, k = report["masked"], report["compact"]
         lines += [
             "",
@@ -371,6 +374,7 @@ def format_report(report: dict) -> str:
             f"{'latency (ms / 256)':<26}{m['latency_ms']:>14.3f}{k['latency_ms']:>14.3f}",
             f"{'accuracy':<26}{report['final_accuracy']:>14.2%}{k['accuracy']:>14.2%}",
             "units kept: " + ", ".join(f"{n} {u}" for n, u in k["units"].items()),
+            *(f"left masked: {why}" for why in k.get("left_masked", {}).values()),
         ]
     return "\n".join(lines)
 

@@ -55,10 +55,14 @@ class Criterion:
         """{prunable layer: float32 kernel-shaped scores >= 0}, in model order."""
         raise NotImplementedError
 
-    def unit_scores(self, weight_scores: Mapping[str, np.ndarray], *, output_layer: str | None = None,
+    def unit_scores(self, model, weight_scores: Mapping[str, np.ndarray], *, groups=None,
                     seed: int = 0) -> dict[str, np.ndarray]:
-        """One score per output unit: the sum of the unit's incoming weights' scores (output layer omitted)."""
-        return importance.sum_unit_scores(weight_scores, output_layer)
+        """{dependency group: one score per channel} for the prunable groups of ``model``: per producer, the
+        sum of the unit's incoming weights' scores, summed over the group's producers
+        (:func:`prune_core.graph.group_scores`; a chain layer's unit score is its column sum)."""
+        from .graph import group_scores
+
+        return group_scores(model, weight_scores, groups)
 
     def __repr__(self) -> str:
         return f"<Criterion {self.name!r}: {self.label}>"
@@ -91,9 +95,12 @@ class Random(Criterion):
 
         return importance.random_scores({n: k.shape for n, k in kernels(model).items()}, seed)
 
-    def unit_scores(self, weight_scores, *, output_layer=None, seed: int = 0):
-        """Unit scores drawn directly (a sum of uniform draws would bunch around its mean)."""
-        return importance.random_unit_scores(weight_scores, output_layer, seed)
+    def unit_scores(self, model, weight_scores, *, groups=None, seed: int = 0):
+        """Unit scores drawn directly per group channel (a sum of uniform draws would bunch around its mean)."""
+        from .graph import dependency_groups
+
+        groups = dependency_groups(model) if groups is None else groups
+        return importance.random_scores({g.name: (g.size,) for g in groups if g.prunable}, seed)
 
 
 class GradientCriterion(Criterion):

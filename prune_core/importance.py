@@ -84,10 +84,10 @@ def gradient_statistics(model, x, y, statistics, *, batches: int = 4, batch_size
     import keras
     import tensorflow as tf
 
-    from .layers import prunable_layers
+    from .graph import kernel_variable, prunable_layers
 
     layers = prunable_layers(model)
-    variables = [layer.kernel for layer in layers]
+    variables = [kernel_variable(layer) for layer in layers]
     values = [np.asarray(v.numpy(), dtype=np.float32) for v in variables]
     totals = [[np.zeros_like(v) for v in values] for _ in statistics]
     x, y = np.asarray(x), np.asarray(y).astype(np.int64)
@@ -167,12 +167,12 @@ def _hidden(weight_scores: Mapping[str, np.ndarray], output_layer: str | None) -
 
 def unit_scores(weight_scores: Mapping[str, np.ndarray], criterion: str, output_layer: str | None = None,
                 seed: int = 0) -> dict[str, np.ndarray]:
-    """One score per output unit (Dense column / Conv2D filter) as ``criterion`` aggregates them; the
-    output layer is omitted. Every built-in criterion sums its weights' scores except ``random``,
-    which draws unit scores directly."""
-    from .criteria import get_criterion
-
-    return get_criterion(criterion).unit_scores(weight_scores, output_layer=output_layer, seed=seed)
+    """One score per output unit (Dense column / Conv2D filter) of a chain of layers, the output layer
+    omitted: the sum of the unit's weights' scores, or for ``random`` seeded draws per unit. For any graph
+    use the criterion's ``unit_scores(model, ...)``, which scores dependency groups."""
+    if criterion == "random":
+        return random_unit_scores(weight_scores, output_layer, seed)
+    return sum_unit_scores(weight_scores, output_layer)
 
 
 def _position(index: int, shape: tuple) -> str:

@@ -1,33 +1,20 @@
 """Which layers can be pruned, and their kernels as numpy arrays keyed by layer name.
 
-Prunable: Dense and Conv2D kernels. Biases are never scored. The last prunable layer
-(the classifier) may lose weights but never whole units.
+A thin face over :mod:`prune_core.graph`, which holds the one walker and the one table of layer kinds:
+prunable kernels are Dense, Conv1D/2D/3D (and transposed), and SeparableConv's pointwise kernel, in
+topological order, nested models walked into. Biases are never scored. Units are removed by dependency
+group (``graph.dependency_groups``); a group that reaches the model output is never unit-pruned.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from .graph import KINDS, kernel_variable, kernels, prunable_layers
 
-PRUNABLE_TYPES = ("Dense", "Conv2D")
-
-
-def prunable_layers(model) -> list:
-    """Dense and Conv2D layers with a kernel, in model order (nested models flattened)."""
-    found = []
-    for layer in model.layers:
-        if hasattr(layer, "layers") and not hasattr(layer, "kernel"):
-            found.extend(prunable_layers(layer))
-        elif type(layer).__name__ in PRUNABLE_TYPES and getattr(layer, "kernel", None) is not None:
-            found.append(layer)
-    return found
+__all__ = ["PRUNABLE_TYPES", "kernel_variable", "kernels", "output_layer_name", "prunable_layers"]
+PRUNABLE_TYPES = tuple(name for name, role in KINDS.items() if role == "prunable")
 
 
 def output_layer_name(model) -> str | None:
-    """Name of the last prunable layer (its units are the model's outputs: never neuron-pruned)."""
+    """Name of the last prunable layer (the classifier: its units are the model's outputs)."""
     layers = prunable_layers(model)
     return layers[-1].name if layers else None
-
-
-def kernels(model) -> dict[str, np.ndarray]:
-    """{layer name: kernel as float32 numpy} for every prunable layer, in model order."""
-    return {layer.name: np.asarray(layer.kernel.numpy(), dtype=np.float32) for layer in prunable_layers(model)}

@@ -20,10 +20,6 @@ from . import thresholds as th
 from .layers import prunable_layers
 
 GRANULARITIES = ("weight", "unit")
-# Layers a unit (channel) passes through unchanged on its way to the next prunable layer.
-PASS_THROUGH = ("Dropout", "SpatialDropout2D", "MaxPooling2D", "AveragePooling2D", "BatchNormalization",
-                "Activation", "ReLU", "LeakyReLU", "ELU", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
-                "GaussianNoise", "GaussianDropout", "LayerNormalization", "ZeroPadding2D")
 
 
 def keep_mask(scores, threshold: float) -> np.ndarray:
@@ -35,15 +31,20 @@ def keep_mask(scores, threshold: float) -> np.ndarray:
 class MaskSet:
     """Keep masks for a model's prunable layers (True = kept), keyed by layer name in model order.
 
-    ``kernels``: kernel-shaped bool arrays; ``units``: bool vectors over output units (unit
-    granularity only; the output layer never appears); ``thresholds``: the threshold per layer.
-    Layers absent from ``kernels`` are left untouched.
+    ``kernels``: kernel-shaped bool arrays; ``units``: bool vectors over the channels of dependency
+    groups (unit granularity only; a group is named after its first producing layer, so a chain layer's
+    units are keyed by the layer's name; groups reaching the output never appear); ``thresholds``: the
+    threshold per scored layer or group; ``extra``: {layer: {weight: mask}} for the other weights removed
+    units take with them (filled by :func:`effective_masks`). Layers absent from ``kernels`` are left
+    untouched.
     """
 
     kernels: dict[str, np.ndarray]
     units: dict[str, np.ndarray] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
     granularity: str = "weight"
+    extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    effective: bool = False  # already expanded by effective_masks (expanding again changes nothing)
 
     def kept_counts(self) -> dict[str, int]:
         return {n: int(np.count_nonzero(m)) for n, m in self.kernels.items()}
@@ -135,72 +136,57 @@ def build_masks(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: st
     return MaskSet(kernels=kernels, units=units, thresholds=thresholds, granularity="unit")
 
 
-# --- from unit masks to the next layer's incoming rows / channels --------------------------------
-
-def _flat_layers(model) -> list:
-    found = []
-    for layer in model.layers:
-        if hasattr(layer, "layers") and not hasattr(layer, "kernel"):
-            found.extend(_flat_layers(layer))
-        else:
-            found.append(layer)
-    return found
-
-
-def incoming_masks(model, units: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """{next prunable layer: kernel mask} removing the inputs fed by removed units.
-
-    Follows a chain of layers in model order: Dense → Dense (rows), Conv2D → Conv2D (input channels,
-    across pooling / dropout / batch norm), Conv2D → Flatten → Dense (channels-last flat positions,
-    index (h·W + w)·C + c). Where the path cannot be followed (another layer type in between, shapes
-    that do not match) nothing is added: a removed unit with zero kernel and bias still outputs
-    activation(0), which is 0 for ReLU/linear/tanh.
-    """
-    result: dict[str, np.ndarray] = {}
-    layers = _flat_layers(model)
-    for i, layer in enumerate(layers):
-        if layer.name not in units:
-            continue
-        channel = np.asarray(units[layer.name], dtype=bool)
-        if getattr(layer, "data_format", "channels_last") != "channels_last":
-            continue
-        flattened = False
-        for nxt in layers[i + 1:]:
-            kind = type(nxt).__name__
-            if kind in ("Dense", "Conv2D"):
-                kernel_shape = tuple(nxt.kernel.shape)
-                n_in = kernel_shape[-2]
-                if kind == "Dense" and flattened and n_in % channel.size == 0:
-                    rows = np.tile(channel, n_in // channel.size)
-                elif not flattened and n_in == channel.size:
-                    rows = channel
-                else:
-                    break
-                shape = (1,) * (len(kernel_shape) - 2) + (n_in, 1)
-                mask = np.broadcast_to(rows.reshape(shape), kernel_shape)
-                result[nxt.name] = result[nxt.name] & mask if nxt.name in result else mask.copy()
-                break
-            if kind == "Flatten":
-                flattened = True
-            elif kind not in PASS_THROUGH and kind != "InputLayer":
-                break
-    return result
-
+# --- from unit masks to every weight they touch (the dependency graph) ----------------------------
 
 def effective_masks(model, mask_set: MaskSet) -> MaskSet:
-    """The MaskSet with removed units' incoming rows/channels in the next layer also masked.
+    """The MaskSet as ``apply_masks`` really applies it.
 
-    Its sparsities are what ``apply_masks`` really produces.
+    Weight granularity: unchanged. Unit granularity (``units`` keyed by dependency group, see
+    :mod:`prune_core.graph`): every prunable layer's kernel mask (the removed units' columns, and the
+    input rows/channels of the layers that read them, found through the graph), and in ``extra`` the
+    other weights the groups touch (biases, BatchNorm and PReLU parameters, depthwise kernels). Its
+    sparsities are then exactly the zeros the masked model holds.
     """
-    kernels = {n: m.copy() for n, m in mask_set.kernels.items()}
+    from .graph import kernel_variable, weight_masks
+
+    if mask_set.effective:
+        return mask_set
+    kernels = {n: np.asarray(m, dtype=bool).copy() for n, m in mask_set.kernels.items()}
+    extra = {n: dict(w) for n, w in mask_set.extra.items()}
     if mask_set.units:
-        shapes = {layer.name: tuple(layer.kernel.shape) for layer in prunable_layers(model)}
-        for name, rows in incoming_masks(model, mask_set.units).items():
-            base = kernels.get(name, np.ones(shapes[name], dtype=bool))
-            kernels[name] = base & rows
-        kernels = {n: kernels[n] for n in shapes if n in kernels}  # model order
+        touched = weight_masks(model, mask_set.units)
+        _check_shapes(model, kernels)
+        ordered = {}
+        for layer in prunable_layers(model):
+            variable = kernel_variable(layer)
+            own = touched.get(layer.name, {})
+            base = kernels.get(layer.name, np.ones(tuple(variable.shape), dtype=bool))
+            ordered[layer.name] = base & own[_short(variable)] if _short(variable) in own else base
+        kernels = ordered
+        for name, weights in touched.items():
+            for weight, mask in weights.items():
+                if name in kernels and weight == _kernel_name(model, name):
+                    continue
+                extra.setdefault(name, {})[weight] = extra.get(name, {}).get(weight, True) & mask
     return MaskSet(kernels=kernels, units=dict(mask_set.units), thresholds=dict(mask_set.thresholds),
-                   granularity=mask_set.granularity)
+                   granularity=mask_set.granularity, extra=extra, effective=True)
+
+
+def _short(variable) -> str:
+    """A Keras 3 variable's name within its layer ("kernel", "bias", "gamma", ...)."""
+    return variable.name.rsplit("/", 1)[-1]
+
+
+def _kernel_name(model, layer_name: str) -> str:
+    from .graph import kernel_variable
+
+    return _short(kernel_variable(_layers_by_name(model)[layer_name]))
+
+
+def _layers_by_name(model) -> dict:
+    from .graph import layers
+
+    return {layer.name: layer for layer in layers(model)}
 
 
 def copy_model(model):
@@ -210,13 +196,10 @@ def copy_model(model):
     return clone
 
 
-def _bias_masks(model, mask_set: MaskSet) -> dict[str, np.ndarray]:
-    return {layer.name: np.asarray(mask_set.units[layer.name], dtype=bool) for layer in prunable_layers(model)
-            if layer.name in mask_set.units and getattr(layer, "bias", None) is not None}
-
-
 def _check_shapes(model, kernels: Mapping[str, np.ndarray]) -> None:
-    shapes = {layer.name: tuple(layer.kernel.shape) for layer in prunable_layers(model)}
+    from .graph import kernel_variable
+
+    shapes = {layer.name: tuple(kernel_variable(layer).shape) for layer in prunable_layers(model)}
     for name, mask in kernels.items():
         if name not in shapes:
             raise ValueError(f"The masks name a layer {name!r} that is not a prunable layer of this model.")
@@ -224,15 +207,28 @@ def _check_shapes(model, kernels: Mapping[str, np.ndarray]) -> None:
             raise ValueError(f"Mask for {name!r} has shape {np.shape(mask)}, the kernel {shapes[name]}.")
 
 
-def zero_masked(model, mask_set: MaskSet) -> None:
-    """Zero, in place, the masked kernel entries and removed units' biases of ``model``."""
+def masked_variables(model, mask_set: MaskSet) -> list[tuple[object, np.ndarray]]:
+    """(variable, keep mask) for every weight ``mask_set`` masks: prunable kernels and, for removed units,
+    the ``extra`` weights (pass an effective MaskSet, see :func:`effective_masks`)."""
+    from .graph import kernel_variable
+
     _check_shapes(model, mask_set.kernels)
-    biases = _bias_masks(model, mask_set)
+    pairs = []
+    found = _layers_by_name(model)
     for layer in prunable_layers(model):
         if layer.name in mask_set.kernels:
-            layer.kernel.assign(np.asarray(layer.kernel.numpy()) * mask_set.kernels[layer.name])
-        if layer.name in biases:
-            layer.bias.assign(np.asarray(layer.bias.numpy()) * biases[layer.name])
+            pairs.append((kernel_variable(layer), np.asarray(mask_set.kernels[layer.name], dtype=bool)))
+    for name, weights in mask_set.extra.items():
+        variables = {_short(v): v for v in found[name].weights}
+        for weight, mask in weights.items():
+            pairs.append((variables[weight], np.asarray(mask, dtype=bool)))
+    return pairs
+
+
+def zero_masked(model, mask_set: MaskSet) -> None:
+    """Zero, in place, the masked kernel entries and the ``extra`` weights of removed units of ``model``."""
+    for variable, mask in masked_variables(model, mask_set):
+        variable.assign(np.asarray(variable.numpy()) * mask)
 
 
 def apply_masks(model, mask_set: MaskSet):

@@ -51,59 +51,61 @@ def scores(model, spec: PruneSpec, data=None) -> dict[str, np.ndarray]:
 
 def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | None = None, data=None, *,
            kernels: Mapping[str, np.ndarray] | None = None, output_layer: str | None = None,
-           previous: mk.MaskSet | None = None) -> mk.MaskSet:
+           previous: mk.MaskSet | None = None, groups=None) -> mk.MaskSet:
     """The MaskSet ``spec`` gives on ``model``: from ``weight_scores`` (kernel-shaped, computed once by the
-    caller) or scored here. Unit granularity aggregates the scores per unit (the criterion says how),
-    never prunes the output layer's units, and masks removed units' incoming rows in the layers that read
-    them. Entries pruned in ``previous`` are pruned first (so gradual masks only grow)."""
+    caller) or scored here. Entries pruned in ``previous`` are pruned first (so gradual masks only grow).
+
+    Unit granularity prunes dependency groups (:mod:`prune_core.graph`): the criterion scores each group's
+    channels, the rule chooses among the prunable groups (those reaching the output, or touching a layer
+    kind the graph does not know, stay whole), and the removed channels take every weight they touch: the
+    producers' columns, biases and per-channel parameters, and the input rows of every layer that reads
+    them. Each group keeps at least its best channel (so a global count can fall short by one per emptied
+    group). ``per_layer`` is keyed by group name (a chain layer's group is named after the layer); values for
+    prunable layers whose units cannot be removed are ignored. ``output_layer`` is unused (kept for callers).
+    """
+    from .graph import dependency_groups, round_units
     from .layers import kernels as model_kernels
-    from .layers import output_layer_name
 
     spec = spec.validate()
     criterion, rule = get_criterion(spec.criterion), get_rule(spec.rule)
     if weight_scores is None:
         weight_scores = scores(model, spec, data)
-    kernels = model_kernels(model) if kernels is None else kernels
-    output = output_layer_name(model) if output_layer is None else output_layer
     if spec.granularity == "unit":
-        scored = criterion.unit_scores(weight_scores, output_layer=output, seed=spec.seed)
+        groups = dependency_groups(model) if groups is None else groups
+        scored = criterion.unit_scores(model, weight_scores, groups=groups, seed=spec.seed)
         held = previous.units if previous is not None else {}
     else:
         scored = dict(weight_scores)
         held = previous.kernels if previous is not None else {}
     scored = {n: np.where(held[n], s, HELD_SCORE) if n in held else s for n, s in scored.items()}
-    if spec.per_layer and spec.granularity == "unit":  # the output layer's units are never pruned
-        spec = replace(spec, per_layer={n: v for n, v in spec.per_layer.items() if n != output})
+    if spec.per_layer and spec.granularity == "unit":
+        known = set(weight_scores)
+        spec = replace(spec, per_layer={n: v for n, v in spec.per_layer.items() if n in scored or n not in known})
     value = spec.values_for(list(scored))
-    weights = kernels if spec.granularity == "weight" and criterion.spread_from_weights else None
-    keep, cuts = rule.select(scored, value, scope=spec.scope, weights=weights)
     if spec.granularity == "weight":
-        built = mk.MaskSet(kernels=keep, thresholds=cuts, granularity="weight")
-    else:
-        if spec.round_to > 1:
-            keep = {n: round_units(m, scored[n], spec.round_to) for n, m in keep.items()}
-        built = mk.MaskSet(kernels={n: np.broadcast_to(u, np.shape(kernels[n])).copy() for n, u in keep.items()},
-                           units=keep, thresholds=cuts, granularity="unit")
-    return mk.effective_masks(model, built)
+        weights = (model_kernels(model) if kernels is None else kernels) if criterion.spread_from_weights else None
+        keep, cuts = rule.select(scored, value, scope=spec.scope, weights=weights)
+        return mk.MaskSet(kernels=keep, thresholds=cuts, granularity="weight")
+    keep, cuts = rule.select(scored, value, scope=spec.scope)
+    keep = {n: _at_least_one(m, scored[n]) for n, m in keep.items()}
+    if spec.round_to > 1:
+        keep = {n: round_units(m, scored[n], spec.round_to) for n, m in keep.items()}
+    return mk.effective_masks(model, mk.MaskSet(kernels={}, units=keep, thresholds=cuts, granularity="unit"))
 
 
-def round_units(keep: np.ndarray, unit_scores: np.ndarray, multiple: int) -> np.ndarray:
-    """Keep a multiple of ``multiple`` units (rounded up, at most all): the best-scored, ties to the lower index.
+def _at_least_one(keep: np.ndarray, unit_scores: np.ndarray) -> np.ndarray:
+    """``keep``, or when it removes every channel of its group, the best-scored channel kept (a group with
+    no channel left would disconnect the model).
 
-    >>> round_units(np.array([True, False, False, True, False]), np.array([5., 1., 3., 4., 2.]), 2).tolist()
-    [True, False, False, True, False]
-    >>> round_units(np.array([True, False, False, False, False]), np.array([5., 1., 3., 4., 2.]), 2).tolist()
-    [True, False, False, True, False]
+    >>> _at_least_one(np.array([False, False, False]), np.array([0.2, 0.9, 0.5])).tolist()
+    [False, True, False]
     """
     keep = np.asarray(keep, dtype=bool)
-    count = int(np.count_nonzero(keep))
-    target = min(keep.size, -(-max(count, 1) // multiple) * multiple)
-    if target == count:
-        return keep.copy()
-    order = np.lexsort((np.arange(keep.size), -np.asarray(unit_scores, dtype=np.float64)))
-    rounded = np.zeros(keep.size, dtype=bool)
-    rounded[order[:target]] = True
-    return rounded
+    if keep.any() or keep.size == 0:
+        return keep
+    kept = np.zeros_like(keep)
+    kept[int(np.argmax(np.asarray(unit_scores)))] = True
+    return kept
 
 
 def prune(model, spec: PruneSpec, data=None, *, weight_scores: Mapping[str, np.ndarray] | None = None) -> PruneResult:

@@ -152,14 +152,7 @@ def _finish(mode, settings, model, dense_eval, pruned_eval, final, mask_set, x_t
     dense = {**dense, "accuracy": dense_eval}
     compact_info, small = None, None
     if compact and mask_set is not None and mask_set.units:
-        from .surgery import compact_model
-
-        small = compact_model(final, mask_set.units)
-        c = measure(small, sample, latency_repeats=latency_repeats)
-        compact_info = {"params": c["params"], "nonzero_params": c["nonzero_params"],
-                        "float32_bytes": c["float32_bytes"], "gzip_bytes": c["gzip_bytes"],
-                        "latency_ms": c["latency_ms"], "accuracy": metrics.evaluate(small, x_test, y_test).accuracy,
-                        "units": {n: [int(np.count_nonzero(u)), int(u.size)] for n, u in mask_set.units.items()}}
+        compact_info, small = _compact_info(final, mask_set, sample, x_test, y_test, latency_repeats)
     settings = dict(settings)
     return RunResult(
         mode=mode, settings=settings, dense_accuracy=dense_eval, pruned_accuracy=pruned_eval.accuracy,
@@ -171,6 +164,26 @@ def _finish(mode, settings, model, dense_eval, pruned_eval, final, mask_set, x_t
         events=list(events), stopped_because=stopped_because, compact=compact_info,
         label=label or _label(mode, settings, size["sparsity"]), model=final, mask_set=mask_set,
         compact_model=small)
+
+
+def _compact_info(final, mask_set, sample, x_test, y_test, latency_repeats) -> tuple[dict, Any]:
+    """(record of the physically smaller model, the model) — never raises: a group that cannot be removed is
+    left masked and listed with its reason, and a model that cannot be rebuilt keeps the run (the record
+    says why), so a finished run is never thrown away."""
+    from .surgery import compact as compact_graph
+
+    try:
+        small, report = compact_graph(final, mask_set.units)
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return {"error": f"The pruned model could not be rebuilt smaller ({reason}); it stays masked: zeros in "
+                         "place, the same accuracy, the dense size."}, None
+    c = measure(small, sample, latency_repeats=latency_repeats)
+    return {"params": c["params"], "nonzero_params": c["nonzero_params"], "float32_bytes": c["float32_bytes"],
+            "gzip_bytes": c["gzip_bytes"], "latency_ms": c["latency_ms"],
+            "accuracy": metrics.evaluate(small, x_test, y_test).accuracy,
+            "units": {n: list(kept_total) for n, kept_total in report.removed.items()},
+            "left_masked": dict(report.left_masked)}, small
 
 
 def _settings(extra: dict | None, **engine) -> dict:

@@ -16,8 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from .masks import MaskSet, _bias_masks, _check_shapes, apply_masks, effective_masks
-from .layers import prunable_layers
+from .masks import MaskSet, apply_masks, effective_masks, masked_variables
 
 KERNEL_LAYERS = ("Dense", "Conv2D")
 NEAR_ZERO = 1e-3
@@ -44,15 +43,8 @@ def _enforcer_class():
 
         def __init__(self, model, mask_set: MaskSet):
             super().__init__()
-            _check_shapes(model, mask_set.kernels)
-            biases = _bias_masks(model, mask_set)
-            self.pairs = []
-            for layer in prunable_layers(model):
-                if layer.name in mask_set.kernels:
-                    self.pairs.append((layer.kernel, mask_set.kernels[layer.name]))
-                if layer.name in biases:
-                    self.pairs.append((layer.bias, biases[layer.name]))
-            self.pairs = [(v, keras.ops.convert_to_tensor(np.asarray(m, dtype=v.dtype))) for v, m in self.pairs]
+            self.pairs = [(v, keras.ops.convert_to_tensor(np.asarray(m, dtype=v.dtype)))
+                          for v, m in masked_variables(model, mask_set)]
 
         def enforce(self):
             for variable, mask in self.pairs:

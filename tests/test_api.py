@@ -105,10 +105,10 @@ def test_global_sparsity_09_prunes_the_exact_count(lenet):
 def test_per_layer_values_and_unit_pruning_with_round_to(lenet):
     spec = pc.PruneSpec(granularity="unit", rule="sparsity", value=0.5, per_layer={"dense1": 0.9}, round_to=8)
     result = pc.prune(lenet, spec)
-    # dense1: round(0.9 × 300) = 270 pruned → 30 kept → rounded up to 32; dense2: 50 kept → 56
-    assert {n: int(u.sum()) for n, u in result.masks.units.items()} == {"dense1": 32, "dense2": 56}
+    # dense1: round(0.9 × 300) = 270 pruned → 30 kept → nearest multiple of 8: 32; dense2: 50 kept → 48
+    assert {n: int(u.sum()) for n, u in result.masks.units.items()} == {"dense1": 32, "dense2": 48}
     small = pc.compact(lenet, result.masks)
-    assert small.get_layer("dense1").units == 32 and small.get_layer("dense2").units == 56
+    assert small.get_layer("dense1").units == 32 and small.get_layer("dense2").units == 48
 
 
 def test_compact_refuses_weight_masks(lenet):

@@ -65,6 +65,7 @@ class Context:
     dense_params: int
     image_shape: tuple | None
     has_data: bool = True
+    groups: list = None  # the model's dependency groups (prune_core.graph), walked once per model
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -111,7 +112,19 @@ def context() -> Context | None:
     shape = ds.input_shape if len(ds.input_shape) == 2 else None
     return Context(entry=entry, dataset=ds, kernels=model_kernels(entry.model), names=[l.name for l in layers],
                    output_layer=output_layer_name(entry.model), dense_accuracy=numbers["accuracy"],
-                   dense_params=numbers["params"], image_shape=shape, has_data=state.has_data())
+                   dense_params=numbers["params"], image_shape=shape, has_data=state.has_data(),
+                   groups=model_groups(entry))
+
+
+def model_groups(entry: state.ModelEntry) -> list:
+    """The model's dependency groups, walked once per session and model."""
+    from prune_core.graph import dependency_groups
+
+    held = st.session_state.get("pr_groups")
+    if not held or held[0] != entry.weights_key:
+        held = (entry.weights_key, dependency_groups(entry.model))
+        st.session_state["pr_groups"] = held
+    return held[1]
 
 
 def scratch(ctx: Context) -> preview.MaskedScratch:
@@ -203,7 +216,7 @@ def spec_for(settings: dict, values) -> pc.PruneSpec:
 def mask_set_for(ctx: Context, scores: dict, settings: dict, values) -> masks.MaskSet:
     """The masks for the controls' settings, by ``prune_core.select`` on the scores computed once."""
     return pc.select(ctx.entry.model, spec_for(settings, values), scores[settings["criterion"]],
-                     kernels=ctx.kernels, output_layer=ctx.output_layer)
+                     kernels=ctx.kernels, groups=ctx.groups)
 
 
 @dataclass
@@ -293,7 +306,7 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
     keep = mask_set.units if granularity == "unit" else mask_set.kernels
 
     def score_bins() -> dict:
-        values = pc.CRITERIA[criterion].unit_scores(scores[criterion], output_layer=ctx.output_layer) \
+        values = pc.CRITERIA[criterion].unit_scores(ctx.entry.model, scores[criterion], groups=ctx.groups) \
             if granularity == "unit" else scores[criterion]
         return {n: preview.log_score_bins(v) for n, v in values.items()}
 
@@ -349,15 +362,33 @@ def let_charts_go(seconds: float = 0.04) -> None:
 
 
 def slider_layers(ctx: Context, granularity: str) -> list[str]:
-    """Layers that get a slider: all prunable layers, or the hidden ones for neuron/filter pruning."""
-    return [n for n in ctx.names if granularity == "weight" or n != ctx.output_layer]
+    """What gets a slider: every prunable layer, or for neuron/filter pruning every prunable dependency
+    group (named after its first layer; a chain layer is its own group)."""
+    if granularity == "weight":
+        return list(ctx.names)
+    return [g.name for g in ctx.groups if g.prunable]
+
+
+def unprunable_groups(ctx: Context):
+    """Layers whose units cannot be removed, and why in plain words (for the unit mode's note). The output
+    layer alone (its units are the classes) goes without saying and is not listed."""
+    import pandas as pd
+
+    outputs = {ctx.output_layer}
+    rows = [{"Layers": ", ".join(g.producers), "Channels": g.size, "Why they stay whole": g.reason}
+            for g in ctx.groups if not g.prunable and set(g.producers) != outputs]
+    return pd.DataFrame(rows, columns=["Layers", "Channels", "Why they stay whole"])
 
 
 def unit_scores_by_criterion(ctx: Context, scores: dict) -> dict:
-    return {c: pc.CRITERIA[c].unit_scores(s, output_layer=ctx.output_layer) for c, s in scores.items()
+    return {c: pc.CRITERIA[c].unit_scores(ctx.entry.model, s, groups=ctx.groups) for c, s in scores.items()
             if c in pc.CRITERIA}
 
 
 def layer_label(ctx: Context, name: str) -> str:
+    """'dense1 (784×300)'; a group of several layers: 'conv2_block1_0_conv + 2 more (256 channels)'."""
+    group = next((g for g in ctx.groups if g.name == name and len(g.producers) > 1), None)
+    if group is not None:
+        return f"{name} + {len(group.producers) - 1} more ({group.size} channels)"
     shape = "×".join(str(d) for d in ctx.kernels[name].shape)
     return f"{name} ({shape})"

@@ -128,11 +128,20 @@ def size_comparison(result):
         params=result.params, nonzero_params=result.nonzero_params, float32_bytes=result.float32_bytes,
         gzip_bytes=result.gzip_bytes, latency_ms=result.latency_ms, accuracy=result.final_accuracy)),
         ("compact (neurons removed)", result.compact)]
+    rows = [(name, r) for name, r in rows if r and "params" in r]
     return pd.DataFrame([{
         "model": name, "parameters": f"{r['params']:,}", "nonzero": f"{r['nonzero_params']:,}",
         "float32": human_bytes(r["float32_bytes"]), "gzip": human_bytes(r["gzip_bytes"]),
         "latency (ms / 256 images)": "—" if r.get("latency_ms") is None else f"{r['latency_ms']:.2f}",
         "test accuracy": f"{r['accuracy']:.2%}"} for name, r in rows])
+
+
+def compact_notes(result) -> list[str]:
+    """Plain sentences on what could not be made smaller, and why (empty when everything was removed)."""
+    info = result.compact or {}
+    if "error" in info:
+        return [info["error"]]
+    return [f"Left masked (zeros in place, not removed): {why}" for why in info.get("left_masked", {}).values()]
 
 
 def downloads(result) -> list[tuple[str, object, str, str]]:
@@ -142,8 +151,8 @@ def downloads(result) -> list[tuple[str, object, str, str]]:
     stem = export.safe_filename(result.label or result.mode)
     files = [("Pruned model (.keras)", lambda: export.keras_bytes(result.model), f"{stem}.keras",
               "application/octet-stream")]
-    if result.mask_set is not None and result.mask_set.units:
-        files.append(("Compact model (.keras)", lambda: export.compact_bytes(result.model, result.mask_set.units),
+    if result.compact_model is not None:
+        files.append(("Compact model (.keras)", lambda: export.keras_bytes(result.compact_model),
                       f"{stem}-compact.keras", "application/octet-stream"))
     files.append(("Report (.html)", lambda: export.run_report(result), f"{stem}-report.html", "text/html"))
     return files
