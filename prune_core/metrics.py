@@ -121,14 +121,10 @@ LAYER_TABLE_COLUMNS = ("layer", "type", "shape", "params", "nonzero", "sparsity"
 
 
 def weighted_layers(model) -> list:
-    """Every layer that owns weights, in model order (nested models flattened)."""
-    found = []
-    for layer in model.layers:
-        if hasattr(layer, "layers") and layer.layers:
-            found.extend(weighted_layers(layer))
-        elif layer.weights:
-            found.append(layer)
-    return found
+    """Every layer that owns weights, in topological order (nested models walked into, by ``graph.layers``)."""
+    from .graph import layers
+
+    return [layer for layer in layers(model) if layer.weights]
 
 
 def shape_text(shape) -> str:

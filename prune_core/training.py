@@ -18,7 +18,6 @@ import numpy as np
 
 from .masks import MaskSet, apply_masks, effective_masks, masked_variables
 
-KERNEL_LAYERS = ("Dense", "Conv2D")
 NEAR_ZERO = 1e-3
 OnEpoch = Callable[[int, dict], None]
 
@@ -96,10 +95,15 @@ def check_l1(l1) -> float:
 
 
 def _set_kernel_regularizer(config, serialized) -> None:
-    """In place: every Dense/Conv2D layer config (nested models included) gets ``serialized``."""
+    """In place: every prunable layer's config (nested models included) gets ``serialized`` as the regularizer
+    of its prunable kernel (``pointwise_regularizer`` for SeparableConv)."""
+    from .layers import PRUNABLE_TYPES
+
     if isinstance(config, dict):
-        if config.get("class_name") in KERNEL_LAYERS and isinstance(config.get("config"), dict):
-            config["config"]["kernel_regularizer"] = serialized
+        inner = config.get("config")
+        if config.get("class_name") in PRUNABLE_TYPES and isinstance(inner, dict):
+            key = "pointwise_regularizer" if "pointwise_regularizer" in inner else "kernel_regularizer"
+            inner[key] = serialized
         for value in config.values():
             _set_kernel_regularizer(value, serialized)
     elif isinstance(config, list):
@@ -126,10 +130,11 @@ def without_l1(model):
 
 
 def has_l1(model) -> bool:
-    """True when some prunable layer carries a kernel regularizer."""
+    """True when some prunable layer carries a regularizer on its prunable kernel."""
     from .layers import prunable_layers
 
-    return any(getattr(layer, "kernel_regularizer", None) is not None for layer in prunable_layers(model))
+    return any(getattr(layer, "kernel_regularizer", None) is not None
+               or getattr(layer, "pointwise_regularizer", None) is not None for layer in prunable_layers(model))
 
 
 def near_zero_fraction(model, tol: float = NEAR_ZERO) -> float:

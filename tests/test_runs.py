@@ -213,3 +213,29 @@ def test_other_argument_errors(dense, data):
         runs.run_iterative(dense, data, step_fraction=0.0)
     with pytest.raises(ValueError, match="tolerance"):
         runs.run_iterative(dense, data, tolerance=-1)
+
+
+# --- real graphs: a finished run is never thrown away -------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["resnet_blocks", "gru_model"])
+def test_oneshot_unit_run_on_a_graph_model_compacts_what_it_can_and_keeps_the_run(name):
+    import keras
+
+    import prune_core as pc
+    from tests.model_zoo import ZOO
+
+    model, sample = ZOO[name]()
+    if name == "resnet_blocks":  # a classifier: softmax over the logits
+        model = keras.Model(model.inputs, keras.layers.Activation("softmax")(model.outputs[0]))
+    classes = int(model.outputs[0].shape[-1])
+    rng = np.random.default_rng(0)
+    make_x = (lambda n: rng.integers(0, 40, size=(n, *sample.shape[1:]))) if name == "gru_model" else \
+        (lambda n: rng.normal(size=(n, *sample.shape[1:])).astype("float32"))
+    data = (make_x(64), rng.integers(0, classes, 64), make_x(32), rng.integers(0, classes, 32))
+    masks = pc.prune(model, pc.PruneSpec(granularity="unit", rule="sparsity", scope="global", value=0.3)).masks
+    result = runs.run_oneshot(model, masks, data, epochs=1, batch_size=16, latency_repeats=0)
+    assert result.compact is not None and "error" not in result.compact
+    assert result.compact["params"] < result.params
+    assert result.compact["accuracy"] == pytest.approx(result.final_accuracy, abs=1e-6)
+    assert set(result.compact["units"]) == {n for n, u in masks.units.items() if not u.all()}
+    assert json.loads(json.dumps(result.to_record()))["compact"]["params"] == result.compact["params"]
