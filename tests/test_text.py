@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests import badfiles
-from ui.text import html, md
+from ui.text import JOINER, html, md
 
 HOSTILE = [
     badfiles.EVIL_NAME,
@@ -38,7 +38,7 @@ def text_of(rendered: str) -> str:
     assert body.startswith("<p>") and body.endswith("</p>"), body
     inner = body[3:-4]
     assert "<" not in inner, inner  # no element was made from the text
-    return std_html.unescape(inner)
+    return std_html.unescape(inner).replace(JOINER, "")  # the invisible joiner that stops autolinks
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -50,7 +50,7 @@ def test_md_renders_as_the_text_itself(text, render):
 def test_md_inside_our_own_markdown_stays_text(text, render):
     rendered = render(f"**Layers of {md(text)}** · input (4,)")
     assert rendered.count("<strong>") == 1 and "<a " not in rendered and "<img" not in rendered
-    assert std_html.unescape(re.sub(r"</?strong>", "", rendered)).strip()[3:-4] == \
+    assert std_html.unescape(re.sub(r"</?strong>", "", rendered)).replace(JOINER, "").strip()[3:-4] == \
         f"Layers of {' '.join(text.split())} · input (4,)"
 
 
@@ -68,3 +68,10 @@ def test_no_emoji_colour_or_latex_syntax_survives():
 
 def test_html_escapes_for_charts():
     assert html('<a href="x">&</a>') == "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+
+
+def test_autolink_patterns_are_broken_by_an_invisible_joiner():
+    out = md("see www.evil.example, https://evil.example and me@evil.example")
+    assert "www." not in out and "://" not in out and "@e" not in out
+    assert re.sub(r"\\(.)", r"\1", out).replace(JOINER, "") == \
+        "see www.evil.example, https://evil.example and me@evil.example"

@@ -1,8 +1,8 @@
 r"""The one escaping helper: anything a user supplied (model and layer names, file names, .npz keys, messages
 quoting them) is shown as text, never as Markdown, HTML, LaTeX, emoji or colour directives.
 
->>> print(md("# ![x](https://evil.example) <b>*hi*</b> $x$ :red[r] www.evil.example a@b.c"))
-\# \!\[x\](https\://evil.example) \<b\>\*hi\*\</b\> \$x\$ \:red\[r\] www\.evil.example a\@b.c
+>>> print(md("# ![x](https://evil.example) <b>*hi*</b> $x$ :red[r] www.evil.example a@b.c").replace(JOINER, "⁀"))
+\# \!\[x\](https\:⁀//evil.example) \<b\>\*hi\*\</b\> \$x\$ \:red\[r\] www⁀.evil.example a\@⁀b.c
 >>> print(md("1. item"), md("- item"), md("x.keras · 8,000 train / 2,000 test"))
 1\. item \- item x.keras · 8,000 train / 2,000 test
 >>> html("<b>a</b> & b")
@@ -19,7 +19,10 @@ import re
 # directives (:), e-mail autolinks (@). Other punctuation (. , / - ' ( ) …) is left alone so that plain names
 # stay readable in the Markdown source; where it matters it is handled below.
 _INLINE = re.compile(r"([\\`*_~\[\]<>!&$:@])")
-_WWW = re.compile(r"(?i)\b(www)\.")  # "www.x.y" is auto-linked without a scheme
+# GitHub-style autolinks (www.x.y, http://x, a@b.c) are found in the text after escapes are resolved, so a
+# backslash cannot stop them: a WORD JOINER (U+2060, invisible, no line break) inside the pattern does.
+JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)\b(www)(?=\.)|(\\:)(?=//)|(\\@)")
 _BLOCK_START = re.compile(r"^(\s*)([#>+\-=|]|\d+[.)])")  # headings, quotes, lists … when the text starts a line
 
 
@@ -28,10 +31,11 @@ def md(text) -> str:
 
     Whitespace is collapsed to single spaces (a newline would start a new block, four spaces a code
     block); Markdown-active characters are backslash-escaped (CommonMark allows escaping any ASCII
-    punctuation, and the escape renders as the character itself)."""
+    punctuation, and the escape renders as the character itself); autolink patterns get an invisible
+    WORD JOINER, the only thing that stops Streamlit's GFM autolinks."""
     flat = " ".join(str(text).split())
     flat = _INLINE.sub(r"\\\1", flat)
-    flat = _WWW.sub(r"\1\\.", flat)
+    flat = _AUTOLINK.sub(lambda m: m.group(0) + JOINER, flat)
     return _BLOCK_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], flat)
 
 
