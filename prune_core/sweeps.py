@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import time
 
 
@@ -146,3 +148,42 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
             if progress:
                 progress(done / total, f"{criterion} at {sparsity:.0%}: {pruned_accuracy:.2%} → {final_accuracy:.2%}")
     return pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
+
+
+def within_table(df, dense_accuracy: float, best: dict[str, float], shapes: dict[str, tuple]):
+    """One row per layer for the values :func:`max_sparsity_within` chose: layer, shape, weights, the largest
+    sparsity (fraction), weights pruned there (exact count), the accuracy measured there and the drop below
+    dense (fractions).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"layer": ["a", "a"], "sparsity": [0.1, 0.5], "accuracy": [0.98, 0.97]})
+    >>> row = within_table(df, 0.98, {"a": 0.5}, {"a": (4, 5)}).iloc[0]
+    >>> row["weights"], row["pruned"], row["accuracy"], round(row["drop"], 6)
+    (np.int64(20), np.int64(10), np.float64(0.97), np.float64(0.01))
+    """
+    import pandas as pd
+
+    from .thresholds import prune_count
+
+    rows = []
+    for layer, sparsity in best.items():
+        size = int(np.prod(shapes[layer], dtype=np.int64))
+        at = df[(df["layer"] == layer) & (df["sparsity"] == sparsity)]
+        accuracy = float(at["accuracy"].iloc[0]) if len(at) else float(dense_accuracy)
+        rows.append({"layer": layer, "shape": tuple(shapes[layer]), "weights": size, "sparsity": float(sparsity),
+                     "pruned": prune_count(size, sparsity), "accuracy": accuracy,
+                     "drop": float(dense_accuracy) - accuracy})
+    return pd.DataFrame(rows, columns=["layer", "shape", "weights", "sparsity", "pruned", "accuracy", "drop"])
+
+
+def combined_sparsity(best: dict[str, float], shapes: dict[str, tuple]) -> float:
+    """Share of all the layers' weights pruned when each takes its value (exact counts, as the Prune page).
+
+    >>> combined_sparsity({"a": 0.5, "b": 0.0}, {"a": (10,), "b": (30,)})
+    0.125
+    """
+    from .thresholds import prune_count
+
+    sizes = {layer: int(np.prod(shape, dtype=np.int64)) for layer, shape in shapes.items()}
+    total = sum(sizes.values())
+    return sum(prune_count(sizes[layer], s) for layer, s in best.items()) / total if total else 0.0

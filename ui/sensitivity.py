@@ -82,22 +82,12 @@ def within(result: Scan, max_drop_points: float) -> dict[str, float]:
 
 
 def table(result: Scan, best: dict[str, float]):
-    """One row per layer: its shape and size, the largest sparsity within the drop (in %), the accuracy
-    measured there and its drop in points."""
-    import pandas as pd
-
-    from prune_core.thresholds import prune_count
-
-    rows = []
-    for layer, sparsity in best.items():
-        shape = result.layers[layer]
-        size = int(_prod(shape))
-        at = result.frame[(result.frame["layer"] == layer) & (result.frame["sparsity"] == sparsity)]
-        accuracy = float(at["accuracy"].iloc[0]) if len(at) else result.dense_accuracy
-        rows.append({"Layer": layer, "Shape": "×".join(map(str, shape)), "Weights": size,
-                     "Largest sparsity": 100 * sparsity, "Weights pruned": prune_count(size, sparsity),
-                     "Accuracy there": 100 * accuracy, "Drop": 100 * (result.dense_accuracy - accuracy)})
-    return pd.DataFrame(rows)
+    """One row per layer (``sweeps.within_table``), labelled and in the units the page shows (%, points)."""
+    frame = sweeps.within_table(result.frame, result.dense_accuracy, best, result.layers)
+    return frame.assign(shape=frame["shape"].map(lambda s: "×".join(map(str, s))), sparsity=100 * frame["sparsity"],
+                        accuracy=100 * frame["accuracy"], drop=100 * frame["drop"]).rename(columns={
+        "layer": "Layer", "shape": "Shape", "weights": "Weights", "sparsity": "Largest sparsity",
+        "pruned": "Weights pruned", "accuracy": "Accuracy there", "drop": "Drop"})
 
 
 TABLE_CONFIG = {
@@ -113,22 +103,11 @@ TABLE_CONFIG = {
 
 
 def overall_sparsity(result: Scan, best: dict[str, float]) -> float:
-    """Share of all prunable weights pruned when every layer takes its value (exact counts, as the Prune page)."""
-    from prune_core.thresholds import prune_count
-
-    sizes = {layer: int(_prod(shape)) for layer, shape in result.layers.items()}
-    total = sum(sizes.values())
-    return sum(prune_count(sizes[layer], s) for layer, s in best.items()) / total if total else 0.0
+    """Share of all prunable weights pruned when every layer takes its value (``sweeps.combined_sparsity``)."""
+    return sweeps.combined_sparsity(best, result.layers)
 
 
 def carry_to_prune_page(criterion: str, best: dict[str, float]) -> None:
     """Open the Prune page with per-layer target sparsities from the scan (its own setter writes its settings)."""
     pu.carry_per_layer(criterion, "sparsity", best)
     st.switch_page("pages/prune.py")
-
-
-def _prod(shape) -> int:
-    out = 1
-    for d in shape:
-        out *= int(d)
-    return out
