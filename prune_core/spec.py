@@ -8,6 +8,10 @@ Traceback (most recent call last):
 ValueError: The coefficient must be between 0 and 1 (inclusive); got 1.5.
 >>> PruneSpec(granularity="neuron").validate().granularity   # the CLI's word is accepted
 'unit'
+>>> PruneSpec(rule="nm", value="2:4", granularity="unit").validate()
+Traceback (most recent call last):
+...
+ValueError: The N:M semi-structured rule prunes individual weights only, not whole neurons / filters; choose granularity 'weight', or another rule.
 """
 
 from __future__ import annotations
@@ -62,6 +66,11 @@ class PruneSpec:
             raise ValueError(f"Unknown granularity {self.granularity!r}; choose 'weight' or 'unit' "
                              "(whole neurons / filters).")
         rule = get_rule(self.rule)
+        if granularity not in rule.granularities:
+            words = {"weight": "individual weights", "unit": "whole neurons / filters"}
+            allowed = " or ".join(words.get(g, g) for g in rule.granularities)
+            raise ValueError(f"The {rule.label} rule prunes {allowed} only, not {words.get(granularity, granularity)}; "
+                             f"choose granularity {' or '.join(repr(g) for g in rule.granularities)}, or another rule.")
         if self.scope not in SCOPES:
             raise ValueError(f"Unknown scope {self.scope!r}; choose 'layer' or 'global'.")
         value = rule.default if self.value is None else rule.check(self.value)
