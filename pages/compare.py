@@ -6,6 +6,7 @@ import streamlit as st
 from ui import compare as cu
 from ui import jobs, state, widgets
 from ui.router import require_router
+from ui.text import md
 
 require_router()
 
@@ -38,9 +39,9 @@ with w2.popover("New workspace", icon=":material/add:", width="stretch"):
 records = cu.store().records(workspace)
 
 # --- run history ---------------------------------------------------------------------------------------
-st.subheader(f"Run history · {workspace}")
+st.subheader(f"Run history · {md(workspace)}")
 if not records:
-    text = (f"No runs in the workspace “{workspace}” yet. Prune a model on the **Prune** page, press Apply, then "
+    text = (f"No runs in the workspace “{md(workspace)}” yet. Prune a model on the **Prune** page, press Apply, then "
             "fine-tune it on the **Retrain** page: every run is recorded here.")
     st.info(text, icon=":material/history:")
     if cu.retrain_page_registered():
@@ -88,13 +89,13 @@ else:
                 st.session_state[cu.CONFIRM_KEY] = choice
                 st.rerun()
         else:
-            st.warning(f"Delete run {cu.run_choice_label(by_id[pending])} from “{workspace}”? "
+            st.warning(f"Delete run {cu.run_choice_label(by_id[pending])} from “{md(workspace)}”? "
                        "This cannot be undone.", icon=":material/warning:")
             y, n, _ = st.columns([1, 1, 3])
             if y.button("Yes, delete it", type="primary", key="cmp_delete_yes"):
                 cu.store().delete(workspace, pending)
                 st.session_state.pop(cu.CONFIRM_KEY, None)
-                st.session_state["flash"] = f"Deleted run #{pending} from “{workspace}”."
+                st.session_state["flash"] = f"Deleted run #{pending} from “{md(workspace)}”."
                 st.rerun()
             if n.button("Cancel", key="cmp_delete_no"):
                 st.session_state.pop(cu.CONFIRM_KEY, None)
@@ -103,7 +104,7 @@ else:
 # --- criteria sweep -------------------------------------------------------------------------------------
 st.subheader("Sweep: criteria against each other")
 model_name = st.session_state["model_entry"].name if state.has_model() else "LeNet-300-100 · default baseline"
-st.caption(f"On the current model (**{model_name}**): for each criterion and sparsity, prune the dense model, "
+st.caption(f"On the current model (**{md(model_name)}**): for each criterion and sparsity, prune the dense model, "
            "measure, fine-tune briefly with the pruned weights held at zero, and measure again.")
 no_data = state.has_model() and not state.has_data()
 if no_data:
@@ -133,11 +134,11 @@ if run_it:
 cu.adopt_finished_sweep()
 job = jobs.panel(cu.SWEEP_JOB)
 if job is not None and job.kind != cu.SWEEP_JOB and job.running:
-    st.caption(f"“{job.name}” is running; a sweep can start when it has finished.")
+    st.caption(f"“{md(job.name)}” is running; a sweep can start when it has finished.")
 sweep = cu.current_sweep()
 if sweep is not None:
     if not cu.sweep_matches_current_model(sweep):
-        st.info(f"The last sweep ran on another model ({sweep.model_name}); run it again for the current one.",
+        st.info(f"The last sweep ran on another model ({md(sweep.model_name)}); run it again for the current one.",
                 icon=":material/info:")
     widgets.chart(cu.sweep_figure(sweep), key="cmp_sweep_chart")
     st.caption(cu.sweep_caption(sweep))

@@ -72,7 +72,7 @@ def live_view():
         values = {}
         for col, name in zip(st.columns(len(layers)), layers):
             key = pu.slider_key(rule, name)
-            values[name] = col.slider(pu.layer_label(ctx, name), low, high, step=step, key=pu.seed_slider(key, default),
+            values[name] = col.slider(pu.slider_label(ctx, name), low, high, step=step, key=pu.seed_slider(key, default),
                                       format=shown)
     view = st.segmented_control("Show", list(pu.VIEWS), format_func=pu.VIEWS.get,
                                 key=pu.seed_slider("pr_view", "weights")) or "weights"

@@ -6,6 +6,7 @@ from ui import jobs, state, widgets
 from ui import prune as pu
 from ui import retrain as rt
 from ui.router import require_router
+from ui.text import md
 
 require_router()
 
@@ -72,7 +73,7 @@ jobs.panel(rt.JOB_KIND, live)
 
 result = rt.latest_result()
 if result is not None:
-    st.subheader(f"Last run · {result.label}")
+    st.subheader(f"Last run · {md(result.label)}")
     for col, metric in zip(st.columns(5), rt.headline(result)):
         col.metric(metric.label, metric.value, delta=metric.delta, help=metric.help, delta_color=metric.delta_color)
     st.caption(rt.summary_line(result))

@@ -7,6 +7,7 @@ from ui import prune as pu
 from ui import sensitivity as su
 from ui import state, widgets
 from ui.router import require_router
+from ui.text import md
 
 require_router()
 
@@ -33,7 +34,7 @@ criterion = c1.selectbox("Importance criterion", su.criterion_choices(), format_
 low, high, step, default = su.DROP
 drop = c2.slider("Allowed accuracy drop (points below dense)", low, high, default, step=step, format="%.1f pts",
                  key="sens_drop", help="The table lists, per layer, the largest sparsity that stays within this drop.")
-st.caption(f"Model: **{entry.name}**. Each scan is computed once per model and criterion in this session.")
+st.caption(f"Model: **{md(entry.name)}**. Each scan is computed once per model and criterion in this session.")
 
 result = su.scan(criterion)
 best = su.within(result, drop)

@@ -1022,16 +1022,14 @@ def check_loaded(model, label: str) -> None:
         kinds = sorted({type(layer).__name__ for layer in _all_layers(model)})
         raise ModelFileError(
             f"The model in {label} has no Dense or Conv2D layer, so there is nothing to prune (it has: "
-            f"{', '.join(kinds) or 'no layers'}). Upload a model with Dense or Conv2D layers.")
+            f"{', '.join(kinds) or 'no layers'}). Upload a model with Dense, Conv1D/2D/3D or SeparableConv layers.")
 
 
 def _all_layers(model) -> list:
-    found = []
-    for layer in model.layers:
-        found.append(layer)
-        if hasattr(layer, "layers") and layer.layers and layer is not model:
-            found.extend(_all_layers(layer))
-    return found
+    """Every layer, nested models walked into (the one walker, ``graph.layers``)."""
+    from .graph import layers
+
+    return layers(model)
 
 
 # --- the loader ------------------------------------------------------------------------------------------
@@ -1473,13 +1471,7 @@ def model_summary(model):
             out = ""
         params = int(sum(int(np.prod(w.shape)) for w in layer.weights))
         is_prunable = layer.name in prunable
-        nested = hasattr(layer, "layers") and bool(layer.layers)
-        if is_prunable:
-            action = "kernel weights pruned (bias kept)"
-        elif nested:
-            action = "nested model: its layers are listed below"
-        else:
-            action = "kept as is"
+        action = "kernel weights pruned (bias kept)" if is_prunable else "kept as is"
         rows.append({"layer": layer.name, "type": type(layer).__name__, "output shape": out, "params": params,
                      "prunable": is_prunable, "what pruning does": action})
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

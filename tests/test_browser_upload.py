@@ -127,8 +127,6 @@ def test_markdown_file_and_layer_names_show_literally_on_the_model_page(page, ap
     assert_no_exception(page)
 
 
-@pytest.mark.xfail(strict=True, reason="ui/prune.py / pages/prune.py slider labels do not pass layer names "
-                                       "through ui.text.md yet (outside this change); remove when they do")
 def test_markdown_layer_name_shows_literally_on_the_prune_page(page, app_url, tmp_path):
     _evil_upload(page, app_url, tmp_path)
     go_to(page, "Prune")

@@ -155,7 +155,10 @@ def test_model_without_data_offers_magnitude_and_random_only():
     assert at.session_state["model_entry"].origin == "uploaded"
     at.switch_page("pages/prune.py").run()
     assert not at.exception
-    assert at.radio(key="pr_criterion").options == ["Magnitude |w|", "Random (baseline)"]
+    from prune_core import CRITERIA
+    data_free = [c.label for c in CRITERIA.values() if not c.needs_data]  # registered criteria that need no data
+    assert at.radio(key="pr_criterion").options == data_free
+    assert data_free[:2] == ["Magnitude |w|", "Random (baseline)"] and "Sensitivity |∂L/∂w|" not in data_free
     assert any("has no data" in i.value for i in at.info)
     assert metric_value(at, "Test accuracy (no retraining)") == "needs data"
     model = at.session_state["model_entry"].model

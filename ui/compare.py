@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from . import state
+from .text import md
 
 SIZE_AXES = {"nonzero_params": "Nonzero parameters", "gzip_kb": "gzip size (kB)"}
 SWEEP_SPARSITIES = (50, 70, 80, 90, 95, 98)  # percent, as the form shows them
@@ -73,8 +74,8 @@ def create_workspace(name: str) -> tuple[bool, str]:
     except ValueError as exc:
         return False, str(exc)
     choose_workspace(created)
-    return True, (f"Switched to the existing workspace “{created}”." if existing
-                  else f"Created the workspace “{created}” and switched to it.")
+    return True, (f"Switched to the existing workspace “{md(created)}”." if existing
+                  else f"Created the workspace “{md(created)}” and switched to it.")
 
 
 # --- the history table -------------------------------------------------------------------------

@@ -11,15 +11,26 @@ import os
 
 import streamlit as st
 
+from .text import md
+
 LOG = logging.getLogger("pruning_explorer")
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """One line in the server log (no traceback: the log stays readable and free of them); the full
+    traceback only with PRUNING_EXPLORER_DEBUG=1, for developers."""
+    if os.environ.get("PRUNING_EXPLORER_DEBUG") == "1":
+        LOG.exception(what)
+    else:
+        LOG.error("%s: %s: %s", what, type(exc).__name__, " ".join(str(exc).split()))
 
 
 def report(exc: Exception, doing: str) -> None:
     """Log the full traceback for developers; show the user what failed and what to try."""
     if os.environ.get("PRUNING_EXPLORER_RAISE") == "1":
         raise exc
-    LOG.exception("Unexpected error while %s", doing)
-    st.error(f"Something went wrong while {doing}: {type(exc).__name__}: {exc}. "
+    log_failure(f"Unexpected error while {doing}", exc)
+    st.error(f"Something went wrong while {doing}: {type(exc).__name__}: {md(exc)}. "
              "Your model and settings are kept; try another setting, or reload the page.",
              icon=":material/error:")
 

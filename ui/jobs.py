@@ -19,6 +19,9 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from .errors import log_failure
+from .text import md
+
 LOG = logging.getLogger("pruning_explorer")
 KEY = "job"
 
@@ -78,7 +81,7 @@ def busy() -> bool:
 def start(name: str, kind: str, work: Callable[[Job], Any]) -> Job | None:
     """Run ``work(job)`` in a background thread; refuses (returns None) while another job runs."""
     if busy():
-        st.warning(f"“{current().name}” is still running; wait for it to finish.", icon=":material/hourglass_top:")
+        st.warning(f"“{md(current().name)}” is still running; wait for it to finish.", icon=":material/hourglass_top:")
         return None
     job = Job(name=name, kind=kind)
 
@@ -88,7 +91,7 @@ def start(name: str, kind: str, work: Callable[[Job], Any]) -> Job | None:
         except ValueError as exc:  # bad settings: the message is for the user
             job.error = str(exc)
         except Exception as exc:  # noqa: BLE001 — reported to the user, logged for developers
-            LOG.exception("Background job %s failed", name)
+            log_failure(f"Background job {name} failed", exc)
             job.error = f"{type(exc).__name__}: {exc}"
         finally:
             job.finished = time.time()
@@ -109,7 +112,7 @@ def panel(kind: str, draw_live: Callable[[Job], None] | None = None) -> Job | No
     if not job.running:  # this full run already shows the outcome
         job.seen = True
         if job.error:
-            st.error(f"{job.name} stopped: {job.error}", icon=":material/error:")
+            st.error(f"{md(job.name)} stopped: {md(job.error)}", icon=":material/error:")
         return job
 
     def body() -> None:

@@ -13,6 +13,7 @@ from prune_core.layers import output_layer_name, prunable_layers
 from prune_core.metrics import float32_bytes, human_bytes, sparse_bytes
 
 from . import state
+from .text import html, md
 
 GRANULARITIES = {"weight": "Individual weights", "unit": "Whole neurons / filters"}
 SCOPES = {"layer": "Per layer", "global": "Global (one threshold for all layers)"}
@@ -252,7 +253,7 @@ def sparsity_figure(mask_set: masks.MaskSet):
     from prune_core import figures
 
     sparsity = mask_set.layer_sparsity()
-    return figures.sparsity_bars(list(sparsity), list(sparsity.values()))
+    return figures.sparsity_bars([html(n) for n in sparsity], list(sparsity.values()))
 
 
 def mosaic(ctx: Context, mask_set: masks.MaskSet):
@@ -262,7 +263,7 @@ def mosaic(ctx: Context, mask_set: masks.MaskSet):
     first = ctx.names[0]
     tiles = preview.first_layer_units(ctx.kernels[first], mask_set.kernels[first], ctx.image_shape) \
         if ctx.image_shape else None
-    return None if tiles is None else (first, figures.mosaic_image(tiles))
+    return None if tiles is None else (md(first), figures.mosaic_image(tiles))
 
 
 def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet):
@@ -277,7 +278,7 @@ def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks
 def candidate_text(held: state.Candidate) -> str:
     s = held.settings
     return (f"Candidate ready: {held.sparsity:.1%} sparse, {_accuracy_text(held.pruned_accuracy)} test accuracy "
-            f"before retraining ({criterion_label(s['criterion'])}, {rule_label(s['rule'])}).")
+            f"before retraining ({md(criterion_label(s['criterion']))}, {md(rule_label(s['rule']))}).")
 
 
 def _accuracy_text(value: float) -> str:
@@ -301,7 +302,7 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
             binned = _held(held, ("bins", "weights", name),
                            lambda: preview.bin_values(ctx.kernels[name], preview.weight_edges(ctx.kernels[name])))
             result[name] = _draw(held, ("weights", name), preview.split_counts(binned, mask_set.kernels[name]),
-                                 title=layer_label(ctx, name), thresholds=lines)
+                                 title=html(layer_label(ctx, name)), thresholds=lines)
         return result
     keep = mask_set.units if granularity == "unit" else mask_set.kernels
 
@@ -315,7 +316,7 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
         hist = preview.split_counts(binned, keep[name])
         zeros = hist.zero_kept + hist.zero_pruned
         threshold = mask_set.thresholds.get(name)
-        title = layer_label(ctx, name) + (f" · {zeros:,} scores are exactly 0 (not drawn)" if zeros else "")
+        title = html(layer_label(ctx, name)) + (f" · {zeros:,} scores are exactly 0 (not drawn)" if zeros else "")
         result[name] = _draw(held, (criterion, granularity, name), hist, title=title, log_x=True,
                              thresholds=(threshold,) if threshold else (),
                              x_title=f"{criterion_label(criterion)} score (log scale)")
@@ -383,6 +384,11 @@ def unprunable_groups(ctx: Context):
 def unit_scores_by_criterion(ctx: Context, scores: dict) -> dict:
     return {c: pc.CRITERIA[c].unit_scores(ctx.entry.model, s, groups=ctx.groups) for c, s in scores.items()
             if c in pc.CRITERIA}
+
+
+def slider_label(ctx: Context, name: str) -> str:
+    """The layer's label for a widget, escaped (layer names come from uploaded files)."""
+    return md(layer_label(ctx, name))
 
 
 def layer_label(ctx: Context, name: str) -> str:
