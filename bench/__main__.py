@@ -2,7 +2,7 @@
 reproduces it. Nothing here asserts on time.
 
     .venv/bin/python -m bench                  # everything (the methods comparison takes the longest)
-    .venv/bin/python -m bench --skip methods   # leave some out: thresholds, slider, startup, load, methods
+    .venv/bin/python -m bench --skip methods   # leave some out: thresholds, slider, startup, load, compact, scoring_memory, uploads, methods
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ BENCHES = {
     "slider": ["-m", "bench.bench_slider", "--moves", "20"],
     "startup": ["-m", "bench.bench_startup", "--repeats", "3"],
     "load": ["-m", "bench.bench_load", "--sessions", "5", "--seconds", "60"],
+    "compact": ["-m", "bench.bench_compact"],
+    "scoring_memory": ["-m", "bench.bench_scoring_memory"],
+    "uploads": ["-m", "bench.bench_uploads", "--repeats", "3"],
     "methods": ["bench/bench_methods.py"],
 }
 
