@@ -5,6 +5,7 @@ import pytest
 
 from prune_core import masks as mk
 from prune_core.layers import kernels
+from tests.tiny import dense_net
 
 
 # --- pure numpy ----------------------------------------------------------------------------------
@@ -63,18 +64,6 @@ def test_build_masks_argument_errors():
 
 
 # --- Keras: tiny models built here ---------------------------------------------------------------
-
-def dense_net(seed=0, activation="relu"):
-    import keras
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input(shape=(6,))
-    x = keras.layers.Dense(4, activation=activation, name="h")(inputs)
-    outputs = keras.layers.Dense(3, activation="softmax", name="out")(x)
-    model = keras.Model(inputs, outputs)
-    for layer in model.layers[1:]:  # non-zero biases so that removing them matters
-        layer.bias.assign(np.random.default_rng(seed).normal(size=layer.bias.shape).astype("float32"))
-    return model
-
 
 def conv_net(seed=0):
     import keras

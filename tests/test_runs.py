@@ -12,21 +12,7 @@ from prune_core import schedules as sc
 from prune_core import training
 from prune_core.data import Dataset
 from prune_core.layers import kernels
-
-
-def tiny_net(seed=0, hidden=8):
-    import keras
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input(shape=(6,))
-    x = keras.layers.Dense(hidden, activation="relu", name="h")(inputs)
-    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="out")(x))
-
-
-def tiny_data(n=384, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6)).astype("float32")
-    y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0.5).astype("int64")
-    return x[:256], y[:256], x[256:], y[256:]       # 256 train (8 batches of 32), 128 test
+from tests.tiny import same_weights, tiny_data, tiny_net
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +31,6 @@ def dense(data):
 def magnitude_masks(model, sparsity, scope="layer"):
     scores = {n: np.abs(k) for n, k in kernels(model).items()}
     return mk.build_masks(scores, "sparsity", sparsity, scope=scope)
-
-
-def same_weights(a, b):
-    return all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights()))
 
 
 # --- one-shot -----------------------------------------------------------------------------------------

@@ -6,37 +6,7 @@ import pytest
 from prune_core import masks as mk
 from prune_core import training
 from prune_core.layers import kernels
-
-
-def dense_net(seed=0, activation="relu"):
-    import keras
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input(shape=(6,))
-    x = keras.layers.Dense(4, activation=activation, name="h")(inputs)
-    outputs = keras.layers.Dense(3, activation="softmax", name="out")(x)
-    model = keras.Model(inputs, outputs)
-    for layer in model.layers[1:]:  # non-zero biases so that removing them matters
-        layer.bias.assign(np.random.default_rng(seed).normal(size=layer.bias.shape).astype("float32"))
-    return model
-
-
-def tiny_net(seed=0, hidden=8):
-    import keras
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input(shape=(6,))
-    x = keras.layers.Dense(hidden, activation="relu", name="h")(inputs)
-    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="out")(x))
-
-
-def tiny_data(n=384, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6)).astype("float32")
-    y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0.5).astype("int64")
-    return x[:256], y[:256], x[256:], y[256:]       # 256 train (8 batches of 32), 128 test
-
-
-def same_weights(a, b):
-    return all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights()))
+from tests.tiny import dense_net, same_weights, tiny_data, tiny_net
 
 
 @pytest.fixture
