@@ -19,10 +19,15 @@ os.environ["PRUNING_EXPLORER_RAISE"] = "1"  # tests see exceptions instead of th
 
 @contextlib.contextmanager
 def app_server(data_dir: Path):
-    """A real Streamlit server of its own on ``data_dir`` (run history); its log goes to test-artifacts/."""
+    """A real Streamlit server of its own on ``data_dir`` (run history); its log goes to test-artifacts/.
+
+    When the server stops, its log must hold no traceback: the app turns every error into a message."""
     ARTIFACTS.mkdir(exist_ok=True)
-    with serve_app({history.ENV_DATA_DIR: str(data_dir)}, log_dir=ARTIFACTS) as (url, _, _):
+    with serve_app({history.ENV_DATA_DIR: str(data_dir)}, log_dir=ARTIFACTS) as (url, proc, _):
         yield url
+        log = Path(ARTIFACTS / f"server-{url.rsplit(':', 1)[1]}.log")
+    text = log.read_text(errors="replace") if log.exists() else ""
+    assert "Traceback" not in text, f"the server logged a traceback ({log}):\n{text[text.index('Traceback'):][:3000]}"
 
 
 @pytest.fixture(scope="session")
