@@ -108,3 +108,216 @@ def apply_coefficient_rule(criterion: str, coefficient: float, maximum: float | 
         pruned=tuple(w for w, k in zip(WEIGHTS, keep) if not k), kept=tuple(w for w, k in zip(WEIGHTS, keep) if k),
         table=frame,
     )
+
+
+# --- rankings, both columns at one coefficient ------------------------------------------------------------
+
+def ranking(criterion: str) -> tuple[str, ...]:
+    """The weights from most to least important under one column (ties: table order).
+
+    >>> ranking("l1"), ranking("sensitivity")
+    (('w3', 'w1', 'w5', 'w2', 'w4'), ('w3', 'w5', 'w1', 'w2', 'w4'))
+    """
+    if criterion not in COLUMNS:
+        raise ValueError(f"Unknown criterion {criterion!r}: use one of {', '.join(CRITERIA)}.")
+    scores = COLUMNS[criterion]
+    order = sorted(range(len(WEIGHTS)), key=lambda i: (-scores[i], i))
+    return tuple(WEIGHTS[i] for i in order)
+
+
+def rankings() -> dict[str, tuple[str, ...]]:
+    """{criterion: ranking} for every column."""
+    return {c: ranking(c) for c in CRITERIA}
+
+
+def ranking_text(order) -> str:
+    """'w3 > w5 > w1 > w2 > w4'."""
+    return " > ".join(order)
+
+
+def side_by_side(coefficient: float) -> dict[str, ExampleResult]:
+    """The coefficient rule on every column at the same coefficient, each against its own maximum.
+
+    >>> {c: r.pruned for c, r in side_by_side(0.3).items()}
+    {'l1': (), 'sensitivity': ('w2', 'w4')}
+    """
+    return {c: apply_coefficient_rule(c, coefficient) for c in CRITERIA}
+
+
+# --- the classic article's claims, next to what the table gives ------------------------------------------
+
+# What the article (shared/seed/pruning-article-zh.md, section 4.3) says about the table above.
+ARTICLE_COEFFICIENT = 0.3
+ARTICLE_MAX_SENSITIVITY = 0.6
+ARTICLE_THRESHOLD = 0.18
+ARTICLE_PRUNED = ("w4",)
+ARTICLE_RANKINGS = {"l1": ("w3", "w1", "w5", "w2", "w4"), "sensitivity": ("w3", "w1", "w5", "w2", "w4")}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement of the article and the answer computed from the table."""
+
+    topic: str
+    claim: str
+    computed: str
+    correct: bool
+    why: str
+
+
+def _set_text(weights) -> str:
+    return "{" + ", ".join(weights) + "}" if weights else "nothing"
+
+
+def article_claims() -> list[Claim]:
+    """The article's claims about the five-weight table, each next to the computed answer.
+
+    >>> [c.correct for c in article_claims()]
+    [False, False, False, False, False, True, False]
+    """
+    coefficient = ARTICLE_COEFFICIENT
+    sens = apply_coefficient_rule("sensitivity", coefficient)
+    at_claimed_sens = apply_coefficient_rule("sensitivity", coefficient, ARTICLE_MAX_SENSITIVITY)
+    at_claimed_l1 = apply_coefficient_rule("l1", coefficient)  # the L1 column's max is 0.6: threshold 0.18 too
+    max_abs = max(ABS)
+    claimed_threshold = example_threshold(coefficient, ARTICLE_MAX_SENSITIVITY)
+    claims = [
+        Claim("Maximum sensitivity", f"{ARTICLE_MAX_SENSITIVITY:g}", f"{sens.maximum:g}",
+              sens.maximum == ARTICLE_MAX_SENSITIVITY,
+              f"{max_abs:g} is the largest |w| (w3); the largest sensitivity is {sens.maximum:g} (also w3)."),
+        Claim(f"Threshold at coefficient {coefficient:g}",
+              f"{coefficient:g} × {ARTICLE_MAX_SENSITIVITY:g} = {ARTICLE_THRESHOLD:g}",
+              f"{coefficient:g} × {sens.maximum:g} = {sens.threshold:g}",
+              sens.threshold == ARTICLE_THRESHOLD, "The maximum must come from the column being thresholded."),
+        Claim("Pruned weights (sensitivity)", _set_text(ARTICLE_PRUNED), _set_text(sens.pruned),
+              sens.pruned == ARTICLE_PRUNED,
+              f"Sensitivities below {sens.threshold:g}: " + ", ".join(
+                  f"{w} ({s:g})" for w, s in zip(WEIGHTS, SENSITIVITY) if w in sens.pruned) + "."),
+        Claim(f"Its own threshold {claimed_threshold:g} on the sensitivity column", _set_text(ARTICLE_PRUNED),
+              _set_text(at_claimed_sens.pruned), at_claimed_sens.pruned == ARTICLE_PRUNED,
+              f"Even with {claimed_threshold:g}, w2 ({SENSITIVITY[1]:g}) is below it as well as w4."),
+        Claim(f"Its own threshold {claimed_threshold:g} on the L1 column", _set_text(ARTICLE_PRUNED),
+              _set_text(at_claimed_l1.pruned), at_claimed_l1.pruned == ARTICLE_PRUNED,
+              f"|w4| = {ABS[3]:g} is not below {claimed_threshold:g}: the L1 rule prunes nothing at this "
+              "coefficient."),
+        Claim("L1 ranking", ranking_text(ARTICLE_RANKINGS["l1"]), ranking_text(ranking("l1")),
+              ARTICLE_RANKINGS["l1"] == ranking("l1"), "Correct: |w| sorted from largest to smallest."),
+        Claim("Sensitivity ranking", ranking_text(ARTICLE_RANKINGS["sensitivity"]),
+              ranking_text(ranking("sensitivity")), ARTICLE_RANKINGS["sensitivity"] == ranking("sensitivity"),
+              f"w5 ({SENSITIVITY[4]:g}) is more sensitive than w1 ({SENSITIVITY[0]:g}): the article copied the "
+              "L1 ranking."),
+    ]
+    return claims
+
+
+def claims_table() -> pd.DataFrame:
+    """article_claims() as a frame: topic, the article says, computed, correct, why."""
+    return pd.DataFrame([{"topic": c.topic, "the article says": c.claim, "computed": c.computed,
+                          "correct": c.correct, "why": c.why} for c in article_claims()])
+
+
+# The article's TensorFlow code: what fails when it runs (checked by tests/test_example.py).
+CODE_ERRORS = (
+    ("nn.layers[0].get_weights()[0].abs()", "a NumPy array has no .abs() method",
+     "np.abs(kernel) — or pc.CRITERIA['magnitude'].scores(model)"),
+    ("get_weights()[0].flatten() … np.abs(weights).mean(axis=1)",
+     "a flattened kernel is 1-D: axis 1 does not exist (AxisError)",
+     "score the 2-D kernel; for neurons reduce over the input axis (axis=0)"),
+    ("nn.fit(x_train, y_train, epochs=5, initial_weights=pruned_weights)",
+     "Keras' fit() has no initial_weights argument (TypeError); a fresh Sequential starts from random weights",
+     "fine-tune the pruned model itself, re-applying the mask after every batch: pc.run_oneshot"),
+)
+
+
+# --- from the article to code that runs -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One of the article's five steps: what it does, its code there, and the prune_core code that does it."""
+
+    name: str
+    does: str
+    article: str
+    code: str  # a template: {criterion!r}, {coefficient!r}, {epochs!r}
+
+
+STEPS = (
+    Step("Train", "Train the dense network.", "nn.fit(x_train, y_train, epochs=5)",
+         "from prune_core.training import train_model\n"
+         "model, trained = train_model(model, data, epochs={train_epochs!r})  # a trained copy; .history per epoch"),
+    Step("Score", "Give every weight an importance score.",
+         "importance_scores = nn.layers[0].get_weights()[0].abs().mean(axis=1)",
+         "scores = pc.CRITERIA[\"{criterion}\"].scores(model, data)  # {{layer: kernel-shaped scores}}"),
+    Step("Threshold", "Threshold = coefficient × the largest score (per layer).",
+         "threshold = 0.1  # section 4.3: 0.3 × 0.6 = 0.18, with 0.6 the wrong maximum",
+         "keep, thresholds = pc.RULES[\"coefficient\"].select(scores, {coefficient!r})  # {{layer: threshold}}"),
+    Step("Prune", "Zero every weight whose score is strictly below the threshold.",
+         "pruned_indices = [i for i, s in enumerate(importance_scores) if s < threshold]",
+         "spec = pc.PruneSpec(criterion=\"{criterion}\", rule=\"coefficient\", value={coefficient!r})\n"
+         "result = pc.prune(model, spec, data=data)  # .masks, .model (masked copy), .table, .sparsity"),
+    Step("Retrain", "Fine-tune with the pruned weights held at zero.",
+         "nn.fit(x_train, y_train, epochs=5, initial_weights=pruned_weights)",
+         "run = pc.run_oneshot(model, result.masks, data, epochs={epochs!r})  # pruned weights stay exactly 0\n"
+         "run.dense_accuracy, run.pruned_accuracy, run.final_accuracy, run.sparsity"),
+)
+
+
+def _check_step_settings(criterion: str, coefficient: float, epochs: int, train_epochs: int) -> tuple:
+    from .criteria import get_criterion
+
+    get_criterion(criterion)
+    coefficient = check_coefficient(coefficient)
+    for name, value, low in (("epochs", epochs, 0), ("train_epochs", train_epochs, 1)):
+        if isinstance(value, bool) or int(value) != value or int(value) < low:
+            raise ValueError(f"{name} must be a whole number ≥ {low}, got {value!r}.")
+    return criterion, coefficient, int(epochs), int(train_epochs)
+
+
+def step_code(step: Step, *, criterion: str = "sensitivity", coefficient: float = ARTICLE_COEFFICIENT,
+              epochs: int = 1, train_epochs: int = 5) -> str:
+    """The step's prune_core code with these settings filled in (exactly what :func:`run_steps` runs).
+
+    >>> print(step_code(STEPS[2], coefficient=0.3))
+    keep, thresholds = pc.RULES["coefficient"].select(scores, 0.3)  # {layer: threshold}
+    """
+    criterion, coefficient, epochs, train_epochs = _check_step_settings(criterion, coefficient, epochs, train_epochs)
+    return step.code.format(criterion=criterion, coefficient=coefficient, epochs=epochs, train_epochs=train_epochs)
+
+
+def program(*, train: bool = True, **settings) -> str:
+    """All steps as one script (``import prune_core as pc`` first); ``train=False`` leaves out step 1."""
+    steps = STEPS if train else STEPS[1:]
+    return "import prune_core as pc\n\n" + "\n\n".join(f"# {i}. {s.name}: {s.does}\n{step_code(s, **settings)}"
+                                                     for i, s in enumerate(steps, start=1 if train else 2))
+
+
+@dataclass(frozen=True)
+class StepsOutcome:
+    """What running the steps gave: per-layer thresholds, sparsity after pruning, the run's accuracies."""
+
+    thresholds: dict
+    sparsity: float
+    dense_accuracy: float
+    pruned_accuracy: float
+    final_accuracy: float
+    final_sparsity: float
+    trained: bool
+
+
+def run_steps(model, data, *, criterion: str = "sensitivity", coefficient: float = ARTICLE_COEFFICIENT,
+              epochs: int = 1, train: bool = False, train_epochs: int = 5) -> StepsOutcome:
+    """Run the steps' code exactly as :func:`step_code` shows it, on ``model`` and ``data`` (a Dataset).
+
+    ``train=False`` (the default) starts from the given, already trained model. The caller's model is not
+    changed (every step works on copies).
+    """
+    import prune_core as pc
+
+    settings = dict(criterion=criterion, coefficient=coefficient, epochs=epochs, train_epochs=train_epochs)
+    namespace = {"pc": pc, "model": model, "data": data}
+    exec(compile(program(train=train, **settings), "<prune_core.example steps>", "exec"), namespace)  # noqa: S102
+    run = namespace["run"]
+    return StepsOutcome(thresholds={k: float(v) for k, v in namespace["thresholds"].items()},
+                        sparsity=float(namespace["result"].sparsity), dense_accuracy=float(run.dense_accuracy),
+                        pruned_accuracy=float(run.pruned_accuracy), final_accuracy=float(run.final_accuracy),
+                        final_sparsity=float(run.sparsity), trained=bool(train))

@@ -94,3 +94,94 @@ def test_coefficient_is_refused_with_the_core_rules_message():
     with pytest.raises(ValueError) as here:
         example.apply_coefficient_rule("l1", 1.5)
     assert str(here.value) == str(core.value) == "The coefficient must be between 0 and 1 (inclusive); got 1.5."
+
+
+# --- issue 16: rankings, the article's claims, the five steps as code that runs -----------------------------
+
+def test_true_rankings():
+    assert example.ranking("l1") == ("w3", "w1", "w5", "w2", "w4")
+    assert example.ranking("sensitivity") == ("w3", "w5", "w1", "w2", "w4")  # the article says w3 > w1 > w5 …
+    assert example.rankings() == {"l1": example.ranking("l1"), "sensitivity": example.ranking("sensitivity")}
+    assert example.ranking_text(example.ranking("sensitivity")) == "w3 > w5 > w1 > w2 > w4"
+    with pytest.raises(ValueError):
+        example.ranking("l2")
+
+
+def test_side_by_side_at_the_articles_coefficient():
+    both = example.side_by_side(0.3)
+    assert (both["l1"].threshold, both["l1"].pruned) == (0.18, ())
+    assert (both["sensitivity"].threshold, both["sensitivity"].pruned) == (0.12, ("w2", "w4"))
+
+
+def test_article_claims_against_the_computed_answers():
+    claims = {c.topic: c for c in example.article_claims()}
+    assert (claims["Maximum sensitivity"].claim, claims["Maximum sensitivity"].computed) == ("0.6", "0.4")
+    threshold = claims["Threshold at coefficient 0.3"]
+    assert (threshold.claim, threshold.computed, threshold.correct) == ("0.3 × 0.6 = 0.18", "0.3 × 0.4 = 0.12", False)
+    pruned = claims["Pruned weights (sensitivity)"]
+    assert (pruned.claim, pruned.computed, pruned.correct) == ("{w4}", "{w2, w4}", False)
+    assert claims["Its own threshold 0.18 on the sensitivity column"].computed == "{w2, w4}"
+    assert claims["Its own threshold 0.18 on the L1 column"].computed == "nothing"
+    assert claims["L1 ranking"].correct is True
+    ranking = claims["Sensitivity ranking"]
+    assert (ranking.claim, ranking.computed, ranking.correct) == (
+        "w3 > w1 > w5 > w2 > w4", "w3 > w5 > w1 > w2 > w4", False)
+    frame = example.claims_table()
+    assert list(frame.columns) == ["topic", "the article says", "computed", "correct", "why"]
+    assert frame["correct"].tolist() == [False, False, False, False, False, True, False]
+
+
+def test_the_articles_code_really_fails():
+    kernel = np.ones((4, 3), np.float32)
+    with pytest.raises(AttributeError):
+        kernel.abs()
+    with pytest.raises(np.exceptions.AxisError):
+        np.abs(kernel.flatten()).mean(axis=1)
+    import inspect
+
+    import keras
+    assert "initial_weights" not in inspect.signature(keras.Model.fit).parameters
+    assert len(example.CODE_ERRORS) == 3
+
+
+def test_step_code_fills_in_the_settings():
+    assert [s.name for s in example.STEPS] == ["Train", "Score", "Threshold", "Prune", "Retrain"]
+    code = example.step_code(example.STEPS[3], criterion="magnitude", coefficient=0.25)
+    assert 'pc.PruneSpec(criterion="magnitude", rule="coefficient", value=0.25)' in code
+    assert "epochs=2)" in example.step_code(example.STEPS[4], epochs=2)
+    assert example.program(train=False).startswith("import prune_core as pc\n\n# 2. Score")
+    for bad in (dict(criterion="nope"), dict(coefficient=1.5), dict(epochs=-1), dict(epochs=1.5)):
+        with pytest.raises(ValueError):
+            example.step_code(example.STEPS[1], **bad)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    import keras
+
+    from prune_core.data import Dataset
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="relu", name="hidden"),
+                              keras.layers.Dense(3, activation="softmax", name="out")])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)
+    return model, Dataset("tiny", "test", x[:32], y[:32], x[32:], y[32:], class_names=("0", "1", "2"))
+
+
+@pytest.mark.parametrize("criterion", ["magnitude", "sensitivity"])
+def test_run_steps_runs_the_shown_code_and_matches_the_library(tiny, criterion):
+    import prune_core as pc
+
+    model, ds = tiny
+    before = [w.copy() for w in model.get_weights()]
+    outcome = example.run_steps(model, ds, criterion=criterion, coefficient=0.3, epochs=1)
+    direct = pc.prune(model, pc.PruneSpec(criterion=criterion, rule="coefficient", value=0.3), data=ds)
+    assert outcome.sparsity == pytest.approx(direct.sparsity, abs=0)
+    assert set(outcome.thresholds) == set(direct.table["layer"])
+    for layer, threshold in zip(direct.table["layer"], direct.table["threshold"]):
+        assert outcome.thresholds[layer] == pytest.approx(float(threshold), rel=1e-6)
+    assert outcome.final_sparsity >= outcome.sparsity - 1e-9  # pruned weights stayed zero while retraining
+    assert not outcome.trained
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)  # the caller's model is untouched
