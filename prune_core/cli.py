@@ -4,6 +4,11 @@
     python -m prune_core experiment --model mlp-128 --data bundled --train-epochs 1 --criterion magnitude \\
         --granularity weight --rule coefficient --value 0.3 --scope layer --mode oneshot \\
         --fine-tune-epochs 1 --seed 0 [--json] [--compact]
+    python -m prune_core experiment --criterion wanda --rule nm --value 2:4 --reconstruct --fine-tune-epochs 0
+    python -m prune_core experiment --criterion snip --rule sparsity --value 0.98 --scope global --mode init \\
+        --fine-tune-epochs 5
+    python -m prune_core experiment --rule sparsity --value 0.98 --scope global --retrain rewind-lr \\
+        --learning-rate 0.01
 
 Bad arguments give one line on stderr and exit code 2; with ``--json`` stdout holds exactly one JSON
 object (progress and library chatter go to stderr).
@@ -28,7 +33,8 @@ MODELS = ("mlp-128", "lenet-300-100", "lenet-5")
 DATA_SOURCES = ("auto", "bundled", "full")
 GRANULARITIES = ("weight", "neuron")  # the CLI's words; the core calls whole neurons "unit"
 SCOPES = ("layer", "global")
-MODES = ("oneshot", "gradual", "iterative")
+MODES = ("oneshot", "gradual", "iterative", "init")
+RETRAIN = ("finetune", "rewind-lr", "rewind-weights")  # prune_core.schedules.RETRAIN_STRATEGIES
 BASELINE_ARCHITECTURE = "lenet-300-100"  # the shipped baseline, reused with --train-epochs 0
 
 
@@ -79,6 +85,22 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def rule_value(text: str):
+    """--value: a number (coefficient, sparsity, quality) or a rule's choice text such as 2:4; the rule's own
+    check (in :meth:`ExperimentConfig.validate`) says whether it fits the chosen rule."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text.strip()
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _default_text(rule) -> str:
+    return str(rule.default) if rule.choices else f"{rule.default:g}"
+
+
 def check_value(rule: str, value: float) -> None:
     """The rule's own validator (the same message as the core's); UsageError otherwise."""
     try:
@@ -116,12 +138,25 @@ def build_parser() -> argparse.ArgumentParser:
                      help="; ".join(f"{c.name}: {c.explanation}" for c in CRITERIA.values()))
     exp.add_argument("--granularity", choices=GRANULARITIES, default="weight")
     exp.add_argument("--rule", choices=list(RULES), default="coefficient")
-    exp.add_argument("--value", type=_number, default=None,
-                     help="coefficient / target sparsity in [0, 1], or std quality >= 0 "
-                          f"(default {', '.join(f'{r.name} {r.default:g}' for r in RULES.values())})")
+    exp.add_argument("--value", type=rule_value, default=None,
+                     help="coefficient / target sparsity in [0, 1], std quality >= 0, or a rule's choice: "
+                          + "; ".join(f"{r.name} {' | '.join(r.choices)}" for r in RULES.values() if r.choices)
+                          + f" (default {', '.join(f'{r.name} {_default_text(r)}' for r in RULES.values())})")
     exp.add_argument("--scope", choices=SCOPES, default="layer")
-    exp.add_argument("--mode", choices=MODES, default="oneshot")
+    exp.add_argument("--mode", choices=MODES, default="oneshot",
+                     help="init: pruning at initialization (prune a freshly initialised copy of the architecture, "
+                          "then train the sparse network --fine-tune-epochs epochs)")
     exp.add_argument("--fine-tune-epochs", type=non_negative_int, default=1)
+    exp.add_argument("--learning-rate", type=positive_number, default=ExperimentConfig.learning_rate,
+                     help="Adam learning rate for fine-tuning / retraining (default %(default)s)")
+    exp.add_argument("--retrain", choices=RETRAIN, default="finetune",
+                     help="finetune: constant --learning-rate; rewind-lr: the rate rewound to --learning-rate and "
+                          "annealed to 0 (cosine), standing in for the baseline's original schedule (Renda et al. "
+                          "2020); rewind-weights: kept weights reset to the baseline's epoch-1 weights, then "
+                          "retrained like rewind-lr (Frankle et al. 2020)")
+    exp.add_argument("--reconstruct", action="store_true",
+                     help="one-shot: update the remaining weights layer by layer to keep each layer's outputs on "
+                          "training batches (OBS / SparseGPT style) before fine-tuning")
     exp.add_argument("--seed", type=non_negative_int, default=0)
     exp.add_argument("--fraction", type=_number, default=ExperimentConfig.fraction,
                      help="iterative mode: share of the remaining weights pruned per round (default %(default)s)")
@@ -163,7 +198,7 @@ class ExperimentConfig:
     criterion: str = "magnitude"
     granularity: str = "weight"
     rule: str = "coefficient"
-    value: float = 0.3
+    value: float | str = 0.3
     scope: str = "layer"
     mode: str = "oneshot"
     fine_tune_epochs: int = 1
@@ -171,6 +206,9 @@ class ExperimentConfig:
     compact: bool = False
     fraction: float = 0.3    # iterative: share of the remaining weights pruned per round
     tolerance: float = 0.01  # iterative: stop when accuracy falls below dense − tolerance
+    learning_rate: float = 1e-3  # fine-tuning / retraining rate
+    retrain: str = "finetune"    # finetune | rewind-lr | rewind-weights
+    reconstruct: bool = False    # one-shot: layer-wise reconstruction before fine-tuning
 
     def spec(self):
         """The PruneSpec this experiment prunes by."""
@@ -182,13 +220,33 @@ class ExperimentConfig:
     def validate(self) -> None:
         """Combinations argparse cannot see (UsageError, one line)."""
         check_value(self.rule, self.value)
-        if self.mode != "oneshot" and self.granularity != "weight":
+        try:
+            self.spec()
+        except ValueError as exc:
+            raise UsageError(f"argument --rule: {exc}") from None
+        if self.mode == "init" and self.fine_tune_epochs < 1:
+            raise UsageError("argument --fine-tune-epochs: --mode init trains the pruned network; give at least 1")
+        if self.reconstruct and self.mode != "oneshot":
+            raise UsageError(f"argument --reconstruct: reconstructs a one-shot mask; use --mode oneshot "
+                             f"(got --mode {self.mode})")
+        if self.retrain != "finetune" and self.mode not in ("oneshot", "iterative"):
+            raise UsageError(f"argument --retrain: {self.retrain} retrains one-shot or iterative runs; "
+                             f"got --mode {self.mode}")
+        if self.retrain == "rewind-weights" and self.reconstruct:
+            raise UsageError("argument --retrain: weight rewinding would undo --reconstruct; choose one")
+        if self.retrain == "rewind-weights" and self.train_epochs < 2:
+            raise UsageError("argument --retrain: rewind-weights rewinds to the baseline's epoch-1 weights; train it "
+                             "here for at least 2 epochs (--train-epochs 2)")
+        if self.mode not in ("oneshot", "init") and self.granularity != "weight":
             raise UsageError(f"argument --granularity: --mode {self.mode} prunes weights; use --granularity weight"
                              " (or --mode oneshot for neurons)")
-        if self.mode != "oneshot" and self.fine_tune_epochs < 1:
+        if self.mode in ("gradual", "iterative") and self.fine_tune_epochs < 1:
             raise UsageError(f"argument --fine-tune-epochs: --mode {self.mode} prunes while training; give at least 1")
         if not 0 < self.fraction <= 1:
             raise UsageError(f"argument --fraction: needs a value in (0, 1], got {self.fraction:g}")
+        if self.mode in ("gradual", "iterative") and self.rule in ("nm", "block", "per-output"):
+            raise UsageError(f"argument --rule: --mode {self.mode} prunes to a target sparsity; use --mode oneshot "
+                             f"or init for the {self.rule} rule")
         if self.compact and self.granularity != "neuron":
             raise UsageError("argument --compact: needs --granularity neuron (weight pruning removes no neurons)")
         if self.train_epochs == 0 and self.model != BASELINE_ARCHITECTURE:
@@ -217,6 +275,16 @@ def _baseline(config: ExperimentConfig, ds, progress):
         path = BUNDLED_PATH.parent / f"baseline-{BASELINE_ARCHITECTURE}.keras"
         return keras.saving.load_model(path, safe_mode=True, compile=False), f"shipped baseline {path.name}"
     model = models.build_model(config.model, ds.input_shape, ds.num_classes, seed=config.seed)
+    if config.retrain == "rewind-weights":  # the same training as train_model, keeping the epoch-1 weights
+        from .masks import copy_model
+        from .schedules import early_weights_callback
+
+        keep = early_weights_callback(1)
+        model = copy_model(model)
+        result = models.train(model, ds.x_train, ds.y_train, epochs=config.train_epochs, seed=config.seed,
+                              validation=(ds.x_test, ds.y_test), progress=progress, callbacks=[keep])
+        object.__setattr__(model, "_rewind_weights", keep.weights)  # not a tracked Keras attribute
+        return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s (epoch-1 weights kept)"
     model, result = training.train_model(model, ds, epochs=config.train_epochs, seed=config.seed, progress=progress)
     return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s"
 
@@ -237,12 +305,22 @@ def run_pipeline(config: ExperimentConfig, dense, dense_eval, ds, progress, say)
     from .pruning import prune
 
     common = dict(seed=config.seed, progress=progress, dense_accuracy=dense_eval.accuracy,
-                  latency_repeats=10 if config.compact else 0, settings=config.spec().to_dict())
+                  latency_repeats=10 if config.compact else 0, settings=config.spec().to_dict(),
+                  learning_rate=config.learning_rate)
+    strategy = dict(retrain=config.retrain, rewind_weights=getattr(dense, "_rewind_weights", None))
     if config.mode == "oneshot":
         pruned = prune(dense, config.spec(), ds)
         say(f"pruned: sparsity {pruned.sparsity:.2%}")
-        return runs.run_oneshot(dense, pruned.masks, ds, epochs=config.fine_tune_epochs, compact=config.compact,
-                                **common)
+        result = runs.run_oneshot(dense, pruned.masks, ds, epochs=config.fine_tune_epochs, compact=config.compact,
+                                  reconstruct=config.reconstruct, **strategy, **common)
+        if config.reconstruct:
+            say(f"reconstructed: accuracy {result.pruned_accuracy:.2%} → {result.reconstructed_accuracy:.2%} "
+                "before fine-tuning")
+        return result
+    if config.mode == "init":
+        say(f"pruning at initialization by {config.criterion}, then training {config.fine_tune_epochs} epoch(s)")
+        return runs.run_init(dense, ds, config.spec(), epochs=config.fine_tune_epochs, compact=config.compact,
+                             **common)
     target = target_sparsity(config, dense, ds)
     if config.mode == "gradual":
         say(f"gradual: to sparsity {target:.2%} over {config.fine_tune_epochs} epoch(s)")
@@ -252,7 +330,7 @@ def run_pipeline(config: ExperimentConfig, dense, dense_eval, ds, progress, say)
         f" tolerance {config.tolerance:g}")
     result = runs.run_iterative(dense, ds, step_fraction=config.fraction, fine_tune_epochs=config.fine_tune_epochs,
                                 tolerance=config.tolerance, target_sparsity=target, criterion=config.criterion,
-                                scope=config.scope, **common)
+                                scope=config.scope, **strategy, **common)
     say(f"iterative: stopped, {result.stopped_because}")
     return result
 
@@ -277,6 +355,9 @@ def report_from(config: ExperimentConfig, ds, baseline_note: str, dense_eval, re
         "dense_params": result.dense["params"], "dense_nonzero_params": result.dense["nonzero_params"],
         "dense_gzip_bytes": result.dense["gzip_bytes"],
     }
+    if config.reconstruct:
+        report["reconstructed_accuracy"] = result.reconstructed_accuracy
+        report["reconstruction"] = result.reconstruction
     if config.mode == "gradual":
         report.update(target_sparsity=result.settings["target_sparsity"], schedule=result.events)
     if config.mode == "iterative":
@@ -318,6 +399,10 @@ def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], No
     return report_from(config, ds, baseline_note, dense_eval, result)
 
 
+def _value_text(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
 def format_report(report: dict) -> str:
     """A readable, fixed-width report of run_experiment's dict."""
     from .metrics import human_bytes
@@ -326,11 +411,14 @@ def format_report(report: dict) -> str:
     lines = [
         f"{c['model']} on {d['name']} ({d['train']:,} train / {d['test']:,} test)"
         f" · {report['baseline']}",
-        f"prune: {c['criterion']} · {c['granularity']} · {c['rule']} {c['value']:g} · {c['scope']} scope"
-        f" · {c['mode']} · fine-tune {c['fine_tune_epochs']} epoch(s) · seed {c['seed']}",
+        f"prune: {c['criterion']} · {c['granularity']} · {c['rule']} {_value_text(c['value'])} · {c['scope']} scope"
+        f" · {c['mode']} · {c.get('retrain', 'finetune')} {c['fine_tune_epochs']} epoch(s) at lr "
+        f"{c.get('learning_rate', 1e-3):g}{' · reconstructed' if c.get('reconstruct') else ''} · seed {c['seed']}",
         "",
         f"{'accuracy':<26}{'dense':>10}{'pruned':>10}{'final':>12}",
         f"{'':<26}{report['dense_accuracy']:>10.2%}{report['pruned_accuracy']:>10.2%}{report['final_accuracy']:>12.2%}",
+        *([f"{'after reconstruction':<26}{'':>10}{report['reconstructed_accuracy']:>10.2%}"]
+          if report.get("reconstructed_accuracy") is not None else []),
         "",
         f"sparsity of prunable weights: {report['sparsity']:.2%}"
         f" ({report['pruned_weights']:,} of {report['prunable_weights']:,})",
@@ -348,7 +436,7 @@ def format_report(report: dict) -> str:
         f"{human_bytes(report['gzip_bytes']):>14}",
         f"{'sparse (CSR) estimate':<26}{'':>14}{human_bytes(report['sparse_bytes']):>14}",
     ]
-    if c["mode"] != "oneshot":
+    if c["mode"] in ("gradual", "iterative"):
         lines += ["", f"{c['mode']} to target sparsity {report['target_sparsity']:.2%}"
                       " ('pruned' accuracy: the dense model pruned one-shot to the final sparsity, untrained)"]
     for event in report.get("schedule", []):
@@ -385,7 +473,8 @@ def run_experiment_command(args) -> int:
                               criterion=args.criterion, granularity=args.granularity, rule=args.rule, value=value,
                               scope=args.scope, mode=args.mode, fine_tune_epochs=args.fine_tune_epochs,
                               seed=args.seed, compact=args.compact, fraction=args.fraction,
-                              tolerance=args.tolerance)
+                              tolerance=args.tolerance, learning_rate=args.learning_rate, retrain=args.retrain,
+                              reconstruct=args.reconstruct)
     config.validate()  # before TensorFlow loads: bad arguments fail fast
     # Anything a library prints while we work goes to stderr, so stdout is only the report / JSON.
     with contextlib.redirect_stdout(sys.stderr):

@@ -4,6 +4,12 @@
 - :func:`run_gradual` — prune while training, on a polynomial-decay schedule (Zhu & Gupta 2017).
 - :func:`run_iterative` — prune a share of what remains → fine-tune → evaluate, round after round,
   until accuracy falls below dense − tolerance or the target sparsity is reached.
+- :func:`run_init` — pruning at initialization: a freshly initialised copy is pruned (SNIP, SynFlow, …),
+  then the sparse network is trained.
+
+One-shot and iterative runs retrain by ``retrain``: ``finetune`` (a constant rate), ``rewind-lr`` (Renda et al.
+2020) or ``rewind-weights`` (Frankle & Carbin 2019), see :func:`prune_core.schedules.retrain`; one-shot runs
+can first reconstruct the remaining weights layer by layer (``reconstruct=True``, :mod:`prune_core.reconstruct`).
 
 All three accept ``l1`` (λ): an L1 penalty λ·Σ|w| on every prunable kernel while training
 (:func:`prune_core.training.with_l1`); the final model carries no regularizer.
@@ -36,7 +42,7 @@ from .jsonable import to_jsonable
 from .models import Progress
 from .training import OnEpoch, check_l1, epoch_logger, fine_tune, has_l1, with_l1, without_l1
 
-MODES = ("oneshot", "gradual", "iterative")
+MODES = ("oneshot", "gradual", "iterative", "init")
 OnRound = Callable[[dict], None]
 
 
@@ -77,7 +83,7 @@ RECORD_FIELDS = ("mode", "label", "settings", "dense_accuracy", "pruned_accuracy
                  "final_loss",
                  "sparsity", "layer_sparsity", "params", "nonzero_params", "float32_bytes", "sparse_bytes",
                  "gzip_bytes", "latency_ms", "seconds", "dense", "history", "rounds", "events",
-                 "stopped_because", "compact")
+                 "stopped_because", "compact", "reconstructed_accuracy")
 
 
 @dataclass
@@ -119,6 +125,8 @@ class RunResult:
     compact: dict | None = None
     label: str = ""
     pruned_loss: float = float("nan")
+    reconstructed_accuracy: float | None = None  # pruned and reconstructed, before any retraining (None: not done)
+    reconstruction: dict | None = field(default=None, repr=False, compare=False)  # per-layer errors, not recorded
     model: Any = field(default=None, repr=False, compare=False)
     mask_set: mk.MaskSet | None = field(default=None, repr=False, compare=False)
     compact_model: Any = field(default=None, repr=False, compare=False)
@@ -135,6 +143,10 @@ class RunResult:
 
 def _label(mode: str, settings: dict, sparsity: float) -> str:
     parts = [mode, settings.get("criterion"), settings.get("scope"), f"{sparsity:.1%}"]
+    if settings.get("reconstruct"):
+        parts.append("reconstructed")
+    if settings.get("retrain") not in (None, "finetune"):
+        parts.append(settings["retrain"])
     if settings.get("l1"):
         parts.append(f"L1 {settings['l1']:g}")
     return " · ".join(str(p) for p in parts if p)
@@ -210,39 +222,116 @@ def _check_training(epochs, batch_size, learning_rate, *, allow_zero_epochs=Fals
 def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_size: int = 32,
                 learning_rate: float = 1e-3, seed: int = 0, l1: float = 0.0, progress: Progress | None = None,
                 on_epoch: OnEpoch | None = None, settings: dict | None = None, dense_accuracy: float | None = None,
-                compact: bool = True, latency_repeats: int = 10, label: str | None = None) -> RunResult:
-    """Apply ``mask_set`` once, then fine-tune ``epochs`` with pruned weights held at exactly zero.
+                compact: bool = True, latency_repeats: int = 10, label: str | None = None,
+                retrain: str = "finetune", original_schedule=None, rewind_weights=None,
+                reconstruct: bool = False, damping: float = 0.01) -> RunResult:
+    """Apply ``mask_set`` once, then retrain ``epochs`` with pruned weights held at exactly zero.
 
     ``epochs=0`` measures the pruned model without retraining. ``settings``: descriptive settings to
     record (criterion, rule, value, scope, architecture, data …); the engine adds mode, epochs,
-    batch_size, learning_rate, seed, l1, granularity and target_sparsity (the mask's sparsity). With unit
-    granularity and ``compact=True`` the physically smaller model is built and measured too.
-    ``dense_accuracy``: pass it when known to skip one evaluation.
+    batch_size, learning_rate, seed, l1, granularity, retrain, reconstruct and target_sparsity (the mask's
+    sparsity). With unit granularity and ``compact=True`` the physically smaller model is built and measured
+    too. ``dense_accuracy``: pass it when known to skip one evaluation.
+
+    ``retrain``: ``finetune`` | ``rewind-lr`` (``original_schedule``: the original training's rate per epoch;
+    without it the rate is rewound to ``learning_rate`` and annealed) | ``rewind-weights`` (``rewind_weights``:
+    ``get_weights()`` from early in the original training). ``reconstruct``: before retraining, update each
+    pruned layer's remaining weights to preserve its outputs on training batches (``damping`` λ); the result's
+    ``pruned_accuracy`` is plain masking, ``reconstructed_accuracy`` after reconstruction.
     """
+    from .schedules import check_retrain
+    from .schedules import retrain as retrain_masked
+
     _check_training(epochs, batch_size, learning_rate, allow_zero_epochs=True)
     l1 = check_l1(l1)
+    check_retrain(retrain)
+    if reconstruct and retrain == "rewind-weights":
+        raise ValueError("Weight rewinding resets the kept weights, which would undo the reconstruction; choose "
+                         "one of them.")
     x, y, x_test, y_test = as_arrays(data)
     dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
     started = time.perf_counter()
     pruned = mk.apply_masks(model, mask_set)
     pruned_eval = metrics.evaluate(pruned, x_test, y_test)
     history: dict = {}
-    final = pruned
+    final, start = pruned, model
+    reconstructed_accuracy, report = None, None
+    if reconstruct:
+        from .reconstruct import reconstruct as reconstruct_layers
+
+        if progress:
+            progress(0.0, "Reconstructing the remaining weights layer by layer…")
+        final, found = reconstruct_layers(model, mask_set, x, seed=seed, damping=damping)
+        start, report = final, found.to_dict()
+        reconstructed_accuracy = metrics.evaluate(final, x_test, y_test).accuracy
     if epochs:
-        final, result = fine_tune(with_l1(model, l1) if l1 else model, mask_set, x, y, epochs=epochs,
-                                     batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                                     validation=(x_test, y_test), progress=progress,
-                                     callbacks=[epoch_logger(on_epoch)])
-        history = result.history
+        final, result = retrain_masked(with_l1(start, l1) if l1 else start, mask_set, x, y, strategy=retrain,
+                                       epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                                       original_schedule=original_schedule, rewind_weights=rewind_weights,
+                                       validation=(x_test, y_test), progress=progress,
+                                       callbacks=[epoch_logger(on_epoch)])
+        history = {**result.history, "learning_rate": list(result.rates)}
     seconds = time.perf_counter() - started
     if progress:
         progress(1.0, "Measuring the pruned model…")
     engine = dict(mode="oneshot", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                  seed=int(seed), l1=l1, granularity=mask_set.granularity,
+                  seed=int(seed), l1=l1, granularity=mask_set.granularity, retrain=retrain,
+                  reconstruct=bool(reconstruct),
                   target_sparsity=float(mk.effective_masks(model, mask_set).overall_sparsity))
-    return _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_eval, final, mask_set,
-                   x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
-                   compact=compact, label=label)
+    result = _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_eval, final, mask_set,
+                     x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
+                     compact=compact, label=label)
+    result.reconstructed_accuracy, result.reconstruction = reconstructed_accuracy, report
+    return result
+
+
+# --- pruning at initialization ------------------------------------------------------------------------
+
+def initialised_copy(model, seed: int = 0):
+    """A copy of ``model``'s architecture with fresh initial weights (seeded): the untrained network."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return type(model).from_config(model.get_config())
+
+
+def run_init(model, data, spec, *, epochs: int = 5, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+             l1: float = 0.0, progress: Progress | None = None, on_epoch: OnEpoch | None = None,
+             settings: dict | None = None, dense_accuracy: float | None = None, latency_repeats: int = 10,
+             label: str | None = None, initial=None, compact: bool = True) -> RunResult:
+    """Pruning at initialization: prune the untrained network by ``spec`` (a PruneSpec; SNIP, SynFlow, random,
+    a shuffled control …, scored on the untrained weights with ``data``'s training split), then train the sparse
+    network ``epochs`` with the mask held. ``initial``: the untrained network (default: ``model``'s architecture
+    freshly initialised with ``seed``). ``dense_accuracy`` / the recorded dense figures are ``model``'s (the
+    trained dense model to compare with); ``pruned_accuracy`` is the pruned untrained network's.
+    """
+    from .pruning import select
+    from .spec import PruneSpec
+
+    if not isinstance(spec, PruneSpec):
+        raise ValueError("run_init needs a PruneSpec saying how to prune the untrained network.")
+    spec = spec.validate()
+    _check_training(epochs, batch_size, learning_rate)
+    x, y, x_test, y_test = as_arrays(data)
+    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    untrained = initialised_copy(model, seed) if initial is None else initial
+    if progress:
+        progress(0.0, f"Scoring the untrained network by {spec.criterion}…")
+    started = time.perf_counter()
+    mask_set = select(untrained, spec, data=(x, y))
+    scored = time.perf_counter() - started
+    engine = dict(spec.to_dict(), init=True, init_seed=int(seed))
+    result = run_oneshot(untrained, mask_set, data, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                         seed=seed, l1=l1, progress=progress, on_epoch=on_epoch,
+                         settings=_settings(settings, **engine), dense_accuracy=dense_eval, compact=compact,
+                         latency_repeats=latency_repeats)
+    result.mode = "init"
+    result.settings["mode"] = "init"
+    result.seconds += scored
+    dense_size = measure(model, x_test[:256], latency_repeats=latency_repeats)
+    result.dense = {**{k: v for k, v in dense_size.items() if k != "layer_sparsity"}, "accuracy": dense_eval}
+    result.label = label or _label("init", result.settings, result.sparsity)
+    return result
 
 
 # --- gradual ------------------------------------------------------------------------------------------
@@ -326,8 +415,13 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
                   l1: float = 0.0, on_round: OnRound | None = None, progress: Progress | None = None,
                   on_epoch: OnEpoch | None = None, settings: dict | None = None,
                   dense_accuracy: float | None = None, latency_repeats: int = 10,
-                  label: str | None = None) -> RunResult:
-    """Prune ``step_fraction`` of the remaining weights, fine-tune ``fine_tune_epochs``, evaluate; repeat.
+                  label: str | None = None, retrain: str = "finetune", original_schedule=None,
+                  rewind_weights=None) -> RunResult:
+    """Prune ``step_fraction`` of the remaining weights, retrain ``fine_tune_epochs``, evaluate; repeat.
+
+    ``retrain``, ``original_schedule``, ``rewind_weights``: the retraining strategy of every round, as in
+    :func:`run_oneshot` (with weight rewinding each round's mask comes from the trained weights, and the
+    kept weights restart from ``rewind_weights``: iterative magnitude pruning as in the lottery-ticket work).
 
     Round k holds sparsity min(1 − (1 − step_fraction)^k, target_sparsity). Stops when test accuracy
     falls below dense − ``tolerance`` (that round is recorded, its model not kept), when the target is
@@ -348,6 +442,9 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, (int, np.integer)) or max_rounds < 1:
         raise ValueError(f"The number of rounds must be a whole number >= 1; got {max_rounds!r}.")
     _check_training(fine_tune_epochs, batch_size, learning_rate)
+    from .schedules import check_retrain
+
+    check_retrain(retrain)
     get_criterion(criterion)
     check_scope(scope)
     l1 = check_l1(l1)
@@ -366,7 +463,8 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
                            fine_tune_epochs=fine_tune_epochs, tolerance=tolerance, target_sparsity=target_sparsity,
                            max_rounds=max_rounds, criterion=criterion, scope=scope, batch_size=batch_size,
                            learning_rate=learning_rate, seed=seed, baseline_accuracy=dense_eval, progress=progress,
-                           on_round=report_round, round_callbacks=epoch_log)
+                           on_round=report_round, round_callbacks=epoch_log, retrain_strategy=retrain,
+                           original_schedule=original_schedule, rewind_weights=rewind_weights)
     best, best_masks, stopped = loop.model, loop.mask_set, loop.stopped_because
     rounds = [_round_record(step) for step in loop.steps]
     history: dict[str, list] = {"loss": [], "accuracy": [], "round": []}
@@ -382,7 +480,8 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     engine = dict(mode="iterative", epochs=int(fine_tune_epochs), fine_tune_epochs=int(fine_tune_epochs),
                   batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed), l1=l1,
                   granularity="weight", criterion=criterion, scope=scope, step_fraction=float(step_fraction),
-                  tolerance=float(tolerance), target_sparsity=float(target_sparsity), max_rounds=int(max_rounds))
+                  tolerance=float(tolerance), target_sparsity=float(target_sparsity), max_rounds=int(max_rounds),
+                  retrain=retrain)
     return _finish("iterative", _settings(settings, **engine), model, dense_eval, pruned_eval, best, best_masks,
                    x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
                    rounds=rounds, stopped_because=stopped, label=label)

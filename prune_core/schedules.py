@@ -202,6 +202,156 @@ def gradual_prune(model, x, y, final_sparsity: float, *, initial_sparsity: float
                                  seconds=result.seconds, schedule=schedule)
 
 
+# --- retraining strategies: fine-tuning, learning-rate rewinding, weight rewinding ------------------
+
+RETRAIN_STRATEGIES = {
+    "finetune": "Fine-tune: keep training the pruned weights at one constant learning rate.",
+    "rewind-lr": "Learning-rate rewinding (Renda et al. 2020): retrain from the trained weights with the original "
+                 "training's learning-rate schedule, replayed from its rewind point.",
+    "rewind-weights": "Weight rewinding (Frankle & Carbin 2019; Frankle et al. 2020): reset the kept weights to "
+                      "their values early in training, then retrain them with the original schedule.",
+}
+
+
+def check_retrain(strategy: str) -> str:
+    """``strategy`` if it is one of :data:`RETRAIN_STRATEGIES`; ValueError listing them otherwise."""
+    if strategy not in RETRAIN_STRATEGIES:
+        raise ValueError(f"Unknown retraining strategy {strategy!r}; choose one of {', '.join(RETRAIN_STRATEGIES)}.")
+    return strategy
+
+
+def rewound_rates(original, epochs: int) -> list[float]:
+    """The learning rate per retraining epoch when rewinding ``original`` (the original training's rate per
+    epoch) by ``epochs``: its last ``epochs`` entries (Renda et al. rewind to epoch T − t and replay from there);
+    a retraining longer than the original starts with the original's first rate repeated.
+
+    >>> rewound_rates([1e-2, 1e-2, 1e-3, 1e-4], 2), rewound_rates([1e-2, 1e-3], 3)
+    ([0.001, 0.0001], [0.01, 0.01, 0.001])
+    """
+    rates = [float(r) for r in original]
+    if not rates or not all(math.isfinite(r) and r > 0 for r in rates):
+        raise ValueError(f"The original learning-rate schedule must be positive rates per epoch; got {original!r}.")
+    if epochs <= len(rates):
+        return rates[len(rates) - epochs:]
+    return [rates[0]] * (epochs - len(rates)) + rates
+
+
+def cosine_rate(learning_rate: float, step: int, total: int) -> float:
+    """learning_rate · ½(1 + cos(π · step / total)): the stand-in original schedule for models trained at one
+    constant rate (every model trained in this app): rewound to ``learning_rate``, annealed to 0.
+
+    >>> cosine_rate(0.01, 0, 10), cosine_rate(0.01, 5, 10)
+    (0.01, 0.005)
+    """
+    return float(learning_rate) * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(1, total)))
+
+
+def _rate_class():
+    import keras
+
+    class RateReplay(keras.callbacks.Callback):
+        """Sets the optimizer's learning rate: per epoch from ``rates`` or, without them, per step on a cosine
+        from ``learning_rate`` to 0 over ``total_steps``. ``used`` records the rate at the start of each epoch."""
+
+        def __init__(self, *, rates=None, learning_rate: float = 1e-3, total_steps: int = 1):
+            super().__init__()
+            self.rates, self.learning_rate, self.total_steps = rates, learning_rate, total_steps
+            self.step, self.used = 0, []
+
+        def _set(self, value: float) -> None:
+            self.model.optimizer.learning_rate.assign(value)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if self.rates is not None:
+                self._set(self.rates[min(epoch, len(self.rates) - 1)])
+            else:
+                self._set(cosine_rate(self.learning_rate, self.step, self.total_steps))
+            self.used.append(float(self.model.optimizer.learning_rate.numpy()))
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if self.rates is None:
+                self._set(cosine_rate(self.learning_rate, self.step, self.total_steps))
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += 1
+
+    return RateReplay
+
+
+def rate_callback(strategy: str, *, learning_rate: float, epochs: int, steps_per_epoch: int, original_schedule=None):
+    """The Keras callback that gives a retraining its learning rate, or None for fine-tuning (constant rate).
+
+    Rewinding replays ``original_schedule`` (the original training's rate per epoch, see :func:`rewound_rates`);
+    without one — the original training used a single constant rate — the rate is rewound to
+    ``learning_rate`` and annealed by :func:`cosine_rate` over the retraining.
+    """
+    check_retrain(strategy)
+    if strategy == "finetune":
+        return None
+    rates = rewound_rates(original_schedule, epochs) if original_schedule is not None else None
+    return _rate_class()(rates=rates, learning_rate=learning_rate, total_steps=max(1, epochs * steps_per_epoch))
+
+
+def rewound(model, rewind_weights):
+    """A copy of ``model`` holding ``rewind_weights`` (``model.get_weights()`` of the same architecture taken early
+    in training, or a model of that architecture); ValueError when they do not fit."""
+    weights = rewind_weights.get_weights() if hasattr(rewind_weights, "get_weights") else list(rewind_weights)
+    copy = mk.copy_model(model)
+    current = copy.get_weights()
+    if len(weights) != len(current) or any(np.shape(a) != np.shape(b) for a, b in zip(weights, current)):
+        raise ValueError("The rewind weights do not fit this model: they must be get_weights() of the same "
+                         "architecture (taken early in its training).")
+    copy.set_weights([np.asarray(w, dtype=c.dtype) for w, c in zip(weights, current)])
+    return copy
+
+
+def retrain(model, mask_set: mk.MaskSet, x, y, *, strategy: str = "finetune", epochs: int = 1, batch_size: int = 32,
+            learning_rate: float = 1e-3, seed: int = 0, original_schedule=None, rewind_weights=None,
+            validation=None, progress: Progress | None = None, callbacks: list | None = None):
+    """Masked retraining by ``strategy``: (new model, TrainResult with ``rates``, the rate each epoch began with).
+
+    ``finetune``: from ``model``'s weights at the constant ``learning_rate``; ``rewind-lr``: from ``model``'s
+    weights with the rewound schedule (:func:`rate_callback`); ``rewind-weights``: the kept weights reset to
+    ``rewind_weights`` first (the mask still comes from the trained model), then the rewound schedule.
+    Pruned weights stay exactly zero throughout.
+    """
+    check_retrain(strategy)
+    start = model
+    if strategy == "rewind-weights":
+        if rewind_weights is None:
+            raise ValueError("Weight rewinding needs the weights of an early training epoch (rewind_weights).")
+        start = rewound(model, rewind_weights)
+    steps = int(math.ceil(len(x) / batch_size))
+    rate = rate_callback(strategy, learning_rate=learning_rate, epochs=epochs, steps_per_epoch=steps,
+                         original_schedule=original_schedule)
+    tuned, result = fine_tune(start, mask_set, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                              seed=seed, progress=progress, validation=validation,
+                              callbacks=[*([rate] if rate is not None else []), *(callbacks or [])])
+    result.rates = list(rate.used) if rate is not None else [float(learning_rate)] * int(epochs)
+    return tuned, result
+
+
+def early_weights_callback(epoch: int = 1):
+    """A Keras callback keeping ``model.get_weights()`` at the end of training epoch ``epoch`` (1-based; 0 keeps
+    the weights before training) in ``.weights``: the rewind point for weight rewinding."""
+    import keras
+
+    class _Keep(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.weights = None
+
+        def on_train_begin(self, logs=None):
+            if epoch == 0:
+                self.weights = [w.copy() for w in self.model.get_weights()]
+
+        def on_epoch_end(self, e, logs=None):
+            if e + 1 == epoch:
+                self.weights = [w.copy() for w in self.model.get_weights()]
+
+    return _Keep()
+
+
 # --- iterative prune → fine-tune → evaluate ---------------------------------------------------------
 
 @dataclass
@@ -249,7 +399,9 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
                     criterion: str = "magnitude", scope: str = "layer", granularity: str = "weight",
                     batch_size: int = 32,
                     learning_rate: float = 1e-3, seed: int = 0, baseline_accuracy: float | None = None,
-                    progress: Progress | None = None, on_round=None, round_callbacks=None) -> IterativeResult:
+                    progress: Progress | None = None, on_round=None, round_callbacks=None,
+                    retrain_strategy: str = "finetune", original_schedule=None,
+                    rewind_weights=None) -> IterativeResult:
     """Prune ``fraction`` of the remaining weights, fine-tune ``fine_tune_epochs``, evaluate; repeat.
 
     Stops when accuracy on (x_val, y_val) falls below baseline − ``tolerance`` (that round is
@@ -278,6 +430,7 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
     floor = baseline_accuracy - tolerance
     current, mask_set = model, None
     schedule = iterative_schedule(fraction, max_rounds)
+    check_retrain(retrain_strategy)
     for k, scheduled in enumerate(schedule, start=1):
         round_started = time.perf_counter()
         sparsity = min(scheduled, target_sparsity)
@@ -290,9 +443,10 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
             if progress:
                 progress(min(1.0, (k - 1 + done) / max_rounds), f"Round {k} · {message}")
 
-        current, trained = fine_tune(current, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
-                                        learning_rate=learning_rate, seed=seed + k, progress=report,
-                                        callbacks=round_callbacks(k) if round_callbacks else None)
+        current, trained = retrain(current, mask_set, x, y, strategy=retrain_strategy, epochs=fine_tune_epochs,
+                                   batch_size=batch_size, learning_rate=learning_rate, seed=seed + k, progress=report,
+                                   original_schedule=original_schedule, rewind_weights=rewind_weights,
+                                   callbacks=round_callbacks(k) if round_callbacks else None)
         accuracy = evaluate(current, x_val, y_val).accuracy
         ok = bool(accuracy >= floor)
         result.steps.append(IterativeStep(k, held, pruned_accuracy, accuracy, ok, history=trained.history,

@@ -30,9 +30,10 @@ def bundled():
 
 @pytest.mark.parametrize("fields, message", [
     (dict(criterion="hessian"), "Unknown importance criterion 'hessian'; choose one of magnitude, sensitivity, "
-                                "taylor, random."),
+                                "taylor, random, wanda, obd, snip, synflow, shuffled."),
     (dict(granularity="block"), "Unknown granularity 'block'; choose 'weight' or 'unit' (whole neurons / filters)."),
-    (dict(rule="median"), "Unknown threshold rule 'median'; choose one of coefficient, sparsity, std."),
+    (dict(rule="median"), "Unknown threshold rule 'median'; choose one of coefficient, sparsity, std, nm, block, "
+                           "per-output."),
     (dict(scope="model"), "Unknown scope 'model'; choose 'layer' or 'global'."),
     (dict(rule="coefficient", value=1.5), "The coefficient must be between 0 and 1 (inclusive); got 1.5."),
     (dict(rule="sparsity", value=-0.1), "The sparsity must be between 0 and 1 (inclusive); got -0.1."),
@@ -176,8 +177,10 @@ def test_cli_choices_equal_the_registries(toy_registrations):
                       if "--criterion" in a.option_strings)
     rule = next(a for a in parser._subparsers._group_actions[0].choices["experiment"]._actions
                 if "--rule" in a.option_strings)
-    assert experiment.choices == list(pc.CRITERIA) == ["magnitude", "sensitivity", "taylor", "random", "squared"]
-    assert rule.choices == list(pc.RULES) == ["coefficient", "sparsity", "std", "median"]
+    assert experiment.choices == list(pc.CRITERIA) == ["magnitude", "sensitivity", "taylor", "random", "wanda",
+                                                                 "obd", "snip", "synflow", "shuffled", "squared"]
+    assert rule.choices == list(pc.RULES) == ["coefficient", "sparsity", "std", "nm", "block", "per-output",
+                                                         "median"]
 
 
 def test_the_prune_page_offers_a_registered_criterion(toy_registrations):
