@@ -3,7 +3,8 @@
 import streamlit as st
 
 from ui import example as ex
-from ui import widgets
+from ui import jobs, widgets
+from ui.text import md
 from ui.router import require_router
 
 require_router()
@@ -52,9 +53,63 @@ with left:
     st.caption(f"Each weight's scores; the bold score column (here the {label}) is compared with the threshold, "
                "and pruned rows are tinted orange.")
 with right:
-    st.markdown("##### Scores against the threshold")
-    widgets.chart(ex.figure(result, criterion), key="we_chart")
-    st.caption("Bars below the dashed threshold line are pruned (orange); bars on or above it are kept (blue).")
+    st.markdown("##### Ranking, most important first")
+    for column, order in ex.rankings().items():
+        st.markdown(f"**{column}:** {order}")
+    st.caption("The two scores rank the weights differently (w5 and w1 swap), so at the same coefficient they "
+               "prune different weights.")
+
+st.markdown("##### Both scores at the same coefficient")
+both = ex.side_by_side(coefficient, result)
+widgets.chart(ex.side_by_side_figure(both), key="we_chart")
+st.caption(f"Each score against its own threshold, coefficient {coefficient:.2f} × that score's maximum"
+           + (" (your own maximum for the chosen score)" if result.max_given else "")
+           + ". Bars below the dashed line are pruned (orange); bars on or above it are kept (blue).")
+
+with st.container(border=True, key="we_article"):
+    st.markdown("#### What the article got wrong")
+    article = ex.article_setting()
+    st.markdown(f"The classic article's example uses coefficient **{article['coefficient']}** on the sensitivity "
+                "column. Its answer, and the one the table gives:")
+    a1, a2, a3, a4 = st.columns(4)
+    a1.metric("Article's threshold", article["article_threshold"], help=article["article_formula"])
+    a2.metric("Computed threshold", article["threshold"], help=article["formula"])
+    a3.metric("Article's pruned set", article["article_pruned"])
+    a4.metric("Computed pruned set", article["pruned"])
+    st.table(ex.claims_table())
+    st.markdown("**Its TensorFlow code does not run:**")
+    for snippet, problem, fix in ex.code_errors():
+        st.markdown(f"- `{snippet}` — {problem}. Instead: {fix}.")
+
+st.markdown("#### From the article to code that runs")
+st.markdown("The article's five steps, its code on the left, the `prune_core` calls that do each step on the "
+            "right (with this page's score and coefficient filled in).")
+epochs = st.session_state.get("we_epochs", 1)
+for number, (step, code) in enumerate(ex.steps(criterion, coefficient, epochs), start=1):
+    left, right = st.columns(2, gap="medium")
+    left.markdown(f"**{number}. {step.name}** — {step.does}  \nThe article:")
+    left.code(step.article, language="python")
+    right.markdown("&nbsp;  \nWith `prune_core`:")
+    right.code(code, language="python")
+
+with st.container(border=True):
+    r1, r2 = st.columns([1, 2.5], vertical_alignment="bottom")
+    r1.number_input("Retraining epochs", min_value=0, max_value=5, value=1, key="we_epochs")
+    run_clicked = r2.button("Run steps 2–5 on the current model", icon=":material/play_arrow:",
+                            disabled=jobs.busy(), key="we_run_steps",
+                            help="Scores, thresholds, prunes and retrains the current model (Model page) with the "
+                                 "code above; the model itself is not changed.")
+    if run_clicked and ex.start_steps(criterion, coefficient, int(st.session_state["we_epochs"])):
+        st.rerun()
+    jobs.panel(ex.STEPS_JOB)
+    finished = ex.steps_outcome()
+    if finished:
+        name, outcome = finished
+        st.markdown(f"**{md(name)}**")
+        cols = st.columns(5)
+        for col, (label, value) in zip(cols, ex.outcome_numbers(outcome).items()):
+            col.metric(label, value)
+        st.dataframe(ex.outcome_thresholds(outcome), hide_index=True)
 
 st.info("On the **Prune** page the same rule runs on every weight of a real network, one threshold per layer "
         "(or one for the whole model).", icon=":material/school:")

@@ -165,7 +165,7 @@ class Claim:
     why: str
 
 
-def _set_text(weights) -> str:
+def set_text(weights) -> str:
     return "{" + ", ".join(weights) + "}" if weights else "nothing"
 
 
@@ -189,15 +189,15 @@ def article_claims() -> list[Claim]:
               f"{coefficient:g} × {ARTICLE_MAX_SENSITIVITY:g} = {ARTICLE_THRESHOLD:g}",
               f"{coefficient:g} × {sens.maximum:g} = {sens.threshold:g}",
               sens.threshold == ARTICLE_THRESHOLD, "The maximum must come from the column being thresholded."),
-        Claim("Pruned weights (sensitivity)", _set_text(ARTICLE_PRUNED), _set_text(sens.pruned),
+        Claim("Pruned weights (sensitivity)", set_text(ARTICLE_PRUNED), set_text(sens.pruned),
               sens.pruned == ARTICLE_PRUNED,
               f"Sensitivities below {sens.threshold:g}: " + ", ".join(
                   f"{w} ({s:g})" for w, s in zip(WEIGHTS, SENSITIVITY) if w in sens.pruned) + "."),
-        Claim(f"Its own threshold {claimed_threshold:g} on the sensitivity column", _set_text(ARTICLE_PRUNED),
-              _set_text(at_claimed_sens.pruned), at_claimed_sens.pruned == ARTICLE_PRUNED,
+        Claim(f"Its own threshold {claimed_threshold:g} on the sensitivity column", set_text(ARTICLE_PRUNED),
+              set_text(at_claimed_sens.pruned), at_claimed_sens.pruned == ARTICLE_PRUNED,
               f"Even with {claimed_threshold:g}, w2 ({SENSITIVITY[1]:g}) is below it as well as w4."),
-        Claim(f"Its own threshold {claimed_threshold:g} on the L1 column", _set_text(ARTICLE_PRUNED),
-              _set_text(at_claimed_l1.pruned), at_claimed_l1.pruned == ARTICLE_PRUNED,
+        Claim(f"Its own threshold {claimed_threshold:g} on the L1 column", set_text(ARTICLE_PRUNED),
+              set_text(at_claimed_l1.pruned), at_claimed_l1.pruned == ARTICLE_PRUNED,
               f"|w4| = {ABS[3]:g} is not below {claimed_threshold:g}: the L1 rule prunes nothing at this "
               "coefficient."),
         Claim("L1 ranking", ranking_text(ARTICLE_RANKINGS["l1"]), ranking_text(ranking("l1")),

@@ -400,3 +400,46 @@ def iterative_rounds_figure(rounds, *, dense_accuracy: float | None = None, tole
                           xaxis=dict(title="sparsity of prunable weights", ticksuffix="%"),
                           yaxis=dict(title="test accuracy", ticksuffix="%"))
     return go.Figure(data=data, layout=layout)
+
+
+# --- worked example: both criteria side by side -------------------------------------------------------------
+
+def example_side_by_side_figure(results, height: int = 360) -> go.Figure:
+    """The worked example's columns as bar charts next to each other, each with its own threshold line.
+
+    ``results``: {criterion: (table, threshold)} in display order, ``table`` as for
+    :func:`example_scores_figure` (weight, score, pruned). Kept bars blue, pruned orange, the same legend for
+    both; every panel's y-axis reaches above its threshold.
+    """
+    from plotly.subplots import make_subplots
+
+    names = list(results)
+    titles = [f"{EXAMPLE_SCORE_LABELS.get(c, c)} · threshold {float(results[c][1]):.4g}" for c in names]
+    fig = make_subplots(rows=1, cols=max(len(names), 1), subplot_titles=titles, horizontal_spacing=0.12)
+    shapes, ranges = [], {}
+    for col, criterion in enumerate(names, start=1):
+        table, threshold = results[criterion]
+        label = EXAMPLE_SCORE_LABELS.get(criterion, criterion)
+        weights = [str(w) for w in table["weight"]]
+        scores = [float(s) for s in table["score"]]
+        pruned = [bool(p) for p in table["pruned"]]
+        for name, colour, want in (("kept", KEPT, False), ("pruned", PRUNED, True)):
+            rows = [(w, s) for w, s, p in zip(weights, scores, pruned) if p == want]
+            fig.add_trace(go.Bar(x=[w for w, _ in rows] or [None], y=[s for _, s in rows] or [None], name=name,
+                                 marker_color=colour, legendgroup=name, showlegend=col == 1,
+                                 text=[f"{s:.4g}" for _, s in rows], textposition="outside", cliponaxis=False,
+                                 hovertemplate="%{x}: " + label + " %{y:.4g} (" + name + ")<extra></extra>"),
+                          row=1, col=col)
+        suffix = "" if col == 1 else str(col)
+        shapes.append(dict(type="line", x0=0, x1=1, y0=float(threshold), y1=float(threshold),
+                           xref=f"x{suffix} domain", yref=f"y{suffix}", line=dict(color="#111827", dash="dash", width=1.5)))
+        top = max(scores + [float(threshold)]) if scores else max(float(threshold), 1.0)
+        ranges[col] = (weights, [0, (top or 1.0) * 1.2], label)
+    layout = house_layout(height=height, barmode="overlay", bargap=0.35, showlegend=True,
+                          margin=dict(l=10, r=10, t=72, b=10), shapes=shapes, legend=dict(LEGEND, y=1.16))
+    fig.update_layout(**layout)
+    for col, (weights, yrange, label) in ranges.items():
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=weights, row=1, col=col)
+        fig.update_yaxes(title_text=f"score ({label})", range=yrange, row=1, col=col)
+    fig.update_annotations(font=dict(size=14, color="#1f2937"))
+    return fig

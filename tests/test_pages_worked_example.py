@@ -83,3 +83,63 @@ def test_switching_own_maximum_off_returns_to_the_column_maximum():
     assert not at.exception
     assert metric_value(at, "Threshold") == "0.18"
     assert pruned_in_table(at) == set()
+
+
+# --- issue 16: the article's mistakes, both scores side by side, the five steps -----------------------------
+
+def test_article_panel_shows_the_computed_threshold_and_pruned_set():
+    from prune_core import example
+
+    at = page_test("worked_example").run()
+    assert not at.exception
+    computed = example.apply_coefficient_rule("sensitivity", example.ARTICLE_COEFFICIENT)
+    assert (computed.threshold, computed.pruned) == (0.12, ("w2", "w4"))
+    assert metric_value(at, "Computed threshold") == "0.12"
+    assert metric_value(at, "Computed pruned set") == "{w2, w4}"
+    assert metric_value(at, "Article's threshold") == "0.18"
+    assert metric_value(at, "Article's pruned set") == "{w4}"
+    claims = at.table[1].value
+    assert claims.loc["Threshold at coefficient 0.3", "computed"] == "0.3 × 0.4 = 0.12"
+    assert claims.loc["Sensitivity ranking", "computed"] == "w3 > w5 > w1 > w2 > w4"
+    assert claims.loc["Sensitivity ranking", "verdict"] == "✗ wrong"
+    assert claims.loc["L1 ranking", "verdict"] == "✓ right"
+
+
+def test_true_rankings_come_from_prune_core():
+    from prune_core import example
+
+    at = page_test("worked_example").run()
+    texts = [m.value for m in at.markdown]
+    assert example.ranking_text(example.ranking("sensitivity")) == "w3 > w5 > w1 > w2 > w4"
+    assert f"**{CRITERION_LABEL['sensitivity']}:** w3 > w5 > w1 > w2 > w4" in texts
+    assert f"**{CRITERION_LABEL['l1']}:** w3 > w1 > w5 > w2 > w4" in texts
+
+
+def test_five_steps_show_the_library_calls_with_the_page_settings():
+    at = page_test("worked_example").run()
+    at.radio(key="we_criterion").set_value("sensitivity")
+    at.slider(key="we_coefficient").set_value(0.5).run()
+    code = [c.value for c in at.code]
+    assert len(code) == 10  # the article's code and ours, for five steps
+    assert any('pc.CRITERIA["sensitivity"].scores(model, data)' in c for c in code)
+    assert any('pc.PruneSpec(criterion="sensitivity", rule="coefficient", value=0.5)' in c for c in code)
+    assert any("pc.run_oneshot(model, result.masks, data, epochs=1)" in c for c in code)
+    assert any("initial_weights=pruned_weights" in c for c in code)  # the article's (broken) call, for contrast
+
+
+def test_run_steps_on_the_current_model():
+    from ui import jobs
+
+    at = page_test("worked_example").run()
+    at.number_input(key="we_epochs").set_value(0).run()
+    at.button(key="we_run_steps").click().run()
+    assert not at.exception
+    at.session_state[jobs.KEY].wait(300)
+    at.run()
+    assert not at.exception
+    job = at.session_state[jobs.KEY]
+    assert job.error is None and job.result is not None
+    outcome = job.result
+    assert outcome.final_accuracy == outcome.pruned_accuracy  # no retraining epochs
+    assert metric_value(at, "Sparsity after pruning") == f"{outcome.sparsity:.1%}"
+    assert metric_value(at, "Dense accuracy") == f"{outcome.dense_accuracy:.2%}"
