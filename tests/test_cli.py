@@ -182,3 +182,65 @@ def test_format_report_lines():
     assert "stopped: target sparsity 50.0% reached" in text
     assert "units kept: dense1 64" in text
     assert "377.19 kB" in text and "203.56 kB" in text
+
+
+# ------------------------------------------------------------------ issue 12: rules with choices, strategies, init
+
+BAD_NEW = [
+    ["experiment", "--rule", "nm", "--value", "3:4"],
+    ["experiment", "--rule", "nm", "--value", "2:4", "--granularity", "neuron"],
+    ["experiment", "--rule", "block", "--value", "2:4"],
+    ["experiment", "--rule", "nm", "--value", "2:4", "--mode", "gradual"],
+    ["experiment", "--reconstruct", "--mode", "gradual"],
+    ["experiment", "--retrain", "sideways"],
+    ["experiment", "--retrain", "rewind-weights", "--train-epochs", "1"],
+    ["experiment", "--retrain", "rewind-weights", "--reconstruct", "--train-epochs", "2"],
+    ["experiment", "--mode", "init", "--fine-tune-epochs", "0"],
+    ["experiment", "--learning-rate", "0"],
+    ["experiment", "--criterion", "hessian"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_NEW, ids=lambda a: " ".join(a))
+def test_bad_new_arguments_exit_2_in_one_line(argv, capsys):
+    try:
+        code = cli.main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 2
+    captured = capsys.readouterr()
+    assert_usage_error(captured.out, captured.err)
+
+
+def test_value_takes_a_rules_choice_text_and_numbers():
+    args = cli.build_parser().parse_args(["experiment", "--rule", "nm", "--value", "2:4", "--criterion", "wanda",
+                                          "--reconstruct", "--retrain", "rewind-lr", "--learning-rate", "0.01"])
+    assert (args.value, args.criterion, args.reconstruct, args.retrain, args.learning_rate) == \
+        ("2:4", "wanda", True, "rewind-lr", 0.01)
+    assert cli.build_parser().parse_args(["experiment", "--rule", "block", "--value", "0.9"]).value == 0.9
+    choices = {a.dest: a.choices for a in cli.build_parser()._subparsers._group_actions[0]
+               .choices["experiment"]._actions}
+    assert {"wanda", "obd", "snip", "synflow"} <= set(choices["criterion"]) and "init" in choices["mode"]
+    assert {"nm", "block"} <= set(choices["rule"])
+
+
+def test_experiment_wanda_2_4_reconstructed_without_retraining():
+    done = run_cli("experiment", "--model", "lenet-300-100", "--data", "bundled", "--train-epochs", "0",
+                   "--criterion", "wanda", "--rule", "nm", "--value", "2:4", "--reconstruct",
+                   "--fine-tune-epochs", "0", "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["config"]["value"] == "2:4" and report["config"]["reconstruct"] is True
+    assert report["layers"] == {"dense1": 0.5, "dense2": 0.5, "output": 0.5}
+    assert report["final_accuracy"] == report["reconstructed_accuracy"] > report["pruned_accuracy"]
+    assert set(report["reconstruction"]["after"]) == {"dense1", "dense2", "output"}
+
+
+def test_experiment_pruning_at_init_in_process(capsys):
+    code = cli.main(["experiment", "--model", "mlp-128", "--data", "bundled", "--train-epochs", "1",
+                     "--criterion", "synflow", "--rule", "sparsity", "--value", "0.9", "--scope", "global",
+                     "--mode", "init", "--fine-tune-epochs", "1", "--learning-rate", "0.003", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["sparsity"] == pytest.approx(0.9, abs=1e-4) and report["config"]["mode"] == "init"
+    assert report["pruned_accuracy"] < 0.5 < report["final_accuracy"]  # untrained when pruned, trained after

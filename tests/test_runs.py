@@ -221,3 +221,96 @@ def test_oneshot_unit_run_on_a_graph_model_compacts_what_it_can_and_keeps_the_ru
     assert result.compact["accuracy"] == pytest.approx(result.final_accuracy, abs=1e-6)
     assert set(result.compact["units"]) == {n for n, u in masks.units.items() if not u.all()}
     assert json.loads(json.dumps(result.to_record()))["compact"]["params"] == result.compact["params"]
+
+
+# --- retraining strategies, pruning at initialization (issue 12) -------------------------------------------------
+
+def test_finetune_keeps_one_rate_and_lr_rewinding_restores_the_stated_rates(dense, data):
+    ms = magnitude_masks(dense, 0.5)
+    plain = runs.run_oneshot(dense, ms, data, epochs=2, learning_rate=3e-3, latency_repeats=0, compact=False)
+    assert plain.history["learning_rate"] == [3e-3, 3e-3] and plain.settings["retrain"] == "finetune"
+    # the original training ran 1e-2, 5e-3, 1e-3 per epoch: rewinding by 2 epochs replays its last two
+    rewound = runs.run_oneshot(dense, ms, data, epochs=2, learning_rate=3e-3, retrain="rewind-lr",
+                               original_schedule=[1e-2, 5e-3, 1e-3], latency_repeats=0, compact=False)
+    assert rewound.history["learning_rate"] == pytest.approx([5e-3, 1e-3], rel=1e-6)
+    assert rewound.settings["retrain"] == "rewind-lr" and "rewind-lr" in rewound.label
+    # no original schedule (a constant-rate baseline): rewound to the stated rate, cosine-annealed per step
+    cosine = runs.run_oneshot(dense, ms, data, epochs=2, learning_rate=1e-2, retrain="rewind-lr", latency_repeats=0,
+                              compact=False)
+    assert cosine.history["learning_rate"] == pytest.approx([1e-2, sc.cosine_rate(1e-2, 8, 16)], rel=1e-6)
+    assert sc.cosine_rate(1e-2, 8, 16) == pytest.approx(5e-3)
+    for result in (plain, rewound, cosine):
+        assert all(not np.any(k[~ms.kernels[n]]) for n, k in kernels(result.model).items())
+    with pytest.raises(ValueError, match="Unknown retraining strategy 'restart'"):
+        runs.run_oneshot(dense, ms, data, retrain="restart")
+
+
+def start_weights_callback():
+    import keras
+
+    class Start(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.weights = [w.copy() for w in self.model.get_weights()]
+
+    return Start()
+
+
+def test_weight_rewinding_restarts_from_the_early_weights_under_the_mask(dense, data):
+    x, y = data[0], data[1]
+    early = tiny_net(seed=7).get_weights()  # stands in for the weights of an early epoch
+    ms = mk.effective_masks(dense, magnitude_masks(dense, 0.5))
+    start = start_weights_callback()
+    tuned, result = sc.retrain(dense, ms, x, y, strategy="rewind-weights", epochs=1, rewind_weights=early,
+                               callbacks=[start])
+    masks = [ms.kernels["h"], None, ms.kernels["out"], None]  # h kernel, h bias, out kernel, out bias
+    for got, want, mask in zip(start.weights, early, masks):
+        np.testing.assert_array_equal(got, want if mask is None else want * mask)
+    assert result.rates == pytest.approx([1e-3])
+    with pytest.raises(ValueError, match="needs the weights of an early training epoch"):
+        sc.retrain(dense, ms, x, y, strategy="rewind-weights")
+    with pytest.raises(ValueError, match="do not fit this model"):
+        sc.retrain(dense, ms, x, y, strategy="rewind-weights", rewind_weights=early[:2])
+
+
+def test_early_weights_callback_keeps_the_epoch_1_weights(data):
+    from prune_core.models import train
+    model, once = tiny_net(), tiny_net()
+    keep = sc.early_weights_callback(1)
+    train(model, data[0], data[1], epochs=2, seed=0, callbacks=[keep])
+    train(once, data[0], data[1], epochs=1, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(keep.weights, once.get_weights()))
+
+
+def test_iterative_weight_rewinding_restarts_every_round(dense, data):
+    x, y, xt, yt = data
+    early = tiny_net(seed=7).get_weights()
+    starts = []
+
+    def round_callbacks(k):
+        starts.append(start_weights_callback())
+        return [starts[-1]]
+
+    loop = sc.iterative_prune(dense, x, y, xt, yt, fraction=0.5, fine_tune_epochs=1, tolerance=1.0,
+                              target_sparsity=0.75, max_rounds=2, retrain_strategy="rewind-weights",
+                              rewind_weights=early, round_callbacks=round_callbacks)
+    assert len(starts) == 2 and [s.sparsity for s in loop.steps] == [0.5, 0.75]
+    for start in starts:  # each round begins from the early weights (masked), not from the last round's
+        assert np.array_equal(start.weights[1], early[1]) and np.array_equal(start.weights[3], early[3])
+        kept = start.weights[0] != 0
+        np.testing.assert_array_equal(start.weights[0][kept], early[0][kept])
+
+
+def test_run_init_prunes_the_untrained_network_then_trains_it(dense, data):
+    import prune_core as pc
+    spec = pc.PruneSpec(criterion="snip", rule="sparsity", value=0.5, scope="global")
+    result = runs.run_init(dense, data, spec, epochs=2, seed=4, latency_repeats=0, compact=False)
+    untrained = runs.initialised_copy(dense, 4)
+    expected = pc.select(untrained, spec, data=(data[0], data[1]))
+    assert result.mode == "init" and result.settings["mode"] == "init" and result.settings["criterion"] == "snip"
+    assert result.sparsity == 0.5 and len(result.history["loss"]) == 2
+    for name, kernel in kernels(result.model).items():
+        assert np.array_equal(kernel != 0, expected.kernels[name])
+    assert result.dense_accuracy == runs.metrics.evaluate(dense, data[2], data[3]).accuracy
+    assert result.pruned_accuracy == runs.metrics.evaluate(mk.apply_masks(untrained, expected), data[2],
+                                                           data[3]).accuracy
+    assert result.to_record()["mode"] == "init" and result.label.startswith("init · ")
