@@ -71,11 +71,11 @@ with st.container(border=True, key="we_article"):
     article = ex.article_setting()
     st.markdown(f"The classic article's example uses coefficient **{article['coefficient']}** on the sensitivity "
                 "column. Its answer, and the one the table gives:")
-    a1, a2, a3, a4 = st.columns(4)
-    a1.metric("Article's threshold", article["article_threshold"], help=article["article_formula"])
-    a2.metric("Computed threshold", article["threshold"], help=article["formula"])
-    a3.metric("Article's pruned set", article["article_pruned"])
-    a4.metric("Computed pruned set", article["pruned"])
+    said, computed = st.columns(2, border=True)
+    said.metric("Article's threshold", article["article_threshold"], help=article["article_formula"])
+    said.metric("Article's pruned set", article["article_pruned"])
+    computed.metric("Computed threshold", article["threshold"], help=article["formula"])
+    computed.metric("Computed pruned set", article["pruned"])
     st.table(ex.claims_table())
     st.markdown("**Its TensorFlow code does not run:**")
     for snippet, problem, fix in ex.code_errors():
@@ -86,11 +86,12 @@ st.markdown("The article's five steps, its code on the left, the `prune_core` ca
             "right (with this page's score and coefficient filled in).")
 epochs = st.session_state.get("we_epochs", 1)
 for number, (step, code) in enumerate(ex.steps(criterion, coefficient, epochs), start=1):
+    st.markdown(f"**{number}. {step.name}** — {step.does}")
     left, right = st.columns(2, gap="medium")
-    left.markdown(f"**{number}. {step.name}** — {step.does}  \nThe article:")
-    left.code(step.article, language="python")
-    right.markdown("&nbsp;  \nWith `prune_core`:")
-    right.code(code, language="python")
+    left.caption("The article")
+    left.code(step.article, language="python", wrap_lines=True)
+    right.caption("With prune_core")
+    right.code(code, language="python", wrap_lines=True)
 
 with st.container(border=True):
     r1, r2 = st.columns([1, 2.5], vertical_alignment="bottom")
