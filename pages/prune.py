@@ -41,6 +41,9 @@ with st.container(border=True):
                "**target sparsity**, or **quality × σ** of the weights (Han et al. 2015). Sensitivity and Taylor use "
                f"gradients averaged over {pu.SCORE_BATCHES} batches of 128 training digits.")
 
+granularity, granularity_note = pu.granularity_for(rule, granularity)
+if granularity_note:
+    st.info(granularity_note, icon=":material/info:")
 if granularity == "unit":
     blocked = pu.unprunable_groups(ctx)
     if len(blocked):
@@ -60,20 +63,14 @@ settings = dict(criterion=criterion, granularity=granularity, rule=rule, scope=s
 @st.fragment
 @guarded("updating the pruning preview")
 def live_view():
-    low, high, step, default = pu.slider_range(rule)
-    shown = pu.slider_format(rule)
     layers = pu.slider_layers(ctx, granularity)
     if scope == "global" or same:
         label = "Global " if scope == "global" else "All layers · "
-        key = pu.slider_key(rule, None)
-        values = st.slider(f"{label}{pu.rule_label(rule)}", low, high, step=step, key=pu.seed_slider(key, default),
-                           format=shown)
+        values = pu.value_widget(st, f"{label}{pu.rule_label(rule)}", rule, pu.slider_key(rule, None))
     else:
         values = {}
         for col, name in zip(st.columns(len(layers)), layers):
-            key = pu.slider_key(rule, name)
-            values[name] = col.slider(pu.slider_label(ctx, name), low, high, step=step, key=pu.seed_slider(key, default),
-                                      format=shown)
+            values[name] = pu.value_widget(col, pu.slider_label(ctx, name), rule, pu.slider_key(rule, name))
     view = st.segmented_control("Show", list(pu.VIEWS), format_func=pu.VIEWS.get,
                                 key=pu.seed_slider("pr_view", "weights")) or "weights"
     settings["view"] = view

@@ -33,15 +33,33 @@ running = jobs.busy()
 with st.form("retrain"):
     c1, c2, c3, c4, c5 = st.columns(5)
     epochs_label = "Fine-tune epochs per round" if mode == "iterative" else "Epochs"
-    epochs = c1.number_input(epochs_label, min_value=1, max_value=50, value=1 if mode != "gradual" else 2)
-    learning_rate = c2.selectbox("Learning rate", [1e-2, 3e-3, 1e-3, 3e-4, 1e-4], index=2, format_func="{:g}".format)
+    epochs = c1.number_input(epochs_label, min_value=0 if mode == "oneshot" else 1, max_value=50,
+                             value={"gradual": 2, "init": 5}.get(mode, 1),
+                             help="0 (one-shot): measure the pruned (and reconstructed) model without retraining.")
+    learning_rate = c2.selectbox("Learning rate", rt.LEARNING_RATES, index=rt.LEARNING_RATES.index(rt.DEFAULT_LEARNING_RATE),
+                                 format_func="{:g}".format,
+                                 help="Adam's rate while retraining: at 98–99% sparsity 1e-2 beat 1e-3 by 2–5 points "
+                                      "in bench/bench_methods.py.")
     batch_size = c3.selectbox("Batch size", [32, 64, 128, 256], index=0)
     seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
     l1 = c5.selectbox("L1 penalty λ", rt.L1_CHOICES, format_func=lambda v: "off" if v == 0 else f"{v:g}",
                       help="Adds λ·Σ|w| over the kernels to the loss while training: weights pile up at zero, "
                            "so pruning afterwards costs less. Compare runs with and without on the Compare page.")
     form = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, l1=l1)
-    if mode != "oneshot":
+    if mode in ("oneshot", "iterative"):
+        r1, r2 = st.columns(2)
+        form["retrain"] = r1.selectbox("Retraining", list(rt.RETRAIN), format_func=rt.RETRAIN.get,
+                                       help=rt.RETRAIN_HELP)
+        if mode == "oneshot":
+            form["reconstruct"] = r2.checkbox("Reconstruct the remaining weights first", help=rt.RECONSTRUCT_HELP)
+    if mode == "init":
+        d1, d2, d3 = st.columns(3)
+        criterion = d1.selectbox("Criterion (on the untrained network)", rt.criterion_choices("init"),
+                                 format_func=pu.criterion_label)
+        scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, index=1)
+        target = d3.slider("Target sparsity", 10, 99, 90, 1, format="%d%%")
+        form.update(criterion=criterion, scope=scope, target_percent=target)
+    elif mode != "oneshot":
         d1, d2, d3, d4 = st.columns(4)
         criterion = d1.selectbox("Criterion", rt.criterion_choices(), format_func=pu.criterion_label)
         scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get)
@@ -77,6 +95,8 @@ if result is not None:
     for col, metric in zip(st.columns(5), rt.headline(result)):
         col.metric(metric.label, metric.value, delta=metric.delta, help=metric.help, delta_color=metric.delta_color)
     st.caption(rt.summary_line(result))
+    if rt.reconstruction_text(result):
+        st.caption(rt.reconstruction_text(result))
     if st.button("Continue from this model", icon=":material/arrow_forward:",
                  help="Make the retrained model the current one: prune it further on the Prune page and see where "
                       "its weights ended up (with an L1 penalty, piled up near zero)."):

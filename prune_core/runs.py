@@ -295,6 +295,20 @@ def initialised_copy(model, seed: int = 0):
     return type(model).from_config(model.get_config())
 
 
+def early_weights(model, data, *, epoch: int = 1, seed: int = 0, batch_size: int = 32,
+                  learning_rate: float = 1e-3) -> list:
+    """A rewind point for weight rewinding when the original run kept none: ``model``'s architecture freshly
+    initialised with ``seed`` and trained ``epoch`` epoch(s) on ``data``'s training split (``get_weights()``).
+    It is an early state of *a* seeded training of this architecture, not of the run that made ``model``."""
+    from .models import train
+
+    _check_training(epoch, batch_size, learning_rate)
+    x, y, _, _ = as_arrays(data)
+    fresh = initialised_copy(model, seed)
+    train(fresh, x, y, epochs=epoch, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
+    return fresh.get_weights()
+
+
 def run_init(model, data, spec, *, epochs: int = 5, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
              l1: float = 0.0, progress: Progress | None = None, on_epoch: OnEpoch | None = None,
              settings: dict | None = None, dense_accuracy: float | None = None, latency_repeats: int = 10,

@@ -128,3 +128,31 @@ def test_oneshot_run_records_accuracy_before_and_after_reconstruction(mlp):
     with pytest.raises(ValueError, match="would undo the reconstruction"):
         runs.run_oneshot(model, masks, (x, y, x, y), epochs=1, reconstruct=True, retrain="rewind-weights",
                          rewind_weights=model.get_weights())
+
+
+def run_page_and_wait(at):
+    at.button[0].click().run()
+    assert not at.exception
+    job = at.session_state["job"]
+    job.wait(300)
+    assert job.error is None, job.error
+    at.run()
+    assert not at.exception
+    return job.result
+
+
+def test_retrain_page_reconstructs_with_zero_epochs_and_offers_the_strategies(tmp_path, monkeypatch):
+    from tests.apptest import page_test
+
+    monkeypatch.setenv("PRUNING_EXPLORER_DATA_DIR", str(tmp_path))
+    at = page_test("retrain").run()
+    assert not at.exception
+    retrain = next(b for b in at.selectbox if b.label == "Retraining")
+    assert retrain.options == ["Fine-tune", "Learning-rate rewinding", "Weight rewinding"]
+    assert next(b for b in at.selectbox if b.label == "Learning rate").value == 1e-2
+    next(c for c in at.checkbox if c.label.startswith("Reconstruct")).check()
+    at.number_input[0].set_value(0)
+    result = run_page_and_wait(at)
+    assert result.settings["reconstruct"] is True and result.settings["epochs"] == 0
+    assert result.final_accuracy == result.reconstructed_accuracy > result.pruned_accuracy
+    assert any(c.value.startswith("Layer-wise reconstruction: test accuracy") for c in at.caption)

@@ -122,3 +122,26 @@ def test_prune_with_2_4_on_an_mlp_and_the_mosaic_shows_the_pattern():
     tiles = preview.first_layer_units(kernel, result.masks.kernels["h"], (28, 28), count=1, columns=1)
     # inputs 4k … 4k+3 are four neighbouring pixels of one image row: two of every four are drawn
     assert (np.isfinite(tiles).reshape(28, 7, 4).sum(axis=2) == 2).all()
+
+
+def test_the_prune_page_offers_n_m_as_a_select_box_and_round_trips_it_through_the_url():
+    from prune_core.layers import kernels
+    from tests.apptest import metric_value, page_test
+
+    at = page_test("prune", rule="nm", scope="global", v="1:4").run()
+    assert not at.exception
+    box = next(b for b in at.selectbox if b.options == ["2:4", "1:4", "4:8"])
+    assert box.value == "1:4" and not at.slider
+    assert metric_value(at, "Overall sparsity") == "75.0%"
+    assert at.query_params["v"] == "1:4" and at.query_params["rule"] == "nm"
+    box.set_value("2:4").run()
+    assert not at.exception and metric_value(at, "Overall sparsity") == "50.0%"
+    assert at.query_params["v"] == "2:4"
+    # per layer: one select box per layer, 'layer=2:4' in the URL; unit granularity falls back to weights
+    at = page_test("prune", rule="nm", scope="layer", same="0", granularity="unit",
+                   v="dense1=4:8,dense2=1:4,output=2:4").run()
+    assert not at.exception and any("works on individual weights" in i.value for i in at.info)
+    assert [b.value for b in at.selectbox if b.options == ["2:4", "1:4", "4:8"]] == ["4:8", "1:4", "2:4"]
+    model = at.session_state["model_entry"].model
+    total = sum(k.size for k in kernels(model).values())
+    assert metric_value(at, "Overall sparsity") == f"{(784 * 300 * 0.5 + 300 * 100 * 0.75 + 1000 * 0.5) / total:.1%}"

@@ -314,3 +314,25 @@ def test_run_init_prunes_the_untrained_network_then_trains_it(dense, data):
     assert result.pruned_accuracy == runs.metrics.evaluate(mk.apply_masks(untrained, expected), data[2],
                                                            data[3]).accuracy
     assert result.to_record()["mode"] == "init" and result.label.startswith("init · ")
+
+
+def test_retrain_page_prunes_at_initialization(tmp_path, monkeypatch):
+    from tests.apptest import page_test
+
+    monkeypatch.setenv("PRUNING_EXPLORER_DATA_DIR", str(tmp_path))
+    at = page_test("retrain").run()
+    at.segmented_control(key="rt_mode").set_value("init").run()
+    assert not at.exception
+    criterion = next(b for b in at.selectbox if b.label.startswith("Criterion"))
+    assert criterion.options[:2] == ["SNIP |g·w| at init", "SynFlow (iterative, data-free)"]
+    criterion.set_value("synflow")
+    at.number_input[0].set_value(1)
+    at.button[0].click().run()
+    job = at.session_state["job"]
+    job.wait(300)
+    assert job.error is None, job.error
+    at.run()
+    result = job.result
+    assert not at.exception and result.mode == "init" and result.settings["criterion"] == "synflow"
+    assert result.sparsity == pytest.approx(0.9, abs=1e-4)
+    assert result.settings["scope"] == "global" and result.final_accuracy > result.pruned_accuracy

@@ -53,6 +53,32 @@ def slider_format(rule: str) -> str:
     return pc.RULES[rule].display_format
 
 
+def rule_choices(rule: str) -> list | None:
+    """The allowed values of a rule whose value is not a number on a slider (N:M: "2:4", …), else None."""
+    choices = pc.RULES[rule].choices
+    return list(choices) if choices else None
+
+
+def value_widget(container, label: str, rule: str, key: str):
+    """The rule's value control: a select box for a rule with choices, else its slider (seeded from state)."""
+    choices = rule_choices(rule)
+    if choices:
+        if st.session_state.get(key) not in choices:
+            st.session_state[key] = pc.RULES[rule].default
+        return container.selectbox(label, choices, key=key)
+    low, high, step, default = slider_range(rule)
+    return container.slider(label, low, high, step=step, key=seed_slider(key, default), format=slider_format(rule))
+
+
+def granularity_for(rule: str, granularity: str) -> tuple[str, str | None]:
+    """(granularity to prune with, a note when the rule cannot prune the chosen one)."""
+    allowed = pc.RULES[rule].granularities
+    if granularity in allowed:
+        return granularity, None
+    return allowed[0], (f"{rule_label(rule)} works on individual weights (its blocks run along each neuron's "
+                        "inputs), so this preview prunes weights.")
+
+
 @dataclass
 class Context:
     """What the page needs about the current model, computed once per model (not per slider move)."""
@@ -82,8 +108,10 @@ def available_criteria(ctx: Context) -> list[str]:
 
 def score_group(criterion: str) -> tuple[str, ...]:
     """What is computed together with ``criterion``: every gradient criterion shares one backward pass."""
-    if isinstance(pc.CRITERIA[criterion], pc.GradientCriterion):
-        return tuple(n for n, c in pc.CRITERIA.items() if isinstance(c, pc.GradientCriterion))
+    chosen = pc.CRITERIA[criterion]
+    if isinstance(chosen, pc.GradientCriterion):  # per-example (Fisher) passes are slower: only with their own
+        return tuple(n for n, c in pc.CRITERIA.items()
+                     if isinstance(c, pc.GradientCriterion) and c.fisher == chosen.fisher)
     return (criterion,)
 
 
@@ -165,14 +193,21 @@ def restore_from_url(names: list[str]) -> None:
         st.session_state["pr_same"] = q["same"] == "1"
     rule = st.session_state.get("pr_rule", "coefficient")
     low, high, _, _ = slider_range(rule)
+    choices = rule_choices(rule)
     for part in q.get("v", "").split(","):
-        layer, _, text = part.rpartition(":")
-        try:
-            value = float(text)
-        except ValueError:
-            continue
-        if not low <= value <= high:
-            continue
+        if choices:  # "2:4" or "dense1=2:4" (a choice holds ':' itself)
+            layer, _, text = part.rpartition("=")
+            if text not in choices:
+                continue
+            value = text
+        else:
+            layer, _, text = part.rpartition(":")
+            try:
+                value = float(text)
+            except ValueError:
+                continue
+            if not low <= value <= high:
+                continue
         if not layer:  # one value: the shared slider and every layer's slider
             for name in [None, *names]:
                 st.session_state[slider_key(rule, name)] = value
@@ -190,11 +225,16 @@ def carry_per_layer(criterion: str, rule: str, values: dict[str, float]) -> None
         st.session_state[slider_key(rule, layer)] = float(round(shown.to_display(value)))
 
 
+def _url_value(value) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
+
+
 def write_url(settings: dict, values: dict[str, float] | float) -> None:
     if isinstance(values, dict):
-        v = ",".join(f"{name}:{value:g}" for name, value in values.items())
+        sep = "=" if rule_choices(settings["rule"]) else ":"
+        v = ",".join(f"{name}{sep}{_url_value(value)}" for name, value in values.items())
     else:
-        v = f"{values:g}"
+        v = _url_value(values)
     params = {"criterion": settings["criterion"], "granularity": settings["granularity"], "rule": settings["rule"],
               "scope": settings["scope"], "same": "1" if settings["same"] else "0", "view": settings["view"], "v": v}
     if dict(st.query_params) != params:

@@ -16,6 +16,7 @@ MODES = {
     "oneshot": "One-shot",
     "gradual": "Gradual",
     "iterative": "Iterative",
+    "init": "Pruning at initialization",
 }
 MODE_HELP = {
     "oneshot": "Prune once with the Prune page's settings, then fine-tune with the pruned weights held at exactly zero.",
@@ -23,7 +24,22 @@ MODE_HELP = {
                "(Zhu & Gupta 2017), re-pruning every few steps and holding the mask in between.",
     "iterative": "Prune a share of what remains, fine-tune, measure; repeat until accuracy falls more than the "
                  "tolerance below the dense model or the target sparsity is reached.",
+    "init": "Prune the untrained network (a fresh, seeded initialisation of this architecture) by SNIP, SynFlow, "
+            "random or a shuffled control, then train the sparse network from scratch; compare with pruning the "
+            "trained model.",
 }
+RETRAIN = {"finetune": "Fine-tune", "rewind-lr": "Learning-rate rewinding", "rewind-weights": "Weight rewinding"}
+RETRAIN_HELP = ("**Fine-tune**: keep training at the chosen rate. **Learning-rate rewinding** (Renda et al. 2020): "
+                "retrain with the rate rewound to the chosen one and annealed to 0 (the app's models train at one "
+                "constant rate, so a cosine stands in for the original schedule). **Weight rewinding** (Frankle et al. "
+                "2020): the kept weights restart from an early state — epoch 1 of a fresh seeded training of this "
+                "architecture (the app keeps no snapshot of the original run) — then retrain like rewinding.")
+RECONSTRUCT_HELP = ("Before retraining, update each pruned layer's remaining weights so its outputs on 512 training "
+                    "digits change as little as possible (OBS / SparseGPT style, Frantar & Alistarh 2023). With 0 "
+                    "epochs it is the whole method.")
+LEARNING_RATES = [2e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4]
+DEFAULT_LEARNING_RATE = 1e-2  # bench_methods: best 2-epoch fine-tuning rate at 98–99% sparsity (1e-3 was 2–5 pts worse)
+INIT_CRITERIA = ("snip", "synflow", "random", "magnitude", "shuffled")
 L1_CHOICES = [0.0, 1e-5, 1e-4, 1e-3]
 DEFAULT_SPEC = pc.PruneSpec(criterion="magnitude", rule="coefficient", scope="layer",
                             value=pc.RULES["coefficient"].default)
@@ -54,14 +70,19 @@ def run_params(mode: str, form: dict) -> dict:
     params = dict(batch_size=int(form["batch_size"]), learning_rate=float(form["learning_rate"]),
                   seed=int(form["seed"]), l1=float(form["l1"]))
     if mode == "oneshot":
-        return {**params, "epochs": int(form["epochs"])}
+        return {**params, "epochs": int(form["epochs"]), "retrain": form.get("retrain", "finetune"),
+                "reconstruct": bool(form.get("reconstruct", False))}
+    if mode == "init":
+        spec = pc.PruneSpec(criterion=form["criterion"], rule="sparsity", value=form["target_percent"] / 100,
+                            scope=form["scope"], seed=int(form["seed"]))
+        return {**params, "epochs": int(form["epochs"]), "spec": spec}
     params.update(criterion=form["criterion"], scope=form["scope"])
     if mode == "gradual":
         return {**params, "epochs": int(form["epochs"]), "initial_sparsity": form["initial_percent"] / 100,
                 "final_sparsity": form["final_percent"] / 100}
     return {**params, "fine_tune_epochs": int(form["epochs"]), "step_fraction": form["step_percent"] / 100,
             "target_sparsity": form["target_percent"] / 100, "tolerance": form["tolerance_points"] / 100,
-            "max_rounds": int(form["max_rounds"])}
+            "max_rounds": int(form["max_rounds"]), "retrain": form.get("retrain", "finetune")}
 
 
 def describe(settings: dict, values) -> dict:
@@ -94,7 +115,13 @@ def start_run(mode: str, params: dict) -> jobs.Job | None:
                     on_epoch=job.on_epoch)
         if mode == "iterative":
             call["on_round"] = job.on_round
-        if mode == "oneshot":
+        if call.get("retrain") == "rewind-weights":
+            job.progress(0.0, "Weight rewinding: training a fresh copy 1 epoch for the rewind point…")
+            call["rewind_weights"] = runs.early_weights(model, ds, seed=call["seed"], batch_size=call["batch_size"])
+        if mode == "init":
+            spec = call.pop("spec")
+            result = runs.run_init(model, ds, spec, **call)
+        elif mode == "oneshot":
             mask_set = call.pop("mask_set")
             result = runs.run_oneshot(model, mask_set, ds, **call)
         elif mode == "gradual":
@@ -185,9 +212,20 @@ def adopt_result(result) -> None:
         origin="retrained", data_key=entry.data_key, history=result.history, settings=dict(result.settings)))
 
 
-def criterion_choices() -> list[str]:
-    """Criteria a gradual or iterative run can score by (all registered; data criteria need the run's data)."""
+def criterion_choices(mode: str = "iterative") -> list[str]:
+    """Criteria a run can score by: all registered (data criteria use the run's data); for pruning at
+    initialization the ones meant for it first."""
+    if mode == "init":
+        return [*(c for c in INIT_CRITERIA if c in pc.CRITERIA), *(c for c in pc.CRITERIA if c not in INIT_CRITERIA)]
     return list(pc.CRITERIA)
+
+
+def reconstruction_text(result) -> str | None:
+    """'Reconstruction: 56.4% → 80.3% before retraining' for a reconstructed run, else None."""
+    if result.reconstructed_accuracy is None:
+        return None
+    return (f"Layer-wise reconstruction: test accuracy {result.pruned_accuracy:.2%} (plain masking) → "
+            f"{result.reconstructed_accuracy:.2%} before any retraining.")
 
 
 @dataclass
