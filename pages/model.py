@@ -29,7 +29,7 @@ train_tab.subheader("Train a new baseline")
 with train_tab.form("train"):
     left, right = st.columns(2)
     source = left.radio("Data", list(state.DATA_SOURCES), format_func=state.DATA_SOURCES.get,
-                        index=list(state.DATA_SOURCES).index(st.session_state.get("data_source", "auto")))
+                        index=list(state.DATA_SOURCES).index(state.train_data_choice()))
     architectures = training.architectures()
     arch = right.selectbox("Architecture", list(architectures), format_func=architectures.get,
                            index=list(architectures).index("mlp-128"))

@@ -30,7 +30,7 @@ from .jsonable import to_jsonable
 from .rules import RULES
 
 MODELS = ("mlp-128", "lenet-300-100", "lenet-5")
-DATA_SOURCES = ("auto", "bundled", "full")
+DATA_SOURCES = ("auto", "bundled", "full", "fashion")  # MNIST sources, then the bundled Fashion-MNIST
 GRANULARITIES = ("weight", "neuron")  # the CLI's words; the core calls whole neurons "unit"
 SCOPES = ("layer", "global")
 MODES = ("oneshot", "gradual", "iterative", "init")
@@ -388,7 +388,7 @@ def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], No
 
     config.validate()
     say = log or (lambda text: None)
-    ds = data.load_mnist(config.data)
+    ds = data.load_dataset(config.data)
     say(f"data: {ds.description}")
     dense, baseline_note = _baseline(config, ds, progress)
     dense_eval = metrics.evaluate(dense, ds.x_test, ds.y_test)

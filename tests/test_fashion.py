@@ -48,3 +48,42 @@ def test_load_dataset_sources():
         data.load_dataset("cifar")
     with pytest.raises(ValueError, match="Unknown MNIST source"):
         data.load_mnist("fashion")  # load_mnist is MNIST only, as before
+
+
+def test_cli_experiment_on_fashion(capsys):
+    import json
+
+    from prune_core import cli
+
+    code = cli.main(["experiment", "--model", "mlp-128", "--data", "fashion", "--train-epochs", "1",
+                     "--rule", "sparsity", "--value", "0.5", "--fine-tune-epochs", "0", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["data"]["key"] == "fashion-bundled" and report["data"]["name"] == "Bundled Fashion-MNIST subset"
+    assert (report["data"]["train"], report["data"]["test"]) == (8000, 2000)
+    assert report["dense_accuracy"] > 0.5  # 10 classes: well above chance after one epoch
+
+
+def test_model_page_trains_on_fashion_and_says_so():
+    from tests.apptest import page_test
+    from ui import jobs
+
+    at = page_test("model").run()
+    assert not at.exception
+    (choice,) = [r for r in at.radio if r.label == "Data"]
+    assert "fashion" in choice.options or any("Fashion" in o for o in choice.options)
+    choice.set_value("fashion")
+    (epochs,) = [n for n in at.number_input if n.label == "Epochs"]
+    epochs.set_value(1)
+    (train,) = [b for b in at.button if b.label == "Train"]
+    train.click().run()
+    assert not at.exception
+    at.session_state[jobs.KEY].wait(300)
+    at.run()
+    at.run()  # adopt the finished model, then draw with it
+    assert not at.exception
+    entry = at.session_state["model_entry"]
+    assert entry.data_key == "fashion-bundled" and entry.origin == "trained"
+    badge = [c.value for c in at.caption if "**Data:**" in c.value]
+    assert badge and "Fashion" in badge[0] and "MNIST subset —" in badge[0]
+    assert [r for r in at.radio if r.label == "Data"][0].value == "fashion"  # the choice is remembered

@@ -17,18 +17,36 @@ DATA_SOURCES = {
     "auto": "Auto — full MNIST when available, else the bundled digits",
     "bundled": "Bundled subset — 10,000 real digits, offline",
     "full": "Full MNIST — 70,000 digits (Keras cache or download)",
+    "fashion": "Fashion-MNIST — 10,000 real clothing images, bundled, offline",
 }
+MNIST_SOURCES = ("auto", "bundled", "full")  # what "data_source" (MNIST for default and uploaded models) may hold
+TRAIN_DATA_KEY = "train_data"  # the Model page's data choice for training (any of DATA_SOURCES)
 
 
-@st.cache_resource(show_spinner="Loading MNIST digits…")
+@st.cache_resource(show_spinner="Loading the dataset…")
 def load_dataset(source: str) -> data.Dataset:
-    """Immutable, so shared between sessions is fine (and saves memory)."""
-    return data.load_mnist(source)
+    """A dataset by source (MNIST's auto/bundled/full, or "fashion"). Immutable, so shared between sessions
+    is fine (and saves memory)."""
+    return data.load_dataset(source)
+
+
+def train_data_choice() -> str:
+    """The Model page's data choice for training: the last one used, else the MNIST source in use."""
+    return st.session_state.get(TRAIN_DATA_KEY) or st.session_state.get("data_source", "auto")
+
+
+def set_train_data(source: str) -> None:
+    """Remember the training data choice; an MNIST choice also becomes the session's MNIST source."""
+    st.session_state[TRAIN_DATA_KEY] = source
+    if source in MNIST_SOURCES:
+        st.session_state["data_source"] = source
 
 
 def mnist_dataset() -> data.Dataset:
     """MNIST as chosen on the Model page ("auto" by default), as (N, 28, 28) images."""
     source = st.session_state.setdefault("data_source", "auto")
+    if source not in MNIST_SOURCES:
+        source = st.session_state["data_source"] = "auto"
     try:
         return load_dataset(source)
     except data.DataUnavailableError:
@@ -57,6 +75,8 @@ def dataset() -> data.Dataset:
         return data.empty_dataset(_input_shape(entry.model), _output_units(entry.model))
     if key.startswith("npz-") and key in st.session_state.get("uploaded_datasets", {}):
         return st.session_state["uploaded_datasets"][key]
+    if key == data.FASHION_KEY:  # a model trained on the bundled Fashion-MNIST keeps that data
+        return load_dataset("fashion")
     if key.startswith("mnist") and "@" in key:
         base = mnist_dataset()
         shape = tuple(int(d) for d in key.rsplit("@", 1)[1].split("x"))

@@ -18,7 +18,7 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
     except data.DataUnavailableError as exc:
         st.error(str(exc), icon=":material/cloud_off:")
         return None
-    st.session_state["data_source"] = source
+    state.set_train_data(source)
 
     def work(job: jobs.Job):
         job.progress(0.0, "Importing TensorFlow and building the model…")
