@@ -253,3 +253,54 @@ def latency_ms(model, x: np.ndarray | None = None, batch_size: int = 256, repeat
         keras.ops.convert_to_numpy(model(batch, training=False))
         times.append(time.perf_counter() - started)
     return float(np.median(times) * 1000.0)
+
+
+# --- per-class accuracy ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClassAccuracy:
+    """Per class: test ``counts`` and ``accuracy`` (NaN for a class with no samples); ``overall`` accuracy.
+    ``sum(counts[c] * accuracy[c]) / sum(counts) == overall``."""
+
+    accuracy: np.ndarray
+    counts: np.ndarray
+    overall: float
+
+
+def class_accuracy_from_predictions(predicted, labels, num_classes: int) -> ClassAccuracy:
+    """Per-class accuracy from predicted and true class indices.
+
+    >>> r = class_accuracy_from_predictions([0, 1, 1, 2], [0, 1, 2, 2], 4)
+    >>> r.accuracy.tolist()[:3], r.counts.tolist(), r.overall
+    ([1.0, 1.0, 0.5], [1, 1, 2, 0], 0.75)
+    """
+    predicted = np.asarray(predicted, dtype=np.int64).ravel()
+    labels = np.asarray(labels, dtype=np.int64).ravel()
+    if predicted.shape != labels.shape:
+        raise ValueError(f"{len(predicted)} predictions for {len(labels)} labels.")
+    counts = np.bincount(labels, minlength=num_classes)[:num_classes]
+    right = np.bincount(labels[predicted == labels], minlength=num_classes)[:num_classes]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = np.where(counts > 0, right / np.maximum(counts, 1), np.nan)
+    overall = float(np.mean(predicted == labels)) if len(labels) else float("nan")
+    return ClassAccuracy(accuracy=accuracy.astype(np.float64), counts=counts.astype(np.int64), overall=overall)
+
+
+def class_accuracy(model, x: np.ndarray, y: np.ndarray, num_classes: int | None = None,
+                   batch_size: int = 1024) -> ClassAccuracy:
+    """Per-class test accuracy of a softmax classifier on (x, y)."""
+    probs = predict_probabilities(model, x, batch_size)
+    classes = int(num_classes if num_classes is not None else probs.shape[-1])
+    return class_accuracy_from_predictions(np.argmax(probs, axis=1), y, classes)
+
+
+def class_accuracy_change(dense_model, pruned_model, x: np.ndarray, y: np.ndarray, class_names=None):
+    """A table, one row per class: class, count, dense, pruned, change (pruned − dense), worst drop first."""
+    import pandas as pd
+
+    dense = class_accuracy(dense_model, x, y)
+    pruned = class_accuracy(pruned_model, x, y, num_classes=len(dense.counts))
+    names = list(class_names) if class_names is not None else [str(c) for c in range(len(dense.counts))]
+    table = pd.DataFrame({"class": names, "count": dense.counts, "dense": dense.accuracy,
+                          "pruned": pruned.accuracy, "change": pruned.accuracy - dense.accuracy})
+    return table.sort_values(["change", "count"], ascending=[True, False], kind="stable").reset_index(drop=True)

@@ -137,3 +137,42 @@ def test_gzip_size_does_not_depend_on_when_the_model_was_saved(tmp_path):
     path.write_bytes(metrics.canonical_keras_bytes(late))
     loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
     assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), hand_model().get_weights()))
+
+
+# --- per-class accuracy (issue 16) ---------------------------------------------------------------------------
+
+def test_class_accuracy_exact_and_weighted_sum_is_overall():
+    from prune_core import metrics as m
+
+    predicted = np.array([0, 0, 1, 2, 2, 2, 1, 0, 3, 3])
+    labels = np.array([0, 1, 1, 2, 2, 1, 1, 0, 3, 0])
+    r = m.class_accuracy_from_predictions(predicted, labels, 5)
+    assert r.counts.tolist() == [3, 4, 2, 1, 0]
+    assert r.accuracy[:4].tolist() == [2 / 3, 2 / 4, 1.0, 1.0] and np.isnan(r.accuracy[4])
+    assert r.overall == 0.7  # 2 + 2 + 2 + 1 right of 10
+    present = r.counts > 0
+    assert float(np.sum(r.counts[present] * r.accuracy[present]) / r.counts.sum()) == pytest.approx(r.overall, abs=1e-12)
+    with pytest.raises(ValueError):
+        m.class_accuracy_from_predictions([0, 1], [0], 2)
+
+
+def test_class_accuracy_of_a_model_matches_evaluate_and_the_change_table():
+    import keras
+
+    from prune_core import metrics as m
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(1).normal(size=(60, 4)).astype(np.float32)
+    y = np.arange(60) % 3
+    r = m.class_accuracy(model, x, y)
+    assert r.overall == pytest.approx(m.evaluate(model, x, y).accuracy, abs=1e-12)
+    assert float(np.sum(r.counts * r.accuracy) / r.counts.sum()) == pytest.approx(r.overall, abs=1e-12)
+    pruned = keras.models.clone_model(model)
+    pruned.set_weights([np.zeros_like(w) for w in model.get_weights()])  # uniform outputs: argmax is class 0
+    table = m.class_accuracy_change(model, pruned, x, y, class_names=("a", "b", "c"))
+    assert sorted(table["class"]) == ["a", "b", "c"] and table["count"].tolist() == [20, 20, 20]
+    row = table.set_index("class")
+    assert row.loc["a", "pruned"] == 1.0 and row.loc["b", "pruned"] == 0.0 and row.loc["c", "pruned"] == 0.0
+    assert (table["change"] == table["pruned"] - table["dense"]).all()
+    assert table["change"].is_monotonic_increasing
