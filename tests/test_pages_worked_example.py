@@ -94,10 +94,10 @@ def test_article_panel_shows_the_computed_threshold_and_pruned_set():
     assert not at.exception
     computed = example.apply_coefficient_rule("sensitivity", example.ARTICLE_COEFFICIENT)
     assert (computed.threshold, computed.pruned) == (0.12, ("w2", "w4"))
-    assert metric_value(at, "Computed threshold") == "0.12"
-    assert metric_value(at, "Computed pruned set") == "{w2, w4}"
-    assert metric_value(at, "Article's threshold") == "0.18"
-    assert metric_value(at, "Article's pruned set") == "{w4}"
+    assert metric_value(at, "Cut-off 0.3 × 0.4 =") == "0.12"  # the computed threshold
+    assert metric_value(at, "Computed: pruned") == "{w2, w4}"
+    assert metric_value(at, "Cut-off 0.3 × 0.6 =") == "0.18"  # the article's
+    assert metric_value(at, "The article prunes") == "{w4}"
     claims = at.table[1].value
     assert claims.loc["Threshold at coefficient 0.3", "computed"] == "0.3 × 0.4 = 0.12"
     assert claims.loc["Sensitivity ranking", "computed"] == "w3 > w5 > w1 > w2 > w4"
