@@ -252,6 +252,9 @@ class ExperimentConfig:
         if self.train_epochs == 0 and self.model != BASELINE_ARCHITECTURE:
             raise UsageError(f"argument --train-epochs: 0 reuses the shipped baseline, which is {BASELINE_ARCHITECTURE}"
                              f" (got --model {self.model}); train at least 1 epoch")
+        if self.train_epochs == 0 and self.data == "fashion":
+            raise UsageError("argument --train-epochs: 0 reuses the shipped baseline, which was trained on MNIST "
+                             "digits, not Fashion-MNIST; train at least 1 epoch")
 
 
 def _stderr_progress(fraction: float, text: str) -> None:

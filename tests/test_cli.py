@@ -77,6 +77,7 @@ BAD = [
     ["experiment", "--mode", "iterative", "--fraction", "0"],
     ["experiment", "--tolerance", "-0.5"],
     ["experiment", "--model", "mlp-128", "--train-epochs", "0"],  # no shipped mlp-128 baseline
+    ["experiment", "--model", "lenet-300-100", "--data", "fashion", "--train-epochs", "0"],  # baseline is MNIST
     ["unknown-command"],
 ]
 
