@@ -62,17 +62,45 @@ class TFLiteExport:
         return len(self.data) if self.data is not None else 0
 
 
+def strip_locations(text: str) -> str:
+    """A converter message without its MLIR source locations (``loc(callsite(fused[…] at …))``, ``<unknown>:0:``),
+    which otherwise fill the first few hundred characters before the words that say what went wrong.
+
+    >>> strip_locations('<unknown>:0: error: loc(callsite(fused["A:", "b/c"] at "d")): tf.X op is bad')
+    'error: tf.X op is bad'
+    """
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("loc(", i):
+            depth, i = 1, i + 4
+            while i < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[i], 0)
+                i += 1
+            if text.startswith(":", i):
+                i += 1
+            continue
+        out.append(text[i])
+        i += 1
+    return " ".join("".join(out).replace("<unknown>:0:", " ").split())
+
+
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    text = strip_locations(" ".join(str(exc).split()))
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
-def tflite_bytes(model, *, quiet: bool = True) -> TFLiteExport:
+def tflite_bytes(model, *, quiet: bool = True, sparsity: bool = False, representative=None,
+                 int8_only: bool = True) -> TFLiteExport:
     """Convert with TensorFlow's converter: ``tf.lite.TFLiteConverter.from_keras_model`` (works with
     Keras 3 on TF 2.21), falling back to exporting a SavedModel (``model.export(format="tf_saved_model")``)
     and ``from_saved_model``. Keras 3.15's own ``model.export(format=…)`` has no "tflite" format (it
     offers "litert", which needs the separate ai-edge-litert package). Never raises for a failed
     conversion: the result carries the reason. ``quiet`` keeps the converter's prints off stdout.
+
+    ``sparsity``: add ``tf.lite.Optimize.EXPERIMENTAL_SPARSITY`` (kernels with zeros stored sparse).
+    ``representative``: a callable yielding ``[sample]`` lists for int8 post-training quantization
+    (``Optimize.DEFAULT``); ``int8_only`` restricts the ops to ``TFLITE_BUILTINS_INT8`` (inputs and outputs
+    stay float32).
     """
     try:
         import tensorflow as tf
@@ -81,11 +109,23 @@ def tflite_bytes(model, *, quiet: bool = True) -> TFLiteExport:
     from .training import has_l1, without_l1
 
     model = without_l1(model) if has_l1(model) else model
+
+    def configured(converter):
+        optimizations = ([tf.lite.Optimize.DEFAULT] if representative is not None else []) + (
+            [tf.lite.Optimize.EXPERIMENTAL_SPARSITY] if sparsity else [])
+        if optimizations:
+            converter.optimizations = optimizations
+        if representative is not None:
+            converter.representative_dataset = representative
+            if int8_only:
+                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        return converter
+
     sink = contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext()
     errors = []
     with sink:
         try:
-            data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+            data = configured(tf.lite.TFLiteConverter.from_keras_model(model)).convert()
             return TFLiteExport(bytes(data), method="TFLiteConverter.from_keras_model")
         except Exception as exc:
             errors.append(f"from_keras_model: {_one_line(exc)}")
@@ -93,7 +133,7 @@ def tflite_bytes(model, *, quiet: bool = True) -> TFLiteExport:
         try:
             path = os.path.join(folder, "saved_model")
             model.export(path, format="tf_saved_model", verbose=False)
-            data = tf.lite.TFLiteConverter.from_saved_model(path).convert()
+            data = configured(tf.lite.TFLiteConverter.from_saved_model(path)).convert()
             return TFLiteExport(bytes(data), method="SavedModel + TFLiteConverter.from_saved_model")
         except Exception as exc:
             errors.append(f"from_saved_model: {_one_line(exc)}")
