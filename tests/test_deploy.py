@@ -249,3 +249,15 @@ def test_latency_times_every_file_interleaved():
     files = {"a": deploy.to_tflite(model).data, "b": deploy.to_tflite(model).data}
     times, runs = deploy.latency_us(files, np.zeros((1, 20), np.float32), budget_s=0.01, min_runs=20)
     assert set(times) == {"a", "b"} and runs >= 20 and all(t > 0 for t in times.values())
+
+
+def test_ratio_figure_has_a_bar_pair_per_export():
+    from prune_core import figures
+
+    rows = [_row("dense", latency_ratio=1.0, size_ratio=1.0), _row("pruned", latency_ratio=0.4, size_ratio=0.05),
+            deploy.Row(name="int8", source="dense", precision="int8", params=1, nonzero=1, sparsity=0.0, reason="x")]
+    fig = figures.deploy_ratios_figure(rows)
+    latency, size = fig.data
+    assert list(latency.y) == ["dense", "pruned", "int8"] and list(latency.x) == [1.0, 0.4, 0]
+    assert list(size.text) == ["1.00×", "0.05×", "not converted"]
+    assert fig.layout.shapes[0].x0 == 1.0
