@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import deploy as ud
 from ui import jobs, state, widgets
 from ui import prune as pu
 from ui import retrain as rt
@@ -102,6 +103,11 @@ if result is not None:
                       "its weights ended up (with an L1 penalty, piled up near zero)."):
         rt.adopt_result(result)
         st.switch_page("pages/prune.py")
+    if st.button("Deploy this model", icon=":material/rocket_launch:",
+                 help="Convert the dense, pruned and compact models to TensorFlow Lite (float32 and int8) and measure "
+                      "their size, speed and accuracy in the LiteRT interpreter on the Deploy page."):
+        ud.choose_run(result)
+        st.switch_page("pages/deploy.py")
     left, right = st.columns(2)
     with left:
         if len(result.history.get("loss", [])) > 1:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import streamlit as st
+
 import prune_core as pc
 from prune_core import figures, masks
 from prune_core.metrics import human_bytes
@@ -132,17 +134,25 @@ def start_run(mode: str, params: dict) -> jobs.Job | None:
             result.pruned_accuracy = pruned_accuracy
         job.progress(1.0, "Recording the run in the history…")
         result.run_id = store.add(workspace, result.to_record())
+        result.dense_model, result.dataset = model, ds  # what the Deploy page compares the run against
         return result
 
     return jobs.start(f"{MODES[mode]} run", JOB_KIND, work)
 
 
+LAST_RESULT_KEY = "retrain_last_result"
+
+
 def latest_result():
-    """The finished run this session last started (with its model, for compacting and export)."""
+    """The finished run this session last started (with its model, for compacting and export). It stays after
+    a job of another kind (a Deploy conversion) takes the session's job slot."""
     job = jobs.current()
-    if job is not None and job.kind == JOB_KIND and not job.running and job.result is not None:
-        return job.result
-    return None
+    if job is not None and job.kind == JOB_KIND:
+        if not job.running and job.result is not None:
+            st.session_state[LAST_RESULT_KEY] = job.result
+            return job.result
+        return None
+    return st.session_state.get(LAST_RESULT_KEY)
 
 
 def size_comparison(result):

@@ -22,6 +22,7 @@ PAGES = {
     "Retrain & compare": [
         ("pages/retrain.py", "Retrain", ":material/replay:"),
         ("pages/compare.py", "Compare", ":material/compare_arrows:"),
+        ("pages/deploy.py", "Deploy", ":material/rocket_launch:"),
     ],
     "Learn": [
         ("pages/worked_example.py", "Worked example", ":material/school:"),

@@ -1,0 +1,82 @@
+"""Deploy: what pruning buys on a real runtime — TFLite files of the dense, pruned and compact models, float32 and
+int8, their sizes, latency and accuracy in LiteRT, and whether their sparse kernels run."""
+
+import streamlit as st
+
+from ui import deploy as ud
+from ui import jobs, widgets
+from ui.router import require_router
+from ui.text import md
+
+require_router()
+
+st.title("Deploy")
+st.caption("A masked Keras model still multiplies every zero. Here each model is converted to TensorFlow Lite "
+           "(float32 with the sparsity optimization, and int8) and measured in the LiteRT interpreter: which file "
+           "is smaller, which is faster, by how much, and why.")
+widgets.data_badge()
+
+src = ud.source()
+if src is None:
+    st.info("No finished run in this session yet. Run one on the **Retrain** page and press **Deploy this model** "
+            "there to compare its pruned and compact files with the dense one — or measure the current model alone.",
+            icon=":material/info:")
+    c1, c2 = st.columns(2)
+    c1.page_link("pages/retrain.py", label="Go to the Retrain page", icon=":material/arrow_forward:")
+    if c2.button("Measure the current model alone", icon=":material/memory:", disabled=jobs.busy()):
+        ud.choose_current_model()
+        st.rerun()
+    st.stop()
+
+st.markdown(ud.describe(src))
+last = ud.last_run_source()
+if last is not None and last.key != src.key and st.button("Deploy the last run instead", icon=":material/history:"):
+    ud.use(last)
+    st.rerun()
+if ud.autostart(src):
+    st.rerun()  # redraw with the button disabled while the job runs
+
+chosen = ud.settings()
+with st.form("deploy"):
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
+    calibration = c1.selectbox("int8 calibration images", ud.CALIBRATION_CHOICES,
+                               index=ud.CALIBRATION_CHOICES.index(chosen["calibration"]),
+                               help="Training images the converter runs to choose each int8 tensor's scale.")
+    budget_keys = list(ud.BUDGETS)
+    budget = c2.selectbox("Timing", budget_keys, index=budget_keys.index(chosen["budget"]), format_func=ud.BUDGETS.get,
+                          help="How long to time all the files together; longer gives steadier medians.")
+    int8 = c3.checkbox("int8 files", value=chosen["int8"], help="Post-training quantization of every model.")
+    keras_int8 = c4.checkbox("Keras int8", value=chosen["keras_int8"],
+                             help="Keras 3's own model.quantize('int8') of the pruned model, for comparison.")
+    submitted = st.form_submit_button("Convert and measure", type="primary", icon=":material/play_arrow:",
+                                      disabled=jobs.busy())
+if submitted and ud.start(src, dict(calibration=calibration, budget=budget, int8=int8, keras_int8=keras_int8)):
+    st.rerun()
+
+jobs.panel(ud.JOB_KIND)
+
+report = ud.latest_report(src)
+if report is not None:
+    st.info(ud.verdict(report), icon=":material/lightbulb:")
+    if report.headline():
+        st.success(ud.headline(report), icon=":material/bolt:")
+    st.subheader("Every export side by side")
+    st.dataframe(ud.table(report), hide_index=True, width="stretch")
+    st.caption(ud.footnote(report, src.dataset))
+    widgets.chart(ud.figure(report), key="deploy-ratios")
+    st.caption("Latency and file size of each TFLite file as a ratio to the dense float32 file (dashed line at 1×): "
+               "shorter bars are better.")
+    with st.expander("Which layers run sparse, and what each export is"):
+        st.markdown(ud.rule_text())
+        kernels = ud.kernel_table(report)
+        if len(kernels):
+            st.dataframe(kernels, hide_index=True, width="stretch")
+        st.markdown("\n".join(f"- {line}" for line in ud.row_help()))
+
+    st.subheader("Files")
+    files = ud.downloads(report, src)
+    for start in range(0, len(files), 4):
+        for col, (label, data, file_name, mime) in zip(st.columns(4), files[start:start + 4]):
+            col.download_button(md(label), data, file_name=file_name, mime=mime, on_click="ignore",
+                                icon=":material/download:", width="stretch")
+    st.caption("Every .tflite file as measured above, and the Keras files it came from.")

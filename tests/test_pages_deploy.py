@@ -1,0 +1,74 @@
+"""AppTest: the Deploy page — reached from a finished run on the Retrain page, conversions in a background job,
+the table's numbers are the core's, user-supplied names are shown as text."""
+
+import pytest
+
+from tests.apptest import page_test
+from ui.text import md
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRUNING_EXPLORER_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def wait_for_job(at):
+    job = at.session_state["job"]
+    job.wait(300)
+    assert job.error is None, job.error
+    at.run()
+    assert not at.exception
+    return job.result
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_deploy_this_model_from_retrain_converts_and_shows_the_cores_numbers():
+    at = page_test("prune", granularity="unit", rule="sparsity", v="50").run()
+    at.button[0].click().run()  # Apply: a neuron candidate, so the run has a compact model
+    at.switch_page("pages/retrain.py").run()
+    button(at, "Run").click().run()
+    run = wait_for_job(at)
+    at.session_state["deploy_settings"] = dict(calibration=100, budget=1.0, int8=True, keras_int8=True)
+    button(at, "Deploy this model").click().run()
+    assert not at.exception
+    assert at.session_state["job"].kind == "deploy"  # started on arrival
+    at.switch_page("pages/deploy.py")  # AppTest reruns the page it was told, not the one the script switched to
+    report = wait_for_job(at)
+    assert [r.name for r in report.rows] == ["dense", "pruned", "compact", "int8", "pruned + int8", "compact + int8",
+                                             "Keras int8"]
+    assert report.row("pruned").params == run.params and report.row("compact").params == run.compact["params"]
+    table = at.dataframe[0].value
+    assert list(table["export"]) == [r.name for r in report.rows]
+    assert list(table["TFLite accuracy"]) == [f"{r.tflite_accuracy:.2%}" if r.tflite_accuracy is not None else "—"
+                                              for r in report.rows]
+    assert table["vs dense"][0] == "1.00×" and table["TFLite latency (µs)"][1] == f"{report.row('pruned').latency_us:.1f}"
+    assert any(report.verdict().split(":")[0][:40] in i.value for i in at.info)
+    labels = [b.label for b in at.get("download_button")]
+    assert len(labels) == len(report.files()) and "pruned (.tflite)" in labels
+    # the Retrain page still shows its run after the deploy job took the session's job slot
+    at.switch_page("pages/retrain.py").run()
+    assert not at.exception and any(h.value.startswith("Last run") for h in at.subheader)
+
+
+def test_without_a_run_the_current_model_is_measured_alone_and_its_name_stays_text():
+    at = page_test("deploy").run()
+    assert not at.exception and "No finished run" in at.info[0].value
+    assert "model_entry" not in at.session_state  # the page did not load a model (nor TensorFlow) to say so
+    at.switch_page("pages/model.py").run()  # loads the default model
+    entry = at.session_state["model_entry"]
+    entry.name = "# **bold** <b>x</b> [link](https://evil.example)"
+    at.switch_page("pages/deploy.py").run()
+    at.session_state["deploy_settings"] = dict(calibration=100, budget=1.0, int8=False, keras_int8=False)
+    button(at, "Measure the current model alone").click().run()
+    assert not at.exception
+    shown = at.markdown[0].value
+    assert md(entry.name) in shown and r"\*\*bold\*\* \<b\>x\</b\> \[link\]" in shown  # literal text on screen
+    button(at, "Convert and measure").click().run()
+    report = wait_for_job(at)
+    assert [r.name for r in report.rows] == ["dense"]
+    assert at.info[0].value.startswith("Only the dense model is here")
+    assert at.dataframe[0].value["TFLite file"][0].endswith("MB")

@@ -1,0 +1,231 @@
+"""Deploy page glue: which models to deploy (a finished run chosen on the Retrain page, else the session's last
+run, else the current model alone), the conversions as a background job, and the report as a table, a
+chart, a verdict and files — every number from ``prune_core.deploy``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from prune_core import deploy, export, figures
+from prune_core.metrics import human_bytes
+
+from . import jobs, state
+from .text import md
+
+JOB_KIND = "deploy"
+SOURCE_KEY = "deploy_source"
+REPORT_KEY = "deploy_report"
+AUTOSTART_KEY = "deploy_autostart"
+SETTINGS_KEY = "deploy_settings"
+CALIBRATION_CHOICES = [100, 200, 500, 1000]
+BUDGETS = {1.0: "quick (about 1 s)", 3.0: "standard (about 3 s)", 10.0: "careful (about 10 s)"}
+DEFAULTS = dict(calibration=200, budget=3.0, int8=True, keras_int8=True)
+
+
+@dataclass
+class Source:
+    """What the Deploy page converts: the dense model, the pruned one and the compact one where there are."""
+
+    key: str
+    what: str        # "Run" or "Current model"
+    name: str        # plain text, may hold user-supplied names: escape with md() before Markdown
+    stem: str        # file-name stem
+    dense: Any
+    dataset: Any
+    pruned: Any = None
+    compact: Any = None
+    sparsity: float | None = None
+
+
+def source_from_run(result) -> Source:
+    """A finished retrain run: its model as "pruned", its compact model, against the model it started from."""
+    dense = getattr(result, "dense_model", None)
+    dataset = getattr(result, "dataset", None)
+    if dense is None or dataset is None:  # a run from before runs carried their dense model
+        dense, dataset = state.current_model().model, state.dataset()
+    name = result.label or result.mode
+    return Source(key=f"run-{getattr(result, 'run_id', None) or id(result)}", what="Run", name=name, stem=export.safe_filename(name), dense=dense,
+                  dataset=dataset, pruned=result.model, compact=result.compact_model, sparsity=result.sparsity)
+
+
+def current_model_source() -> Source:
+    entry = state.current_model()
+    return Source(key=f"model-{entry.weights_key}", what="Current model", name=entry.name,
+                  stem=export.safe_filename(entry.name), dense=entry.model, dataset=state.dataset())
+
+
+def choose_run(result) -> None:
+    """The Retrain page's "Deploy this model": this run is what the Deploy page shows, and it starts measuring."""
+    st.session_state[SOURCE_KEY] = source_from_run(result)
+    st.session_state[AUTOSTART_KEY] = True
+
+
+def choose_current_model() -> None:
+    st.session_state[SOURCE_KEY] = current_model_source()
+
+
+def last_run_source() -> Source | None:
+    """The session's last finished retrain run as a source (None without one)."""
+    from . import retrain
+
+    result = retrain.latest_result()
+    return source_from_run(result) if result is not None else None
+
+
+def source() -> Source | None:
+    """The chosen source; else the session's last finished retrain run (chosen now); else None."""
+    chosen = st.session_state.get(SOURCE_KEY)
+    if chosen is not None:
+        return chosen
+    last = last_run_source()
+    if last is not None:
+        st.session_state[SOURCE_KEY] = last
+    return last
+
+
+def use(src: Source) -> None:
+    st.session_state[SOURCE_KEY] = src
+
+
+def describe(src: Source) -> str:
+    """What will be converted, in one Markdown-safe sentence."""
+    parts = ["the dense model it started from" if src.pruned is not None or src.compact is not None
+             else "this model (as the dense row)"]
+    if src.pruned is not None:
+        parts.append(f"the pruned model ({src.sparsity:.1%} sparse)" if src.sparsity is not None else "the pruned model")
+    if src.compact is not None:
+        parts.append("the compact model (pruned neurons removed)")
+    data = md(getattr(src.dataset, "name", "no data"))
+    return f"**{src.what}** · {md(src.name)} — converts {', '.join(parts)}; data: {data}."
+
+
+def settings() -> dict:
+    """This page's settings (kept in session state under its own key, so leaving the page keeps them)."""
+    return st.session_state.setdefault(SETTINGS_KEY, dict(DEFAULTS))
+
+
+def start(src: Source, chosen: dict) -> jobs.Job | None:
+    """Convert and measure in a background job (progress on the page; nothing else can abort it)."""
+    st.session_state[SETTINGS_KEY] = dict(chosen)
+
+    def work(job: jobs.Job):
+        report = deploy.deploy(src.dense, src.dataset, pruned=src.pruned, compact=src.compact,
+                               int8=chosen["int8"], keras_quantize=chosen["keras_int8"],
+                               calibration_size=int(chosen["calibration"]), latency_budget_s=float(chosen["budget"]),
+                               progress=job.progress)
+        report.source_key = src.key
+        return report
+
+    return jobs.start("Deploy: convert and measure", JOB_KIND, work)
+
+
+def autostart(src: Source) -> bool:
+    """Start once when the user arrived with "Deploy this model"; True when a job started."""
+    if st.session_state.pop(AUTOSTART_KEY, False) and not jobs.busy():
+        return start(src, settings()) is not None
+    return False
+
+
+def latest_report(src: Source):
+    """The report of ``src`` measured in this session (kept after other jobs run), or None."""
+    job = jobs.current()
+    if job is not None and job.kind == JOB_KIND and not job.running and job.result is not None:
+        st.session_state[REPORT_KEY] = job.result
+    report = st.session_state.get(REPORT_KEY)
+    return report if report is not None and getattr(report, "source_key", None) == src.key else None
+
+
+# --- the report, formatted ---------------------------------------------------------------------------
+
+def _bytes(n) -> str:
+    return "—" if n is None else human_bytes(n)
+
+
+def _kernel_text(row) -> str:
+    if not row.ok:
+        return "—"
+    n, sparse = len(row.kernels), sum(k["status"] == "sparse" for k in row.kernels)
+    densified = sum(k["status"] == "densified" for k in row.kernels)
+    if sparse:
+        return f"yes ({sparse} of {n} layers)"
+    if densified:
+        return f"no: densified ({densified} of {n})"
+    return "no (dense)"
+
+
+def _pct(value) -> str:
+    return "—" if value is None or value != value else f"{value:.2%}"
+
+
+def table(report):
+    """The comparison, one row per export, formatted with units (text cells: names are never Markdown)."""
+    import pandas as pd
+
+    rows = []
+    for r in report.rows:
+        rows.append({
+            "export": r.name, "parameters": f"{r.params:,}", "nonzero": f"{r.nonzero:,}",
+            "Keras file": _bytes(r.keras_bytes), "Keras gzip": _bytes(r.keras_gzip_bytes),
+            "TFLite file": _bytes(r.tflite_bytes), "TFLite gzip": _bytes(r.tflite_gzip_bytes),
+            "TFLite latency (µs)": "—" if r.latency_us is None else f"{r.latency_us:.1f}",
+            "vs dense": "—" if r.latency_ratio is None else f"{r.latency_ratio:.2f}×",
+            "sparse kernel": _kernel_text(r), "TFLite accuracy": _pct(r.tflite_accuracy),
+            "Keras accuracy": _pct(r.keras_accuracy),
+            "note": r.reason or ("" if r.runtime in ("", "XNNPACK") else f"ran on {r.runtime}")})
+    return pd.DataFrame(rows)
+
+
+def kernel_table(report):
+    """Layer × export: how each weighted layer runs in each TFLite file (sparse kernel / densified / dense)."""
+    import pandas as pd
+
+    words = {"sparse": "sparse kernel", "densified": "densified", "dense": "dense"}
+    layers = list(dict.fromkeys(k["layer"] for r in report.rows for k in r.kernels))
+    out = []
+    for layer in layers:
+        row = {"layer": layer}
+        for r in report.rows:
+            if r.ok:
+                status = next((k["status"] for k in r.kernels if k["layer"] == layer), None)
+                row[r.name] = words.get(status, "—")
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def figure(report):
+    return figures.deploy_ratios_figure(report.rows)
+
+
+def verdict(report) -> str:
+    return md(report.verdict())
+
+
+def headline(report) -> str:
+    return md(report.headline())
+
+
+def footnote(report, dataset) -> str:
+    n = len(getattr(dataset, "y_test", []))
+    text = (f"Measured with {report.interpreter} at batch 1 on one thread pinned to one core: median of {report.runs:,} "
+            f"runs per file, the files timed in turn so that a busy spell on this machine slows them all alike. "
+            f"Accuracy on the {n:,} test images through the interpreter. Took {report.seconds:.0f} s.")
+    return md(text)
+
+
+def row_help() -> list[str]:
+    return [f"**{md(name)}**: {md(text)}" for name, text in deploy.ROW_HELP.items()]
+
+
+def rule_text() -> str:
+    return md(f"The converter stores a weight sparse once 30% of it is zeros, but runs the sparse kernel only when "
+              f"the zeros fill whole blocks (1×4 in float32, 1×16 in int8); otherwise it inserts a DENSIFY op that "
+              f"expands the weight to dense when the model loads. Scattered zeros fill 1×4 blocks well enough above "
+              f"~{deploy.scattered_threshold():.1%} in a layer.")
+
+
+def downloads(report, src: Source) -> list[tuple[str, bytes, str, str]]:
+    """(label, bytes, file name, mime) for every file the report holds."""
+    return [(label, data, name, "application/octet-stream") for label, name, data in report.files(src.stem)]
