@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="iterative mode: stop when accuracy falls below dense − tolerance (default %(default)s)")
     exp.add_argument("--compact", action="store_true",
                      help="also remove pruned neurons physically (needs --granularity neuron)")
+    exp.add_argument("--deploy", metavar="DIR", default=None,
+                     help="also convert to TensorFlow Lite (float32 and int8), measure size, latency and accuracy in "
+                          "LiteRT, and write every .tflite / .keras file into DIR")
     exp.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -209,6 +212,7 @@ class ExperimentConfig:
     learning_rate: float = 1e-3  # fine-tuning / retraining rate
     retrain: str = "finetune"    # finetune | rewind-lr | rewind-weights
     reconstruct: bool = False    # one-shot: layer-wise reconstruction before fine-tuning
+    deploy: str | None = None    # a folder: TFLite/Keras files written there, their measurements reported
 
     def spec(self):
         """The PruneSpec this experiment prunes by."""
@@ -399,7 +403,24 @@ def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], No
     result = run_pipeline(config, dense, dense_eval, ds, progress, say)
     if config.compact:
         say("compact: removed pruned neurons physically")
-    return report_from(config, ds, baseline_note, dense_eval, result)
+    report = report_from(config, ds, baseline_note, dense_eval, result)
+    if config.deploy:
+        report.update(deploy_report(config, dense, ds, result, say))
+    return report
+
+
+def deploy_report(config: ExperimentConfig, dense, ds, result, say) -> dict:
+    """--deploy: every export converted and measured (prune_core.deploy), its files written to the folder; the
+    report's flat keys (tflite_bytes, tflite_latency_us, dense_tflite_latency_us, tflite_sparse, tflite_accuracy,
+    the same with int8_) and the whole table under "deploy"."""
+    from . import deploy
+    from .export import safe_filename
+
+    say("deploy: converting to TensorFlow Lite and timing every file…")
+    measured = deploy.deploy_run(result, dense, ds)
+    paths = measured.write(config.deploy, stem=safe_filename(f"{config.model}-{config.mode}"))
+    say(f"deploy: wrote {len(paths)} files to {config.deploy} · {measured.verdict()}")
+    return {**measured.summary_keys("pruned"), "deploy": {**measured.to_record(), "files": paths}}
 
 
 def _value_text(value) -> str:
@@ -467,6 +488,18 @@ def format_report(report: dict) -> str:
             "units kept: " + ", ".join(f"{n} {u}" for n, u in k["units"].items()),
             *(f"left masked: {why}" for why in k.get("left_masked", {}).values()),
         ]
+    if "deploy" in report:
+        lines += ["", f"TensorFlow Lite in {report['deploy']['interpreter']} · batch 1 · one thread",
+                  f"{'':<26}{'file':>12}{'latency':>13}{'× dense':>9}{'sparse':>8}{'accuracy':>10}"]
+        for row in report["deploy"]["rows"]:
+            if row["tflite_bytes"] is None:
+                reason = row["reason"] if len(row["reason"]) <= 90 else row["reason"][:89] + "…"
+                lines.append(f"  {row['name']:<24}{reason}")
+                continue
+            lines.append(f"  {row['name']:<24}{human_bytes(row['tflite_bytes']):>12}{row['latency_us']:>10.1f} µs"
+                         f"{row['latency_ratio']:>8.2f}×{'yes' if row['sparse_kernel'] else 'no':>8}"
+                         f"{'' if row['tflite_accuracy'] is None else format(row['tflite_accuracy'], '.2%'):>10}")
+        lines += [report["deploy"]["verdict"], report["deploy"]["headline"]]
     return "\n".join(lines)
 
 
@@ -477,7 +510,7 @@ def run_experiment_command(args) -> int:
                               scope=args.scope, mode=args.mode, fine_tune_epochs=args.fine_tune_epochs,
                               seed=args.seed, compact=args.compact, fraction=args.fraction,
                               tolerance=args.tolerance, learning_rate=args.learning_rate, retrain=args.retrain,
-                              reconstruct=args.reconstruct)
+                              reconstruct=args.reconstruct, deploy=args.deploy)
     config.validate()  # before TensorFlow loads: bad arguments fail fast
     # Anything a library prints while we work goes to stderr, so stdout is only the report / JSON.
     with contextlib.redirect_stdout(sys.stderr):

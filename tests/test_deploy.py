@@ -261,3 +261,22 @@ def test_ratio_figure_has_a_bar_pair_per_export():
     assert list(latency.y) == ["dense", "pruned", "int8"] and list(latency.x) == [1.0, 0.4, 0]
     assert list(size.text) == ["1.00×", "0.05×", "not converted"]
     assert fig.layout.shapes[0].x0 == 1.0
+
+
+def test_cli_deploy_writes_the_files_and_adds_the_keys(tmp_path, capsys):
+    from prune_core import cli
+
+    out = tmp_path / "files"
+    code = cli.main(["experiment", "--model", "lenet-300-100", "--data", "bundled", "--train-epochs", "0",
+                     "--rule", "sparsity", "--value", "0.9", "--scope", "global", "--fine-tune-epochs", "0",
+                     "--deploy", str(out), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    for prefix in ("", "int8_"):
+        assert report[f"{prefix}tflite_bytes"] > 0 and report[f"{prefix}tflite_latency_us"] > 0
+        assert report[f"{prefix}tflite_sparse"] is False and 0.8 < report[f"{prefix}tflite_accuracy"] <= 1
+    assert report["dense_tflite_latency_us"] > 0 and report["config"]["deploy"] == str(out)
+    rows = {r["name"]: r for r in report["deploy"]["rows"]}
+    assert report["tflite_bytes"] == rows["pruned"]["tflite_bytes"] == (out / "lenet-300-100-oneshot-pruned.tflite").stat().st_size
+    assert report["tflite_accuracy"] == pytest.approx(report["final_accuracy"], abs=0.0005)  # float TFLite = Keras
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.rsplit("/", 1)[-1] for p in report["deploy"]["files"])
