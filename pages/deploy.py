@@ -38,13 +38,14 @@ if ud.autostart(src):
 
 chosen = ud.settings()
 with st.form("deploy"):
-    c1, c2, c3, c4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns(2)
     calibration = c1.selectbox("int8 calibration images", ud.CALIBRATION_CHOICES,
                                index=ud.CALIBRATION_CHOICES.index(chosen["calibration"]),
                                help="Training images the converter runs to choose each int8 tensor's scale.")
     budget_keys = list(ud.BUDGETS)
     budget = c2.selectbox("Timing", budget_keys, index=budget_keys.index(chosen["budget"]), format_func=ud.BUDGETS.get,
                           help="How long to time all the files together; longer gives steadier medians.")
+    c3, c4 = st.columns(2)
     int8 = c3.checkbox("int8 files", value=chosen["int8"], help="Post-training quantization of every model.")
     keras_int8 = c4.checkbox("Keras int8", value=chosen["keras_int8"],
                              help="Keras 3's own model.quantize('int8') of the pruned model, for comparison.")
@@ -62,6 +63,8 @@ if report is not None:
         st.success(ud.headline(report), icon=":material/bolt:")
     st.subheader("Every export side by side")
     st.dataframe(ud.table(report), hide_index=True, width="stretch")
+    for line in ud.notes(report):
+        st.caption(line)
     st.caption(ud.footnote(report, src.dataset))
     widgets.chart(ud.figure(report), key="deploy-ratios")
     st.caption("Latency and file size of each TFLite file as a ratio to the dense float32 file (dashed line at 1×): "
@@ -74,9 +77,8 @@ if report is not None:
         st.markdown("\n".join(f"- {line}" for line in ud.row_help()))
 
     st.subheader("Files")
-    files = ud.downloads(report, src)
-    for start in range(0, len(files), 4):
-        for col, (label, data, file_name, mime) in zip(st.columns(4), files[start:start + 4]):
-            col.download_button(md(label), data, file_name=file_name, mime=mime, on_click="ignore",
-                                icon=":material/download:", width="stretch")
+    with st.container(horizontal=True):  # wraps on a narrow screen
+        for label, data, file_name, mime in ud.downloads(report, src):
+            st.download_button(md(label), data, file_name=file_name, mime=mime, on_click="ignore",
+                               icon=":material/download:", width="content")
     st.caption("Every .tflite file as measured above, and the Keras files it came from.")

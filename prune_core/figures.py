@@ -454,14 +454,14 @@ def deploy_ratios_figure(rows, *, title: str | None = None, height: int | None =
     export (latency purple, size sky blue), the dense level (1×) as a dashed grey line; shorter is better.
 
     ``rows``: ``DeployReport.rows`` or their records (name, latency_ratio, size_ratio, reason). An export that
-    did not convert is listed with "not converted" and no bars.
+    did not convert (or a Keras-only row) is listed with "no TFLite file" and no bars.
     """
     rows = [r if isinstance(r, dict) else r.to_record() for r in rows]
     names = [str(r["name"]) for r in rows]
 
     def bar(key, label, colour):
         values = [r.get(key) for r in rows]
-        text = [f"{v:.2f}×" if v is not None else "not converted" for v in values]
+        text = [f"{v:.2f}×" if v is not None else "no TFLite file" for v in values]
         return go.Bar(y=names, x=[v if v is not None else 0 for v in values], orientation="h", name=label,
                       marker_color=colour, text=text, textposition="outside", cliponaxis=False,
                       hovertemplate="%{y}: %{text} the dense file's " + label.split(" ")[0] + "<extra></extra>")
@@ -471,7 +471,7 @@ def deploy_ratios_figure(rows, *, title: str | None = None, height: int | None =
     biggest = max([1.0] + [r.get(k) or 0 for r in rows for k in ("latency_ratio", "size_ratio")])
     layout = house_layout(title=title, height=height or 90 + 46 * len(rows), barmode="group", bargap=0.25,
                           shapes=[vline(1.0, DENSE)],
-                          xaxis=dict(title="ratio to the dense float32 TFLite file (1× = dense; shorter is better)",
+                          xaxis=dict(title="× the dense float32 file (shorter is better)",
                                      range=[0, biggest * 1.18], ticksuffix="×"),
                           yaxis=dict(autorange="reversed"), legend={**LEGEND, "traceorder": "normal"})
     return go.Figure(data=data, layout=layout)

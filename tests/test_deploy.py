@@ -259,7 +259,7 @@ def test_ratio_figure_has_a_bar_pair_per_export():
     fig = figures.deploy_ratios_figure(rows)
     latency, size = fig.data
     assert list(latency.y) == ["dense", "pruned", "int8"] and list(latency.x) == [1.0, 0.4, 0]
-    assert list(size.text) == ["1.00×", "0.05×", "not converted"]
+    assert list(size.text) == ["1.00×", "0.05×", "no TFLite file"]
     assert fig.layout.shapes[0].x0 == 1.0
 
 

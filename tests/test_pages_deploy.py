@@ -44,7 +44,7 @@ def test_deploy_this_model_from_retrain_converts_and_shows_the_cores_numbers():
     assert list(table["export"]) == [r.name for r in report.rows]
     assert list(table["TFLite accuracy"]) == [f"{r.tflite_accuracy:.2%}" if r.tflite_accuracy is not None else "—"
                                               for r in report.rows]
-    assert table["vs dense"][0] == "1.00×" and table["TFLite latency (µs)"][1] == f"{report.row('pruned').latency_us:.1f}"
+    assert table["× dense"][0] == "1.00×" and table["TFLite latency"][1] == f"{report.row('pruned').latency_us:.1f} µs"
     assert any(report.verdict().split(":")[0][:40] in i.value for i in at.info)
     labels = [b.label for b in at.get("download_button")]
     assert len(labels) == len(report.files()) and "pruned (.tflite)" in labels
@@ -70,4 +70,4 @@ def test_without_a_run_the_current_model_is_measured_alone_and_its_name_stays_te
     report = wait_for_job(at)
     assert [r.name for r in report.rows] == ["dense"]
     assert at.info[0].value.startswith("Only the dense model is here")
-    assert at.dataframe[0].value["TFLite file"][0].endswith("MB")
+    assert at.dataframe[0].value["TFLite file · gzip"][0].startswith("1.07 MB")

@@ -150,9 +150,9 @@ def _kernel_text(row) -> str:
     n, sparse = len(row.kernels), sum(k["status"] == "sparse" for k in row.kernels)
     densified = sum(k["status"] == "densified" for k in row.kernels)
     if sparse:
-        return f"yes ({sparse} of {n} layers)"
+        return f"yes, {sparse} of {n}"
     if densified:
-        return f"no: densified ({densified} of {n})"
+        return f"no, {densified} of {n} densified"
     return "no (dense)"
 
 
@@ -160,22 +160,38 @@ def _pct(value) -> str:
     return "—" if value is None or value != value else f"{value:.2%}"
 
 
+def _with_gzip(raw, packed) -> str:
+    return "—" if raw is None else f"{human_bytes(raw)} · {human_bytes(packed)}"
+
+
 def table(report):
-    """The comparison, one row per export, formatted with units (text cells: names are never Markdown)."""
+    """The comparison, one row per export, formatted with units (text cells: names are never Markdown). The
+    columns that answer "smaller? faster? as accurate?" come first, so a narrow screen shows them unscrolled."""
     import pandas as pd
 
     rows = []
     for r in report.rows:
         rows.append({
-            "export": r.name, "parameters": f"{r.params:,}", "nonzero": f"{r.nonzero:,}",
-            "Keras file": _bytes(r.keras_bytes), "Keras gzip": _bytes(r.keras_gzip_bytes),
-            "TFLite file": _bytes(r.tflite_bytes), "TFLite gzip": _bytes(r.tflite_gzip_bytes),
-            "TFLite latency (µs)": "—" if r.latency_us is None else f"{r.latency_us:.1f}",
-            "vs dense": "—" if r.latency_ratio is None else f"{r.latency_ratio:.2f}×",
-            "sparse kernel": _kernel_text(r), "TFLite accuracy": _pct(r.tflite_accuracy),
-            "Keras accuracy": _pct(r.keras_accuracy),
-            "note": r.reason or ("" if r.runtime in ("", "XNNPACK") else f"ran on {r.runtime}")})
+            "export": r.name,
+            "TFLite latency": "—" if r.latency_us is None else f"{r.latency_us:.1f} µs",
+            "× dense": "—" if r.latency_ratio is None else f"{r.latency_ratio:.2f}×",
+            "TFLite file · gzip": _with_gzip(r.tflite_bytes, r.tflite_gzip_bytes),
+            "TFLite accuracy": _pct(r.tflite_accuracy), "sparse kernel": _kernel_text(r),
+            "parameters": f"{r.params:,}", "nonzero": f"{r.nonzero:,}",
+            "Keras file · gzip": _with_gzip(r.keras_bytes, r.keras_gzip_bytes),
+            "Keras accuracy": _pct(r.keras_accuracy)})
     return pd.DataFrame(rows)
+
+
+def notes(report) -> list[str]:
+    """Markdown-safe lines for the exports that did not convert or ran on other kernels."""
+    out = []
+    for r in report.rows:
+        if r.reason:
+            out.append(f"**{md(r.name)}**: {md(r.reason)}")
+        elif r.runtime not in ("", "XNNPACK"):
+            out.append(f"**{md(r.name)}**: ran on TFLite's {md(r.runtime)} — its latency is not XNNPACK's.")
+    return out
 
 
 def kernel_table(report):
