@@ -2,7 +2,7 @@
 reproduces it. Nothing here asserts on time.
 
     .venv/bin/python -m bench                  # everything (the methods comparison takes the longest)
-    .venv/bin/python -m bench --skip methods   # leave some out: thresholds, slider, startup, load, compact, scoring_memory, uploads, methods
+    .venv/bin/python -m bench --skip methods   # leave some out: thresholds, slider, startup, load, compact, scoring_memory, uploads, deploy, methods
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ BENCHES = {
     "compact": ["-m", "bench.bench_compact"],
     "scoring_memory": ["-m", "bench.bench_scoring_memory"],
     "uploads": ["-m", "bench.bench_uploads", "--repeats", "3"],
+    "deploy": ["bench/bench_deploy.py"],
     "methods": ["bench/bench_methods.py"],
 }
 
