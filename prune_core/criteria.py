@@ -30,8 +30,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from . import importance
-
-CRITERIA: dict[str, "Criterion"] = {}
+from .registry import Registry
 
 
 class Criterion:
@@ -66,6 +65,9 @@ class Criterion:
 
     def __repr__(self) -> str:
         return f"<Criterion {self.name!r}: {self.label}>"
+
+
+CRITERIA = Registry("criterion", "importance criterion", Criterion)
 
 
 class Magnitude(Criterion):
@@ -295,34 +297,22 @@ def shuffled(base: str) -> Criterion:
 
 # --- the registry --------------------------------------------------------------------------------
 
-def register_criterion(criterion: Criterion, *, replace: bool = False) -> Criterion:
-    """Add ``criterion`` to :data:`CRITERIA` (the CLI, the Prune, Sensitivity and Compare pages offer it).
+def register_criterion(item: Criterion, *, replace: bool = False) -> Criterion:
+    """Add a criterion to :data:`CRITERIA` (the CLI, the Prune, Sensitivity and Compare pages offer it).
 
-    ValueError when the name is empty, not a plain identifier, or taken (unless ``replace``).
+    ValueError when it is not a Criterion, its name is empty or not a plain identifier, or taken (unless ``replace``).
     """
-    name = getattr(criterion, "name", "")
-    if not isinstance(criterion, Criterion):
-        raise ValueError(f"A criterion must be a prune_core.Criterion instance, not {type(criterion).__name__}.")
-    if not name or not name.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"A criterion needs a short name of letters, digits, '-' or '_'; got {name!r}.")
-    if name in CRITERIA and not replace:
-        raise ValueError(f"A criterion named {name!r} is already registered; pass replace=True to override it.")
-    if not criterion.label:
-        criterion.label = name
-    CRITERIA[name] = criterion
-    return criterion
+    return CRITERIA.add(item, replace=replace)
 
 
 def unregister_criterion(name: str) -> None:
     """Remove a criterion from the registry (no error when absent)."""
-    CRITERIA.pop(name, None)
+    CRITERIA.remove(name)
 
 
 def get_criterion(name: str) -> Criterion:
     """The registered criterion ``name``; ValueError listing the choices otherwise."""
-    if name not in CRITERIA:
-        raise ValueError(f"Unknown importance criterion {name!r}; choose one of {', '.join(CRITERIA)}.")
-    return CRITERIA[name]
+    return CRITERIA.get_item(name)
 
 
 def data_arrays(criterion: Criterion, data) -> tuple[np.ndarray, np.ndarray]:

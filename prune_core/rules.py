@@ -23,8 +23,8 @@ from typing import Mapping
 import numpy as np
 
 from . import thresholds as th
+from .registry import Registry
 
-RULES: dict[str, "Rule"] = {}
 SCOPES = th.SCOPES
 
 
@@ -122,6 +122,9 @@ def _check_scoped(rule: Rule, scores, value, scope: str):
             raise ValueError("Global scope takes one value for all layers, not one per layer.")
         return {n: rule.check(v) for n, v in th._per_layer_value(value, list(scores)).items()}
     return rule.check(value)
+
+
+RULES = Registry("rule", "threshold rule", Rule)
 
 
 class Coefficient(Rule):
@@ -406,31 +409,22 @@ def block_pattern_holds(keep, size: int = 4) -> bool:
                for s in range(0, width, size))
 
 
-def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
-    """Add ``rule`` to :data:`RULES` (the CLI and the Prune page offer it, with its slider range)."""
-    name = getattr(rule, "name", "")
-    if not isinstance(rule, Rule):
-        raise ValueError(f"A rule must be a prune_core.Rule instance, not {type(rule).__name__}.")
-    if not name or not name.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"A rule needs a short name of letters, digits, '-' or '_'; got {name!r}.")
-    if name in RULES and not replace:
-        raise ValueError(f"A rule named {name!r} is already registered; pass replace=True to override it.")
-    if not rule.label:
-        rule.label = name
-    RULES[name] = rule
-    return rule
+def register_rule(item: Rule, *, replace: bool = False) -> Rule:
+    """Add a rule to :data:`RULES` (the CLI and the Prune page offer it, with its slider range).
+
+    ValueError when it is not a Rule, its name is empty or not a plain identifier, or taken (unless ``replace``).
+    """
+    return RULES.add(item, replace=replace)
 
 
 def unregister_rule(name: str) -> None:
     """Remove a rule from the registry (no error when absent)."""
-    RULES.pop(name, None)
+    RULES.remove(name)
 
 
 def get_rule(name: str) -> Rule:
     """The registered rule ``name``; ValueError listing the choices otherwise."""
-    if name not in RULES:
-        raise ValueError(f"Unknown threshold rule {name!r}; choose one of {', '.join(RULES)}.")
-    return RULES[name]
+    return RULES.get_item(name)
 
 
 for _rule in (Coefficient(), Sparsity(), Std(), NM(), Block(), PerOutput()):

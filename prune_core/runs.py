@@ -40,7 +40,7 @@ from . import masks as mk
 from . import metrics
 from .jsonable import to_jsonable
 from .models import Progress
-from .training import OnEpoch, check_l1, epoch_logger, fine_tune, has_l1, with_l1, without_l1
+from .training import OnEpoch, check_l1, epoch_logger, has_l1, with_l1, without_l1
 
 MODES = ("oneshot", "gradual", "iterative", "init")
 OnRound = Callable[[dict], None]
