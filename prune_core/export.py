@@ -6,8 +6,8 @@ Every function returns bytes or text for ``st.download_button``; nothing is writ
 did not ask. TFLite conversion can fail for some models: :func:`tflite_bytes` never raises for that,
 it returns a :class:`TFLiteExport` with ``data=None`` and a one-line ``reason``.
 
->>> html = html_report(title="t", settings={"epochs": 1}, metrics=[{"accuracy": 0.9}], figures=[])
->>> "<td>epochs</td>" in html and "<title>t</title>" in html
+>>> html = html_report(title="t", settings={"batch_size": 32}, metrics=[{"accuracy": 0.9}], figures=[])
+>>> "<td>Batch size</td>" in html and "<title>t</title>" in html
 True
 """
 
@@ -157,17 +157,166 @@ def safe_filename(text: str, suffix: str = "") -> str:
     return stem[:80] + suffix
 
 
+# --- words for people ------------------------------------------------------------------------------
+
+MODE_WORDS = {"oneshot": "one-shot", "gradual": "gradual", "iterative": "iterative",
+              "init": "pruning at initialization"}
+_LABEL_WORDS = {**MODE_WORDS, "init": "at initialization", "layer": "per layer", "global": "global",
+                "rewind-lr": "learning-rate rewinding", "rewind-weights": "weight rewinding"}
+_CHOICE_WORDS = {"granularity": {"weight": "individual weights", "unit": "whole neurons / filters"},
+                 "scope": {"layer": "per layer", "global": "global"},
+                 "retrain": {"finetune": "fine-tune", "rewind-lr": "learning-rate rewinding",
+                             "rewind-weights": "weight rewinding"},
+                 "mode": MODE_WORDS}
+# setting key → (name a person reads, how its value is shown)
+SETTING_NAMES = {
+    "architecture": ("Architecture", "architecture"), "model": ("Model", "text"), "data": ("Data", "text"),
+    "mode": ("Mode", "choice"), "criterion": ("Criterion", "criterion"), "granularity": ("Granularity", "choice"),
+    "rule": ("Rule", "rule"), "scope": ("Scope", "choice"), "values": ("Value", "values"),
+    "value": ("Value", "value"), "epochs": ("Epochs", "int"), "fine_tune_epochs": ("Fine-tune epochs per round", "int"),
+    "batch_size": ("Batch size", "int"), "learning_rate": ("Learning rate", "float"), "seed": ("Seed", "int"),
+    "l1": ("L1 penalty λ", "l1"), "retrain": ("Retraining", "choice"), "reconstruct": ("Reconstruction first", "bool"),
+    "target_sparsity": ("Target sparsity", "percent"), "initial_sparsity": ("Initial sparsity", "percent"),
+    "final_sparsity": ("Final sparsity", "percent"), "step_fraction": ("Pruned per round", "percent"),
+    "tolerance": ("Tolerance", "points"), "max_rounds": ("At most rounds", "int"),
+    "frequency": ("Re-pruned every", "steps"), "end_step": ("Schedule ends at", "step"),
+    "init": ("Pruned at initialization", "bool"), "init_seed": ("Initialization seed", "int"),
+    "block": ("Block", "text"),
+}
+
+
+def mode_word(mode) -> str:
+    """'oneshot' → 'one-shot' (other modes as they are)."""
+    return MODE_WORDS.get(str(mode), str(mode))
+
+
+def human_label(label) -> str:
+    """A run label with its ids in words: 'oneshot · magnitude · layer · 85.4%' → 'one-shot · magnitude ·
+    per layer · 85.4%'. Other parts (criteria, numbers, a user's own label) are kept as they are.
+
+    >>> human_label("oneshot · magnitude · layer · 85.4% · rewind-lr")
+    'one-shot · magnitude · per layer · 85.4% · learning-rate rewinding'
+    """
+    parts = str(label or "").split(" · ")
+    return " · ".join(_LABEL_WORDS.get(p, p) for p in parts)
+
+
+def model_name(name) -> str:
+    """A model's name with a leading architecture id in words.
+
+    >>> model_name("mlp-128 · trained here")
+    'MLP 784-128-10 · trained here'
+    """
+    from .models import ARCHITECTURES
+
+    head, sep, tail = str(name).partition(" · ")
+    if head in ARCHITECTURES:
+        head = ARCHITECTURES[head].split(" (")[0]
+    return head + sep + tail
+
+
+def setting_name(key) -> str:
+    """'batch_size' → 'Batch size' (known settings by their names on the Retrain page)."""
+    key = str(key)
+    if key in SETTING_NAMES:
+        return SETTING_NAMES[key][0]
+    text = key.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _percent(value: float) -> str:
+    return f"{float(value) * 100:.4g}%"
+
+
+def _rule_value(rule, value, *, shown: bool) -> str:
+    """A rule's value as a person reads it; ``shown``: already in the slider's units (50 for 50%)."""
+    from .rules import RULES
+
+    r = RULES[rule] if isinstance(rule, str) and rule in RULES else None
+    if isinstance(value, str) or r is None or r.choices:
+        return str(value)
+    if not _is_number(value):
+        return _format(value)
+    number = float(value) if shown else r.to_display(value)
+    return f"{number:g}%" if r.unit == "%" else f"{number:g}"
+
+
+def setting_text(key, value, settings: Mapping | None = None) -> str:
+    """A setting's value for a person: fractions in %, choices in words, per-layer values as
+    'dense1 50%, dense2 60%'. ``settings``: the run's other settings (the rule names the values' unit).
+
+    >>> setting_text("target_sparsity", 0.9), setting_text("values", {"dense1": 50.0}, {"rule": "sparsity"})
+    ('90%', 'dense1 50%')
+    """
+    import json
+
+    settings = settings or {}
+    kind = SETTING_NAMES.get(str(key), ("", "other"))[1]
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if kind == "values" and isinstance(value, str) and value.startswith("{"):
+        with contextlib.suppress(ValueError):
+            value = json.loads(value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{name} {setting_text(key, v, settings)}" for name, v in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if kind == "values":
+        return _rule_value(settings.get("rule"), value, shown=True)
+    if kind == "value":
+        return _rule_value(settings.get("rule"), value, shown=False)
+    if kind == "choice":
+        return _CHOICE_WORDS.get(str(key), {}).get(str(value), str(value))
+    if kind == "criterion":
+        from .criteria import CRITERIA
+        return CRITERIA[value].label if isinstance(value, str) and value in CRITERIA else str(value)
+    if kind == "rule":
+        from .rules import RULES
+        return RULES[value].label if isinstance(value, str) and value in RULES else str(value)
+    if kind == "architecture":
+        from .models import ARCHITECTURES
+        return ARCHITECTURES[value].split(" (")[0] if isinstance(value, str) and value in ARCHITECTURES else str(value)
+    if not _is_number(value):
+        return _format(value)
+    if kind == "percent":
+        return _percent(value)
+    if kind == "points":
+        return f"{float(value) * 100:g} pts"
+    if kind == "l1":
+        return "off" if value == 0 else f"{value:g}"
+    if kind == "steps":
+        return f"{int(value):,} steps"
+    if kind == "step":
+        return f"step {int(value):,}"
+    if kind == "int":
+        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def settings_rows(settings: Mapping) -> list[dict]:
+    """[{Setting, Value}] for a run's settings, in words and units (a name shared by two keys gets the key)."""
+    rows, seen = [], set()
+    for key, value in settings.items():
+        name = setting_name(key)
+        if name in seen:
+            name = f"{name} ({key})"
+        seen.add(name)
+        rows.append({"Setting": name, "Value": setting_text(key, value, settings)})
+    return rows
+
+
 # --- HTML report ------------------------------------------------------------------------------------
 
 _STYLE = """
 body { font-family: Inter, system-ui, -apple-system, Segoe UI, sans-serif; color: #1f2937; margin: 2rem auto;
-       max-width: 1100px; padding: 0 1rem; line-height: 1.45; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+       max-width: 1000px; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; overflow-wrap: anywhere; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 .meta { color: #6b7280; font-size: .9rem; }
+.scroll { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
-th, td { border-bottom: 1px solid #e5e7eb; padding: .3rem .7rem; text-align: left; }
-th { background: #f9fafb; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.chart { margin: 1rem 0 2rem; } .caption { color: #4b5563; font-size: .9rem; }
+th, td { border-bottom: 1px solid #e5e7eb; padding: .3rem .7rem; text-align: left; vertical-align: top; }
+th { background: #f9fafb; white-space: nowrap; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.chart { margin: 1rem 0 2rem; max-width: 100%; overflow-x: auto; } .caption { color: #4b5563; font-size: .9rem; }
 """
 
 
@@ -199,7 +348,8 @@ def _table(rows: list[dict], columns: list[str] | None = None) -> str:
             css = ' class="num"' if _is_number(value) else ""
             cells.append(f"<td{css}>{_html.escape(_format(value))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+            "</div>")
 
 
 def _rows(metrics) -> list[dict]:
@@ -229,7 +379,9 @@ def html_report(*, title: str, settings: Mapping | None = None, metrics=None,
     ``metrics``: a DataFrame, a list of row dicts, or a {name: value} dict. ``figures``: a list of
     ``go.Figure`` or (caption, figure) pairs, or a {caption: figure} dict; each becomes a
     ``<div id="chart-N">``. plotly.js is inlined once (``include_plotlyjs=True``, about 4.7 MB, works
-    offline); pass "cdn" for a small file that needs the network. All text is HTML-escaped.
+    offline); pass "cdn" for a small file that needs the network. All text is HTML-escaped. Setting keys
+    are shown by their names (``batch_size`` → "Batch size"); the page is at most 1000 px wide and a wide table
+    scrolls inside it.
     """
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     parts = [f"<h1>{_html.escape(title)}</h1>",
@@ -237,7 +389,7 @@ def html_report(*, title: str, settings: Mapping | None = None, metrics=None,
     if notes:
         parts.append(f"<p>{_html.escape(notes)}</p>")
     if settings:
-        parts += ["<h2>Settings</h2>", _table([{"setting": k, "value": v} for k, v in settings.items()])]
+        parts += ["<h2>Settings</h2>", _table([{"Setting": setting_name(k), "Value": v} for k, v in settings.items()])]
     rows = _rows(metrics)
     if rows:
         parts += ["<h2>Metrics</h2>", _table(rows)]
@@ -260,11 +412,11 @@ def html_report(*, title: str, settings: Mapping | None = None, metrics=None,
             + "\n".join(parts) + "\n</body></html>\n")
 
 
-RUN_METRICS = (("dense accuracy", "dense_accuracy", "pct"), ("pruned accuracy (no retraining)", "pruned_accuracy", "pct"),
-               ("final accuracy", "final_accuracy", "pct"), ("sparsity of prunable weights", "sparsity", "pct"),
-               ("parameters", "params", "int"), ("nonzero parameters", "nonzero_params", "int"),
-               ("gzip of the .keras file", "gzip_bytes", "bytes"), ("sparse (CSR) estimate", "sparse_bytes", "bytes"),
-               ("latency (ms / batch of 256)", "latency_ms", "ms"), ("run time", "seconds", "s"))
+RUN_METRICS = (("Dense accuracy", "dense_accuracy", "pct"), ("Pruned accuracy (no retraining)", "pruned_accuracy", "pct"),
+               ("Final accuracy", "final_accuracy", "pct"), ("Sparsity of prunable weights", "sparsity", "pct"),
+               ("Parameters", "params", "int"), ("Nonzero parameters", "nonzero_params", "int"),
+               ("gzip of the .keras file", "gzip_bytes", "bytes"), ("Sparse (CSR) estimate", "sparse_bytes", "bytes"),
+               ("Latency (ms / batch of 256)", "latency_ms", "ms"), ("Run time", "seconds", "s"))
 
 
 def _metric_text(value, kind: str) -> str:
@@ -277,7 +429,7 @@ def _metric_text(value, kind: str) -> str:
 
 
 def run_metrics_rows(record: Mapping) -> list[dict]:
-    """[{metric, run, dense}] rows for one run record (``RunResult.to_record()``), formatted for people."""
+    """[{Metric, This run, Dense model}] rows for one run record (``RunResult.to_record()``), formatted for people."""
     dense = record.get("dense") or {}
     dense_keys = {"dense_accuracy": "accuracy", "params": "params", "nonzero_params": "nonzero_params",
                   "gzip_bytes": "gzip_bytes", "sparse_bytes": "sparse_bytes", "latency_ms": "latency_ms",
@@ -286,15 +438,15 @@ def run_metrics_rows(record: Mapping) -> list[dict]:
     for name, key, kind in RUN_METRICS:
         if key not in record:
             continue
-        row = {"metric": name, "this run": _metric_text(record.get(key), kind)}
+        row = {"Metric": name, "This run": _metric_text(record.get(key), kind)}
         if key in dense_keys and dense_keys[key] in dense:
-            row["dense"] = _metric_text(dense[dense_keys[key]], kind)
+            row["Dense model"] = _metric_text(dense[dense_keys[key]], kind)
         rows.append(row)
     compact = record.get("compact")
     if compact:
-        for name, key, kind in (("compact parameters", "params", "int"), ("compact gzip", "gzip_bytes", "bytes"),
-                                ("compact latency", "latency_ms", "ms"), ("compact accuracy", "accuracy", "pct")):
-            rows.append({"metric": name, "this run": _metric_text(compact.get(key), kind)})
+        for name, key, kind in (("Compact parameters", "params", "int"), ("Compact gzip", "gzip_bytes", "bytes"),
+                                ("Compact latency", "latency_ms", "ms"), ("Compact accuracy", "accuracy", "pct")):
+            rows.append({"Metric": name, "This run": _metric_text(compact.get(key), kind)})
     return rows
 
 
@@ -314,8 +466,11 @@ def run_report(record, *, title: str | None = None, figures: Iterable | Mapping 
                        fg.iterative_rounds_figure(record["rounds"], dense_accuracy=record.get("dense_accuracy"),
                                                   tolerance=(record.get("settings") or {}).get("tolerance"))))
     charts += _figures(figures)
-    layers = [{"layer": n, "sparsity": f"{s:.2%}"} for n, s in (record.get("layer_sparsity") or {}).items()]
-    return html_report(title=title or f"Pruning run: {record.get('label') or record.get('mode', '')}",
-                       settings=record.get("settings") or {}, metrics=run_metrics_rows(record),
+    layers = [{"Layer": n, "Sparsity": f"{s:.2%}"} for n, s in (record.get("layer_sparsity") or {}).items()]
+    settings = record.get("settings") or {}
+    shown = {row["Setting"]: row["Value"] for row in settings_rows(settings)}
+    name = human_label(record.get("label") or mode_word(record.get("mode", "")))
+    return html_report(title=title or f"Pruning run: {name}",
+                       settings=shown, metrics=run_metrics_rows(record),
                        tables={"Sparsity per layer": layers}, figures=charts,
                        notes=record.get("stopped_because") or None, include_plotlyjs=include_plotlyjs)

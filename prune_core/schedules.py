@@ -46,8 +46,8 @@ class PolynomialDecay:
         check_fraction(self.initial_sparsity, "initial sparsity")
         check_fraction(self.final_sparsity, "final sparsity")
         if self.final_sparsity < self.initial_sparsity:
-            raise ValueError(f"The final sparsity ({self.final_sparsity}) must be at least the initial "
-                             f"sparsity ({self.initial_sparsity}).")
+            raise ValueError(f"The final sparsity ({self.final_sparsity * 100:g}%) must be at least the initial "
+                             f"sparsity ({self.initial_sparsity * 100:g}%).")
         for name in ("begin_step", "end_step", "frequency"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

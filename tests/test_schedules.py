@@ -194,3 +194,9 @@ def test_gradual_unit_granularity_holds_unit_counts():
     removed = ~result.mask_set.units["h"]
     assert not pruned.get_layer("h").kernel.numpy()[:, removed].any()
     assert not pruned.get_layer("out").kernel.numpy()[removed].any()
+
+
+def test_final_below_initial_says_it_in_percent_as_the_sliders_show_it():
+    with pytest.raises(ValueError) as info:
+        sc.PolynomialDecay(0.95, 0.05, begin_step=0, end_step=10)
+    assert str(info.value) == "The final sparsity (5%) must be at least the initial sparsity (95%)."
