@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.router import require_router
-from ui import jobs, state, training, upload, widgets
+from ui import jobs, settings, state, training, upload, widgets
 
 require_router()
 
@@ -17,6 +17,12 @@ widgets.flash()
 entry = state.current_model()
 ds = state.dataset()
 upload.model_card(entry, ds)
+if entry.origin != "default" and st.button("Restore the default baseline", icon=":material/restore:",
+                                           key="model_btn_restore", disabled=jobs.busy(),
+                                           help="Back to the shipped LeNet-300-100 trained on the bundled digits "
+                                                "(the current model is dropped; finished runs stay on Compare)."):
+    state.restore_default_baseline()
+    st.rerun()
 if entry.history:
     widgets.chart(training.history_figure(entry.history))
     st.caption("Loss (left axis) and accuracy (right axis, %) per epoch; dashed lines are measured on the test split.")
@@ -29,18 +35,22 @@ train_tab.subheader("Train a new baseline")
 with train_tab.form("train"):
     left, right = st.columns(2)
     source = left.radio("Data", list(state.DATA_SOURCES), format_func=state.DATA_SOURCES.get,
-                        index=list(state.DATA_SOURCES).index(state.train_data_choice()))
+                        index=list(state.DATA_SOURCES).index(state.train_data_choice()), key="model_data")
     architectures = training.architectures()
     arch = right.selectbox("Architecture", list(architectures), format_func=architectures.get,
-                           index=list(architectures).index("mlp-128"))
+                           index=list(architectures).index(settings.default("model_arch")), key="model_arch")
     c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.number_input("Epochs", min_value=1, max_value=50, value=3)
-    batch_size = c2.selectbox("Batch size", [32, 64, 128, 256], index=0)
-    learning_rate = c3.selectbox("Learning rate", [1e-2, 3e-3, 1e-3, 3e-4, 1e-4], index=2, format_func="{:g}".format)
-    seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, help="Same seed, same data → same accuracy.")
+    epochs = c1.number_input("Epochs", min_value=1, max_value=50, value=settings.default("model_epochs"),
+                             key="model_epochs")
+    batch_size = c2.selectbox("Batch size", [32, 64, 128, 256], key="model_batch_size")
+    learning_rate = c3.selectbox("Learning rate", [1e-2, 3e-3, 1e-3, 3e-4, 1e-4], index=2, format_func="{:g}".format,
+                                 key="model_learning_rate")
+    seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="model_seed",
+                           help="Same seed, same data → same accuracy.")
     submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", disabled=jobs.busy())
 
 with train_tab:
+    settings.reset_button("model_", label="Reset the training settings")
     if submitted and training.start_training(source, arch, int(epochs), int(batch_size), float(learning_rate), int(seed)):
         st.rerun()  # redraw with the Train button disabled while the job runs
     jobs.panel(training.JOB_KIND, training.live)

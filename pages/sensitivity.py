@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import prune as pu
 from ui import sensitivity as su
-from ui import state, widgets
+from ui import settings, state, widgets
 from ui.router import require_router
 from ui.text import md
 
@@ -26,7 +26,7 @@ if not state.has_data():
             "(MNIST when its input fits, or your own .npz).", icon=":material/info:")
     st.stop()
 
-c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+c1, c2, c3 = st.columns([1, 2, 0.6], vertical_alignment="bottom")
 criterion = c1.selectbox("Importance criterion", su.criterion_choices(), format_func=pu.criterion_label,
                          key="sens_criterion",
                          help="Which weights of the layer go first. Sensitivity and Taylor use gradients averaged "
@@ -34,6 +34,7 @@ criterion = c1.selectbox("Importance criterion", su.criterion_choices(), format_
 low, high, step, default = su.DROP
 drop = c2.slider("Allowed accuracy drop (points below dense)", low, high, default, step=step, format="%.1f pts",
                  key="sens_drop", help="The table lists, per layer, the largest sparsity that stays within this drop.")
+settings.reset_button("sens_", label="Reset", container=c3)
 st.caption(f"Model: **{md(entry.name)}**. Each scan is computed once per model and criterion in this session.")
 
 result = su.scan(criterion)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import example as ex
-from ui import jobs, widgets
+from ui import jobs, settings, widgets
 from ui.text import md
 from ui.router import require_router
 
@@ -31,6 +31,7 @@ with st.container(border=True):
     typed = c3.number_input("Maximum score", min_value=0.01, max_value=100.0, value=1.0, step=0.1, format="%.2f",
                             key="we_maximum", disabled=not own)
     maximum = typed if own else None
+    settings.reset_button("we_", label="Reset", container=c1)
 
 result = ex.result(criterion, coefficient, maximum)
 label = ex.SHORT[criterion]

@@ -36,13 +36,20 @@ def report(exc: Exception, doing: str) -> None:
 
 
 def guarded(doing: str):
-    """Decorator for fragments and callbacks: run, and turn unexpected exceptions into a message."""
+    """Decorator for fragments and callbacks: run, and turn unexpected exceptions into a message.
+
+    Afterwards the settings its widgets hold are remembered (``ui.settings.remember``): a fragment's rerun
+    does not pass through the router, and leaving the page drops those widgets' state."""
     def wrap(func):
         @functools.wraps(func)
         def inner(*args, **kwargs):
+            from . import settings
+
             try:
                 return func(*args, **kwargs)
             except Exception as exc:  # st.rerun / st.stop are BaseExceptions and pass through
                 report(exc, doing)
+            finally:
+                settings.remember()
         return inner
     return wrap

@@ -32,6 +32,7 @@ PAGES = {
 
 def main() -> None:
     """Page config, navigation over pages/, the chosen page, then the sidebar summary."""
+    from . import settings
     from .errors import report
     from .widgets import sidebar
 
@@ -40,11 +41,22 @@ def main() -> None:
                        for path, title, icon in entries] for section, entries in PAGES.items()}
     page = st.navigation(pages)
     st.session_state[_FLAG] = True
+    name = page_name(page)
+    settings.carry(name)  # settings of pages left earlier are back before any widget is drawn
+    settings.restore_from_url(name)
     try:
         page.run()
     except Exception as exc:  # st.rerun / st.stop are BaseExceptions and pass through
         report(exc, f"showing the {page.title} page")
+    finally:
+        settings.write_url(name)
+        settings.keep()
     sidebar()  # after the page, so it shows what the page just loaded
+
+
+def page_name(page) -> str:
+    """The page's file name without folder and suffix ("prune", "worked_example"; "home" for the default)."""
+    return page.url_path or "home"
 
 
 def require_router() -> None:

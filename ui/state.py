@@ -237,3 +237,12 @@ def run_store():
     from prune_core.history import default_store
 
     return default_store()
+
+
+def restore_default_baseline() -> None:
+    """Back to the shipped baseline: the current model (and a candidate pruned from it) is dropped and the
+    default loads on the next run. Finished runs stay in the run history."""
+    for key in ("model_entry", "candidate"):
+        st.session_state.pop(key, None)
+    st.session_state["model_version"] = st.session_state.get("model_version", 0) + 1
+    st.session_state["flash"] = "Restored the default baseline (LeNet-300-100 trained on the bundled digits)."

@@ -1,0 +1,223 @@
+"""Page settings that survive navigation, and the URL that shows them.
+
+Streamlit forgets the state of every widget that was not drawn in the last run, so leaving a page resets
+its controls. The router calls :func:`carry` before the page runs and :func:`keep` after it: setting
+keys (an allow-list below, never buttons, uploaders or editors, whose state cannot be written) are copied
+into a store of our own, and put back when Streamlit has dropped them. A page's reset calls
+:func:`forget`, which clears both.
+
+Pages with URL parameters declare them in :data:`URL` (``param → Setting``); :func:`restore_from_url`
+seeds them once per session and page (a shared link opens the same view), and :func:`write_url` shows
+the current values on every run. The Prune page keeps its own URL format (per-layer values) in
+``ui.prune``.
+
+>>> Setting("we_coefficient", 0.3, low=0.0, high=1.0).parse("0.45")
+0.45
+>>> Setting("we_coefficient", 0.3, low=0.0, high=1.0).parse("7") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+STORE = "_settings_store"
+RESTORED = "_settings_restored"
+LAST_PAGE = "_settings_page"
+
+# Widget keys that are settings (kept across navigation). Buttons, file uploaders, data editors and
+# dataframe selections are not: Streamlit refuses to have their state written.
+CARRIED = re.compile(
+    r"^(pr_(criterion|granularity|rule|scope|same|view|show_layers|v_.+)"
+    r"|sens_(criterion|drop)"
+    r"|we_(criterion|coefficient|own_max|maximum|epochs)"
+    r"|model_(data|arch|epochs|batch_size|learning_rate|seed)"
+    r"|rt_(mode|.+_setting|epochs|batch_size|learning_rate|initial|final|steps|rounds|tolerance|strategy|.+_value)"
+    r"|cmp_(size_axis|sweep_criteria|sweep_sparsities|sweep_epochs)"
+    r"|dp_(source|int8|runs))$")
+
+
+def is_setting(key: str) -> bool:
+    """Whether a session-state key is a page setting that survives navigation.
+
+    >>> is_setting("pr_v_coefficient_dense1"), is_setting("sens_carry"), is_setting("pr_scratch")
+    (True, False, False)
+    """
+    return bool(CARRIED.match(key))
+
+
+def carry(page: str) -> None:
+    """Before a page runs: remember every setting the last run left, and give each widget its setting back.
+
+    On the first run of a page after another page, every stored setting is written again, also those still
+    in session state: the browser sends the left page's widget values along, so Streamlit keeps them but
+    would draw a newly mounted widget at its default (0.00 for a slider seeded through session state)
+    unless the value is set through the Session State API in this run.
+    """
+    remember()
+    store = st.session_state[STORE]
+    switched = st.session_state.get(LAST_PAGE) != page
+    st.session_state[LAST_PAGE] = page
+    for key, value in store.items():
+        if switched or key not in st.session_state:
+            st.session_state[key] = value
+
+
+def remember() -> None:
+    """After a fragment ran (``ui.errors.guarded`` calls this): its widgets' settings join the store. The
+    router's :func:`carry` cannot see them later: on a page switch Streamlit starts the run without the
+    left page's widget values."""
+    store = st.session_state.setdefault(STORE, {})
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and is_setting(key):
+            store[key] = st.session_state[key]
+
+
+def keep() -> None:
+    """After a page ran (also when it stopped or asked for a rerun): the store holds exactly the settings
+    in session state now, so a setting the page deleted (a reset) stays deleted."""
+    st.session_state[STORE] = {key: st.session_state[key] for key in list(st.session_state.keys())
+                               if isinstance(key, str) and is_setting(key)}
+
+
+def forget(prefix: str) -> None:
+    """Drop every setting starting with ``prefix`` (a page's reset to defaults) from the session and the
+    store; the widgets come back with their defaults on the next run."""
+    store = st.session_state.get(STORE, {})
+    for key in [k for k in list(st.session_state.keys()) if isinstance(k, str) and k.startswith(prefix)
+                and is_setting(k)]:
+        del st.session_state[key]
+    for key in [k for k in store if k.startswith(prefix)]:
+        del store[key]
+
+
+def reset_button(prefix: str, *, label: str = "Reset to defaults", key: str | None = None, container=None) -> None:
+    """A button that puts this page's settings back to their defaults (and the URL with them)."""
+    where = container or st
+    if where.button(label, icon=":material/restart_alt:", key=key or f"{prefix}btn_reset",
+                    help="Every control on this page back to its default value."):
+        forget(prefix)
+        st.query_params.clear()
+        st.rerun()
+
+
+# --- URL query parameters ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting shown in the URL: its widget key, default and allowed values (for parsing a link)."""
+
+    key: str
+    default: Any
+    choices: Any = None  # a tuple, or a function giving one (looked up when a link is read)
+    low: float | None = None
+    high: float | None = None
+
+    def parse(self, text: str):
+        """The value a URL parameter gives, or None when it is not one this setting may take."""
+        default = self.default
+        try:
+            if isinstance(default, bool):
+                value = {"1": True, "0": False}[text]
+            elif isinstance(default, int):
+                value = int(text)
+            elif isinstance(default, float):
+                value = float(text)
+            elif isinstance(default, (list, tuple)):
+                kind = type(default[0]) if default else str
+                value = [kind(part) for part in text.split(",") if part != ""]
+            else:
+                value = text
+        except (KeyError, ValueError):
+            return None
+        choices = self.choices() if callable(self.choices) else self.choices
+        if isinstance(value, list):
+            return value if choices is None or all(v in choices for v in value) else None
+        if choices is not None and value not in choices:
+            return None
+        if self.low is not None and not self.low <= value <= self.high:
+            return None
+        return value
+
+    @staticmethod
+    def format(value) -> str:
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, float):
+            return f"{value:g}"
+        if isinstance(value, (list, tuple)):
+            return ",".join(Setting.format(v) for v in value)
+        return str(value)
+
+
+def _criteria() -> tuple:
+    import prune_core as pc
+
+    return tuple(pc.CRITERIA)
+
+
+def _architectures() -> tuple:
+    from prune_core import models
+
+    return tuple(models.ARCHITECTURES)
+
+
+def _data_sources() -> tuple:
+    from .state import DATA_SOURCES
+
+    return tuple(DATA_SOURCES)
+
+
+# page name → {URL parameter: Setting}. The Prune page writes its own (see OWN_URL).
+URL: dict[str, dict[str, Setting]] = {
+    "sensitivity": {"criterion": Setting("sens_criterion", "magnitude", choices=_criteria),
+                    "drop": Setting("sens_drop", 1.0, low=0.5, high=10.0)},
+    "worked_example": {"criterion": Setting("we_criterion", "l1", choices=("l1", "sensitivity")),
+                       "coefficient": Setting("we_coefficient", 0.3, low=0.0, high=1.0),
+                       "own_max": Setting("we_own_max", False),
+                       "maximum": Setting("we_maximum", 1.0, low=0.01, high=100.0),
+                       "epochs": Setting("we_epochs", 1, low=0, high=5)},
+    "model": {"data": Setting("model_data", "auto", choices=_data_sources),
+              "arch": Setting("model_arch", "mlp-128", choices=_architectures),
+              "epochs": Setting("model_epochs", 3, low=1, high=50),
+              "batch_size": Setting("model_batch_size", 32, choices=(32, 64, 128, 256)),
+              "learning_rate": Setting("model_learning_rate", 1e-3, choices=(1e-2, 3e-3, 1e-3, 3e-4, 1e-4)),
+              "seed": Setting("model_seed", 0, low=0, high=2**31 - 1)},
+}
+OWN_URL = {"prune"}
+
+
+def default(key: str):
+    """A URL setting's default, by widget key (so a page and its link agree)."""
+    return next(s.default for params in URL.values() for s in params.values() if s.key == key)
+
+
+def restore_from_url(page: str) -> None:
+    """Once per session and page: seed the page's settings from the URL (a shared link)."""
+    params = URL.get(page)
+    done = st.session_state.setdefault(RESTORED, set())
+    if not params or page in done:
+        return
+    done.add(page)
+    for param, setting in params.items():
+        text = st.query_params.get(param)
+        if text is None:
+            continue
+        value = setting.parse(text)
+        if value is not None:
+            st.session_state[setting.key] = value
+
+
+def write_url(page: str) -> None:
+    """Show the page's current settings in the URL (defaults included, so a link is complete); a page
+    without settings gets a clean URL."""
+    if page in OWN_URL:
+        return
+    params = URL.get(page, {})
+    wanted = {param: Setting.format(st.session_state.get(s.key, s.default)) for param, s in params.items()}
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
