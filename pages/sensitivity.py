@@ -30,7 +30,7 @@ c1, c2, c3 = st.columns([1, 2, 0.6], vertical_alignment="bottom")
 criterion = c1.selectbox("Importance criterion", su.criterion_choices(), format_func=pu.criterion_label,
                          key="sens_criterion",
                          help="Which weights of the layer go first. Sensitivity and Taylor use gradients averaged "
-                              "over 4 batches of 128 training digits, as on the Prune page.")
+                              "over 4 batches of 128 training examples, as on the Prune page.")
 low, high, step, default = su.DROP
 drop = c2.slider("Allowed accuracy drop (points below dense)", low, high, default, step=step, format="%.1f pts",
                  key="sens_drop", help="The table lists, per layer, the largest sparsity that stays within this drop.")

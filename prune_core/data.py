@@ -53,9 +53,16 @@ class Dataset:
         return len(self.class_names)
 
     @property
+    def noun(self) -> str:
+        """What one sample is called: "images" for image data (2-D or more per sample, or MNIST and
+        Fashion-MNIST flattened for an MLP), "examples" for a table of features."""
+        image = len(self.input_shape) >= 2 or self.key.startswith(("mnist", "fashion"))
+        return "images" if image else "examples"
+
+    @property
     def description(self) -> str:
-        """One line for the UI, e.g. 'Bundled MNIST subset — 8,000 train / 2,000 test digits'."""
-        return f"{self.name} — {len(self.y_train):,} train / {len(self.y_test):,} test images"
+        """One line for the UI, e.g. 'Bundled MNIST subset — 8,000 train / 2,000 test images'."""
+        return f"{self.name} — {len(self.y_train):,} train / {len(self.y_test):,} test {self.noun}"
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,7 @@ def test_good_npz_with_integer_labels():
     np.testing.assert_array_equal(ds.x_test, arrays["x_test"])
     np.testing.assert_array_equal(ds.y_train, np.arange(12) % 3)
     assert ds.key.startswith("npz-") and data.has_samples(ds)
-    assert ds.description == "mine.npz — 12 train / 6 test images"
+    assert ds.description == "mine.npz — 12 train / 6 test examples"  # a table of 4 features, not images
 
 
 def test_one_hot_and_column_labels_become_indices_and_key_follows_content():

@@ -129,7 +129,7 @@ def test_non_mnist_model_starts_without_data_and_takes_an_npz():
     assert entry.data_key.startswith("npz-")
     want = metrics.evaluate(entry.model, arrays["x_test"], arrays["y_test"]).accuracy
     assert metric_value(at, "Test accuracy") == f"{want:.2%}"
-    assert any("mine.npz (uploaded) — 30 train / 20 test images" in c.value for c in at.caption)
+    assert any("mine.npz (uploaded) — 30 train / 20 test examples" in c.value for c in at.caption)
 
 
 def _markdown_sources(at) -> list[str]:

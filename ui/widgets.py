@@ -42,7 +42,7 @@ def sidebar() -> None:
     """Data in use and the session's model, on every page (never loads TensorFlow itself)."""
     with st.sidebar:
         ds = state.dataset()
-        st.markdown(f"**Data** · {md(ds.name)}  \n{len(ds.y_train):,} train / {len(ds.y_test):,} test images")
+        st.markdown(f"**Data** · {md(ds.name)}  \n{len(ds.y_train):,} train / {len(ds.y_test):,} test {ds.noun}")
         if state.has_model():
             st.markdown(f"**Model** · {md(st.session_state['model_entry'].name)}")
         else:
