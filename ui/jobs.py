@@ -2,8 +2,13 @@
 
 A Streamlit rerun — any widget click — stops the running script. Work started here keeps going: the
 thread is held in session state, a fragment polls it once a second to draw progress, and when it
-finishes the page shows the result. One job at a time per session; the Run buttons are disabled
+finishes the page shows the result. One job runs at a time per session; the Run buttons are disabled
 while it runs, so nothing aborts it silently.
+
+Finished jobs are kept: the session holds the running (or last started) job under ``KEY`` and, under
+``FINISHED_KEY``, every job that finished with a result, newest first, at most ``KEEP`` of each kind (the
+oldest is dropped, and :func:`dropped` says how many were). A later job — even one that fails validation
+or errors — never removes an earlier result; an errored job shows its error and is not kept.
 
 The job's function gets the job itself and reports through ``job.progress(fraction, message)``,
 ``job.on_epoch(epoch, logs)`` and ``job.on_round(record)``; it must not call Streamlit.
@@ -24,6 +29,9 @@ from .text import md
 
 LOG = logging.getLogger("pruning_explorer")
 KEY = "job"
+FINISHED_KEY = "jobs_finished"
+DROPPED_KEY = "jobs_dropped"
+KEEP = 10  # finished jobs kept per kind (each may hold models: memory grows with every one kept)
 
 
 @dataclass
@@ -70,7 +78,40 @@ class Job:
 
 
 def current() -> Job | None:
+    """The running job, or the one started last."""
     return st.session_state.get(KEY)
+
+
+def _collect() -> None:
+    """Move the current job into the finished list once it has finished with a result (not an error)."""
+    job = current()
+    if job is None or job.running or job.error is not None or job.result is None:
+        return
+    kept = st.session_state.setdefault(FINISHED_KEY, [])
+    if any(other is job for other in kept):
+        return
+    kept.insert(0, job)
+    same = [other for other in kept if other.kind == job.kind]
+    for old in same[KEEP:]:
+        kept.remove(old)
+        counts = st.session_state.setdefault(DROPPED_KEY, {})
+        counts[job.kind] = counts.get(job.kind, 0) + 1
+
+
+def finished(kind: str | None = None) -> list[Job]:
+    """Finished jobs with a result, newest first (of ``kind`` only, when given)."""
+    _collect()
+    return [job for job in st.session_state.get(FINISHED_KEY, []) if kind is None or job.kind == kind]
+
+
+def results(kind: str) -> list:
+    """The results of the finished jobs of ``kind``, newest first."""
+    return [job.result for job in finished(kind)]
+
+
+def dropped(kind: str) -> int:
+    """How many finished jobs of ``kind`` were dropped to keep only the last ``KEEP``."""
+    return st.session_state.get(DROPPED_KEY, {}).get(kind, 0)
 
 
 def busy() -> bool:
@@ -83,6 +124,7 @@ def start(name: str, kind: str, work: Callable[[Job], Any]) -> Job | None:
     if busy():
         st.warning(f"“{md(current().name)}” is still running; wait for it to finish.", icon=":material/hourglass_top:")
         return None
+    _collect()  # the previous job's result stays listed whatever this one does
     job = Job(name=name, kind=kind)
 
     def target() -> None:
@@ -111,6 +153,7 @@ def panel(kind: str, draw_live: Callable[[Job], None] | None = None) -> Job | No
 
     if not job.running:  # this full run already shows the outcome
         job.seen = True
+        _collect()
         if job.error:
             st.error(f"{md(job.name)} stopped: {md(job.error)}", icon=":material/error:")
         return job
