@@ -24,8 +24,9 @@ if not state.has_data():
     st.stop()
 dense = state.measure(entry, ds)
 
-mode = st.segmented_control("Mode", list(rt.MODES), format_func=rt.MODES.get, key="rt_mode", default="oneshot") \
-    or "oneshot"
+if st.session_state.get("rt_mode") not in rt.MODES:  # always one mode (a stale or cleared value → one-shot)
+    st.session_state["rt_mode"] = "oneshot"
+mode = st.radio("Mode", list(rt.MODES), format_func=rt.MODES.get, key="rt_mode", horizontal=True)
 st.caption(rt.MODE_HELP[mode])
 if mode == "oneshot":
     st.info(rt.starting_point()[3], icon=":material/content_cut:")
@@ -90,64 +91,85 @@ def live(job):
 
 jobs.panel(rt.JOB_KIND, live)
 
-result = rt.latest_result()
-if result is not None:
-    st.subheader(f"Last run · {md(result.label)}")
+def show_run(result, newest: bool) -> None:
+    """One finished run: numbers, buttons, charts (the newest only), compact table and files; every widget keyed
+    by the run, so each run listed has its own."""
+    k = rt.run_key(result)
     for col, metric in zip(st.columns(5), rt.headline(result)):
         col.metric(metric.label, metric.value, delta=metric.delta, help=metric.help, delta_color=metric.delta_color)
     st.caption(rt.summary_line(result))
     if rt.reconstruction_text(result):
         st.caption(rt.reconstruction_text(result))
-    if st.button("Continue from this model", icon=":material/arrow_forward:",
-                 help="Make the retrained model the current one: prune it further on the Prune page and see where "
-                      "its weights ended up (with an L1 penalty, piled up near zero)."):
-        rt.adopt_result(result)
-        st.switch_page("pages/prune.py")
-    if st.button("Deploy this model", icon=":material/rocket_launch:",
-                 help="Convert the dense, pruned and compact models to TensorFlow Lite (float32 and int8) and measure "
-                      "their size, speed and accuracy in the LiteRT interpreter on the Deploy page."):
-        ud.choose_run(result)
-        st.switch_page("pages/deploy.py")
-    left, right = st.columns(2)
-    with left:
-        if len(result.history.get("loss", [])) > 1:
-            widgets.chart(rt.history_figure(result.history), key="history")
-            st.caption("Loss and accuracy per epoch while retraining; dashed lines are measured on the test split.")
-        else:
-            widgets.chart(rt.steps_figure(result), key="steps")
-            st.caption("Test accuracy of the dense model, of the pruned model before retraining, and after it.")
-    with right:
-        if result.rounds:
-            widgets.chart(rt.rounds_figure(result.rounds, result.dense_accuracy, result.settings.get("tolerance")),
-                          key="rounds")
-            st.caption("Each round's accuracy against the sparsity it holds: after fine-tuning (blue) and right "
-                       "after pruning (orange); the dotted line is the tolerance.")
-        else:
-            widgets.chart(rt.layer_sparsity_figure(result), key="layers")
-            st.caption("Share of each layer's kernel weights that ended at zero.")
+    with st.container(horizontal=True):
+        if st.button("Continue from this model", icon=":material/arrow_forward:", key=f"rt_continue_{k}",
+                     help="Make the retrained model the current one: prune it further on the Prune page and see "
+                          "where its weights ended up (with an L1 penalty, piled up near zero)."):
+            rt.adopt_result(result)
+            st.switch_page("pages/prune.py")
+        if st.button("Deploy this model", icon=":material/rocket_launch:", key=f"rt_deploy_{k}",
+                     help="Convert the dense, pruned and compact models to TensorFlow Lite (float32 and int8) and "
+                          "measure their size, speed and accuracy in the LiteRT interpreter on the Deploy page."):
+            ud.choose_run(result)
+            st.switch_page("pages/deploy.py")
+    if newest:
+        left, right = st.columns(2)
+        with left:
+            if len(result.history.get("loss", [])) > 1:
+                widgets.chart(rt.history_figure(result.history), key="history")
+                st.caption("Loss and accuracy per epoch while retraining: solid on the training data, dashed "
+                           "on the test split (iterative runs record training only: solid lines only).")
+            else:
+                widgets.chart(rt.steps_figure(result), key="steps")
+                st.caption("Test accuracy of the dense model, of the pruned model before retraining, and after it.")
+        with right:
+            if result.rounds:
+                widgets.chart(rt.rounds_figure(result.rounds, result.dense_accuracy, result.settings.get("tolerance")),
+                              key="rounds")
+                st.caption("Each round's accuracy against the sparsity it holds: after fine-tuning (teal line, "
+                           "round numbers on it) and right after pruning (violet dots), a crimson cross where a "
+                           "round fell below the tolerance; grey dashed: the dense model, black dotted: the floor.")
+            else:
+                widgets.chart(rt.layer_sparsity_figure(result), key="layers")
+                st.caption("Share of each layer's kernel weights that ended at zero.")
     if result.compact:
-        st.subheader("Compact: the physically smaller model")
-        st.dataframe(rt.size_comparison(result), hide_index=True, width="stretch")
+        st.markdown("**Compact: the physically smaller model**")
+        st.dataframe(rt.size_comparison(result), hide_index=True, width="stretch", key=f"rt_compact_{k}")
         st.caption("Pruned neurons removed for real: fewer parameters, fewer bytes and less time per batch of 256 "
                    "than the dense and the masked (zeros kept in place) models.")
         for note in rt.compact_notes(result):
             st.info(note, icon=":material/info:")
 
-    st.subheader("Export")
+    st.markdown("**Export**")
     buttons = st.columns(4)
-    for col, (label, make, file_name, mime) in zip(buttons, rt.downloads(result)):
-        col.download_button(label, make, file_name=file_name, mime=mime, on_click="ignore",
+    for i, (col, (label, make, file_name, mime)) in enumerate(zip(buttons, rt.downloads(result))):
+        col.download_button(label, make, file_name=file_name, mime=mime, on_click="ignore", key=f"rt_file_{k}_{i}",
                             icon=":material/download:", width="stretch")
     with buttons[3]:
-        if st.button("Convert to TensorFlow Lite", icon=":material/memory:", width="stretch"):
+        if st.button("Convert to TensorFlow Lite", icon=":material/memory:", width="stretch", key=f"rt_tflite_{k}"):
             with st.spinner("Converting with TensorFlow Lite…"):
                 rt.tflite(result)
         converted = getattr(result, "tflite", None)
         if converted is not None and converted.data is not None:
-            st.download_button(rt.tflite_label(converted), converted.data,
-                               file_name="model.tflite", mime="application/octet-stream", on_click="ignore",
-                               icon=":material/download:", width="stretch")
+            st.download_button(rt.tflite_label(converted), converted.data, key=f"rt_tflite_file_{k}",
+                               file_name=rt.tflite_filename(result), mime="application/octet-stream",
+                               on_click="ignore", icon=":material/download:", width="stretch")
         elif converted is not None:
             st.warning(converted.reason, icon=":material/warning:")
+
+
+results = rt.finished_results()
+if results:
+    st.subheader(f"Last run · {md(rt.run_label(results[0]))}")
+    show_run(results[0], newest=True)
     st.caption("Files are built when you click. The report is one self-contained HTML page (settings, metrics, "
                "charts) that opens offline; the run history as CSV is on the Compare page.")
+    if len(results) > 1:
+        st.subheader("Earlier runs in this session")
+        st.caption("Newest first. Each keeps its files and can be continued from or deployed.")
+        for older in results[1:]:
+            with st.expander(md(rt.run_title(older))):
+                show_run(older, newest=False)
+    if rt.dropped_count():
+        st.caption(f"Only the last {rt.KEPT_RUNS} finished runs of this session are kept here; "
+                   f"{rt.dropped_count()} older one{'s' * (rt.dropped_count() > 1)} dropped (still in the run history "
+                   "on the Compare page, without their models).")

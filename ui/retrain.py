@@ -46,6 +46,7 @@ L1_CHOICES = [0.0, 1e-5, 1e-4, 1e-3]
 DEFAULT_SPEC = pc.PruneSpec(criterion="magnitude", rule="coefficient", scope="layer",
                             value=pc.RULES["coefficient"].default)
 JOB_KIND = "retrain"
+KEPT_RUNS = jobs.KEEP  # finished runs the Retrain page lists (older ones are dropped, the history keeps them)
 
 
 def starting_point() -> tuple[state.Candidate | None, masks.MaskSet, dict, str]:
@@ -140,19 +141,48 @@ def start_run(mode: str, params: dict) -> jobs.Job | None:
     return jobs.start(f"{MODES[mode]} run", JOB_KIND, work)
 
 
-LAST_RESULT_KEY = "retrain_last_result"
+def finished_results() -> list:
+    """Every finished run of this session, newest first (each with its models, for compacting and export;
+    at most ``jobs.KEEP``). A later job of any kind — one that fails validation or errors included — leaves
+    them in place."""
+    return jobs.results(JOB_KIND)
 
 
 def latest_result():
-    """The finished run this session last started (with its model, for compacting and export). It stays after
-    a job of another kind (a Deploy conversion) takes the session's job slot."""
-    job = jobs.current()
-    if job is not None and job.kind == JOB_KIND:
-        if not job.running and job.result is not None:
-            st.session_state[LAST_RESULT_KEY] = job.result
-            return job.result
-        return None
-    return st.session_state.get(LAST_RESULT_KEY)
+    """The newest finished run of this session, or None."""
+    results = finished_results()
+    return results[0] if results else None
+
+
+def dropped_count() -> int:
+    return jobs.dropped(JOB_KIND)
+
+
+def run_key(result) -> str:
+    """A key for this run's widgets (its run id in the history, else the object's id)."""
+    return str(getattr(result, "run_id", None) or id(result))
+
+
+def run_title(result) -> str:
+    """'#3 · one-shot · magnitude · per layer · 85.4% · 97.10%' (plain text: escape before Markdown)."""
+    run_id = getattr(result, "run_id", None)
+    head = f"#{run_id} · " if run_id is not None else ""
+    return f"{head}{run_label(result)} · {result.final_accuracy:.2%}"
+
+
+def run_label(result) -> str:
+    """The run's label with its ids in words ('one-shot', 'per layer')."""
+    from prune_core import export
+
+    return export.human_label(result.label or result.mode)
+
+
+def model_name(name: str) -> str:
+    """A model's name with a leading architecture id in words: 'mlp-128 · trained here' → 'MLP 784-128-10 ·
+    trained here' (plain text: escape before Markdown)."""
+    from prune_core import export
+
+    return export.model_name(name)
 
 
 def size_comparison(result):
@@ -182,10 +212,10 @@ def compact_notes(result) -> list[str]:
 
 
 def downloads(result) -> list[tuple[str, object, str, str]]:
-    """(label, data callable, file name, mime) for the last run's files; each is built only when clicked."""
+    """(label, data callable, file name, mime) for a run's files; each is built only when clicked."""
     from prune_core import export
 
-    stem = export.safe_filename(result.label or result.mode)
+    stem = file_stem(result)
     files = [("Pruned model (.keras)", lambda: export.keras_bytes(result.model), f"{stem}.keras",
               "application/octet-stream")]
     if result.compact_model is not None:
@@ -193,6 +223,17 @@ def downloads(result) -> list[tuple[str, object, str, str]]:
                       f"{stem}-compact.keras", "application/octet-stream"))
     files.append(("Report (.html)", lambda: export.run_report(result), f"{stem}-report.html", "text/html"))
     return files
+
+
+def file_stem(result) -> str:
+    from prune_core import export
+
+    run_id = getattr(result, "run_id", None)
+    return export.safe_filename((f"run-{run_id}-" if run_id is not None else "") + run_label(result))
+
+
+def tflite_filename(result) -> str:
+    return f"{file_stem(result)}.tflite"
 
 
 def tflite(result):
@@ -218,7 +259,8 @@ def adopt_result(result) -> None:
     """The retrained model becomes the session's current model (same data), for further pruning."""
     entry = state.current_model()
     state.set_model(state.ModelEntry(
-        model=result.model, name=f"{entry.architecture} · retrained ({result.label})", architecture=entry.architecture,
+        model=result.model, name=f"{model_name(entry.architecture)} · retrained ({run_label(result)})",
+        architecture=entry.architecture,
         origin="retrained", data_key=entry.data_key, history=result.history, settings=dict(result.settings)))
 
 
