@@ -28,11 +28,13 @@ if src is None:
         st.rerun()
     st.stop()
 
+options = ud.choices(src)
+if len(options) > 1:
+    ud.seed_choice(src)
+    st.selectbox("Model to deploy", list(options), format_func=options.get, key=ud.CHOICE_KEY,
+                 on_change=ud.on_choice, disabled=jobs.busy(),
+                 help="Any finished run of this session (newest first), or the current model on its own.")
 st.markdown(ud.describe(src))
-last = ud.last_run_source()
-if last is not None and last.key != src.key and st.button("Deploy the last run instead", icon=":material/history:"):
-    ud.use(last)
-    st.rerun()
 if ud.autostart(src):
     st.rerun()  # redraw with the button disabled while the job runs
 

@@ -71,3 +71,38 @@ def test_without_a_run_the_current_model_is_measured_alone_and_its_name_stays_te
     assert [r.name for r in report.rows] == ["dense"]
     assert at.info[0].value.startswith("Only the dense model is here")
     assert at.dataframe[0].value["TFLite file · gzip"][0].startswith("1.07 MB")
+
+
+def test_any_finished_run_can_be_deployed_and_its_report_stays_with_it():
+    at = page_test("retrain").run()
+    runs = []
+    for seed in (0, 1):
+        at.number_input[0].set_value(0)  # measure only: seconds
+        at.number_input[1].set_value(seed)
+        button(at, "Run").click().run()
+        runs.append(wait_for_job(at))
+    first, second = runs
+    at.switch_page("pages/deploy.py").run()
+    assert not at.exception
+    box = at.selectbox(key="dp_source")
+    assert box.value == f"run-{second.run_id}"  # the newest, chosen by default
+    assert box.options[:2] == [f"Run #{second.run_id} · one-shot · magnitude · per layer · 85.4% · "
+                               f"{second.final_accuracy:.2%}",
+                               f"Run #{first.run_id} · one-shot · magnitude · per layer · 85.4% · "
+                               f"{first.final_accuracy:.2%}"]
+    assert box.options[2].startswith("The current model alone: LeNet-300-100")
+    box.set_value(f"run-{first.run_id}").run()
+    assert not at.exception and at.session_state["deploy_source"].pruned is first.model
+    assert md(f"#{first.run_id}") in at.markdown[0].value
+
+    at.session_state["deploy_settings"] = dict(calibration=100, budget=1.0, int8=False, keras_int8=False)
+    button(at, "Convert and measure").click().run()
+    report = wait_for_job(at)
+    assert report.source_key == f"run-{first.run_id}" and at.dataframe[0].value["export"].tolist() == ["dense", "pruned"]
+    at.selectbox(key="dp_source").set_value(f"run-{second.run_id}").run()
+    assert not at.exception and not at.dataframe  # not measured yet
+    at.selectbox(key="dp_source").set_value(f"run-{first.run_id}").run()
+    assert at.dataframe[0].value["export"].tolist() == ["dense", "pruned"]  # its report is still there
+    at.switch_page("pages/retrain.py").run()  # and the runs are still listed on the Retrain page
+    assert [b.key for b in at.button if b.label == "Continue from this model"] == [
+        f"rt_continue_{second.run_id}", f"rt_continue_{first.run_id}"]

@@ -1,5 +1,5 @@
-"""Deploy page glue: which models to deploy (a finished run chosen on the Retrain page, else the session's last
-run, else the current model alone), the conversions as a background job, and the report as a table, a
+"""Deploy page glue: which models to deploy (any finished run of this session — the one chosen on the Retrain page,
+else the newest — or the current model alone), the conversions as a background job, and the report as a table, a
 chart, a verdict and files — every number from ``prune_core.deploy``."""
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from prune_core import deploy, export, figures
 from prune_core.metrics import human_bytes
 
 from . import jobs, state
+from .errors import guarded
 from .text import md
 
 JOB_KIND = "deploy"
 SOURCE_KEY = "deploy_source"
-REPORT_KEY = "deploy_report"
+CHOICE_KEY = "dp_source"  # the page's "Model to deploy" select box
 AUTOSTART_KEY = "deploy_autostart"
 SETTINGS_KEY = "deploy_settings"
 CALIBRATION_CHOICES = [100, 200, 500, 1000]
@@ -46,15 +47,20 @@ def source_from_run(result) -> Source:
     dataset = getattr(result, "dataset", None)
     if dense is None or dataset is None:  # a run from before runs carried their dense model
         dense, dataset = state.current_model().model, state.dataset()
-    name = result.label or result.mode
-    return Source(key=f"run-{getattr(result, 'run_id', None) or id(result)}", what="Run", name=name, stem=export.safe_filename(name), dense=dense,
-                  dataset=dataset, pruned=result.model, compact=result.compact_model, sparsity=result.sparsity)
+    from . import retrain
+
+    return Source(key=f"run-{retrain.run_key(result)}", what="Run", name=retrain.run_title(result),
+                  stem=retrain.file_stem(result), dense=dense, dataset=dataset, pruned=result.model,
+                  compact=result.compact_model, sparsity=result.sparsity)
 
 
 def current_model_source() -> Source:
     entry = state.current_model()
-    return Source(key=f"model-{entry.weights_key}", what="Current model", name=entry.name,
-                  stem=export.safe_filename(entry.name), dense=entry.model, dataset=state.dataset())
+    from . import retrain
+
+    name = retrain.model_name(entry.name)
+    return Source(key=f"model-{entry.weights_key}", what="Current model", name=name,
+                  stem=export.safe_filename(name), dense=entry.model, dataset=state.dataset())
 
 
 def choose_run(result) -> None:
@@ -67,16 +73,21 @@ def choose_current_model() -> None:
     st.session_state[SOURCE_KEY] = current_model_source()
 
 
-def last_run_source() -> Source | None:
-    """The session's last finished retrain run as a source (None without one)."""
+def run_sources() -> list[Source]:
+    """Every finished retrain run of this session as a source, newest first."""
     from . import retrain
 
-    result = retrain.latest_result()
-    return source_from_run(result) if result is not None else None
+    return [source_from_run(result) for result in retrain.finished_results()]
+
+
+def last_run_source() -> Source | None:
+    """The session's newest finished retrain run as a source (None without one)."""
+    sources = run_sources()
+    return sources[0] if sources else None
 
 
 def source() -> Source | None:
-    """The chosen source; else the session's last finished retrain run (chosen now); else None."""
+    """The chosen source; else the session's newest finished retrain run (chosen now); else None."""
     chosen = st.session_state.get(SOURCE_KEY)
     if chosen is not None:
         return chosen
@@ -84,6 +95,44 @@ def source() -> Source | None:
     if last is not None:
         st.session_state[SOURCE_KEY] = last
     return last
+
+
+CURRENT = "current-model"
+
+
+def choices(src: Source) -> dict[str, str]:
+    """{option: label} for the "Model to deploy" box: every finished run, newest first, then the current model
+    alone (plain text labels: the box shows them as text)."""
+    out = {s.key: f"Run {s.name}" for s in run_sources()}
+    if option(src) not in out:  # a run dropped from the session's list, still chosen
+        out[src.key] = f"Run {src.name}"
+    if state.has_model():
+        out[CURRENT] = f"The current model alone: {current_model_source().name}"
+    elif src.what == "Current model":
+        out[CURRENT] = f"The current model alone: {src.name}"
+    return out
+
+
+def option(src: Source) -> str:
+    return CURRENT if src.what == "Current model" else src.key
+
+
+def seed_choice(src: Source) -> None:
+    """Show the chosen source in the box (before it is drawn)."""
+    st.session_state[CHOICE_KEY] = option(src)
+
+
+@guarded("choosing the model to deploy")
+def on_choice() -> None:
+    """The box changed: that run (or the current model alone) is what the page converts."""
+    key = st.session_state.get(CHOICE_KEY)
+    if key == CURRENT:
+        choose_current_model()
+        return
+    for s in run_sources():
+        if s.key == key:
+            use(s)
+            return
 
 
 def use(src: Source) -> None:
@@ -130,12 +179,9 @@ def autostart(src: Source) -> bool:
 
 
 def latest_report(src: Source):
-    """The report of ``src`` measured in this session (kept after other jobs run), or None."""
-    job = jobs.current()
-    if job is not None and job.kind == JOB_KIND and not job.running and job.result is not None:
-        st.session_state[REPORT_KEY] = job.result
-    report = st.session_state.get(REPORT_KEY)
-    return report if report is not None and getattr(report, "source_key", None) == src.key else None
+    """The newest report measured for ``src`` in this session (kept after other jobs run), or None."""
+    return next((report for report in jobs.results(JOB_KIND) if getattr(report, "source_key", None) == src.key),
+                None)
 
 
 # --- the report, formatted ---------------------------------------------------------------------------
