@@ -62,8 +62,8 @@ else:
     widgets.chart(cu.accuracy_size_figure(records, x), key="cmp_accuracy_size")
     st.caption(cu.ACCURACY_SIZE_CAPTION)
 
-    st.dataframe(cu.history_frame(frame), width="stretch", hide_index=True, column_config=cu.column_config(),
-                 key="cmp_history")
+    shown = cu.history_frame(frame)
+    st.dataframe(shown, width="stretch", hide_index=True, column_config=cu.column_config(shown), key="cmp_history")
     st.caption("One row per run, oldest first: settings, then accuracy on the test split before pruning (dense), "
                "right after pruning and after fine-tuning, overall sparsity of the prunable weights, size and "
                "latency of the final model.")
@@ -103,7 +103,7 @@ else:
 
 # --- criteria sweep -------------------------------------------------------------------------------------
 st.subheader("Sweep: criteria against each other")
-model_name = st.session_state["model_entry"].name if state.has_model() else "LeNet-300-100 · default baseline"
+model_name = cu.current_model_name()
 st.caption(f"On the current model (**{md(model_name)}**): for each criterion and sparsity, prune the dense model, "
            "measure, fine-tune briefly with the pruned weights held at zero, and measure again.")
 no_data = state.has_model() and not state.has_data()

@@ -74,8 +74,8 @@ def test_history_table_and_chart_show_the_stored_runs_and_survive_a_new_session(
         assert table["Δ vs dense"].tolist() == pytest.approx([1.05, -1.15])
         assert table["Nonzero params"].tolist() == [133_510, 27_030]
         assert table["gzip"].tolist() == pytest.approx([590.049, 191.8])
-        assert table["Mode"].tolist() == ["oneshot", "gradual"]
-        assert table["Criterion"].tolist() == ["magnitude", "magnitude"]
+        assert table["Mode"].tolist() == ["one-shot", "gradual"]
+        assert table["Criterion"].tolist() == ["Magnitude |w|", "Magnitude |w|"]
         traces = chart_traces(at)
         assert traces["oneshot"] == ([133_510], [pytest.approx(96.05)])
         assert traces["gradual"] == ([27_030], [pytest.approx(93.85)])
@@ -175,6 +175,73 @@ def test_two_point_sweep_runs_in_the_background_and_shows_the_core_numbers():
     assert table["Sparsity"].tolist() == [50, 90]
     assert table["Final acc."].tolist() == pytest.approx([100 * a for a in expected["final_accuracy"]])
     traces = chart_traces(at, -1)
-    assert traces["magnitude"] == ([50, 90], [pytest.approx(100 * a) for a in expected["final_accuracy"]])
+    assert traces["Magnitude |w|"] == ([50, 90], [pytest.approx(100 * a) for a in expected["final_accuracy"]])
+    assert table["Criterion"].tolist() == ["Magnitude |w|"] * 2
+    assert table["Time"].tolist() == ["—", "—"]  # 0 epochs: no training to time
     at.run()  # another rerun: the sweep is still there
     assert at.dataframe[-1].value["Sparsity"].tolist() == [50, 90]
+
+
+def test_per_layer_values_make_one_text_column_and_every_column_one_type(store):
+    import pyarrow as pa
+
+    uniform = record(0.96, 133_510, 590_049)
+    uniform["settings"]["values"] = 50.0  # the Prune page's slider value, in percent
+    per_layer = record(0.95, 100_000, 500_000, mode="gradual")
+    per_layer["settings"].update(values={"dense1": 50.0, "dense2": 60.0}, batch_size=32, target_sparsity=0.9)
+    store.add("default", uniform)
+    store.add("default", per_layer)
+    at = page_test("compare").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["Value"].tolist() == ["50%", "dense1 50%, dense2 60%"]
+    assert table["Batch size"].tolist() == ["—", "32"] and table["Target sparsity"].tolist() == ["—", "90%"]
+    assert not [c for c in table.columns if "_" in c or c != c.strip()]  # named for people, no raw keys
+    for column in table.columns:
+        kinds = {type(v) for v in table[column]}
+        assert len(kinds) == 1, (column, kinds)
+    pa.Table.from_pandas(table)  # what st.dataframe does: no ArrowInvalid (the server log's traceback)
+
+
+def test_html_report_is_laid_out_for_a_person(store):
+    from ui import compare as cu
+
+    per_layer = record(0.95, 100_000, 500_000)
+    per_layer["settings"].update(values={"dense1": 50.0}, batch_size=32, target_sparsity=0.9,
+                                 model="<script>alert(1)</script>")
+    store.add("default", per_layer)
+    html = cu.html_report("default", store.records("default"), "nonzero_params").decode()
+    assert "max-width: 1000px" in html and 'class="scroll"' in html
+    for shown in ("<th>Batch size</th>", "<th>Target sparsity</th>", "<td>90%</td>", "<td>dense1 50%</td>",
+                  "<td>one-shot</td>", "&lt;script&gt;alert(1)&lt;/script&gt;"):
+        assert shown in html, shown
+    for raw in ("batch_size", "target_sparsity", "target sparsity 0.9", '{"dense1"', "<td>oneshot</td>",
+                "<script>alert(1)</script>"):
+        assert raw not in html, raw
+
+
+def test_a_sweep_after_a_one_shot_leaves_its_compact_download():
+    at = page_test("prune", granularity="unit", rule="sparsity", v="50").run()
+    at.button[0].click().run()  # Apply: a neuron candidate, so the run has a compact model
+    at.switch_page("pages/retrain.py").run()
+    at.number_input[0].set_value(0)
+    next(b for b in at.button if b.label == "Run").click().run()
+    at.session_state["job"].wait(300)
+    at.run()
+    run = at.session_state["job"].result
+    assert run.compact_model is not None
+    files = [b.proto.label for b in at.get("download_button")]
+    assert files == ["Pruned model (.keras)", "Compact model (.keras)", "Report (.html)"]
+
+    at.switch_page("pages/compare.py").run()
+    at.pills(key="cmp_sweep_criteria").set_value(["magnitude"])
+    at.pills(key="cmp_sweep_sparsities").set_value([50])
+    at.select_slider(key="cmp_sweep_epochs").set_value(0)
+    next(b for b in at.button if b.label == "Run sweep").click().run()
+    at.session_state["job"].wait(120)
+    at.run()
+    assert not at.exception and at.session_state["job"].kind == "sweep"
+    at.switch_page("pages/retrain.py").run()
+    assert not at.exception
+    assert [b.proto.label for b in at.get("download_button")] == files
+    assert any(h.value.startswith("Last run") for h in at.subheader)

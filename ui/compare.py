@@ -80,44 +80,82 @@ def create_workspace(name: str) -> tuple[bool, str]:
 
 # --- the history table -------------------------------------------------------------------------
 
+TEXT_SETTINGS = {"mode": "mode", "settings.criterion": "criterion", "settings.granularity": "granularity",
+                 "settings.rule": "rule", "settings.scope": "scope"}
+
+
+def _text_column(values) -> list[str]:
+    return ["—" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+
+
 def history_frame(frame):
     """``RunStore.list`` reshaped for display: known settings and metrics first with units in percent,
-    points, kB, ms and s (column_config formats them), then any other settings columns."""
+    points, kB, ms and s (column_config formats them), then any other settings columns. Every column holds
+    one type: numbers, or text in words (per-layer values as "dense1 50%, dense2 60%", "—" where missing)."""
     import pandas as pd
+
+    from prune_core import export
 
     shown = pd.DataFrame(index=frame.index)
     source = frame.copy()
     source["drop"] = (source["final_accuracy"] - source["dense_accuracy"]) * 100
     source["gzip_kb"] = source["gzip_bytes"] / 1000.0
+    settings = [{c.removeprefix("settings."): row[c] for c in frame.columns if c.startswith("settings.")}
+                for _, row in frame.iterrows()]
     for column, label, kind in TABLE_COLUMNS:
         if column not in source.columns:
             continue
         values = source[column]
         if kind == "percent":
             values = pd.to_numeric(values, errors="coerce") * 100
-        elif kind == "text":
-            values = values.astype(object).where(values.notna(), "—")
+        elif kind in FORMATS:
+            values = pd.to_numeric(values, errors="coerce")
+        elif column == "label":
+            values = [export.human_label(v) if isinstance(v, str) and v else "—" for v in values]
+        elif column in TEXT_SETTINGS:
+            key = TEXT_SETTINGS[column]
+            values = [export.setting_text(key, v, s) for v, s in zip(values, settings)]
+        else:
+            values = _text_column(values)
         shown[label] = values
     known = {c for c, _, _ in TABLE_COLUMNS} | {"settings.mode"}  # the record's own mode column says it
     for column in frame.columns:
         if column.startswith("settings.") and column not in known:
-            shown[column.removeprefix("settings.").replace("_", " ")] = frame[column]
+            key = column.removeprefix("settings.")
+            name = export.setting_name(key)
+            shown[name if name not in shown.columns else f"{name} ({key})"] = [
+                export.setting_text(key, v, s) for v, s in zip(frame[column], settings)]
     return shown.reset_index(drop=True)
 
 
-def column_config() -> dict:
+def _text_width(values, label: str) -> int:
+    """Pixels a text column needs to show its longest cell and its label uncut (about 7.5 px a character)."""
+    longest = max([len(str(v)) for v in values] + [len(label) + 2])
+    return int(min(max(24 + 7.5 * longest, 80), 460))
+
+
+def column_config(shown=None) -> dict:
+    """Units for the number columns; text columns as wide as their longest cell (nothing cut at 1400 px)."""
     config = {}
     for _, label, kind in TABLE_COLUMNS:
         if kind in FORMATS:
-            config[label] = st.column_config.NumberColumn(label, format=FORMATS[kind])
-    config["Label"] = st.column_config.TextColumn("Label", width="medium")
+            config[label] = st.column_config.NumberColumn(label, format=FORMATS[kind],
+                                                          width=max(70, int(24 + 7.5 * (len(label) + 2))))
+    if shown is not None:
+        for column in shown.columns:
+            if column not in config:
+                config[column] = st.column_config.TextColumn(column, width=_text_width(shown[column], column))
+    else:
+        config["Label"] = st.column_config.TextColumn("Label", width="large")
     return config
 
 
 def run_choice_label(record: dict) -> str:
     accuracy = record.get("final_accuracy")
     tail = f" · {accuracy:.2%}" if isinstance(accuracy, (int, float)) else ""
-    return f"#{record['run_id']} · {record.get('label') or record.get('mode') or 'run'}{tail}"
+    from prune_core import export
+
+    return f"#{record['run_id']} · {export.human_label(record.get('label') or export.mode_word(record.get('mode') or 'run'))}{tail}"
 
 
 def csv_text(workspace: str) -> str:
@@ -174,7 +212,7 @@ def html_report(workspace: str, records: list[dict], x: str, sweep: "Sweep | Non
     tables = {"Settings of each run": settings_rows}
     if sweep is not None:
         charts.append((sweep_caption(sweep), _for_report(figures.criteria_sweep_figure(
-            sweep.frame, dense_accuracy=sweep.dense_accuracy, show_pruned=sweep.fine_tune_epochs > 0))))
+            criterion_words(sweep.frame), dense_accuracy=sweep.dense_accuracy, show_pruned=sweep.fine_tune_epochs > 0))))
         tables[f"Criteria sweep on {sweep.model_name}"] = formatted_sweep_rows(sweep)
     page = export.html_report(
         title=f"Pruning runs · workspace “{workspace}”",
@@ -209,8 +247,7 @@ def sweep_caption(sweep: "Sweep") -> str:
 
 def formatted_sweep_rows(sweep: "Sweep") -> list[dict]:
     table = sweep_table(sweep)
-    formats = {"Sparsity": "%.0f%%", "Pruned acc.": "%.2f%%", "Final acc.": "%.2f%%", "Δ vs dense": "%+.2f pts",
-               "Time": "%.1f s"}
+    formats = {"Sparsity": "%.0f%%", "Pruned acc.": "%.2f%%", "Final acc.": "%.2f%%", "Δ vs dense": "%+.2f pts"}
     return [{k: (formats[k] % v if k in formats else v) for k, v in row.items()} for row in table.to_dict("records")]
 
 
@@ -251,7 +288,9 @@ def start_sweep(criteria: list[str], sparsities_percent: list[int], epochs: int)
 
     entry, ds = state.current_model(), state.dataset()
     dense = state.measure(entry, ds)["accuracy"]
-    model, weights_key, name = entry.model, entry.weights_key, entry.name
+    from prune_core import export
+
+    model, weights_key, name = entry.model, entry.weights_key, export.model_name(entry.name)
     criteria, sparsities_percent = list(criteria), sorted(sparsities_percent)
 
     def work(job):
@@ -265,33 +304,52 @@ def start_sweep(criteria: list[str], sparsities_percent: list[int], epochs: int)
 
 
 def adopt_finished_sweep() -> None:
-    """A finished sweep job's result becomes the session's sweep (it then survives other jobs and reruns)."""
+    """The newest finished sweep job's result becomes the session's sweep (it then survives other jobs and reruns)."""
     from . import jobs
 
-    job = jobs.current()
-    if job is not None and job.kind == SWEEP_JOB and not job.running and isinstance(job.result, Sweep):
-        st.session_state[SWEEP_KEY] = job.result
+    done = [r for r in jobs.results(SWEEP_JOB) if isinstance(r, Sweep)]
+    if done:
+        st.session_state[SWEEP_KEY] = done[0]
+
+
+def criterion_words(frame):
+    """The sweep frame with each criterion by its label ("Magnitude |w|"), for the table and the chart."""
+    from prune_core import export
+
+    out = frame.copy()
+    out["criterion"] = [export.setting_text("criterion", c) for c in out["criterion"]]
+    return out
 
 
 def sweep_table(sweep: Sweep):
-    """The sweep's frame for display: accuracies and sparsities in %."""
-    frame = sweep.frame.copy()
-    table = frame[["criterion"]].copy()
+    """The sweep's frame for display: accuracies and sparsities in %, the fine-tuning time (— without any)."""
+    frame = sweep.frame
+    table = criterion_words(frame)[["criterion"]].copy()
     table["Sparsity"] = frame["sparsity"] * 100
     table["Pruned acc."] = frame["pruned_accuracy"] * 100
     table["Final acc."] = frame["final_accuracy"] * 100
     table["Δ vs dense"] = (frame["final_accuracy"] - sweep.dense_accuracy) * 100
-    table["Time"] = frame["seconds"]
+    table["Time"] = ["—" if not sweep.fine_tune_epochs else f"{s:.1f} s" for s in frame["seconds"]]
     return table.rename(columns={"criterion": "Criterion"})
 
 
 SWEEP_TABLE_CONFIG = {
-    "Sparsity": st.column_config.NumberColumn("Sparsity", format="%.0f%%"),
-    "Pruned acc.": st.column_config.NumberColumn("Pruned acc.", format="%.2f%%"),
-    "Final acc.": st.column_config.NumberColumn("Final acc.", format="%.2f%%"),
-    "Δ vs dense": st.column_config.NumberColumn("Δ vs dense", format="%+.2f pts"),
-    "Time": st.column_config.NumberColumn("Time", format="%.1f s"),
+    "Criterion": st.column_config.TextColumn("Criterion", width=260),
+    "Sparsity": st.column_config.NumberColumn("Sparsity", format="%.0f%%", width=90),
+    "Pruned acc.": st.column_config.NumberColumn("Pruned acc.", format="%.2f%%", width=110),
+    "Final acc.": st.column_config.NumberColumn("Final acc.", format="%.2f%%", width=110),
+    "Δ vs dense": st.column_config.NumberColumn("Δ vs dense", format="%+.2f pts", width=110),
+    "Time": st.column_config.TextColumn("Time", width=90,
+                                        help="Fine-tuning time of the point; — when the sweep did not retrain."),
 }
+
+
+def current_model_name() -> str:
+    """The current model's name in words (plain text), without loading a model to say it."""
+    from prune_core import export
+
+    return export.model_name(st.session_state["model_entry"].name) if state.has_model() \
+        else "LeNet-300-100 · default baseline"
 
 
 def retrain_page_registered() -> bool:
@@ -316,7 +374,7 @@ def accuracy_size_figure(records: list, x: str):
 def sweep_figure(sweep):
     from prune_core import figures
 
-    return figures.criteria_sweep_figure(sweep.frame, dense_accuracy=sweep.dense_accuracy,
+    return figures.criteria_sweep_figure(criterion_words(sweep.frame), dense_accuracy=sweep.dense_accuracy,
                                          show_pruned=sweep.fine_tune_epochs > 0)
 
 
