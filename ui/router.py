@@ -32,26 +32,32 @@ PAGES = {
 
 def main() -> None:
     """Page config, navigation over pages/, the chosen page, then the sidebar summary."""
-    from . import settings
+    from . import present, settings, tour
     from .errors import report
     from .widgets import sidebar
 
     st.set_page_config(page_title="Pruning Explorer", page_icon=":material/content_cut:", layout="wide")
+    present.update_from_url()
     pages = {section: [st.Page(path, title=title, icon=icon, default=path == "pages/home.py")
                        for path, title, icon in entries] for section, entries in PAGES.items()}
-    page = st.navigation(pages)
+    page = st.navigation(pages, position="top" if present.on() else "sidebar")
     st.session_state[_FLAG] = True
     name = page_name(page)
     settings.carry(name)  # settings of pages left earlier are back before any widget is drawn
     settings.restore_from_url(name)
+    present.style()
     try:
+        tour.card(name)
         page.run()
     except Exception as exc:  # st.rerun / st.stop are BaseExceptions and pass through
         report(exc, f"showing the {page.title} page")
     finally:
-        settings.write_url(name)
+        settings.write_url(name, extra=present.url_params())
         settings.keep()
-    sidebar()  # after the page, so it shows what the page just loaded
+    present.leave_button()
+    if not present.on():
+        sidebar()  # after the page, so it shows what the page just loaded
+        tour.sidebar_link()
 
 
 def page_name(page) -> str:

@@ -212,12 +212,13 @@ def restore_from_url(page: str) -> None:
             st.session_state[setting.key] = value
 
 
-def write_url(page: str) -> None:
+def write_url(page: str, extra: dict | None = None) -> None:
     """Show the page's current settings in the URL (defaults included, so a link is complete); a page
     without settings gets a clean URL."""
     if page in OWN_URL:
         return
     params = URL.get(page, {})
     wanted = {param: Setting.format(st.session_state.get(s.key, s.default)) for param, s in params.items()}
+    wanted.update(extra or {})
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)

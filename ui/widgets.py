@@ -12,7 +12,12 @@ from .text import md
 
 def chart(figure, *, key: str | None = None, config: dict | None = None) -> None:
     """A plotly figure at full width in the house style: ``prune_core.figures``' template, not Streamlit's
-    theme, so every chart looks the same and the browser skips a theme merge on each redraw."""
+    theme, so every chart looks the same and the browser skips a theme merge on each redraw. In presenter
+    mode a larger copy is drawn."""
+    from . import present
+
+    if present.on():
+        figure = present.scaled(figure)
     st.plotly_chart(figure, width="stretch", theme=None, key=key, config=config)
 
 
