@@ -86,6 +86,10 @@ def progress_callback(progress: Progress | None, epochs: int, steps_per_epoch: i
             self.every = max(1, steps_per_epoch // 20)
             self.epoch = 0
 
+        def on_train_begin(self, logs=None):
+            if progress:  # Keras builds the training step first: a few seconds with nothing else to say
+                progress(0.0, f"{label} 1/{epochs} · preparing the training step (the first batches take longest)…")
+
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
 

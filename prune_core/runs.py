@@ -393,6 +393,8 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
     check_scope(scope)
     l1 = check_l1(l1)
     x, y, x_test, y_test = as_arrays(data)
+    if progress:
+        progress(0.0, "Copying the model and setting up the pruning schedule…")
     dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
     schedule = default_schedule(len(x), final_sparsity=final_sparsity, initial_sparsity=initial_sparsity,
                                 epochs=epochs, batch_size=batch_size, frequency=frequency, end_fraction=end_fraction)

@@ -40,6 +40,8 @@ def test_seeded_one_epoch_training_repeats_its_accuracy(small):
     assert accuracies[0] == accuracies[1]
     assert accuracies[0] > 0.75  # 1,000 digits, one epoch: far above the 10% of chance
     assert events[-1][0] == 1.0 and events[-1][1].startswith("Epoch 1/1 done")
+    # The wait before the first batch is said, not an empty "Starting…"
+    assert events[0] == (0.0, "Epoch 1/1 · preparing the training step (the first batches take longest)…")
 
 
 def test_training_rejects_bad_settings(small):
