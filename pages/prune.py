@@ -15,6 +15,7 @@ st.title("Prune")
 st.caption("Score every weight, prune where score < threshold, and see the cost at once — measured on the test split, "
            "before any retraining.")
 widgets.data_badge()
+busy = st.empty()  # what a wait is for (scoring by gradients) shows here, at the top, not only as a dimmed page
 
 ctx = pu.context()
 if ctx is None:
@@ -24,22 +25,27 @@ if ctx is None:
 pu.restore_from_url(ctx.names)
 
 with st.container(border=True):
-    c1, c2, c3, c4 = st.columns([1.2, 1, 1.1, 1.3])
+    c1, c2 = st.columns(2)
     criteria = pu.available_criteria(ctx)
     if st.session_state.get("pr_criterion") not in criteria:
         st.session_state["pr_criterion"] = "magnitude"
     criterion = c1.radio("Importance criterion", criteria, format_func=pu.criterion_label, key="pr_criterion",
                          help=pu.criterion_help())
-    granularity = c2.radio("Granularity", list(pu.GRANULARITIES), format_func=pu.GRANULARITIES.get,
+    rule = c2.radio("Threshold rule", pu.rule_names(), format_func=pu.rule_label, key="pr_rule", help=pu.rule_help())
+    c3, c4, c5 = st.columns(3)
+    granularity = c3.radio("Granularity", list(pu.GRANULARITIES), format_func=pu.GRANULARITIES.get,
                            key="pr_granularity")
-    rule = c3.radio("Threshold rule", pu.rule_names(), format_func=pu.rule_label, key="pr_rule", help=pu.rule_help())
     scope = c4.radio("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, key="pr_scope")
-    same = c4.toggle("Same value for all layers", key="pr_same", disabled=scope == "global",
+    same = c5.toggle("Same value for all layers", key="pr_same", disabled=scope == "global",
                      help="One slider sets every layer's value; each layer still gets its own threshold.")
+    c5.button("Reset to defaults", key="pr_btn_reset", icon=":material/restart_alt:", on_click=pu.reset_to_defaults,
+              help="Every control on this page back to its default (magnitude, weights, coefficient 0.3 per layer); "
+                   "the URL too.")
     st.caption("A weight (or neuron) is pruned where its score is strictly below the threshold: "
                "**coefficient × max score** (the classic rule, 0.1–0.5 is typical), the score that prunes a "
-               "**target sparsity**, or **quality × σ** of the weights (Han et al. 2015). Sensitivity and Taylor use "
-               f"gradients averaged over {pu.SCORE_BATCHES} batches of 128 training digits.")
+               "**target sparsity**, or **quality × σ** of the weights (Han et al. 2015). "
+               + (f"Sensitivity and Taylor use gradients averaged over {pu.SCORE_BATCHES} batches of "
+                  f"{pu.data_words(ctx)}." if ctx.has_data else ""))
 
 granularity, granularity_note = pu.granularity_for(rule, granularity)
 if granularity_note:
@@ -56,7 +62,7 @@ if not ctx.has_data:
     st.info("This model has no data, so sensitivity, Taylor and the measured accuracy are unavailable: they need "
             "labelled examples. Magnitude and random pruning and all size figures work. Add data on the Model page.",
             icon=":material/info:")
-scores = pu.all_scores(ctx, criterion)
+scores = pu.all_scores(ctx, criterion, where=busy)
 settings = dict(criterion=criterion, granularity=granularity, rule=rule, scope=scope, same=same)
 
 
@@ -66,29 +72,43 @@ def live_view():
     layers = pu.slider_layers(ctx, granularity)
     if scope == "global" or same:
         label = "Global " if scope == "global" else "All layers · "
-        values = pu.value_widget(st, f"{label}{pu.rule_label(rule)}", rule, pu.slider_key(rule, None))
+        values = pu.value_widget(st, f"{label}{pu.rule_label(rule)}", rule, pu.value_key(granularity, rule, None))
+    elif pu.uses_table(layers):
+        st.markdown(f"##### {pu.rule_label(rule).capitalize()} per {'layer' if granularity == 'weight' else 'group'}")
+        values = pu.values_table(ctx, layers, granularity, rule)
+        st.caption(f"{len(layers)} {'layers' if granularity == 'weight' else 'groups of layers'}: too many for a "
+                   "row of sliders, so each value is a cell — double-click one to change it.")
     else:
         values = {}
-        for col, name in zip(st.columns(len(layers)), layers):
-            values[name] = pu.value_widget(col, pu.slider_label(ctx, name), rule, pu.slider_key(rule, name))
+        for row in range(0, len(layers), 4):  # at most 4 sliders side by side: labels stay readable
+            chunk = layers[row:row + 4]
+            for col, name in zip(st.columns(max(len(chunk), min(len(layers), 4))), chunk):
+                values[name] = pu.value_widget(col, pu.slider_label(ctx, name), rule,
+                                               pu.value_key(granularity, rule, name))
     view = st.segmented_control("Show", list(pu.VIEWS), format_func=pu.VIEWS.get,
                                 key=pu.seed_slider("pr_view", "weights")) or "weights"
     settings["view"] = view
     pu.write_url(settings, values)
 
     mask_set = pu.mask_set_for(ctx, scores, settings, values)
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric(f"Kept weights (of {mask_set.total:,})", f"{mask_set.kept:,}",
-              help="Prunable kernel weights (Dense and Conv2D) that are kept; biases are not counted.")
-    m2.metric("Overall sparsity", f"{mask_set.overall_sparsity:.1%}", help="Share of the prunable kernel weights set to zero.")
+    row = st.container(horizontal=True, gap="medium")
+    row.metric("Kept weights", f"{mask_set.kept:,}", delta=f"of {mask_set.total:,}", delta_color="off",
+               delta_arrow="off", width=170,
+               help="Prunable kernel weights (Dense and Conv2D) that are kept, of all of them; biases are not counted.")
+    row.metric("Overall sparsity", pu.percent(mask_set.overall_sparsity), width=170,
+               help="Share of the prunable kernel weights set to zero (never rounded to 100% while any is kept).")
     # Size and accuracy need the masked model: filled after the charts, which should not wait for them.
-    size_slot, accuracy_slot = m3.empty(), m4.empty()
+    size_slot, accuracy_slot = row.empty(), row.empty()
 
     left, right = st.columns([3, 2])
     with left:
         st.markdown("##### Per-layer distribution")
-        for name, fig in pu.layer_histograms(ctx, scores, settings, mask_set).items():
+        shown = pu.histogram_layers(ctx)
+        for name, fig in pu.layer_histograms(ctx, scores, settings, mask_set, only=shown).items():
             widgets.chart(fig, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
+            st.caption(pu.threshold_caption(ctx, settings, mask_set, name))
+        if shown == []:
+            st.caption("No layer picked: choose layers above to see their histograms.")
         st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
                    "(±t on weight values for magnitude).")
         pu.let_charts_go()
@@ -98,38 +118,47 @@ def live_view():
         st.caption("Share of each layer's kernel weights that is pruned.")
         picture = pu.mosaic(ctx, mask_set)
         if picture is not None:
-            first, image = picture
-            st.markdown(f"##### What the first 32 neurons of {first} still see")
-            st.image(image, width="stretch")
-            st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
-                       "blue negative); pruned inputs are blank.")
+            st.markdown(f"##### What the first {picture.units} neurons of {picture.layer} still see")
+            if picture.image is None:
+                st.info(f"Every input of these {picture.units} neurons is pruned: there is nothing left to draw.",
+                        icon=":material/visibility_off:")
+            else:
+                st.image(picture.image, width="stretch")
+                st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
+                           "blue negative); pruned inputs are blank.")
 
     shown_numbers = pu.numbers(ctx, mask_set)
-    size_slot.metric("Size estimate (sparse)", shown_numbers.size, delta_color="inverse",
-                     delta=shown_numbers.size_delta,
-                     help="Nonzero weights as float32 values plus indices (CSR), dense where that is smaller.")
-    accuracy_slot.metric("Test accuracy (no retraining)", shown_numbers.accuracy, delta=shown_numbers.accuracy_delta,
+    size_slot.metric("Size estimate", shown_numbers.size, delta_color="inverse", delta=shown_numbers.size_delta,
+                     width=170, help="Sparse size: nonzero weights as float32 values plus indices (CSR), dense where "
+                                     "that is smaller; the change is against the dense float32 model.")
+    accuracy_slot.metric("Test accuracy", shown_numbers.accuracy, delta=shown_numbers.accuracy_delta, width=170,
                          help=shown_numbers.accuracy_help)
 
     st.markdown("##### Importance table")
+    many = len(mask_set.kernels) > pu.TABLE_ABOVE
     if granularity == "unit":
-        st.caption("One row per neuron/filter: its score under each criterion (sum over its incoming weights). "
-                   "Sort by clicking a column; filter with the search icon.")
+        st.caption(("The five lowest- and five highest-scored neurons/filters of each layer" if many else
+                    "One row per neuron/filter") + ": its score under each criterion (sum over its incoming "
+                   "weights). Sort by clicking a column; filter with the search icon.")
     else:
         st.caption("The five lowest- and five highest-scored weights of each layer — like the five-weight teaching "
                    "table, at real scale. Sort by clicking a column; filter with the search icon.")
     table = pu.importance_table(ctx, scores, settings, mask_set)
     st.dataframe(widgets.styled_scores(table), width="stretch", hide_index=True, height=320)
 
-    if st.button("Apply — use this pruned model on the Retrain page", type="primary", icon=":material/check:"):
+    if st.button("Apply — use this pruned model on the Retrain page", type="primary", icon=":material/check:",
+                 key="pr_btn_apply"):
         state.set_candidate(state.Candidate(mask_set=mask_set, settings=dict(settings), values=values,
                                             weights_key=ctx.entry.weights_key, dense_accuracy=ctx.dense_accuracy,
                                             pruned_accuracy=shown_numbers.pruned_accuracy,
                                             sparsity=mask_set.overall_sparsity))
     held = state.candidate()
     if held is not None:
-        st.success(pu.candidate_text(held), icon=":material/check_circle:")
+        if pu.candidate_matches(held, settings, values):
+            st.success(pu.candidate_text(held), icon=":material/check_circle:")
+            st.page_link("pages/retrain.py", label="Retrain this candidate", icon=":material/model_training:")
+        else:
+            st.warning(pu.stale_candidate_text(held), icon=":material/history:")
 
 
 live_view()
-

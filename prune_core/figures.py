@@ -475,3 +475,31 @@ def deploy_ratios_figure(rows, *, title: str | None = None, height: int | None =
                                      range=[0, biggest * 1.18], ticksuffix="×"),
                           yaxis=dict(autorange="reversed"), legend={**LEGEND, "traceorder": "normal"})
     return go.Figure(data=data, layout=layout)
+
+
+def sparsity_overview(layers: list[str], sparsity: list[float], *, row_px: int = 17) -> go.Figure:
+    """Every layer's pruned share in one compact chart, for models with many layers (ResNet50: 54): one thin
+    orange bar per layer on a light full-width track, the share written at the right (``fmt.percent``:
+    never "100.0%" while weights are kept), height growing with the layer count. One trace plus the track
+    keeps the figure small to resend on every slider move.
+
+    >>> fig = sparsity_overview(["a", "b"], [0.5, 1 - 1e-6])
+    >>> list(fig.data[1].x), list(fig.data[1].text)
+    ([50.0, 100.0], ['50.0%', '> 99.9%'])
+    """
+    from .fmt import percent
+
+    names = [str(n) for n in layers]
+    pruned = [round(100 * float(s), 3) for s in sparsity]
+    track = go.Bar(y=names, x=[100] * len(names), orientation="h", marker_color=GRID, hoverinfo="skip",
+                   showlegend=False)
+    bars = go.Bar(y=names, x=pruned, orientation="h", name="pruned", marker_color=PRUNED,
+                  text=[percent(s) for s in sparsity], textposition="outside", cliponaxis=False,
+                  textfont=dict(color="#1f2937", size=11), hovertemplate="%{y}: %{text} pruned<extra></extra>")
+    layout = house_layout(height=70 + row_px * len(names), barmode="overlay", bargap=0.25, showlegend=False,
+                          margin=dict(l=10, r=56, t=10, b=10),
+                          xaxis=dict(title="share of the layer's weights pruned", range=[0, 100], side="top",
+                                     tickvals=[0, 25, 50, 75, 100], ticktext=["0%", "25%", "50%", "75%", "100%"]),
+                          yaxis=dict(autorange="reversed", type="category", automargin=True,
+                                     tickfont=dict(size=11, color=MUTED)))
+    return go.Figure(data=[track, bars], layout=layout)

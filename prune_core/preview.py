@@ -179,3 +179,28 @@ def unit_table(unit_scores: Mapping[str, Mapping[str, np.ndarray]], active: str,
         columns["status"] = np.where(keep, "kept", "pruned")
         frames.append(pd.DataFrame(columns))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def extreme_units(table, n: int = 5):
+    """The ``n`` lowest- and ``n`` highest-scored rows of each layer of a :func:`unit_table` (by ``score``,
+    ties by unit), with a ``rank`` column after ``unit`` — a big model's unit table at a readable size.
+
+    >>> t = unit_table({"m": {"h": np.array([3.0, 1.0, 2.0])}}, "m", {"h": np.array([True, False, True])})
+    >>> extreme_units(t, n=1)[["unit", "rank", "score"]].values.tolist()
+    [[1, 'lowest', 1.0], [0, 'highest', 3.0]]
+    """
+    import pandas as pd
+
+    if table.empty:
+        return table
+    parts = []
+    for _, rows in table.groupby("layer", sort=False):
+        ordered = rows.sort_values(["score", "unit"], kind="stable")
+        low = ordered.head(n).assign(rank="lowest")
+        high = ordered.drop(low.index).sort_values(["score", "unit"], ascending=[False, True], kind="stable") \
+            .head(n).assign(rank="highest")
+        parts.append(pd.concat([low, high]))
+    result = pd.concat(parts, ignore_index=True)
+    columns = list(table.columns)
+    columns.insert(columns.index("unit") + 1, "rank")
+    return result[columns]
