@@ -95,8 +95,10 @@ def show_run(result, newest: bool) -> None:
     """One finished run: numbers, buttons, charts (the newest only), compact table and files; every widget keyed
     by the run, so each run listed has its own."""
     k = rt.run_key(result)
-    for col, metric in zip(st.columns(5), rt.headline(result)):
-        col.metric(metric.label, metric.value, delta=metric.delta, help=metric.help, delta_color=metric.delta_color)
+    with st.container(horizontal=True, gap="medium"):  # wraps on a narrow screen instead of cutting numbers
+        for metric in rt.headline(result):
+            st.metric(metric.label, metric.value, delta=metric.delta, help=metric.help, delta_color=metric.delta_color,
+                      width=150)
     st.caption(rt.summary_line(result))
     if rt.reconstruction_text(result):
         st.caption(rt.reconstruction_text(result))
@@ -140,21 +142,20 @@ def show_run(result, newest: bool) -> None:
             st.info(note, icon=":material/info:")
 
     st.markdown("**Export**")
-    buttons = st.columns(4)
-    for i, (col, (label, make, file_name, mime)) in enumerate(zip(buttons, rt.downloads(result))):
-        col.download_button(label, make, file_name=file_name, mime=mime, on_click="ignore", key=f"rt_file_{k}_{i}",
-                            icon=":material/download:", width="stretch")
-    with buttons[3]:
-        if st.button("Convert to TensorFlow Lite", icon=":material/memory:", width="stretch", key=f"rt_tflite_{k}"):
+    with st.container(horizontal=True):  # wraps on a narrow screen
+        for i, (label, make, file_name, mime) in enumerate(rt.downloads(result)):
+            st.download_button(label, make, file_name=file_name, mime=mime, on_click="ignore", key=f"rt_file_{k}_{i}",
+                               icon=":material/download:", width="content")
+        if st.button("Convert to TensorFlow Lite", icon=":material/memory:", width="content", key=f"rt_tflite_{k}"):
             with st.spinner("Converting with TensorFlow Lite…"):
                 rt.tflite(result)
         converted = getattr(result, "tflite", None)
         if converted is not None and converted.data is not None:
             st.download_button(rt.tflite_label(converted), converted.data, key=f"rt_tflite_file_{k}",
                                file_name=rt.tflite_filename(result), mime="application/octet-stream",
-                               on_click="ignore", icon=":material/download:", width="stretch")
-        elif converted is not None:
-            st.warning(converted.reason, icon=":material/warning:")
+                               on_click="ignore", icon=":material/download:", width="content")
+    if converted is not None and converted.data is None:
+        st.warning(converted.reason, icon=":material/warning:")
 
 
 results = rt.finished_results()

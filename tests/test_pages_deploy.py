@@ -28,7 +28,7 @@ def button(at, label):
 
 def test_deploy_this_model_from_retrain_converts_and_shows_the_cores_numbers():
     at = page_test("prune", granularity="unit", rule="sparsity", v="50").run()
-    at.button[0].click().run()  # Apply: a neuron candidate, so the run has a compact model
+    next(b for b in at.button if b.label.startswith("Apply")).click().run()  # a neuron candidate: compact
     at.switch_page("pages/retrain.py").run()
     button(at, "Run").click().run()
     run = wait_for_job(at)

@@ -58,7 +58,7 @@ def test_oneshot_default_candidate_fine_tunes_and_records(data_dir):
 
 def test_oneshot_uses_the_applied_candidate():
     prune = page_test("prune", granularity="unit", rule="sparsity", v="50").run()
-    prune.button[0].click().run()
+    next(b for b in prune.button if b.label.startswith("Apply")).click().run()
     candidate = prune.session_state["candidate"]
     prune.switch_page("pages/retrain.py").run()
     assert not prune.exception

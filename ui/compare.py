@@ -129,9 +129,9 @@ def history_frame(frame):
 
 
 def _text_width(values, label: str) -> int:
-    """Pixels a text column needs to show its longest cell and its label uncut (about 7.5 px a character)."""
+    """Pixels a text column needs to show its longest cell and its label uncut (about 7 px a character)."""
     longest = max([len(str(v)) for v in values] + [len(label) + 2])
-    return int(min(max(24 + 7.5 * longest, 80), 460))
+    return int(min(max(28 + 7 * longest, 80), 460))
 
 
 def column_config(shown=None) -> dict:
@@ -155,7 +155,8 @@ def run_choice_label(record: dict) -> str:
     tail = f" · {accuracy:.2%}" if isinstance(accuracy, (int, float)) else ""
     from prune_core import export
 
-    return f"#{record['run_id']} · {export.human_label(record.get('label') or export.mode_word(record.get('mode') or 'run'))}{tail}"
+    name = export.human_label(record.get("label") or export.mode_word(record.get("mode") or "run"))
+    return f"#{record['run_id']} · {name}{tail}"
 
 
 def csv_text(workspace: str) -> str:
