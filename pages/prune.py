@@ -3,11 +3,13 @@
 import streamlit as st
 
 from ui.router import require_router
+from ui import quickstart
 from ui import prune as pu
 from ui import state, widgets
 from ui.errors import guarded
 
 require_router()
+quickstart.prune_preview_until_ready()  # first visit: the default view from the file while TensorFlow loads
 # Histograms are redrawn on every slider move: no mode bar to rebuild each time.
 HISTOGRAM_CONFIG = {"displayModeBar": False}
 

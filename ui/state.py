@@ -161,14 +161,18 @@ def set_model(entry: ModelEntry) -> None:
 def current_model() -> ModelEntry:
     """The session's model; on first visit the shipped LeNet-300-100 baseline, loaded without a click."""
     if not has_model():
-        with st.spinner("Loading the default baseline (LeNet-300-100 trained on the bundled digits)…"):
-            import keras
+        from . import quickstart
 
-            model = keras.saving.load_model(DEFAULT_MODEL_PATH, safe_mode=True, compile=False)
+        loaded = quickstart.take_default_model()  # the session's background load, when one was started
+        if loaded is None:
+            with st.spinner("Loading the default baseline (LeNet-300-100 trained on the bundled digits)…"):
+                model, measured = quickstart.load_default_model(DEFAULT_MODEL_PATH), {}
+        else:
+            model, measured = loaded
         info = json.loads(DEFAULT_MODEL_PATH.with_suffix(".json").read_text())
         set_model(ModelEntry(model=model, name="LeNet-300-100 · default baseline", architecture=info["architecture"],
                              origin="default", data_key=info["data"], history=info["history"],
-                             train_seconds=info["train_seconds"],
+                             train_seconds=info["train_seconds"], measurements=measured,
                              settings={k: info[k] for k in ("epochs", "batch_size", "learning_rate", "seed")}))
     return st.session_state["model_entry"]
 
