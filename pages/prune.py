@@ -3,13 +3,11 @@
 import streamlit as st
 
 from ui.router import require_router
-from ui import quickstart
 from ui import prune as pu
 from ui import state, widgets
 from ui.errors import guarded
 
 require_router()
-quickstart.prune_preview_until_ready()  # first visit: the default view from the file while TensorFlow loads
 # Histograms are redrawn on every slider move: no mode bar to rebuild each time.
 HISTOGRAM_CONFIG = {"displayModeBar": False}
 
@@ -34,15 +32,16 @@ with st.container(border=True):
     criterion = c1.radio("Importance criterion", criteria, format_func=pu.criterion_label, key="pr_criterion",
                          help=pu.criterion_help())
     rule = c2.radio("Threshold rule", pu.rule_names(), format_func=pu.rule_label, key="pr_rule", help=pu.rule_help())
-    c3, c4, c5 = st.columns(3)
+    c3, c4 = st.columns(2)
     granularity = c3.radio("Granularity", list(pu.GRANULARITIES), format_func=pu.GRANULARITIES.get,
                            key="pr_granularity")
     scope = c4.radio("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, key="pr_scope")
-    same = c5.toggle("Same value for all layers", key="pr_same", disabled=scope == "global",
-                     help="One slider sets every layer's value; each layer still gets its own threshold.")
-    c5.button("Reset to defaults", key="pr_btn_reset", icon=":material/restart_alt:", on_click=pu.reset_to_defaults,
-              help="Every control on this page back to its default (magnitude, weights, coefficient 0.3 per layer); "
-                   "the URL too.")
+    tools = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    same = tools.toggle("Same value for all layers", key="pr_same", disabled=scope == "global",
+                        help="One slider sets every layer's value; each layer still gets its own threshold.")
+    tools.button("Reset to defaults", key="pr_btn_reset", icon=":material/restart_alt:", on_click=pu.reset_to_defaults,
+                 help="Every control on this page back to its default (magnitude, weights, coefficient 0.3 per "
+                      "layer); the URL too.")
     st.caption("A weight (or neuron) is pruned where its score is strictly below the threshold: "
                "**coefficient × max score** (the classic rule, 0.1–0.5 is typical), the score that prunes a "
                "**target sparsity**, or **quality × σ** of the weights (Han et al. 2015). "
@@ -85,7 +84,7 @@ def live_view():
         for row in range(0, len(layers), 4):  # at most 4 sliders side by side: labels stay readable
             chunk = layers[row:row + 4]
             for col, name in zip(st.columns(max(len(chunk), min(len(layers), 4))), chunk):
-                values[name] = pu.value_widget(col, pu.slider_label(ctx, name), rule,
+                values[name] = pu.value_widget(col, pu.slider_label(ctx, name, granularity), rule,
                                                pu.value_key(granularity, rule, name))
     view = st.segmented_control("Show", list(pu.VIEWS), format_func=pu.VIEWS.get,
                                 key=pu.seed_slider("pr_view", "weights")) or "weights"
@@ -102,32 +101,33 @@ def live_view():
     # Size and accuracy need the masked model: filled after the charts, which should not wait for them.
     size_slot, accuracy_slot = row.empty(), row.empty()
 
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown("##### Per-layer distribution")
-        shown = pu.histogram_layers(ctx)
-        for name, fig in pu.layer_histograms(ctx, scores, settings, mask_set, only=shown).items():
+    st.markdown("##### Sparsity per layer")
+    widgets.chart(pu.sparsity_figure(mask_set), key="bars")
+    st.caption("Share of each layer's kernel weights that is pruned.")
+
+    st.markdown("##### Per-layer distribution")
+    shown = pu.histogram_layers(ctx)
+    tiles = st.container(horizontal=True, gap="medium")  # as many side by side as the width allows
+    for name, fig in pu.layer_histograms(ctx, scores, settings, mask_set, only=shown).items():
+        with tiles.container(width=pu.TILE_WIDTH):
             widgets.chart(fig, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
             st.caption(pu.threshold_caption(ctx, settings, mask_set, name))
-        if shown == []:
-            st.caption("No layer picked: choose layers above to see their histograms.")
-        st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
-                   "(±t on weight values for magnitude).")
-        pu.let_charts_go()
-    with right:
-        st.markdown("##### Sparsity per layer")
-        widgets.chart(pu.sparsity_figure(mask_set), key="bars")
-        st.caption("Share of each layer's kernel weights that is pruned.")
-        picture = pu.mosaic(ctx, mask_set)
-        if picture is not None:
-            st.markdown(f"##### What the first {picture.units} neurons of {picture.layer} still see")
-            if picture.image is None:
-                st.info(f"Every input of these {picture.units} neurons is pruned: there is nothing left to draw.",
-                        icon=":material/visibility_off:")
-            else:
-                st.image(picture.image, width="stretch")
-                st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
-                           "blue negative); pruned inputs are blank.")
+    if shown == []:
+        st.caption("No layer picked: choose layers above to see their histograms.")
+    st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
+               "(±t on weight values for magnitude).")
+    pu.let_charts_go()
+
+    picture = pu.mosaic(ctx, mask_set)
+    if picture is not None:
+        st.markdown(f"##### What the first {picture.units} neurons of {picture.layer} still see")
+        if picture.image is None:
+            st.info(f"Every input of these {picture.units} neurons is pruned: there is nothing left to draw.",
+                    icon=":material/visibility_off:")
+        else:
+            st.image(picture.image, width=pu.TILE_WIDTH)
+            st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
+                       "blue negative); pruned inputs are blank.")
 
     shown_numbers = pu.numbers(ctx, mask_set)
     size_slot.metric("Size estimate", shown_numbers.size, delta_color="inverse", delta=shown_numbers.size_delta,

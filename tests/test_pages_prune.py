@@ -46,7 +46,7 @@ def test_first_visit_shows_default_coefficient_03(first_visit):
     expected = magnitude_coefficient_sparsity(model, {"dense1": 0.3, "dense2": 0.3, "output": 0.3})
     assert metric_value(at, "Overall sparsity") == sparsity_text(expected)
     assert at.query_params["v"] == "dense1:0.3,dense2:0.3,output:0.3"
-    assert len(at.dataframe) == 1
+    assert len(at.dataframe) == 1 and not at.data_editor and len(at.image) == 1  # the mosaic
 
 
 def test_moving_a_slider_changes_sparsity_to_core_value():
@@ -75,6 +75,7 @@ def test_coefficient_one_keeps_only_the_maximum_of_each_layer():
     model = at.session_state["model_entry"].model
     kept = sum(int(np.count_nonzero(np.abs(k) == np.abs(k).max())) for k in kernels(model).values())
     assert metric_value(at, "Kept weights") == f"{kept:,}"
+    assert 0 < kept and metric_value(at, "Overall sparsity") == "> 99.9%"  # not "100.0%" while weights are kept
 
 
 def test_full_sparsity_of_a_layer_shows_a_number_not_nan():
@@ -82,6 +83,7 @@ def test_full_sparsity_of_a_layer_shows_a_number_not_nan():
     assert not at.exception
     accuracy = metric_value(at, "Test accuracy")
     assert accuracy.endswith("%") and "nan" not in accuracy.lower()
+    assert any("nothing left to draw" in i.value for i in at.info) and not at.image  # no blank mosaic
     # dense1 fully pruned: every input maps to the same output, so the prediction is one class for all digits.
     from prune_core import data
     y = data.load_mnist("bundled").y_test

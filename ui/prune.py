@@ -440,7 +440,7 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
             binned = _held(held, ("bins", "weights", name),
                            lambda: preview.bin_values(ctx.kernels[name], preview.weight_edges(ctx.kernels[name])))
             result[name] = _draw(held, ("weights", name), preview.split_counts(binned, mask_set.kernels[name]),
-                                 title=html(layer_label(ctx, name)), thresholds=lines)
+                                 title=html(layer_label(ctx, name, "weight")), thresholds=lines)
         return result
     keep = mask_set.units if granularity == "unit" else mask_set.kernels
 
@@ -456,7 +456,7 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
         hist = preview.split_counts(binned, keep[name])
         zeros = hist.zero_kept + hist.zero_pruned
         threshold = mask_set.thresholds.get(name)
-        title = html(layer_label(ctx, name)) + (f" · {zeros:,} scores are exactly 0 (not drawn)" if zeros else "")
+        title = html(layer_label(ctx, name, "weight")) + (f" · {zeros:,} scores are exactly 0 (not drawn)" if zeros else "")
         result[name] = _draw(held, (criterion, granularity, name), hist, title=title, log_x=True,
                              thresholds=(threshold,) if threshold else (),
                              x_title=f"{criterion_label(criterion)} score (log scale)")
@@ -526,14 +526,16 @@ def unit_scores_by_criterion(ctx: Context, scores: dict) -> dict:
             if c in pc.CRITERIA}
 
 
-def slider_label(ctx: Context, name: str) -> str:
-    """The layer's label for a widget, escaped (layer names come from uploaded files)."""
-    return md(layer_label(ctx, name))
+def slider_label(ctx: Context, name: str, granularity: str = "unit") -> str:
+    """The layer's (neurons: its group's) label for a widget, escaped (layer names come from uploaded files)."""
+    return md(layer_label(ctx, name, granularity))
 
 
-def layer_label(ctx: Context, name: str) -> str:
-    """'dense1 (784×300)'; a group of several layers: 'conv2_block1_0_conv + 2 more (256 channels)'."""
-    group = next((g for g in ctx.groups if g.name == name and len(g.producers) > 1), None)
+def layer_label(ctx: Context, name: str, granularity: str = "unit") -> str:
+    """'dense1 (784×300)'; for neurons/filters, a group of several layers: 'conv2_block1_0_conv + 2 more (256
+    channels)' (a weight's layer is just the layer)."""
+    group = next((g for g in ctx.groups if g.name == name and len(g.producers) > 1), None) \
+        if granularity == "unit" else None
     if group is not None:
         return f"{name} + {len(group.producers) - 1} more ({group.size} channels)"
     shape = "×".join(str(d) for d in ctx.kernels[name].shape)
@@ -542,6 +544,7 @@ def layer_label(ctx: Context, name: str) -> str:
 
 # --- big models: a table of values instead of a row of sliders, histograms for picked layers -----------
 
+TILE_WIDTH = 430  # px: a histogram's tile; one per row at 900 px, two at 1400, three at 1920
 TABLE_ABOVE = 8  # more prunable layers (or groups) than this: per-layer values in a table, not sliders
 HISTOGRAMS_DEFAULT = 6
 SHOW_LAYERS_KEY = "pr_show_layers"
@@ -611,10 +614,10 @@ def values_table(ctx: Context, layers: list[str], granularity: str, rule: str) -
                           "value": [stored_value(granularity, rule, n) for n in layers]})
     label = rule_label(rule)
     if choices:
-        value_column = st.column_config.SelectboxColumn(label, options=choices, required=True,
+        value_column = st.column_config.SelectboxColumn("Value", options=choices, required=True,
                                                         help=f"{label}, per layer: click a cell to choose.")
     else:
-        value_column = st.column_config.NumberColumn(label, min_value=low, max_value=high, step=step,
+        value_column = st.column_config.NumberColumn("Value", min_value=low, max_value=high, step=step,
                                                      format=slider_format(rule), required=True,
                                                      help=f"{label}, per layer: double-click a cell to type a value "
                                                           f"from {low:g} to {high:g}.")
@@ -657,7 +660,7 @@ def histogram_layers(ctx: Context, container=None) -> list[str] | None:
     held = st.session_state.get(SHOW_LAYERS_KEY)
     if not isinstance(held, list) or any(n not in ctx.names for n in held):
         st.session_state[SHOW_LAYERS_KEY] = largest_layers(ctx)
-    labels = {n: layer_label(ctx, n) for n in ctx.names}
+    labels = {n: layer_label(ctx, n, "weight") for n in ctx.names}
     picked = where.multiselect("Histograms of", ctx.names, key=SHOW_LAYERS_KEY, format_func=labels.get,
                                help=f"Which layers get a histogram (of {len(ctx.names)}); the chart on the right "
                                     "shows every layer's sparsity.",
