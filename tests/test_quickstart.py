@@ -54,7 +54,9 @@ def test_first_visit_shows_the_file_preview_and_status_then_the_full_page(slow_l
     assert entry.origin == "default" and quickstart.LOAD_KEY not in at.session_state
     assert "mnist-bundled" in entry.measurements  # measured on the load's thread, not again by the page
     assert metric_value(at, "Overall sparsity") == sparsity
-    assert charts(at)[:3] == preview, "the full page's histograms differ from the quick preview's (ui.quickstart)"
+    full = charts(at)
+    missing = [i for i, spec in enumerate(preview) if spec not in full]
+    assert not missing, f"the full page draws preview histogram(s) {missing} differently (ui.quickstart.default_view)"
 
 
 def test_a_link_with_other_settings_waits_without_a_wrong_picture(slow_load):
