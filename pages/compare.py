@@ -4,7 +4,7 @@ and HTML export) and a criteria sweep (accuracy vs sparsity per criterion)."""
 import streamlit as st
 
 from ui import compare as cu
-from ui import jobs, state, widgets
+from ui import jobs, settings, state, widgets
 from ui.router import require_router
 from ui.text import md
 
@@ -124,6 +124,7 @@ with st.form("cmp_sweep_form"):
                "everything with 1 epoch on LeNet-300-100 and the bundled digits; 0 epochs takes seconds. It runs in "
                "the background: you can look at the history meanwhile.")
     run_it = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:", disabled=running)
+settings.reset_button("cmp_", label="Reset the sweep settings")
 
 if run_it:
     if not criteria or not sparsities:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import deploy as ud
-from ui import jobs, state, widgets
+from ui import jobs, settings, state, widgets
 from ui import prune as pu
 from ui import retrain as rt
 from ui.router import require_router
@@ -27,6 +27,7 @@ dense = state.measure(entry, ds)
 if st.session_state.get("rt_mode") not in rt.MODES:  # always one mode (a stale or cleared value → one-shot)
     st.session_state["rt_mode"] = "oneshot"
 mode = st.radio("Mode", list(rt.MODES), format_func=rt.MODES.get, key="rt_mode", horizontal=True)
+key = rt.setting_key(mode)  # each mode keeps its own values
 st.caption(rt.MODE_HELP[mode])
 if mode == "oneshot":
     st.info(rt.starting_point()[3], icon=":material/content_cut:")
@@ -36,48 +37,53 @@ with st.form("retrain"):
     c1, c2, c3, c4, c5 = st.columns(5)
     epochs_label = "Fine-tune epochs per round" if mode == "iterative" else "Epochs"
     epochs = c1.number_input(epochs_label, min_value=0 if mode == "oneshot" else 1, max_value=50,
-                             value={"gradual": 2, "init": 5}.get(mode, 1),
+                             value={"gradual": 2, "init": 5}.get(mode, 1), key=key("epochs"),
                              help="0 (one-shot): measure the pruned (and reconstructed) model without retraining.")
     learning_rate = c2.selectbox("Learning rate", rt.LEARNING_RATES, index=rt.LEARNING_RATES.index(rt.DEFAULT_LEARNING_RATE),
-                                 format_func="{:g}".format,
+                                 format_func="{:g}".format, key=key("learning_rate"),
                                  help="Adam's rate while retraining: at 98–99% sparsity 1e-2 beat 1e-3 by 2–5 points "
                                       "in bench/bench_methods.py.")
-    batch_size = c3.selectbox("Batch size", [32, 64, 128, 256], index=0)
-    seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
+    batch_size = c3.selectbox("Batch size", [32, 64, 128, 256], index=0, key=key("batch_size"))
+    seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key=key("seed"))
     l1 = c5.selectbox("L1 penalty λ", rt.L1_CHOICES, format_func=lambda v: "off" if v == 0 else f"{v:g}",
+                      key=key("l1"),
                       help="Adds λ·Σ|w| over the kernels to the loss while training: weights pile up at zero, "
                            "so pruning afterwards costs less. Compare runs with and without on the Compare page.")
     form = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, l1=l1)
     if mode in ("oneshot", "iterative"):
         r1, r2 = st.columns(2)
         form["retrain"] = r1.selectbox("Retraining", list(rt.RETRAIN), format_func=rt.RETRAIN.get,
-                                       help=rt.RETRAIN_HELP)
+                                       key=key("retrain"), help=rt.RETRAIN_HELP)
         if mode == "oneshot":
-            form["reconstruct"] = r2.checkbox("Reconstruct the remaining weights first", help=rt.RECONSTRUCT_HELP)
+            form["reconstruct"] = r2.checkbox("Reconstruct the remaining weights first", key=key("reconstruct"),
+                                              help=rt.RECONSTRUCT_HELP)
     if mode == "init":
         d1, d2, d3 = st.columns(3)
         criterion = d1.selectbox("Criterion (on the untrained network)", rt.criterion_choices("init"),
-                                 format_func=pu.criterion_label)
-        scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, index=1)
-        target = d3.slider("Target sparsity", 10, 99, 90, 1, format="%d%%")
+                                 format_func=pu.criterion_label, key=key("criterion"))
+        scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, index=1, key=key("scope"))
+        target = d3.slider("Target sparsity", 10, 99, 90, 1, format="%d%%", key=key("target"))
         form.update(criterion=criterion, scope=scope, target_percent=target)
     elif mode != "oneshot":
         d1, d2, d3, d4 = st.columns(4)
-        criterion = d1.selectbox("Criterion", rt.criterion_choices(), format_func=pu.criterion_label)
-        scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get)
+        criterion = d1.selectbox("Criterion", rt.criterion_choices(), format_func=pu.criterion_label,
+                                 key=key("criterion"))
+        scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, key=key("scope"))
         form.update(criterion=criterion, scope=scope)
         if mode == "gradual":
-            initial = d3.slider("Initial sparsity", 0, 95, 0, 5, format="%d%%")
-            final = d4.slider("Final sparsity", 5, 99, 90, 1, format="%d%%")
+            initial = d3.slider("Initial sparsity", 0, 95, 0, 5, format="%d%%", key=key("initial"))
+            final = d4.slider("Final sparsity", 5, 99, 90, 1, format="%d%%", key=key("final"))
             form.update(initial_percent=initial, final_percent=final)
         else:
-            step = d3.slider("Pruned per round (of what remains)", 5, 80, 30, 5, format="%d%%")
-            target = d4.slider("Target sparsity", 10, 99, 95, 1, format="%d%%")
+            step = d3.slider("Pruned per round (of what remains)", 5, 80, 30, 5, format="%d%%", key=key("step"))
+            target = d4.slider("Target sparsity", 10, 99, 95, 1, format="%d%%", key=key("target"))
             e1, e2 = st.columns(2)
-            tolerance = e1.slider("Tolerance (accuracy drop allowed)", 0.1, 10.0, 1.0, 0.1, format="%.1f pts")
-            max_rounds = e2.number_input("At most rounds", min_value=1, max_value=30, value=10)
+            tolerance = e1.slider("Tolerance (accuracy drop allowed)", 0.1, 10.0, 1.0, 0.1, format="%.1f pts",
+                                  key=key("tolerance"))
+            max_rounds = e2.number_input("At most rounds", min_value=1, max_value=30, value=10, key=key("rounds"))
             form.update(step_percent=step, target_percent=target, tolerance_points=tolerance, max_rounds=max_rounds)
     submitted = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:", disabled=running)
+settings.reset_button("rt_", label="Reset the settings")
 if submitted and rt.start_run(mode, rt.run_params(mode, form)):
     st.rerun()  # redraw with the Run button disabled while the job runs
 

@@ -46,6 +46,11 @@ L1_CHOICES = [0.0, 1e-5, 1e-4, 1e-3]
 DEFAULT_SPEC = pc.PruneSpec(criterion="magnitude", rule="coefficient", scope="layer",
                             value=pc.RULES["coefficient"].default)
 JOB_KIND = "retrain"
+
+
+def setting_key(mode: str):
+    """Widget keys of ``mode``'s form ("rt_set_gradual_final"): each mode keeps its own values."""
+    return lambda name: f"rt_set_{mode}_{name}"
 KEPT_RUNS = jobs.KEEP  # finished runs the Retrain page lists (older ones are dropped, the history keeps them)
 
 

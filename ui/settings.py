@@ -36,9 +36,9 @@ CARRIED = re.compile(
     r"|sens_(criterion|drop)"
     r"|we_(criterion|coefficient|own_max|maximum|epochs)"
     r"|model_(data|arch|epochs|batch_size|learning_rate|seed)"
-    r"|rt_(mode|.+_setting|epochs|batch_size|learning_rate|initial|final|steps|rounds|tolerance|strategy|.+_value)"
+    r"|rt_(mode|set_.+)"
     r"|cmp_(size_axis|sweep_criteria|sweep_sparsities|sweep_epochs)"
-    r"|dp_(source|int8|runs))$")
+    r"|net_(criterion|coefficient|granularity))$")
 
 
 def is_setting(key: str) -> bool:
@@ -117,6 +117,13 @@ class Setting:
     low: float | None = None
     high: float | None = None
 
+    def resolved(self) -> str:
+        """The widget key, with ``{other_key}`` filled in from session state (the Retrain form keys its
+        widgets by the chosen mode)."""
+        if "{" not in self.key:
+            return self.key
+        return self.key.format_map({k: st.session_state.get(k, "") for k in re.findall(r"{(\w+)}", self.key)})
+
     def parse(self, text: str):
         """The value a URL parameter gives, or None when it is not one this setting may take."""
         default = self.default
@@ -181,6 +188,30 @@ URL: dict[str, dict[str, Setting]] = {
                        "own_max": Setting("we_own_max", False),
                        "maximum": Setting("we_maximum", 1.0, low=0.01, high=100.0),
                        "epochs": Setting("we_epochs", 1, low=0, high=5)},
+    "retrain": {"mode": Setting("rt_mode", "oneshot", choices=("oneshot", "gradual", "iterative", "init")),
+                # the form's values, per mode ({rt_mode} is the mode chosen above; only the shown ones are written)
+                "epochs": Setting("rt_set_{rt_mode}_epochs", 1, low=1, high=50),
+                "learning_rate": Setting("rt_set_{rt_mode}_learning_rate", 1e-2,
+                                         choices=(2e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)),
+                "batch_size": Setting("rt_set_{rt_mode}_batch_size", 32, choices=(32, 64, 128, 256)),
+                "seed": Setting("rt_set_{rt_mode}_seed", 0, low=0, high=2**31 - 1),
+                "l1": Setting("rt_set_{rt_mode}_l1", 0.0, choices=(0.0, 1e-5, 1e-4, 1e-3)),
+                "retrain": Setting("rt_set_{rt_mode}_retrain", "finetune",
+                                   choices=("finetune", "rewind-lr", "rewind-weights")),
+                "reconstruct": Setting("rt_set_{rt_mode}_reconstruct", False),
+                "criterion": Setting("rt_set_{rt_mode}_criterion", "magnitude", choices=_criteria),
+                "scope": Setting("rt_set_{rt_mode}_scope", "layer", choices=("layer", "global")),
+                "initial": Setting("rt_set_{rt_mode}_initial", 0, low=0, high=95),
+                "final": Setting("rt_set_{rt_mode}_final", 90, low=5, high=99),
+                "step": Setting("rt_set_{rt_mode}_step", 30, low=5, high=80),
+                "target": Setting("rt_set_{rt_mode}_target", 95, low=10, high=99),
+                "tolerance": Setting("rt_set_{rt_mode}_tolerance", 1.0, low=0.1, high=10.0),
+                "rounds": Setting("rt_set_{rt_mode}_rounds", 10, low=1, high=30)},
+    "compare": {"size_axis": Setting("cmp_size_axis", "nonzero_params", choices=("nonzero_params", "gzip_kb")),
+                "sweep_criteria": Setting("cmp_sweep_criteria", ["magnitude"], choices=_criteria),
+                "sweep_sparsities": Setting("cmp_sweep_sparsities", [50, 70, 80, 90, 95, 98],
+                                            choices=(50, 70, 80, 90, 95, 98)),
+                "sweep_epochs": Setting("cmp_sweep_epochs", 1, choices=(0, 1, 2))},
     "model": {"data": Setting("model_data", "auto", choices=_data_sources),
               "arch": Setting("model_arch", "mlp-128", choices=_architectures),
               "epochs": Setting("model_epochs", 3, low=1, high=50),
@@ -209,7 +240,7 @@ def restore_from_url(page: str) -> None:
             continue
         value = setting.parse(text)
         if value is not None:
-            st.session_state[setting.key] = value
+            st.session_state[setting.resolved()] = value
 
 
 def write_url(page: str, extra: dict | None = None) -> None:
@@ -218,7 +249,9 @@ def write_url(page: str, extra: dict | None = None) -> None:
     if page in OWN_URL:
         return
     params = URL.get(page, {})
-    wanted = {param: Setting.format(st.session_state.get(s.key, s.default)) for param, s in params.items()}
+    # Settings shown on the page now (a keyed-by-mode form shows one mode's); defaults for those not drawn yet.
+    wanted = {param: Setting.format(st.session_state.get(s.resolved(), s.default)) for param, s in params.items()
+              if "{" not in s.key or s.resolved() in st.session_state}
     wanted.update(extra or {})
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
