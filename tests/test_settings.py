@@ -89,3 +89,21 @@ def test_model_page_restores_the_default_baseline():
     entry = at.session_state["model_entry"]
     assert (entry.origin, entry.name) == ("default", "LeNet-300-100 · default baseline")
     assert any("Restored the default baseline" in s.value for s in at.success)
+
+
+def test_retrain_keeps_each_modes_form_values_across_a_trip_home():
+    at = page_test("retrain").run()
+    at.radio(key="rt_mode").set_value("gradual").run()
+    at.slider(key="rt_set_gradual_initial").set_value(95)
+    at.slider(key="rt_set_gradual_final").set_value(5)
+    next(b for b in at.button if b.label == "Run").click().run()  # invalid on purpose: the job refuses at once
+    at.session_state["job"].wait(120)
+    assert at.query_params["mode"] == "gradual" and at.query_params["final"] == "5"
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/retrain.py").run()
+    assert not at.exception
+    assert at.radio(key="rt_mode").value == "gradual"
+    assert (at.slider(key="rt_set_gradual_initial").value, at.slider(key="rt_set_gradual_final").value) == (95, 5)
+    at.radio(key="rt_mode").set_value("iterative").run()
+    assert at.slider(key="rt_set_iterative_target").value == 95  # another mode: its own defaults
+    assert "final" not in at.query_params and at.query_params["target"] == "95"
