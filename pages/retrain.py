@@ -139,6 +139,10 @@ def show_run(result, newest: bool) -> None:
             else:
                 widgets.chart(rt.layer_sparsity_figure(result), key="layers")
                 st.caption("Share of each layer's kernel weights that ended at zero.")
+        if result.class_accuracy is not None:
+            st.markdown("**What it cost, per class**")
+            widgets.chart(rt.class_figure(result), key="per-class")
+            st.caption(rt.class_caption(result))
     if result.compact:
         st.markdown("**Compact: the physically smaller model**")
         st.dataframe(rt.size_comparison(result), hide_index=True, width="stretch", key=f"rt_compact_{k}")

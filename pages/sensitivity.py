@@ -42,7 +42,7 @@ best = su.within(result, drop)
 
 widgets.chart(su.figure(result, drop), key="sens_chart")
 st.caption(f"Test accuracy with one layer pruned alone, a line per layer; grey dashed: the dense model "
-           f"({result.dense_accuracy:.2%}), orange dotted: the allowed floor ({drop:.1f} pts below).")
+           f"({result.dense_accuracy:.2%}), black dotted: the allowed floor ({drop:.1f} pts below).")
 
 st.markdown(f"##### Largest sparsity per layer within {drop:.1f} pts of dense")
 st.dataframe(su.table(result, best), width="stretch", hide_index=True, column_config=su.TABLE_CONFIG,

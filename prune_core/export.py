@@ -450,15 +450,31 @@ def run_metrics_rows(record: Mapping) -> list[dict]:
     return rows
 
 
+def class_rows(per_class) -> list[dict]:
+    """Rows for a per-class table (``metrics.class_accuracy_change``'s frame): class, test images, dense, this run,
+    change in points — worst drop first, as the frame is sorted."""
+    return [{"Class": str(r["class"]), "Test images": f"{int(r['count']):,}", "Dense": _metric_text(r["dense"], "pct"),
+             "This run": _metric_text(r["pruned"], "pct"), "Change": f"{100 * r['change']:+.2f} pts"}
+            for _, r in per_class.iterrows()]
+
+
 def run_report(record, *, title: str | None = None, figures: Iterable | Mapping | None = None,
                include_plotlyjs: bool | str = True) -> str:
     """The HTML report of one run: its settings, metrics beside dense, per-layer sparsity, the training
     curves (and the iterative rounds), plus any extra ``figures``. ``record``: a RunResult or its record."""
     from . import figures as fg
 
+    per_class = getattr(record, "class_accuracy", None)
     if hasattr(record, "to_record"):
         record = record.to_record()
     charts = []
+    tables = {}
+    if per_class is not None and len(per_class):
+        from .guidance import class_accuracy_figure
+
+        tables["Accuracy per class (worst drop first)"] = class_rows(per_class)
+        charts.append(("Test accuracy per class, dense and after pruning and retraining, worst drop first.",
+                       class_accuracy_figure(per_class, pruned_label="this run")))
     if record.get("history", {}).get("loss") and "round" not in record.get("history", {}):
         charts.append(("Loss and accuracy per epoch of retraining.", fg.training_history(record["history"])))
     if record.get("rounds"):
@@ -472,5 +488,5 @@ def run_report(record, *, title: str | None = None, figures: Iterable | Mapping 
     name = human_label(record.get("label") or mode_word(record.get("mode", "")))
     return html_report(title=title or f"Pruning run: {name}",
                        settings=shown, metrics=run_metrics_rows(record),
-                       tables={"Sparsity per layer": layers}, figures=charts,
+                       tables={"Sparsity per layer": layers, **tables}, figures=charts,
                        notes=record.get("stopped_because") or None, include_plotlyjs=include_plotlyjs)

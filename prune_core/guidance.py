@@ -340,7 +340,7 @@ def _signal_stops(model, mask_set, groups=None) -> dict[str, list[str]]:
 
 # --- figures --------------------------------------------------------------------------------------------
 
-def class_accuracy_figure(change_frame, *, title: str | None = None, height: int = 320):
+def class_accuracy_figure(change_frame, *, title: str | None = None, height: int = 320, pruned_label: str = "pruned"):
     """Grouped bars per class: dense (grey) and pruned (violet) test accuracy in %, worst drop first, y 0–100%.
 
     ``change_frame``: the table of ``metrics.class_accuracy_change`` (class, count, dense, pruned, change);
@@ -359,10 +359,11 @@ def class_accuracy_figure(change_frame, *, title: str | None = None, height: int
     change = [None if not np.isfinite(v) else 100.0 * float(v) for v in frame["change"]]
     counts = [int(c) for c in frame["count"]]
     custom = [[ch, n] for ch, n in zip(change, counts)]
-    hover = "class %{x}: %{y:.1f}%<br>pruned − dense: %{customdata[0]:+.1f} points · %{customdata[1]} test samples"
+    hover = ("class %{x}: %{y:.1f}%<br>" + pruned_label +
+             " − dense: %{customdata[0]:+.1f} points · %{customdata[1]} test samples")
     data = [go.Bar(x=names, y=percents(column), name=label, marker_color=colour, customdata=custom,
                    hovertemplate=f"{hover}<extra>{label}</extra>")
-            for column, label, colour in (("dense", "dense", DENSE), ("pruned", "pruned", ACCURACY_COLOUR))]
+            for column, label, colour in (("dense", "dense", DENSE), ("pruned", pruned_label, ACCURACY_COLOUR))]
     layout = house_layout(title=title, height=height, barmode="group", bargap=0.25,
                           xaxis=dict(title="class (worst drop first)", type="category", categoryorder="array",
                                      categoryarray=names),

@@ -130,6 +130,9 @@ class RunResult:
     model: Any = field(default=None, repr=False, compare=False)
     mask_set: mk.MaskSet | None = field(default=None, repr=False, compare=False)
     compact_model: Any = field(default=None, repr=False, compare=False)
+    # per class on the test split (metrics.class_accuracy_change: class, count, dense, pruned = this run's final
+    # model, change), worst drop first; not recorded in the history
+    class_accuracy: Any = field(default=None, repr=False, compare=False)
 
     @property
     def accuracy_drop(self) -> float:
@@ -154,9 +157,10 @@ def _label(mode: str, settings: dict, sparsity: float) -> str:
 
 def _finish(mode, settings, model, dense_eval, pruned_eval, final, mask_set, x_test, y_test, *, seconds,
             history, latency_repeats, rounds=(), events=(), stopped_because="", compact=False,
-            dense_size=None, label=None) -> RunResult:
+            dense_size=None, label=None, class_names=None) -> RunResult:
     final = without_l1(final) if has_l1(final) else final
     final_eval = metrics.evaluate(final, x_test, y_test)
+    per_class = metrics.class_accuracy_change(model, final, x_test, y_test, class_names) if len(y_test) else None
     sample = x_test[:256]
     size = measure(final, sample, latency_repeats=latency_repeats)
     dense = dense_size or {k: v for k, v in measure(model, sample, latency_repeats=latency_repeats).items()
@@ -175,7 +179,13 @@ def _finish(mode, settings, model, dense_eval, pruned_eval, final, mask_set, x_t
         latency_ms=size["latency_ms"], seconds=seconds, dense=dense, history=history, rounds=list(rounds),
         events=list(events), stopped_because=stopped_because, compact=compact_info,
         label=label or _label(mode, settings, size["sparsity"]), model=final, mask_set=mask_set,
-        compact_model=small)
+        compact_model=small, class_accuracy=per_class)
+
+
+def _class_names(data):
+    """The dataset's class names (a Dataset carries them; arrays do not: then classes are numbered)."""
+    names = getattr(data, "class_names", None)
+    return list(names) if names else None
 
 
 def _compact_info(final, mask_set, sample, x_test, y_test, latency_repeats) -> tuple[dict, Any]:
@@ -280,7 +290,7 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
                   target_sparsity=float(mk.effective_masks(model, mask_set).overall_sparsity))
     result = _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_eval, final, mask_set,
                      x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
-                     compact=compact, label=label)
+                     compact=compact, label=label, class_names=_class_names(data))
     result.reconstructed_accuracy, result.reconstruction = reconstructed_accuracy, report
     return result
 
@@ -345,6 +355,8 @@ def run_init(model, data, spec, *, epochs: int = 5, batch_size: int = 32, learni
     dense_size = measure(model, x_test[:256], latency_repeats=latency_repeats)
     result.dense = {**{k: v for k, v in dense_size.items() if k != "layer_sparsity"}, "accuracy": dense_eval}
     result.label = label or _label("init", result.settings, result.sparsity)
+    # per class against the model handed in (run_oneshot compared with the untrained copy)
+    result.class_accuracy = metrics.class_accuracy_change(model, result.model, x_test, y_test, _class_names(data))
     return result
 
 
@@ -414,7 +426,8 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
                   frequency=int(schedule.frequency), end_step=int(schedule.end_step))
     return _finish("gradual", _settings(settings, **engine), model, dense_eval, pruned_eval, pruned,
                    gradual.mask_set if gradual.mask_set.kernels else None, x_test, y_test, seconds=seconds,
-                   history=gradual.history, latency_repeats=latency_repeats, events=events, label=label)
+                   history=gradual.history, latency_repeats=latency_repeats, events=events, label=label,
+                   class_names=_class_names(data))
 
 
 # --- iterative ----------------------------------------------------------------------------------------
@@ -500,5 +513,5 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
                   retrain=retrain)
     return _finish("iterative", _settings(settings, **engine), model, dense_eval, pruned_eval, best, best_masks,
                    x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
-                   rounds=rounds, stopped_because=stopped, label=label)
+                   rounds=rounds, stopped_because=stopped, label=label, class_names=_class_names(data))
 

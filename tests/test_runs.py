@@ -336,3 +336,29 @@ def test_retrain_page_prunes_at_initialization(tmp_path, monkeypatch):
     assert not at.exception and result.mode == "init" and result.settings["criterion"] == "synflow"
     assert result.sparsity == pytest.approx(0.9, abs=1e-4)
     assert result.settings["scope"] == "global" and result.final_accuracy > result.pruned_accuracy
+
+
+def test_a_run_says_what_it_cost_per_class_and_the_report_lists_it():
+    """RunResult.class_accuracy: per-class test accuracy, dense against the final model, worst drop first; the
+    count-weighted class accuracies are the overall accuracies, and the HTML report has the table."""
+    import prune_core as pc
+    from prune_core import export, metrics
+
+    data = tiny_data()
+    model = tiny_net()
+    mask_set = pc.select(model, pc.PruneSpec(rule="sparsity", value=0.5), pc.CRITERIA["magnitude"].scores(model, None))
+    result = runs.run_oneshot(model, mask_set, data, epochs=1, latency_repeats=0)
+    table = result.class_accuracy
+    y_test = data[3]
+    assert table["count"].sum() == len(y_test) == 128
+
+    def weighted(column):
+        return float((table[column] * table["count"]).sum() / table["count"].sum())
+
+    assert weighted("dense") == pytest.approx(result.dense_accuracy)
+    assert weighted("pruned") == pytest.approx(result.final_accuracy)
+    assert list(table["change"]) == sorted(table["change"])
+    assert table.equals(metrics.class_accuracy_change(model, result.model, data[2], y_test))
+    report = export.run_report(result, include_plotlyjs=False)
+    assert "Accuracy per class (worst drop first)" in report
+    assert f"{100 * table.iloc[0]['change']:+.2f} pts" in report

@@ -12,6 +12,7 @@ from prune_core import figures, masks
 from prune_core.metrics import human_bytes
 
 from . import jobs, state
+from .text import html, md
 from . import prune as pu
 
 MODES = {
@@ -333,7 +334,25 @@ def steps_figure(result):
 
 def layer_sparsity_figure(result):
     layer = result.layer_sparsity
-    return figures.sparsity_bars(list(layer), list(layer.values()))
+    return figures.sparsity_bars([html(n) for n in layer], list(layer.values()))
+
+
+def class_figure(result):
+    """Test accuracy per class, dense against this run's final model, worst drop first."""
+    from prune_core.guidance import class_accuracy_figure
+
+    frame = result.class_accuracy.assign(**{"class": [html(c) for c in result.class_accuracy["class"]]})
+    return class_accuracy_figure(frame, pruned_label="this run")
+
+
+def class_caption(result) -> str:
+    """One sentence: which class lost most (or that none lost), from the run's per-class table."""
+    worst = result.class_accuracy.iloc[0]
+    if worst["change"] >= 0:
+        return "Test accuracy per class, dense (grey) and this run (violet): no class lost accuracy."
+    return (f"Test accuracy per class, dense (grey) and this run (violet), worst drop first: class "
+            f"{md(worst['class'])} lost the most ({100 * worst['change']:+.1f} pts on {int(worst['count']):,} test "
+            f"{state.dataset().noun}).")
 
 
 def tflite_label(converted) -> str:

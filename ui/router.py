@@ -32,7 +32,7 @@ PAGES = {
 
 def main() -> None:
     """Page config, navigation over pages/, the chosen page, then the sidebar summary."""
-    from . import present, settings, tour
+    from . import present, quickstart, settings, tour
     from .errors import report
     from .widgets import sidebar
 
@@ -58,6 +58,9 @@ def main() -> None:
     if not present.on():
         sidebar()  # after the page, so it shows what the page just loaded
         tour.sidebar_link()
+    # A new session on any page: TensorFlow and the default model load in the background, so the first
+    # page that needs them (Prune, after Home) does not wait for them.
+    quickstart.start_default_load()
 
 
 def page_name(page) -> str:
