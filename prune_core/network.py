@@ -42,13 +42,15 @@ SAMPLES = ("spread", "strongest")
 
 POSITIVE = SERIES[0]  # teal
 NEGATIVE = SERIES[1]  # violet: blue and orange stay reserved for kept/pruned
-FADED = "rgba(203, 213, 225, 0.55)"  # a pruned connection: light grey
+FADED = "rgba(203, 213, 225, 0.45)"  # a pruned connection: light grey
 NEURON = "#334155"
 REMOVED_FILL = "#e5e7eb"
 REMOVED_LINE = "#9ca3af"
-_WIDTHS = (0.5, 1.1, 2.1)       # weak, middle, strong (|w| within the layer's drawn edges)
-_ALPHAS = (0.35, 0.6, 0.9)
+_WIDTHS = (0.4, 0.8, 1.6)       # weak, middle, strong (|w| within the layer's drawn edges)
+_ALPHAS = (0.2, 0.42, 0.8)
 _GOLDEN = 0.6180339887498949
+BAR_FROM = 80     # columns of this many neurons or more draw each as a short dash (a greyed one shows as a gap)
+BAR_PX = 11
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,18 @@ class LayerEdges:
     rows: np.ndarray
     cols: np.ndarray
     total: int                 # the layer's kernel weights
-    per_neuron: int | None     # k connections per neuron, None when every drawn input's are drawn (or a top-k overall)
+    per_neuron: int | None     # k connections per neuron; None: all of them, or the strongest overall (see complete)
+    sources: int = 0           # inputs drawn for this layer (the previous column)
+    neurons: int = 0           # the layer's neurons
 
     @property
     def drawn(self) -> int:
         return int(self.rows.size)
+
+    @property
+    def complete(self) -> bool:
+        """Every connection between the drawn inputs and this layer's neurons is drawn."""
+        return self.drawn == self.sources * self.neurons
 
 
 @dataclass(frozen=True)
@@ -221,7 +230,8 @@ def network_layout(kernels: Mapping[str, np.ndarray], *, max_edges: int = MAX_ED
     layers = []
     for name in names:
         r, c, k = edges_for(kernels[name], sources[name], budgets[name], sample)
-        layers.append(LayerEdges(name=name, rows=r, cols=c, total=int(np.size(kernels[name])), per_neuron=k))
+        layers.append(LayerEdges(name=name, rows=r, cols=c, total=int(np.size(kernels[name])), per_neuron=k,
+                                 sources=len(sources[name]), neurons=int(np.shape(kernels[name])[1])))
     units = tuple(int(np.shape(kernels[n])[1]) for n in names)
     heights = tuple(_heights(n) for n in (len(inputs), *units))
     return NetworkLayout(names=tuple(names), inputs=inputs, n_inputs=int(first.shape[0]), units=units,
@@ -355,14 +365,17 @@ def network_figure(kernels: Mapping[str, np.ndarray], keep: Mapping[str, np.ndar
             legend = "positive weight" if sign > 0 else "negative weight"
             group = legend
         xs, ys = _lines(x0, y0, x0 + 1.0, y1)
-        show = group not in legend_done and (key == ("pruned",) or key[1] == 2)
+        show = group not in legend_done and key != ("pruned",) and key[1] == 2
         if show:
             legend_done.add(group)
         data.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), hoverinfo="skip",
                                name=legend, legendgroup=group, showlegend=show,
                                meta=dict(edges="pruned" if key == ("pruned",) else "kept", count=len(y0))))
 
-    node_x, node_y, node_text, node_size, node_gone = [], [], [], [], []
+    # The faded lines are too faint for a legend sample: a legend-only entry draws it thicker.
+    data.append(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="rgba(203, 213, 225, 0.95)", width=3),
+                           name="pruned connection (faded)", legendgroup="pruned", hoverinfo="skip"))
+    node_x, node_y, node_text, node_size, node_gone, node_count = [], [], [], [], [], []
     first = np.asarray(kernels[names[0]], dtype=np.float64)
     first_keep = np.asarray(keep[names[0]], dtype=bool)
     inputs_unused = 0
@@ -380,6 +393,7 @@ def network_figure(kernels: Mapping[str, np.ndarray], keep: Mapping[str, np.ndar
     node_x += [0.0] * len(layout.inputs)
     node_y += layout.y[0].tolist()
     node_size += [_node_size(len(layout.inputs), height)] * len(layout.inputs)
+    node_count += [len(layout.inputs)] * len(layout.inputs)
     for c, name in enumerate(names, start=1):
         kernel = np.asarray(kernels[name], dtype=np.float64)
         mask = np.asarray(keep[name], dtype=bool)
@@ -400,16 +414,37 @@ def network_figure(kernels: Mapping[str, np.ndarray], keep: Mapping[str, np.ndar
         node_x += [float(c)] * kernel.shape[1]
         node_y += layout.y[c].tolist()
         node_size += [_node_size(kernel.shape[1], height)] * kernel.shape[1]
+        node_count += [kernel.shape[1]] * kernel.shape[1]
     node_gone = np.asarray(node_gone, dtype=bool)
-    node_x, node_y, node_size = np.asarray(node_x), np.asarray(node_y), np.asarray(node_size)
+    node_x, node_y, node_size, node_count = (np.asarray(v) for v in (node_x, node_y, node_size, node_count))
+    bars = node_count >= BAR_FROM
     texts = np.asarray(node_text, dtype=object)
-    for gone, legend, fill, edge in ((False, "neuron", NEURON, "white"), (True, "removed neuron", REMOVED_FILL,
-                                                                          REMOVED_LINE)):
-        pick = node_gone == gone
-        data.append(go.Scatter(x=node_x[pick], y=np.round(node_y[pick], 4), mode="markers", name=legend,
-                               hovertext=texts[pick].tolist(), hoverinfo="text", showlegend=bool(pick.any()),
-                               marker=dict(size=node_size[pick], color=fill, line=dict(color=edge, width=0.6)),
-                               meta=dict(nodes="removed" if gone else "kept")))
+    for gone, legend, fill in ((False, "neuron", NEURON), (True, "removed neuron (greyed)", REMOVED_FILL)):
+        if (node_gone == gone).any():  # legend-only: a circle reads better there than a faint dash
+            data.append(go.Scatter(x=[None], y=[None], mode="markers", name=legend, legendgroup=legend,
+                                   marker=dict(size=9, color=fill, line=dict(color=REMOVED_LINE if gone else "white",
+                                                                             width=1)), hoverinfo="skip"))
+        for bar in (False, True):
+            pick = (node_gone == gone) & (bars == bar)
+            if not pick.any():
+                continue
+            if bar:
+                marker = dict(symbol="line-ew", size=BAR_PX, line=dict(color=fill if gone else NEURON, width=1.4))
+            else:
+                marker = dict(size=node_size[pick], color=fill, line=dict(color=REMOVED_LINE if gone else "white",
+                                                                          width=0.8))
+            data.append(go.Scatter(x=node_x[pick], y=np.round(node_y[pick], 4), mode="markers", name=legend,
+                                   legendgroup=legend, hovertext=texts[pick].tolist(), hoverinfo="text",
+                                   showlegend=False, marker=marker,
+                                   meta=dict(nodes="removed" if gone else "kept", bars=bar)))
+    outputs = layout.units[-1]
+    if outputs <= 20:  # name the outputs (class indices) beside their nodes
+        data.append(go.Scatter(x=[float(len(names))] * outputs, y=np.round(layout.y[-1], 4).tolist(),
+                               mode="markers+text", marker=dict(size=_node_size(outputs, height) + 4,
+                                                                color="rgba(0,0,0,0)"),
+                               text=[str(j) for j in range(outputs)], textposition="middle right",
+                               textfont=dict(size=11, color=MUTED), hoverinfo="skip", showlegend=False,
+                               name="output labels"))
     data += hover_traces
 
     heads = [f"<b>inputs</b><br>{len(layout.inputs):,} of {layout.n_inputs:,}" if len(layout.inputs) < layout.n_inputs
@@ -418,8 +453,8 @@ def network_figure(kernels: Mapping[str, np.ndarray], keep: Mapping[str, np.ndar
               for i, (n, u) in enumerate(zip(names, layout.units))]
     fig = go.Figure(data=data, layout=house_layout(
         title=title, height=height, hovermode="closest", showlegend=True,
-        xaxis=dict(range=[-0.25, columns - 0.75], tickvals=list(range(columns)), ticktext=heads, showgrid=False,
-                   zeroline=False, fixedrange=True, tickfont=dict(size=12, color=MUTED)),
+        xaxis=dict(range=[-0.2, columns - 0.8 + (0.12 if layout.units[-1] <= 20 else 0)], tickvals=list(range(columns)),
+                   ticktext=heads, showgrid=False, zeroline=False, fixedrange=True, tickfont=dict(size=12, color=MUTED)),
         yaxis=dict(range=[-0.03, 1.03], visible=False, fixedrange=True),
         margin=dict(l=10, r=10, t=40 if title else 20, b=10)))
     summary = NetworkSummary(

@@ -81,6 +81,8 @@ def test_max_edges_is_respected_and_shared_smallest_layer_first():
     layout = nw.network_layout(kernels, max_edges=3000)
     drawn = {e.name: (e.drawn, e.per_neuron) for e in layout.layers}
     assert drawn == {"out": (1000, None), "d1": (900, 3), "d2": (1100, 11)}
+    assert [(e.name, e.sources, e.neurons, e.complete) for e in layout.layers] == [
+        ("d1", 64, 300, False), ("d2", 300, 100, False), ("out", 100, 10, True)]
     assert len(layout.inputs) == nw.MAX_INPUTS
     for budget in (3, 50, 777):
         assert sum(e.drawn for e in nw.network_layout(kernels, max_edges=budget).layers) <= budget
@@ -108,6 +110,24 @@ def test_removed_neurons_are_greyed():
     assert all("removed" in text for text in greyed.hovertext)
     (kept,) = traces(fig, nodes="kept")
     assert kept.marker.color == nw.NEURON and len(kept.x) == 3 + 4 + 2 - 2
+
+
+def test_crowded_columns_draw_neurons_as_dashes_and_removed_ones_greyed():
+    rng = np.random.default_rng(2)
+    kernels = {"h": rng.normal(size=(20, 300)), "out": rng.normal(size=(300, 10))}
+    keep = {n: np.ones(k.shape, dtype=bool) for n, k in kernels.items()}
+    units = np.ones(300, dtype=bool)
+    units[[5, 17, 250]] = False
+    keep["h"][:, ~units] = False
+    keep["out"][~units, :] = False
+    fig, summary = nw.network_figure(kernels, keep, unit_keep={"h": units}, max_edges=400)
+    assert summary.removed == {"h": (5, 17, 250), "out": ()}
+    (greyed,) = traces(fig, nodes="removed")
+    assert greyed.meta["bars"] and greyed.marker.symbol == "line-ew" and greyed.marker.line.color == nw.REMOVED_FILL
+    assert [t.split("<br>")[0] for t in greyed.hovertext] == [f"<b>h</b> neuron {j} of 300" for j in (5, 17, 250)]
+    kept = traces(fig, nodes="kept")
+    assert sum(len(t.x) for t in kept) == 20 + 297 + 10
+    assert {bool(t.meta["bars"]) for t in kept} == {False, True}
 
 
 def test_hover_shows_weight_and_score():
