@@ -26,6 +26,7 @@ PAGES = {
     ],
     "Learn": [
         ("pages/worked_example.py", "Worked example", ":material/school:"),
+        ("pages/network.py", "Network", ":material/hub:"),
     ],
 }
 

@@ -1,0 +1,239 @@
+"""Network page adapter: which view fits the current model, its controls' state, and the figures from prune_core.
+
+Every number comes from ``prune_core``: the masks from ``pc.select`` (coefficient rule, per layer), the
+figure and its counts from ``prune_core.network``. Scores are the Prune page's (``ui.prune.all_scores``,
+computed once per model). Settings keys: ``net_criterion``, ``net_granularity``, ``net_coefficient``,
+``net_edges``; on the first visit they start from the Prune page's criterion, granularity and shared
+coefficient when those are set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+import prune_core as pc
+from prune_core import masks, network
+from prune_core.fmt import percent
+
+from . import prune as pu
+from . import state
+from .text import html, md
+
+GRANULARITIES = {"weight": "Individual weights", "unit": "Whole neurons"}
+SAMPLES = {"spread": "A spread of strengths", "strongest": "The strongest"}
+DEFAULTS = {"net_criterion": "magnitude", "net_granularity": "weight", "net_coefficient": 0.3,
+            "net_edges": "spread"}
+CACHE_KEY = "net_cache"  # not a setting: per-model layouts, layer kinds, unit scores
+SEEDED_KEY = "net_seeded"  # not a setting: the Prune page's settings were offered once
+
+
+@dataclass
+class View:
+    """What the page can draw for the current model: ``kind`` "dense" (the network), "conv" (the first
+    Conv2D layer's filters) or "none"; ``message``: why the network itself is not drawn (user words)."""
+
+    kind: str
+    ctx: pu.Context | None = None
+    message: str = ""
+    conv_layer: str | None = None
+
+
+def _cache(entry: state.ModelEntry) -> dict:
+    held = st.session_state.get(CACHE_KEY)
+    if not held or held[0] != entry.weights_key:
+        held = (entry.weights_key, {})
+        st.session_state[CACHE_KEY] = held
+    return held[1]
+
+
+def context() -> pu.Context | None:
+    """The Prune page's Context for the current model, without measuring accuracy (this page shows none)."""
+    from prune_core.layers import kernels as model_kernels
+    from prune_core.layers import output_layer_name, prunable_layers
+
+    entry = state.current_model()
+    ds = state.dataset()
+    cache = _cache(entry)
+    if "layers" not in cache:
+        cache["layers"] = [(layer.name, type(layer).__name__) for layer in prunable_layers(entry.model)]
+    if not cache["layers"]:
+        return None
+    shape = ds.input_shape if len(ds.input_shape) == 2 else None
+    return pu.Context(entry=entry, dataset=ds, kernels=model_kernels(entry.model),
+                      names=[n for n, _ in cache["layers"]], output_layer=output_layer_name(entry.model),
+                      dense_accuracy=float("nan"), dense_params=0, image_shape=shape, has_data=state.has_data(),
+                      groups=pu.model_groups(entry))
+
+
+def kinds(ctx: pu.Context) -> dict[str, str]:
+    return dict(_cache(ctx.entry)["layers"])
+
+
+def view() -> View:
+    """Which view fits the current model."""
+    ctx = context()
+    if ctx is None:
+        return View("none", message="This model has no Dense or Conv2D layer, so there is no network to draw. "
+                                    "Load another on the Model page.")
+    layer_kinds = kinds(ctx)
+    try:
+        network.check_dense_stack(ctx.kernels, layer_kinds, ctx.groups)
+        return View("dense", ctx)
+    except ValueError as exc:
+        message = md(exc)
+    conv = next((n for n in ctx.names if layer_kinds[n] == "Conv2D"), None)
+    if conv is not None:
+        return View("conv", ctx, message=message, conv_layer=conv)
+    return View("none", ctx, message=message + " This page draws Dense stacks (MLPs) and the first-layer filters of "
+                                               "Conv2D networks; the Prune page works on every model.")
+
+
+def seed_settings(ctx: pu.Context) -> None:
+    """Once per session: the controls start from the Prune page's criterion, granularity and (one shared,
+    per-layer) coefficient when the Prune page has set them; otherwise from the defaults."""
+    if not st.session_state.get(SEEDED_KEY):
+        st.session_state[SEEDED_KEY] = True
+        prune = st.session_state
+        if prune.get("pr_criterion") in pu.available_criteria(ctx):
+            prune.setdefault("net_criterion", prune["pr_criterion"])
+        if prune.get("pr_granularity") in GRANULARITIES:
+            prune.setdefault("net_granularity", prune["pr_granularity"])
+        if prune.get("pr_rule", "coefficient") == "coefficient" and prune.get("pr_scope", "layer") == "layer" \
+                and prune.get("pr_same"):
+            shared = prune.get(pu.value_key(prune.get("net_granularity", "weight"), "coefficient", None))
+            if isinstance(shared, (int, float)) and 0.0 <= shared <= 1.0:
+                prune.setdefault("net_coefficient", float(shared))
+    if st.session_state.get("net_criterion") not in pu.available_criteria(ctx):
+        st.session_state["net_criterion"] = DEFAULTS["net_criterion"]
+    for key in ("net_granularity", "net_coefficient", "net_edges"):
+        st.session_state.setdefault(key, DEFAULTS[key])
+
+
+def reset() -> None:
+    """Every Network control back to its default (an ``on_click`` callback)."""
+    from . import settings
+
+    settings.forget("net_")
+    st.session_state.update(DEFAULTS)
+    st.session_state[SEEDED_KEY] = True
+
+
+criterion_label = pu.criterion_label
+criterion_help = pu.criterion_help
+available_criteria = pu.available_criteria
+
+
+def coefficient_range() -> tuple[float, float, float]:
+    low, high, step, _ = pu.slider_range("coefficient")
+    return low, high, step
+
+
+def scores(ctx: pu.Context, criterion: str, where=None) -> dict:
+    """{criterion: kernel-shaped scores}, the Prune page's (computed once per model and data)."""
+    return pu.all_scores(ctx, criterion, where=where)
+
+
+def spec(criterion: str, granularity: str, coefficient: float) -> pc.PruneSpec:
+    """The PruneSpec the controls describe: the coefficient rule, one threshold per layer."""
+    return pc.PruneSpec(criterion=criterion, granularity=granularity, rule="coefficient", scope="layer",
+                        value=pc.RULES["coefficient"].from_display(coefficient))
+
+
+def mask_set(ctx: pu.Context, all_scores: dict, criterion: str, granularity: str, coefficient: float) -> masks.MaskSet:
+    return pc.select(ctx.entry.model, spec(criterion, granularity, coefficient), all_scores[criterion],
+                     kernels=ctx.kernels, groups=ctx.groups)
+
+
+def _unit_scores(ctx: pu.Context, all_scores: dict, criterion: str) -> dict:
+    cache = _cache(ctx.entry)
+    key = ("unit scores", ctx.dataset.key, criterion)
+    if key not in cache:
+        cache[key] = pc.CRITERIA[criterion].unit_scores(ctx.entry.model, all_scores[criterion], groups=ctx.groups)
+    return cache[key]
+
+
+def _layout(ctx: pu.Context, sample: str) -> network.NetworkLayout:
+    cache = _cache(ctx.entry)
+    key = ("layout", sample)
+    if key not in cache:
+        cache[key] = network.network_layout(ctx.kernels, sample=sample)
+    return cache[key]
+
+
+def figure(ctx: pu.Context, all_scores: dict, criterion: str, granularity: str, mask: masks.MaskSet,
+           sample: str):
+    """(figure, NetworkSummary) of the network with ``mask``."""
+    names = list(ctx.kernels)
+    unit_scores = _unit_scores(ctx, all_scores, criterion) if granularity == "unit" else None
+    return network.network_figure(
+        ctx.kernels, mask.kernels, mask.units or None, {n: all_scores[criterion][n] for n in names},
+        unit_scores=unit_scores, layout=_layout(ctx, sample), labels={n: html(n) for n in names},
+        score_label=f"{criterion_label(criterion)} score", image_shape=ctx.image_shape)
+
+
+@dataclass
+class Metric:
+    label: str
+    value: str
+    delta: str | None
+    help: str
+
+
+def metrics(summary: network.NetworkSummary, mask: masks.MaskSet) -> list[Metric]:
+    """The four numbers beside the figure: connections drawn, of those pruned, neurons removed, sparsity."""
+    hidden = sum(int(mask.kernels[n].shape[-1]) for n in list(mask.kernels)[:-1])
+    share = summary.edges_pruned / summary.edges_drawn if summary.edges_drawn else 0.0
+    return [
+        Metric("Connections drawn", f"{summary.edges_drawn:,}", f"of {summary.edges_total:,}",
+               f"Lines in the picture, of the model's {summary.edges_total:,} kernel weights: the rest are left out "
+               "so the browser stays fast."),
+        Metric("Pruned (faded)", f"{summary.edges_pruned:,}", f"{percent(share)} of those drawn",
+               "Drawn connections whose weight this setting prunes; they are drawn in light grey."),
+        Metric("Neurons removed", f"{summary.neurons_removed:,}", f"of {hidden:,} hidden",
+               "Neurons removed by whole-neuron pruning, or with every incoming weight pruned; drawn greyed out. "
+               "Output neurons are never removed."),
+        Metric("Overall sparsity", percent(mask.overall_sparsity), None,
+               "Share of all the model's kernel weights (not only those drawn) that this setting prunes."),
+    ]
+
+
+def caption(summary: network.NetworkSummary, sample: str) -> str:
+    """One sentence under the network figure saying what is drawn."""
+    inputs = (f"the {summary.inputs_shown:,} of {summary.inputs_total:,} inputs with the largest total |w|"
+              if summary.inputs_shown < summary.inputs_total else f"all {summary.inputs_total:,} inputs")
+    parts = []
+    for layer in summary.layers:
+        if layer.per_neuron is not None:
+            parts.append(f"{md(layer.name)} {layer.per_neuron} per neuron")
+        elif layer.complete:
+            parts.append(f"{md(layer.name)} all")
+        else:
+            parts.append(f"{md(layer.name)} {layer.drawn:,} in all")
+    which = "the strongest" if sample == "strongest" else "spread from strongest to weakest"
+    return (f"Columns are layers, left to right ({inputs}); each line is a weight — teal positive, purple negative, "
+            f"thicker for larger |w|, light grey once pruned. Lines drawn: {', '.join(parts)} ({which}); hover a "
+            "neuron or a line for its weight and score.")
+
+
+def filter_metrics(ctx: pu.Context, layer: str, mask: masks.MaskSet) -> list[Metric]:
+    """The numbers beside a conv net's filters: filters pruned (every weight) and overall sparsity."""
+    gone = network.pruned_filters(mask.kernels[layer])
+    return [Metric("Filters pruned", f"{int(gone.sum()):,}", f"of {gone.size:,} in the first Conv2D layer",
+                   "Filters of the first Conv2D layer with every weight pruned; their tiles are blanked."),
+            Metric("Overall sparsity", percent(mask.overall_sparsity), None,
+                   "Share of all the model's kernel weights that this setting prunes.")]
+
+
+def filters(ctx: pu.Context, layer: str, mask: masks.MaskSet):
+    """(figure, caption) of a conv net's first Conv2D layer's filters under ``mask``."""
+    kernel, keep = ctx.kernels[layer], mask.kernels[layer]
+    fig = network.first_filters_figure(kernel, keep)
+    gone = network.pruned_filters(keep)
+    shown = min(kernel.shape[-1], 64)
+    more = f" (the first {shown} of {kernel.shape[-1]})" if shown < kernel.shape[-1] else ""
+    text = (f"Each tile is one filter of {md(layer)}{more}: its {kernel.shape[0]}×{kernel.shape[1]} weights averaged "
+            f"over {kernel.shape[2]} input channel(s), pruned weights as 0 (teal positive, purple negative); "
+            f"{int(gone[:shown].sum())} filter(s) with every weight pruned are blanked.")
+    return fig, text
