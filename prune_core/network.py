@@ -337,8 +337,9 @@ def network_figure(kernels: Mapping[str, np.ndarray], keep: Mapping[str, np.ndar
             hx = c + t
             hy = src_y[chosen] + (dst_y[chosen] - src_y[chosen]) * t
             cells = [edges.rows[chosen], edges.cols[chosen], np.round(weights[chosen], 6)]
-            template = (f"<b>{labels[name]}</b><br>{'input' if c == 0 else 'neuron'} %{{customdata[0]}} → "
-                        f"neuron %{{customdata[1]}}<br>weight %{{customdata[2]:.4f}}")
+            source = "input" if c == 0 else f"{labels[names[c - 1]]} neuron"
+            template = (f"<b>{labels[name]}</b><br>{source} %{{customdata[0]}} → neuron %{{customdata[1]}}"
+                        f"<br>weight %{{customdata[2]:.4f}}")
             if scores is not None and name in scores:
                 cells.append(np.asarray(scores[name], dtype=np.float64)[edges.rows, edges.cols][chosen])
                 template += f"<br>{score_label} %{{customdata[3]:.3g}}"
