@@ -38,7 +38,7 @@ CARRIED = re.compile(
     r"|model_(data|arch|epochs|batch_size|learning_rate|seed)"
     r"|rt_(mode|set_.+)"
     r"|cmp_(size_axis|sweep_criteria|sweep_sparsities|sweep_epochs)"
-    r"|net_(criterion|coefficient|granularity))$")
+    r"|net_(criterion|coefficient|granularity|edges))$")
 
 
 def is_setting(key: str) -> bool:
@@ -212,6 +212,10 @@ URL: dict[str, dict[str, Setting]] = {
                 "sweep_sparsities": Setting("cmp_sweep_sparsities", [50, 70, 80, 90, 95, 98],
                                             choices=(50, 70, 80, 90, 95, 98)),
                 "sweep_epochs": Setting("cmp_sweep_epochs", 1, choices=(0, 1, 2))},
+    "network": {"criterion": Setting("net_criterion", "magnitude", choices=_criteria),
+                "granularity": Setting("net_granularity", "weight", choices=("weight", "unit")),
+                "coefficient": Setting("net_coefficient", 0.3, low=0.0, high=1.0),
+                "edges": Setting("net_edges", "spread", choices=("spread", "strongest"))},
     "model": {"data": Setting("model_data", "auto", choices=_data_sources),
               "arch": Setting("model_arch", "mlp-128", choices=_architectures),
               "epochs": Setting("model_epochs", 3, low=1, high=50),
