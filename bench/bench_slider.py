@@ -45,6 +45,7 @@ OBSERVE = """
 }
 """
 RESNET_LAYER = "conv5_block3_2_conv"
+EDITING = "() => ['INPUT', 'TEXTAREA'].includes(document.activeElement && document.activeElement.tagName)"
 
 
 class FrameBytes:
@@ -130,8 +131,11 @@ def measure_resnet(url: str, moves: int, path: Path, row: int) -> tuple[list[flo
         _settle(page, 300_000)
         opened = time.perf_counter() - started
         page.evaluate(OBSERVE)
+        editor.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
         box = editor.bounding_box()
         page.mouse.click(box["x"] + box["width"] - 30, box["y"] + 35 + 17)  # the first row's value cell
+        page.wait_for_timeout(300)
         for _ in range(row):
             page.keyboard.press("ArrowDown")  # the grid scrolls along to the layer's row
         page.wait_for_timeout(300)
@@ -139,9 +143,18 @@ def measure_resnet(url: str, moves: int, path: Path, row: int) -> tuple[list[flo
         sizes = []
         for i in range(moves + 2):  # the first two are warm-up
             frames.reset()
+            page.keyboard.press("Enter")  # opens the selected cell's editor
+            page.wait_for_function(EDITING, timeout=30_000)
+            page.keyboard.press("ControlOrMeta+A")
             page.keyboard.type(f"0.{31 + i % 60}")
+            page.wait_for_timeout(250)  # the grid's editor takes the typed text asynchronously
             page.keyboard.press("Enter")  # commits the edit (the keydown the latency is measured from)
-            page.wait_for_function(f"() => window.__lat.length >= {i + 1}", timeout=60_000)
+            try:
+                page.wait_for_function(f"() => window.__lat.length >= {i + 1}", timeout=60_000)
+            except Exception:
+                shot = Path(tempfile.gettempdir()) / "bench_slider_resnet.png"
+                page.screenshot(path=str(shot))
+                raise RuntimeError(f"move {i}: no chart changed within 60 s after the edit; see {shot}") from None
             _settle(page, 60_000)
             sizes.append(frames.total)
             if page.locator("[data-testid='stDataFrame']").filter(has_text="Parameters").count():

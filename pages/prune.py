@@ -126,8 +126,8 @@ def live_view():
                     icon=":material/visibility_off:")
         else:
             st.image(picture.image, width=pu.TILE_WIDTH)
-            st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (green positive, "
-                       "purple negative); pruned inputs are blank.")
+            st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
+                       "blue negative); pruned inputs are blank.")
 
     shown_numbers = pu.numbers(ctx, mask_set)
     size_slot.metric("Size estimate", shown_numbers.size, delta_color="inverse", delta=shown_numbers.size_delta,
@@ -138,14 +138,15 @@ def live_view():
 
     st.markdown("##### Importance table")
     many = len(mask_set.kernels) > pu.TABLE_ABOVE
+    which = "of each layer picked above" if shown is not None else "of each layer"
     if granularity == "unit":
-        st.caption(("The five lowest- and five highest-scored neurons/filters of each layer" if many else
+        st.caption((f"The five lowest- and five highest-scored neurons/filters {which}" if many else
                     "One row per neuron/filter") + ": its score under each criterion (sum over its incoming "
                    "weights). Sort by clicking a column; filter with the search icon.")
     else:
-        st.caption("The five lowest- and five highest-scored weights of each layer — like the five-weight teaching "
+        st.caption(f"The five lowest- and five highest-scored weights {which} — like the five-weight teaching "
                    "table, at real scale. Sort by clicking a column; filter with the search icon.")
-    table = pu.importance_table(ctx, scores, settings, mask_set)
+    table = pu.importance_table(ctx, scores, settings, mask_set, only=shown)
     st.dataframe(widgets.styled_scores(table), width="stretch", hide_index=True, height=320)
 
     if st.button("Apply — use this pruned model on the Retrain page", type="primary", icon=":material/check:",

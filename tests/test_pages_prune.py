@@ -274,6 +274,8 @@ def test_a_model_with_more_than_8_layers_gets_a_values_table_and_six_histograms(
     assert picked == [f"d{i}" for i in range(1, 7)]  # the 6 largest (64 weights each), first ones on ties
     charts = at.get("plotly_chart")
     assert len(charts) == 7  # 6 histograms + the sparsity overview of all 10 layers
+    importance = at.dataframe[-1].value  # the picked layers' 5 lowest and 5 highest weights
+    assert list(dict.fromkeys(importance["layer"])) == picked and len(importance) == 60
 
     at.session_state[editor.key] = {"edited_rows": {3: {"value": 0.9}, 9: {"value": 0.0}}, "added_rows": [],
                                     "deleted_rows": []}

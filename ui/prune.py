@@ -357,7 +357,8 @@ def mosaic(ctx: Context, mask_set: masks.MaskSet) -> Mosaic | None:
     return Mosaic(md(first), figures.mosaic_image(tiles), units)
 
 
-def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet):
+def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet,
+                     only: list[str] | None = None):
     """Weight mode: the 5 lowest and highest weights per layer; unit mode: one row per neuron/filter (with more
     than TABLE_ABOVE groups: the 5 lowest and highest neurons/filters per layer).
 
@@ -372,7 +373,8 @@ def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks
     if settings["granularity"] == "unit":
         by_criterion = _held(held, ("unit scores", tuple(shown)), lambda: unit_scores_by_criterion(ctx, shown))
         table = preview.unit_table(by_criterion, criterion, mask_set.units)
-        return preview.extreme_units(table, n=5) if len(mask_set.units) > TABLE_ABOVE else table
+        table = preview.extreme_units(table, n=5) if len(mask_set.units) > TABLE_ABOVE else table
+        return _only(table, only)
 
     def rows():
         table = importance.extreme_entries(ctx.kernels, shown, criterion, keep=None, n=5)
@@ -381,10 +383,17 @@ def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks
         return table, np.asarray(flat, dtype=np.int64)
 
     table, flat = _held(held, ("extremes", criterion, tuple(shown)), rows)
+    if only is not None:  # a big model: the picked layers' rows (540 styled rows cost ~190 KB per move)
+        picked = table["layer"].isin(only).to_numpy()
+        table, flat = table[picked], flat[picked]
     table = table.copy()
     table["status"] = [("kept" if mask_set.kernels[layer].ravel()[i] else "pruned") if layer in mask_set.kernels
                        else "" for layer, i in zip(table["layer"], flat)]
-    return table
+    return table.reset_index(drop=True)
+
+
+def _only(table, layers: list[str] | None):
+    return table if layers is None or table.empty else table[table["layer"].isin(layers)].reset_index(drop=True)
 
 
 def ast_tuple(text: str) -> tuple[int, ...]:
