@@ -3,11 +3,13 @@
 import streamlit as st
 
 from ui.router import require_router
+from ui import quickstart
 from ui import prune as pu
 from ui import state, widgets
 from ui.errors import guarded
 
 require_router()
+quickstart.prune_preview_until_ready()  # first visit: the default view from the file while TensorFlow loads
 # Histograms are redrawn on every slider move: no mode bar to rebuild each time.
 HISTOGRAM_CONFIG = {"displayModeBar": False}
 
@@ -126,8 +128,8 @@ def live_view():
                     icon=":material/visibility_off:")
         else:
             st.image(picture.image, width=pu.TILE_WIDTH)
-            st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (red positive, "
-                       "blue negative); pruned inputs are blank.")
+            st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (green positive, "
+                       "purple negative); pruned inputs are blank.")
 
     shown_numbers = pu.numbers(ctx, mask_set)
     size_slot.metric("Size estimate", shown_numbers.size, delta_color="inverse", delta=shown_numbers.size_delta,

@@ -10,7 +10,7 @@ import pytest
 from tests.apptest import metric_value, page_test
 from ui import quickstart
 
-KEPT = "Kept weights (of 266,200)"
+KEPT = "Kept weights"
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_first_visit_shows_the_file_preview_and_status_then_the_full_page(slow_l
     assert [s.label for s in at.status] == [quickstart.STATUS]
     assert "model_entry" not in at.session_state  # nothing loaded with Keras yet
     preview = charts(at)
-    assert len(preview) == 3  # one histogram per layer (dense1, dense2, output), nothing else yet
+    assert len(preview) == 4  # the sparsity bars and one histogram per layer (dense1, dense2, output)
     assert metric_value(at, KEPT) == "38,888"  # 85.4 % pruned at coefficient 0.3 per layer
     sparsity = metric_value(at, "Overall sparsity")
 

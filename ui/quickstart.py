@@ -184,16 +184,22 @@ def _draw_preview():
     figures, mask_set = default_view(kernels)
     st.caption(f"A first look at the default baseline with the default settings (magnitude, per layer, "
                f"coefficient {DEFAULT_COEFFICIENT}); the controls come with the model.")
-    m1, m2, _, _ = st.columns(4)
-    m1.metric(f"Kept weights (of {mask_set.total:,})", f"{mask_set.kept:,}")
-    m2.metric("Overall sparsity", f"{mask_set.overall_sparsity:.1%}")
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown("##### Per-layer distribution")
-        for name, fig in figures.items():
+    from . import prune as pu  # light: prune_core and Streamlit only (no TensorFlow)
+
+    row = st.container(horizontal=True, gap="medium")  # the full page's layout, so nothing jumps when it takes over
+    row.metric("Kept weights", f"{mask_set.kept:,}", delta=f"of {mask_set.total:,}", delta_color="off",
+               delta_arrow="off", width=170)
+    row.metric("Overall sparsity", pu.percent(mask_set.overall_sparsity), width=170)
+    st.markdown("##### Sparsity per layer")
+    widgets.chart(pu.sparsity_figure(mask_set), key="bars")
+    st.caption("Share of each layer's kernel weights that is pruned.")
+    st.markdown("##### Per-layer distribution")
+    tiles = st.container(horizontal=True, gap="medium")
+    for name, fig in figures.items():
+        with tiles.container(width=pu.TILE_WIDTH):
             widgets.chart(fig, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
-        st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
-                   "(±t on weight values for magnitude).")
+    st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
+               "(±t on weight values for magnitude).")
     return slot
 
 
@@ -240,4 +246,4 @@ def asks_for_default_view() -> bool:
         except ValueError:
             return False
     return all(value == DEFAULT_COEFFICIENT for key, value in st.session_state.to_dict().items()
-               if key.startswith("pr_v_coefficient_"))
+               if key.startswith("pr_v_weight_coefficient_"))
