@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.router import require_router
 from ui import quickstart
+from ui import guide
 from ui import prune as pu
 from ui import state, widgets
 from ui.errors import guarded
@@ -45,7 +46,8 @@ with st.container(border=True):
                  help="Every control on this page back to its default (magnitude, weights, coefficient 0.3 per "
                       "layer); the URL too.")
     st.caption("A weight (or neuron) is pruned where its score is strictly below the threshold: "
-               "**coefficient × max score** (the classic rule, 0.1–0.5 is typical), the score that prunes a "
+               "**coefficient × max score** (the classic rule; 0.1–0.5 is typical for magnitude only — each "
+               "criterion starts at the coefficient that prunes as much as magnitude at 0.3), the score that prunes a "
                "**target sparsity**, or **quality × σ** of the weights (Han et al. 2015). "
                + (f"Sensitivity and Taylor use gradients averaged over {pu.SCORE_BATCHES} batches of "
                   f"{pu.data_words(ctx)}." if ctx.has_data else ""))
@@ -67,6 +69,9 @@ if not ctx.has_data:
             icon=":material/info:")
 scores = pu.all_scores(ctx, criterion, where=busy)
 settings = dict(criterion=criterion, granularity=granularity, rule=rule, scope=scope, same=same)
+default_note = guide.default_text(ctx, scores, settings, guide.follow_criterion(ctx, scores, settings))
+if default_note:
+    st.caption(default_note)
 
 
 @st.fragment
@@ -88,6 +93,7 @@ def live_view():
             for col, name in zip(st.columns(max(len(chunk), min(len(layers), 4))), chunk):
                 values[name] = pu.value_widget(col, pu.slider_label(ctx, name, granularity), rule,
                                                pu.value_key(granularity, rule, name))
+    guide_slot = st.container()  # filled after the charts: the curve beside the slider must not delay them
     view = st.segmented_control("Show", list(pu.VIEWS), format_func=pu.VIEWS.get,
                                 key=pu.seed_slider("pr_view", "weights")) or "weights"
     settings["view"] = view
@@ -102,6 +108,8 @@ def live_view():
                help="Share of the prunable kernel weights set to zero (never rounded to 100% while any is kept).")
     # Size and accuracy need the masked model: filled after the charts, which should not wait for them.
     size_slot, accuracy_slot = row.empty(), row.empty()
+    for warning in guide.collapse(ctx, mask_set):
+        st.warning(warning, icon=":material/warning:")
 
     st.markdown("##### Sparsity per layer")
     widgets.chart(pu.sparsity_figure(mask_set), key="bars")
@@ -130,6 +138,21 @@ def live_view():
             st.image(picture.image, width=pu.TILE_WIDTH)
             st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (green positive, "
                        "purple negative); pruned inputs are blank.")
+
+    if ctx.has_data and st.toggle("Per-class accuracy: which classes suffer first", key="pr_per_class"):
+        figure, caption = guide.per_class(ctx, mask_set)
+        widgets.chart(figure, key="per-class")
+        st.caption(caption)
+
+    if rule == "coefficient":
+        current = values if not isinstance(values, dict) else (
+            next(iter(values.values())) if len(set(values.values())) == 1 else None)
+        with guide_slot.expander(f"What the coefficient does with {pu.criterion_label(criterion)} scores",
+                                 expanded=criterion != "magnitude", icon=":material/insights:"):
+            st.markdown(guide.tail_note(scores, settings))
+            widgets.chart(guide.curve_figure(ctx, scores, settings, current), key="coefficient-curve",
+                          config=HISTOGRAM_CONFIG)
+            st.caption(guide.curve_caption(settings, current))
 
     shown_numbers = pu.numbers(ctx, mask_set)
     size_slot.metric("Size estimate", shown_numbers.size, delta_color="inverse", delta=shown_numbers.size_delta,

@@ -91,16 +91,25 @@ def test_full_sparsity_of_a_layer_shows_a_number_not_nan():
 
 
 @pytest.mark.parametrize("criterion", ["sensitivity", "taylor", "random"])
-def test_switching_criterion_matches_core(criterion):
+def test_switching_criterion_starts_at_its_matched_coefficient_and_matches_core(criterion):
+    """A criterion starts at the coefficient (0.01 grid) whose sparsity is closest to magnitude's at 0.3 —
+    checked here by brute force over the whole grid with masks.build_masks."""
     at = page_test("prune").run()
     at.radio(key="pr_criterion").set_value(criterion).run()
     assert not at.exception
     model = at.session_state["model_entry"].model
     from prune_core import data
     ds = data.load_mnist("bundled")
-    scores = importance.all_weight_scores(model, ds.x_train, ds.y_train, batches=4)[criterion]
-    expected = masks.build_masks(scores, "coefficient", 0.3).overall_sparsity
-    assert metric_value(at, "Overall sparsity") == sparsity_text(expected)
+    everything = importance.all_weight_scores(model, ds.x_train, ds.y_train, batches=4)
+    target = masks.build_masks(everything["magnitude"], "coefficient", 0.3).overall_sparsity
+    scores = everything[criterion]
+    grid = [round(0.01 * i, 2) for i in range(101)]
+    reached = [masks.build_masks(scores, "coefficient", c).overall_sparsity for c in grid]
+    best = min(range(101), key=lambda i: (abs(reached[i] - target), reached[i], i))
+    values = {s.value for s in at.slider}
+    assert values == {grid[best]}, (values, grid[best])
+    assert metric_value(at, "Overall sparsity") == sparsity_text(reached[best])
+    assert any(f"Default coefficient for" in c.value and f"**{grid[best]:.2f}**" in c.value for c in at.caption)
 
 
 def test_neuron_granularity_with_target_sparsity_one_row_per_neuron():
@@ -272,7 +281,7 @@ def test_a_model_with_more_than_8_layers_gets_a_values_table_and_six_histograms(
     assert list(table["parameters"]) == [48] + [64] * 8 + [24] and list(table["value"]) == [0.3] * 10
     picked = at.multiselect(key="pr_show_layers").value
     assert picked == [f"d{i}" for i in range(1, 7)]  # the 6 largest (64 weights each), first ones on ties
-    charts = at.get("plotly_chart")
+    charts = [c for c in at.get("plotly_chart") if c.key != "coefficient-curve"]  # the coefficient guide aside
     assert len(charts) == 7  # 6 histograms + the sparsity overview of all 10 layers
     importance = at.dataframe[-1].value  # the picked layers' 5 lowest and 5 highest weights
     assert list(dict.fromkeys(importance["layer"])) == picked and len(importance) == 60
@@ -290,4 +299,4 @@ def test_a_model_with_more_than_8_layers_gets_a_values_table_and_six_histograms(
     assert at.query_params["v"].split(",")[3] == "d3:0.9" and at.query_params["v"].endswith("out:0")
 
     at.multiselect(key="pr_show_layers").set_value(["d0", "out"]).run()
-    assert not at.exception and len(at.get("plotly_chart")) == 3
+    assert not at.exception and len([c for c in at.get("plotly_chart") if c.key != "coefficient-curve"]) == 3
