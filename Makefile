@@ -6,6 +6,7 @@ STAMP    := $(VENV)/.requirements.stamp
 PORT     ?= 8501
 ADDRESS  ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
+JOBS     ?= 2
 
 .PHONY: run test bench chromium clean-venv
 
@@ -32,8 +33,11 @@ chromium:
 	    exit 1; \
 	  fi; }
 
+# Unit and AppTest tests on $(JOBS) processes (pytest-xdist), then the browser tests alone, so a busy CPU
+# never races the browser against a page's timeouts.
 test: $(STAMP) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not browser" -n $(JOBS)
+	$(PY) -m pytest -m browser
 
 bench: $(STAMP)
 	$(PY) -m bench

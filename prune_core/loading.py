@@ -25,15 +25,18 @@ prune_core.loading.ModelFileError: The file model.keras is empty (0 bytes). Uplo
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import os
 import re
 import stat
+import sys
 import tempfile
 import threading
 import time
+import types
 import zipfile
 from functools import lru_cache
 from pathlib import Path
@@ -1288,6 +1291,24 @@ def _context():
         return _CONTEXT
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _bare_main():
+    """While a child starts: an empty ``__main__``, so multiprocessing does not re-run the parent's main script
+    in the child (under Streamlit, ``__main__`` is the app script — or an AppTest's — and the child would run it
+    before its check; seen as ``NameError: __args`` from an AppTest script under pytest-xdist)."""
+    with _MAIN_LOCK:
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
+
+
 def warm_isolation() -> None:
     """Start the fork server now (it imports Keras in its own process), so the first upload does not wait."""
     if isolation_enabled():
@@ -1304,7 +1325,8 @@ def validate_isolated(path: str, label: str, file_bytes: int, *, timeout_s: floa
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child_check, args=(path, label, budget, send), daemon=True,
                        name="pruning-explorer-load-check")
-    proc.start()
+    with _bare_main():
+        proc.start()
     send.close()
     try:
         if receive.poll(timeout):

@@ -201,6 +201,26 @@ def test_isolated_child_timeout_and_memory_limit_refuse_and_leave_no_temp_file(m
     assert _uploads() == before
 
 
+def test_the_isolated_child_never_runs_the_parents_main_script(tmp_path, monkeypatch):
+    """Under Streamlit (or an AppTest) ``__main__`` is the app script; a child started with it would re-run that
+    script before its check (multiprocessing's main-module fix-up). The check must not."""
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "app_script.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(3)\n")
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    good = loading._write_upload(badfiles.models()["conv.keras"], ".keras")
+    try:
+        report = loading.validate_isolated(good, "conv.keras", os.path.getsize(good))
+    finally:
+        os.unlink(good)
+    assert report["seconds"] > 0 and not marker.exists()
+    assert sys.modules["__main__"] is fake  # put back as it was
+
+
 def test_isolated_child_reports_a_refusal_of_its_own():
     blob = badfiles.models()["nan.keras"]
     path = loading._write_upload(blob, ".keras")

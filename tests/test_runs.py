@@ -321,7 +321,7 @@ def test_retrain_page_prunes_at_initialization(tmp_path, monkeypatch):
 
     monkeypatch.setenv("PRUNING_EXPLORER_DATA_DIR", str(tmp_path))
     at = page_test("retrain").run()
-    at.segmented_control(key="rt_mode").set_value("init").run()
+    at.radio(key="rt_mode").set_value("init").run()
     assert not at.exception
     criterion = next(b for b in at.selectbox if b.label.startswith("Criterion"))
     assert criterion.options[:2] == ["SNIP |g·w| at init", "SynFlow (iterative, data-free)"]
