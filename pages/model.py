@@ -50,7 +50,7 @@ with train_tab.form("train"):
     submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", disabled=jobs.busy())
 
 with train_tab:
-    settings.reset_button("model_", label="Reset the training settings")
+    settings.reset_button("model_", label="Reset to defaults")
     if submitted and training.start_training(source, arch, int(epochs), int(batch_size), float(learning_rate), int(seed)):
         st.rerun()  # redraw with the Train button disabled while the job runs
     jobs.panel(training.JOB_KIND, training.live)

@@ -144,11 +144,13 @@ def live_view():
         widgets.chart(figure, key="per-class")
         st.caption(caption)
 
-    if rule == "coefficient":
+    if rule == "coefficient" and criterion == "magnitude":
+        guide_slot.caption(guide.tail_note(scores, settings))
+    elif rule == "coefficient":  # the criteria whose scores make "0.1–0.5" misleading: the curve, open
         current = values if not isinstance(values, dict) else (
             next(iter(values.values())) if len(set(values.values())) == 1 else None)
         with guide_slot.expander(f"What the coefficient does with {pu.criterion_label(criterion)} scores",
-                                 expanded=criterion != "magnitude", icon=":material/insights:"):
+                                 expanded=True, icon=":material/insights:"):
             st.markdown(guide.tail_note(scores, settings))
             widgets.chart(guide.curve_figure(ctx, scores, settings, current), key="coefficient-curve",
                           config=HISTOGRAM_CONFIG)

@@ -44,12 +44,18 @@ def test_defaults_follow_the_criterion_there_and_back():
 def test_the_coefficient_curve_is_what_each_coefficient_prunes(bundled):
     at = page_test("prune").run()
     assert not at.exception
+    # magnitude: one sentence (numbers from its scores), no curve
+    assert not at.expander and any(c.value.startswith("Magnitude scores are not heavy-tailed: the largest score is "
+                                                      "at most 6.8× the median (in dense1)") for c in at.caption)
+    at.radio(key="pr_criterion").set_value("taylor").run()
+    assert not at.exception
     (curve,) = [v for k, v in at.session_state["pr_histograms"][1]["guide"].items() if k[0] == "curve"]
     model = at.session_state["model_entry"].model
-    scores = {n: np.abs(k) for n, k in kernels(model).items()}
+    from prune_core import criteria
+    scores = criteria.score_many(model, ("taylor",), bundled, batches=4)["taylor"]
     for coefficient, sparsity in zip(curve["coefficient"], curve["sparsity"]):
         assert sparsity == masks.build_masks(scores, "coefficient", coefficient).overall_sparsity
-    at_03 = curve[curve["coefficient"] == 0.3].iloc[0]
+    at_03 = curve[curve["coefficient"] == 0.3].iloc[0]  # Taylor scores at 0.3, measured on the test split
     pruned = masks.apply_masks(model, masks.build_masks(scores, "coefficient", 0.3))
     assert at_03["accuracy"] == metrics.evaluate(pruned, bundled.x_test, bundled.y_test).accuracy
     assert curve["accuracy"].notna().sum() == 11  # measured every 0.1
