@@ -51,7 +51,8 @@ def test_sensitivity_settings_survive_a_trip_home(page, app_url):
 
 def test_worked_example_settings_survive_a_trip_home(page, app_url):
     open_page(page, f"{app_url}/worked_example")
-    page.get_by_text("Sensitivity |∂L/∂w|").first.click()
+    page.locator("[data-testid='stRadio']").get_by_text("Sensitivity |∂L/∂w|").click()  # the option, not the ranking
+    page.wait_for_url(lambda url: "criterion=sensitivity" in url, timeout=60_000)  # the server ran with it
     wait_idle(page)
     press_slider(page, slider(page, "Coefficient"), 3, "0.45", "coefficient=0.45")
 
