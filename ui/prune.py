@@ -262,6 +262,9 @@ def write_url(settings: dict, values: dict[str, float] | float) -> None:
         v = _url_value(values)
     params = {"criterion": settings["criterion"], "granularity": settings["granularity"], "rule": settings["rule"],
               "scope": settings["scope"], "same": "1" if settings["same"] else "0", "view": settings["view"], "v": v}
+    from . import present
+
+    params.update(present.url_params())  # a reload stays in presenter mode
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
 
