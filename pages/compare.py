@@ -18,14 +18,14 @@ widgets.flash()
 # --- workspace ---------------------------------------------------------------------------------------
 workspace = state.workspace()
 names = cu.workspaces()
-w1, w2, _ = st.columns([2, 1, 2], vertical_alignment="bottom")
+w1, w2, _ = st.columns([2, 1.3, 1.7], vertical_alignment="bottom")
 chosen = w1.selectbox("Workspace", names, index=names.index(workspace),
                       help="Runs are grouped in named workspaces, stored on this computer "
                            f"({cu.store().path.parent}); they survive a browser reload.")
 if chosen != workspace:
     cu.choose_workspace(chosen)
     st.rerun()
-with w2.popover("New workspace", icon=":material/add:", width="stretch"):
+with w2.popover("New workspace", icon=":material/add:", width="content"):
     with st.form("cmp_new_workspace", border=False):
         new_name = st.text_input("Name", placeholder="e.g. lenet-l1", max_chars=40,
                                  help="1–40 letters, digits, spaces, '_', '-' or '.'.")
@@ -49,11 +49,12 @@ if not records:
 else:
     frame = cu.store().list(workspace)
     best, smallest = cu.best_runs(records)
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Runs", f"{len(records)}")
-    m2.metric("Best final accuracy", f"{best['final_accuracy']:.2%}", help=f"Run #{best['run_id']}: {best.get('label', '')}")
+    row = st.container(horizontal=True, gap="medium")  # wraps on a narrow screen instead of cutting labels
+    row.metric("Runs", f"{len(records)}", width=120)
+    row.metric("Best final accuracy", f"{best['final_accuracy']:.2%}", width=200,
+               help=f"Run #{best['run_id']}: {best.get('label', '')}")
     if smallest is not None:
-        m3.metric("Fewest nonzero parameters", f"{smallest['nonzero_params']:,}",
+        row.metric("Fewest nonzero parameters", f"{smallest['nonzero_params']:,}", width=230,
                   help=f"Run #{smallest['run_id']}: {smallest.get('label', '')}, "
                        f"final accuracy {smallest['final_accuracy']:.2%}")
 
@@ -68,14 +69,14 @@ else:
                "right after pruning and after fine-tuning, overall sparsity of the prunable weights, size and "
                "latency of the final model.")
 
-    d1, d2, _ = st.columns([1, 1, 2])
-    d1.download_button("Run history (CSV)", cu.csv_text(workspace), file_name=cu.csv_filename(workspace),
-                       mime="text/csv", icon=":material/download:", width="stretch", on_click="ignore")
+    files = st.container(horizontal=True)  # wraps on a narrow screen
+    files.download_button("Run history (CSV)", cu.csv_text(workspace), file_name=cu.csv_filename(workspace),
+                          mime="text/csv", icon=":material/download:", width="content", on_click="ignore")
     if cu.export_available():
         sweep_now = cu.current_sweep()
-        d2.download_button("HTML report", lambda: cu.html_report(workspace, records, x, sweep_now),
+        files.download_button("HTML report", lambda: cu.html_report(workspace, records, x, sweep_now),
                            file_name=f"pruning-report-{cu.slug(workspace)}.html", mime="text/html",
-                           icon=":material/description:", width="stretch", on_click="ignore",
+                           icon=":material/description:", width="content", on_click="ignore",
                            help="Settings, metrics and the charts (plotly inlined) in one file that opens in any "
                                 "browser, offline — to send to someone.")
 

@@ -34,7 +34,8 @@ if mode == "oneshot":
 
 running = jobs.busy()
 with st.form("retrain"):
-    c1, c2, c3, c4, c5 = st.columns(5)
+    c1, c2, c3 = st.columns(3)  # two rows of three: nothing cut at 900 px
+    c4, c5, _ = st.columns(3)
     epochs_label = "Fine-tune epochs per round" if mode == "iterative" else "Epochs"
     epochs = c1.number_input(epochs_label, min_value=0 if mode == "oneshot" else 1, max_value=50,
                              value={"gradual": 2, "init": 5}.get(mode, 1), key=key("epochs"),
@@ -51,7 +52,8 @@ with st.form("retrain"):
                            "so pruning afterwards costs less. Compare runs with and without on the Compare page.")
     form = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, l1=l1)
     if mode in ("oneshot", "iterative"):
-        r1, r2 = st.columns(2)
+        r1, _ = st.columns([2, 1])
+        r2 = st
         form["retrain"] = r1.selectbox("Retraining", list(rt.RETRAIN), format_func=rt.RETRAIN.get,
                                        key=key("retrain"), help=rt.RETRAIN_HELP)
         if mode == "oneshot":

@@ -22,6 +22,7 @@ from bench.common import IDLE, launch, serve_app  # noqa: E402
 from prune_core.history import ENV_DATA_DIR  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+MAX_HEIGHT = 2400  # px: the whole page, cut at this height
 
 
 def idle(page, settle: int = 400) -> None:
@@ -36,7 +37,14 @@ def go_to(page, name: str) -> None:
 
 def shoot(page, name: str) -> None:
     page.wait_for_timeout(1500)  # plotly draws after the script finishes
+    # Streamlit scrolls inside its main block, not the document: grow the viewport to the page (up to MAX_HEIGHT).
+    size = page.viewport_size
+    height = page.evaluate("Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+                           "[data-testid=stMainBlockContainer]')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, MAX_HEIGHT))})
+    page.wait_for_timeout(1200)  # charts re-lay out at the new size
     page.screenshot(path=str(OUT / f"{name}.png"))
+    page.set_viewport_size(size)
     print(f"wrote {OUT / name}.png")
 
 

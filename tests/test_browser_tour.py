@@ -7,6 +7,9 @@ from playwright.sync_api import expect
 from tests.browser import assert_no_exception, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
+# The font size of the element that holds the number's text (the value's innermost element), as it is drawn.
+INNER_FONT = "e => { let t = e; while (t.firstElementChild) t = t.firstElementChild; " \
+             "return parseFloat(getComputedStyle(t).fontSize); }"
 
 
 def click(page, name, timeout=120_000):
@@ -42,13 +45,12 @@ def test_presenter_mode_hides_the_sidebar_and_enlarges_numbers(page, app_url):
     expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
     expect(page.locator("[data-testid='stSidebarNav']")).to_have_count(0)
     value = page.locator("[data-testid='stMetricValue']").first
-    presented = value.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    presented = value.evaluate(INNER_FONT)
     assert presented >= 50  # 3.2rem
 
     click(page, "Leave presenter mode")
     expect(page.locator("[data-testid='stSidebarNav']")).to_be_visible()
-    normal = page.locator("[data-testid='stMetricValue']").first.evaluate(
-        "e => parseFloat(getComputedStyle(e).fontSize)")
+    normal = page.locator("[data-testid='stMetricValue']").first.evaluate(INNER_FONT)
     assert normal < presented
     assert "present=1" not in page.url
     assert_no_exception(page)

@@ -16,8 +16,10 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { di
 [data-testid="stMainBlockContainer"] { font-size: 1.25rem; max-width: 100%; }
 [data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
 [data-testid="stMainBlockContainer"] label { font-size: 1.2rem; }
-[data-testid="stMetricValue"] { font-size: 3.2rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.2rem !important; line-height: 1.25; }
 [data-testid="stMetricLabel"] p { font-size: 1.25rem !important; }
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.1rem !important; }
+[data-testid="stElementContainer"]:has([data-testid="stMetric"]) { width: auto !important; min-width: 240px; }
 </style>
 """
 

@@ -74,7 +74,8 @@ def card(page: str) -> None:
     if not state["active"]:
         if page == "home" and not state["offered"]:
             with st.container(border=True, key="tour_offer"):
-                text, yes, no = st.columns([4, 1.3, 1], vertical_alignment="center")
+                text = st.container()
+                yes = no = st.container(horizontal=True)
                 text.markdown("**New to pruning?** A five-step tour shows what to look at on each page "
                               "(about five minutes).")
                 if yes.button("Start the tour", type="primary", icon=":material/tour:", key="tour_btn_start"):
@@ -95,7 +96,8 @@ def card(page: str) -> None:
             st.caption(f"This step is on the {TITLES[step.page]} page.")
         else:
             st.markdown(step.look)
-        back, forward, end = st.columns([1, 1.6, 1])
+        buttons = st.container(horizontal=True)  # wraps on a narrow screen instead of cutting labels
+        back = forward = end = buttons
         if index > 0 and back.button(f"Back: {TITLES[STEPS[index - 1].page]}", icon=":material/arrow_back:",
                                      key="tour_btn_back"):
             _go(index - 1)

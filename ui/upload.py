@@ -108,7 +108,7 @@ def model_card(entry: state.ModelEntry, ds: data.Dataset) -> None:
         widgets.model_card(entry, numbers)
         return
     st.markdown(f"#### {md(entry.name)}")
-    cols = st.columns(4)
+    cols = widgets.metric_row(4)
     cols[0].metric("Test accuracy", "needs data", help="Upload an .npz for this model to measure accuracy.")
     cols[1].metric("Parameters", f"{numbers['params']:,}")
     cols[2].metric("Size as float32", human_bytes(numbers["float32_bytes"]), help="4 bytes per parameter, dense storage.")

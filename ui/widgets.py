@@ -31,10 +31,27 @@ def data_badge() -> None:
         st.caption(f"{icon} **Data:** {md(ds.description)} · {md(ds.source)}")
 
 
+class _Cell:
+    """One metric slot of :func:`metric_row`: ``.metric(...)`` at a fixed width."""
+
+    def __init__(self, row, width: int):
+        self.row, self.width = row, width
+
+    def metric(self, *args, **kwargs):
+        return self.row.metric(*args, width=self.width, **kwargs)
+
+
+def metric_row(n: int, width: int = 180) -> list:
+    """``n`` metric slots in a row that wraps on a narrow screen instead of cutting numbers ("94.9…" at 900 px
+    in four columns)."""
+    row = st.container(horizontal=True, gap="medium")
+    return [_Cell(row, width) for _ in range(n)]
+
+
 def model_card(entry: state.ModelEntry, numbers: dict) -> None:
     """One row of headline numbers for a model."""
     st.markdown(f"#### {md(entry.name)}")
-    cols = st.columns(4)
+    cols = metric_row(4)
     cols[0].metric("Test accuracy", f"{numbers['accuracy']:.2%}")
     cols[1].metric("Parameters", f"{numbers['params']:,}")
     cols[2].metric("Size as float32", human_bytes(numbers["float32_bytes"]),
