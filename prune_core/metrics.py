@@ -300,7 +300,16 @@ def class_accuracy_change(dense_model, pruned_model, x: np.ndarray, y: np.ndarra
 
     dense = class_accuracy(dense_model, x, y)
     pruned = class_accuracy(pruned_model, x, y, num_classes=len(dense.counts))
-    names = list(class_names) if class_names is not None else [str(c) for c in range(len(dense.counts))]
+    return class_change_table(dense, pruned, class_names)
+
+
+def class_change_table(dense: ClassAccuracy, pruned: ClassAccuracy, class_names=None):
+    """The table of :func:`class_accuracy_change` from two measured ClassAccuracy (so a caller holding the dense
+    one measures it once): class, count, dense, pruned, change, worst drop first (ties: more samples first)."""
+    import pandas as pd
+
+    names = list(class_names)[:len(dense.counts)] if class_names is not None else \
+        [str(c) for c in range(len(dense.counts))]
     table = pd.DataFrame({"class": names, "count": dense.counts, "dense": dense.accuracy,
                           "pruned": pruned.accuracy, "change": pruned.accuracy - dense.accuracy})
     return table.sort_values(["change", "count"], ascending=[True, False], kind="stable").reset_index(drop=True)

@@ -139,18 +139,14 @@ def per_class(ctx, mask_set):
     dense = cache["dense_classes"]
     pruned = metrics.class_accuracy(pu.scratch(ctx).load(mask_set), ctx.dataset.x_test, ctx.dataset.y_test,
                                     num_classes=len(dense.counts))
-    import pandas as pd
-
-    names = [html(n) for n in ctx.dataset.class_names][:len(dense.counts)]
-    table = pd.DataFrame({"class": names, "count": dense.counts, "dense": dense.accuracy, "pruned": pruned.accuracy,
-                          "change": pruned.accuracy - dense.accuracy})
-    table = table.sort_values(["change", "count"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    table = metrics.class_change_table(dense, pruned, ctx.dataset.class_names)
     worst = table.iloc[0]
     if worst["change"] >= 0:
         text = "No class loses accuracy at these settings."
     else:
-        text = (f"Class {md(ctx.dataset.class_names[names.index(worst['class'])])} suffers first: "
+        text = (f"Class {md(worst['class'])} suffers first: "
                 f"{100 * worst['change']:+.1f} pts ({100 * worst['dense']:.1f}% → {100 * worst['pruned']:.1f}%).")
-    return guidance.class_accuracy_figure(table, height=280), (
+    shown = table.assign(**{"class": [html(c) for c in table["class"]]})  # names may come from an upload
+    return guidance.class_accuracy_figure(shown, height=280), (
         f"Test accuracy per class, dense (grey) and pruned before retraining (violet), worst drop first. {text}")
 

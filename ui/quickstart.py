@@ -232,6 +232,8 @@ def default_view(kernels: dict[str, np.ndarray]):
 def asks_for_default_view() -> bool:
     """Whether the URL and this session's Prune settings describe the page's default view (what the
     preview draws); a shared link with other settings waits for the full page instead."""
+    from . import prune as pu  # light: no TensorFlow
+
     query = st.query_params
     for key, default in DEFAULT_VIEW.items():
         if query.get(key, default) != default:
@@ -246,4 +248,4 @@ def asks_for_default_view() -> bool:
         except ValueError:
             return False
     return all(value == DEFAULT_COEFFICIENT for key, value in st.session_state.to_dict().items()
-               if key.startswith("pr_v_weight_coefficient_"))
+               if key.startswith(pu.value_key("weight", "coefficient", "")))
