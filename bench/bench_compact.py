@@ -120,9 +120,9 @@ def lenet_latencies(models: dict, x, repeats: int, inner: int = 50) -> dict[str,
 
 def bench(name: str, model, x, units, repeats: int, timer) -> None:
     from prune_core import graph
-    from prune_core.surgery import compact
+    from prune_core.graph.surgery import compact
 
-    graph._WALKS.clear()  # time a fresh walk, not the one half_units cached
+    graph.dependency._WALKS.clear()  # time a fresh walk, not the one half_units cached
     start = time.perf_counter()
     groups = graph.dependency_groups(model)
     t_groups = time.perf_counter() - start
@@ -169,7 +169,7 @@ def main(argv=None) -> None:
     import keras
     import tensorflow as tf
 
-    from prune_core.models import build_model
+    from prune_core.train.models import build_model
 
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPUs, "
           f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}; "

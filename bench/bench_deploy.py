@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 def variants(args, dense, ds, say):
     """[(name, float model, Keras test accuracy, sparsity)] — the dense baseline first."""
     import prune_core as pc
-    from prune_core import metrics
+    from prune_core.measure import metrics
 
     out = [("dense", dense, metrics.evaluate(dense, ds.x_test, ds.y_test).accuracy, 0.0)]
 
@@ -73,8 +73,10 @@ def main() -> None:
 
     import keras
 
-    from prune_core import data, deploy, metrics
-    from prune_core.data import BUNDLED_PATH
+    from prune_core.io import data
+    from prune_core import deploy
+    from prune_core.measure import metrics
+    from prune_core.io.data import BUNDLED_PATH
 
     say = lambda text: print(text, flush=True)  # noqa: E731
     started = time.perf_counter()

@@ -70,7 +70,7 @@ def parse_args(argv=None):
 
 
 def load_data(subset: int):
-    from prune_core.data import load_bundled
+    from prune_core.io.data import load_bundled
 
     ds = load_bundled()
     index = subset_index(len(ds.x_train), subset)
@@ -86,14 +86,14 @@ def subset_index(n: int, subset: int) -> np.ndarray:
 
 
 def magnitude_masks(model, sparsity: float, scope: str):
-    from prune_core import masks as mk
-    from prune_core.importance import weight_scores
+    from prune_core.methods import masks as mk
+    from prune_core.methods.criteria import weight_scores
 
     return mk.build_masks(weight_scores(model, "magnitude"), "sparsity", sparsity, scope=scope)
 
 
 def run_ours(dense, data, sparsity: float, mode: str, scope: str, args):
-    from prune_core import runs
+    from prune_core.experiments import runs
 
     common = dict(batch_size=args.batch_size, seed=args.seed, latency_repeats=0)
     if mode == "oneshot":
@@ -110,10 +110,12 @@ def run_ours(dense, data, sparsity: float, mode: str, scope: str, args):
 
 def size_table(dense, data, args):
     """Dense, 90%-sparse (global one-shot) and compact (half the hidden neurons) models measured."""
-    from prune_core import masks as mk
-    from prune_core import metrics, runs
-    from prune_core.importance import unit_scores, weight_scores
-    from prune_core.layers import kernels, output_layer_name
+    from prune_core.methods import masks as mk
+    from prune_core.measure import metrics
+    from prune_core.experiments import runs
+    from prune_core.methods.criteria import weight_scores
+    from prune_core.methods.signals import unit_scores
+    from prune_core.graph import kernels, output_layer_name
 
     x, y, xt, yt = data
     sparse = runs.run_oneshot(dense, magnitude_masks(dense, 0.9, "global"), data, epochs=args.fine_tune_epochs,
@@ -151,7 +153,7 @@ def select_masks(dense, data, criterion: str, rule: str, value, scope: str):
 
 
 def strategy_run(dense, data, masks, strategy: str, lr: float, epochs: int, args):
-    from prune_core import runs
+    from prune_core.experiments import runs
 
     return runs.run_oneshot(dense, masks, data, epochs=epochs, batch_size=args.batch_size, seed=args.seed,
                             learning_rate=lr, latency_repeats=0, compact=False,
@@ -200,8 +202,8 @@ def criteria_table(dense, data, dense_accuracy, args):
 
 
 def zero_epoch_table(dense, data, args):
-    from prune_core import metrics
-    from prune_core.reconstruct import reconstruct
+    from prune_core.measure import metrics
+    from prune_core.train.reconstruct import reconstruct
 
     xt, yt = data[2], data[3]
     rows = [(c, "sparsity") for c in args.criteria.split(",") if c] + [("wanda", "per-output")]
@@ -234,10 +236,10 @@ def nm_table(dense, data, args):
 
 def init_table(dense, data, dense_accuracy, args):
     import prune_core as pc
-    from prune_core import runs
+    from prune_core.experiments import runs
 
     sparsity = 0.98
-    pc.criteria.shuffled("snip"), pc.criteria.shuffled("synflow")
+    pc.methods.criteria.shuffled("snip"), pc.methods.criteria.shuffled("synflow")
     print(f"\npruning at initialization at {sparsity:.0%} (global), the sparse network trained {args.train_epochs} "
           f"epochs at lr 1e-3 (dense {dense_accuracy:.2%})")
     for criterion in ("snip", "synflow", "random", "magnitude", "shuffled-snip", "shuffled-synflow"):
@@ -258,7 +260,8 @@ def main(argv=None):
     args = parse_args(argv)
     import keras
 
-    from prune_core import metrics, models
+    from prune_core.measure import metrics
+    from prune_core.train import models
 
     sparsities = [float(s) for s in args.sparsities.split(",")]
     modes = [m for m in args.modes.split(",") if m]
@@ -342,7 +345,7 @@ def main(argv=None):
         print(f"  {name:<{width}}{'none' if best is None else f'{best:.0%}'}")
 
     if not args.skip_size:
-        from prune_core.metrics import human_bytes
+        from prune_core.measure.metrics import human_bytes
         rows = size_table(dense, data, args)
         base = rows[0]
         print("\nsize and latency (latency: ms per batch of 256, best of 5 interleaved rounds of 20-batch medians)")

@@ -18,7 +18,7 @@ CHILD = r"""
 import json, resource, sys, time
 import numpy as np
 import keras
-from prune_core import criteria, importance
+from prune_core.methods import criteria, signals as importance
 batches, batch_size, budget = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 importance.GRADIENT_BUDGET = budget
 model = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3), classes=1000)
@@ -47,7 +47,7 @@ def main(argv=None) -> None:
     parser.add_argument("--batches", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
-    from prune_core.importance import GRADIENT_BUDGET
+    from prune_core.methods.signals import GRADIENT_BUDGET
 
     print(f"ResNet50 (weights=None) at 224×224×3, sensitivity over {args.batches} × {args.batch_size} examples")
     print(f"{'backward pass':<34}{'peak RSS':>12}{'model + data':>14}{'time':>10}")

@@ -96,7 +96,7 @@ def save_resnet50(folder: Path) -> tuple[Path, int, int]:
     """(path of the .keras file, row of RESNET_LAYER in the values table, prunable layers)."""
     import keras
 
-    from prune_core.layers import prunable_layers
+    from prune_core.graph import prunable_layers
 
     model = keras.applications.ResNet50(weights=None, input_shape=(32, 32, 3), classes=10)
     path = folder / "resnet50.keras"

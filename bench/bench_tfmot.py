@@ -74,7 +74,7 @@ def main(argv=None):
     import tensorflow_model_optimization as tfmot
     import tf_keras as keras
 
-    from prune_core.data import load_bundled
+    from prune_core.io.data import load_bundled
 
     ds = load_bundled()
     index = np.arange(len(ds.x_train))  # the same seeded subset as bench_methods.subset_index

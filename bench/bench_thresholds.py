@@ -25,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from prune_core import masks as mk  # noqa: E402
-from prune_core import preview  # noqa: E402
+from prune_core.methods import masks as mk  # noqa: E402
+from prune_core.measure import preview  # noqa: E402
 
 BINS = 60
 TARGET_MS = 60.0

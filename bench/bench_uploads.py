@@ -15,7 +15,7 @@ import argparse
 import statistics
 import time
 
-from prune_core import loading
+from prune_core.io import safe_load as loading
 from tests import badfiles
 
 

@@ -17,15 +17,15 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out of logs
 
-from .criteria import (CRITERIA, Criterion, GradientCriterion, get_criterion, register_criterion,  # noqa: E402
-                       unregister_criterion)
-from .data import Dataset  # noqa: E402
-from .masks import MaskSet, apply_masks  # noqa: E402
+from .methods.criteria import (
+    CRITERIA, Criterion, GradientCriterion, get_criterion, register_criterion, unregister_criterion)
+from .io.data import Dataset  # noqa: E402
+from .methods.masks import MaskSet, apply_masks  # noqa: E402
 from .pruning import PruneResult, compact, prune, select  # noqa: E402
-from .rules import RULES, Rule, get_rule, register_rule, unregister_rule  # noqa: E402
-from .runs import RunResult, run_gradual, run_iterative, run_oneshot  # noqa: E402
+from .methods.rules import RULES, Rule, get_rule, register_rule, unregister_rule  # noqa: E402
+from .experiments.runs import RunResult, run_gradual, run_iterative, run_oneshot  # noqa: E402
 from .spec import PruneSpec  # noqa: E402
-from .training import fine_tune  # noqa: E402
+from .train.training import fine_tune  # noqa: E402
 
 __all__ = [
     "CRITERIA", "Criterion", "GradientCriterion", "get_criterion", "register_criterion", "unregister_criterion",

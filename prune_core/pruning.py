@@ -18,9 +18,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import masks as mk
-from .criteria import get_criterion
-from .rules import get_rule
+from .graph import dependency_groups, kernels as model_kernels, round_units
+from .graph.surgery import compact_model
+from .methods import masks as mk
+from .methods.criteria import get_criterion
+from .methods.rules import get_rule
 from .spec import PruneSpec
 
 HELD_SCORE = np.float32(-1.0)  # below every real score: what was pruned before is pruned first
@@ -63,9 +65,6 @@ def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | Non
     group). ``per_layer`` is keyed by group name (a chain layer's group is named after the layer); values for
     prunable layers whose units cannot be removed are ignored. ``output_layer`` is unused (kept for callers).
     """
-    from .graph import dependency_groups, round_units
-    from .layers import kernels as model_kernels
-
     spec = spec.validate()
     criterion, rule = get_criterion(spec.criterion), get_rule(spec.rule)
     if weight_scores is None:
@@ -109,7 +108,7 @@ def _at_least_one(keep: np.ndarray, unit_scores: np.ndarray) -> np.ndarray:
 
 
 def prune(model, spec: PruneSpec, data=None, *, weight_scores: Mapping[str, np.ndarray] | None = None) -> PruneResult:
-    """Score ``model`` by ``spec`` (data criteria use ``data``, a :class:`prune_core.data.Dataset`),
+    """Score ``model`` by ``spec`` (data criteria use ``data``, a :class:`prune_core.io.data.Dataset`),
     select the masks and apply them to a copy. The caller's model is never touched."""
     spec = spec.validate()
     mask_set = select(model, spec, weight_scores, data)
@@ -118,8 +117,6 @@ def prune(model, spec: PruneSpec, data=None, *, weight_scores: Mapping[str, np.n
 
 def compact(model, mask_set: mk.MaskSet):
     """The physically smaller keras.Model: units removed by a unit-granularity MaskSet (or {layer: keep})."""
-    from .surgery import compact_model
-
     units = mask_set.units if isinstance(mask_set, mk.MaskSet) else dict(mask_set)
     if not units:
         raise ValueError("These masks remove no whole units (weight granularity), so nothing can be removed "

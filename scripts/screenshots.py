@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.common import IDLE, launch, serve_app  # noqa: E402
-from prune_core.history import ENV_DATA_DIR  # noqa: E402
+from prune_core.io.history import ENV_DATA_DIR  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 MAX_HEIGHT = 2400  # px: the whole page, cut at this height

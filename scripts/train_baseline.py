@@ -15,7 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from prune_core import data, metrics, models  # noqa: E402
+from prune_core.io import data  # noqa: E402
+from prune_core.measure import metrics
+from prune_core.train import models
 
 SETTINGS = dict(architecture="lenet-300-100", epochs=5, batch_size=32, learning_rate=1e-3, seed=0)
 OUT = ROOT / "assets" / "baseline-lenet-300-100.keras"

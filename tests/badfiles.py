@@ -585,7 +585,7 @@ def measure_refusals(cases: list[Case]) -> list[dict]:
     process's peak RSS growth in MB (VmHWM reset before each case)."""
     import time
 
-    from prune_core import loading
+    from prune_core.io import safe_load as loading
 
     loading.warm_isolation()
     rows = []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.common import CHROMIUM, CHROMIUM_ARGS, serve_app
-from prune_core import history
+from prune_core.io import history
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"

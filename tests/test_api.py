@@ -7,22 +7,22 @@ import numpy as np
 import pytest
 
 import prune_core as pc
-from prune_core import importance, masks
-from prune_core.layers import kernels
-from prune_core.thresholds import check_fraction
+from prune_core.methods import masks, signals as importance
+from prune_core.graph import kernels
+from prune_core.methods.thresholds import check_fraction
 
 
 @pytest.fixture(scope="module")
 def lenet():
     import keras
 
-    from prune_core.data import BUNDLED_PATH
+    from prune_core.io.data import BUNDLED_PATH
     return keras.saving.load_model(BUNDLED_PATH.parent / "baseline-lenet-300-100.keras", safe_mode=True, compile=False)
 
 
 @pytest.fixture(scope="module")
 def bundled():
-    from prune_core import data
+    from prune_core.io import data
     return data.load_mnist("bundled")
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import prune_core as pc
-from prune_core.layers import kernels
-from prune_core.thresholds import prune_count
+from prune_core.graph import kernels
+from prune_core.methods.thresholds import prune_count
 from tests.model_zoo import ZOO
 
 SPEC = pc.PruneSpec(granularity="unit", rule="sparsity", scope="global", value=0.3)

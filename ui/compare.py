@@ -94,7 +94,7 @@ def history_frame(frame):
     one type: numbers, or text in words (per-layer values as "dense1 50%, dense2 60%", "—" where missing)."""
     import pandas as pd
 
-    from prune_core import export
+    from prune_core.viz import export
 
     shown = pd.DataFrame(index=frame.index)
     source = frame.copy()
@@ -153,7 +153,7 @@ def column_config(shown=None) -> dict:
 def run_choice_label(record: dict) -> str:
     accuracy = record.get("final_accuracy")
     tail = f" · {accuracy:.2%}" if isinstance(accuracy, (int, float)) else ""
-    from prune_core import export
+    from prune_core.viz import export
 
     name = export.human_label(record.get("label") or export.mode_word(record.get("mode") or "run"))
     return f"#{record['run_id']} · {name}{tail}"
@@ -171,10 +171,10 @@ def slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in text).strip("-") or "runs"
 
 
-# --- the HTML report (prune_core.export) -------------------------------------------------------
+# --- the HTML report (prune_core.viz.export) -------------------------------------------------------
 
 def export_available() -> bool:
-    return importlib.util.find_spec("prune_core.export") is not None
+    return importlib.util.find_spec("prune_core.viz.export") is not None
 
 
 def formatted_rows(shown) -> list[dict]:
@@ -201,9 +201,9 @@ def formatted_rows(shown) -> list[dict]:
 
 
 def html_report(workspace: str, records: list[dict], x: str, sweep: "Sweep | None" = None) -> bytes:
-    """The self-contained HTML report (``prune_core.export.html_report``): the workspace's runs with units,
+    """The self-contained HTML report (``prune_core.viz.export.html_report``): the workspace's runs with units,
     the accuracy-vs-size chart and, when there is one, the session's criteria sweep."""
-    from prune_core import export, figures
+    from prune_core.viz import export, figures
 
     shown = formatted_rows(history_frame(store().list(workspace)))
     split = METRIC_LABELS.index("Dense acc.") + 1
@@ -283,13 +283,13 @@ def sweep_matches_current_model(sweep: Sweep) -> bool:
 def start_sweep(criteria: list[str], sparsities_percent: list[int], epochs: int):
     """Start ``sweeps.criteria_sweep`` on the current model as a background job (``ui.jobs``): other clicks
     on the page do not abort it; :func:`adopt_finished_sweep` keeps its result in session state."""
-    from prune_core import sweeps
+    from prune_core.experiments import sweeps
 
     from . import jobs
 
     entry, ds = state.current_model(), state.dataset()
     dense = state.measure(entry, ds)["accuracy"]
-    from prune_core import export
+    from prune_core.viz import export
 
     model, weights_key, name = entry.model, entry.weights_key, export.model_name(entry.name)
     criteria, sparsities_percent = list(criteria), sorted(sparsities_percent)
@@ -315,7 +315,7 @@ def adopt_finished_sweep() -> None:
 
 def criterion_words(frame):
     """The sweep frame with each criterion by its label ("Magnitude |w|"), for the table and the chart."""
-    from prune_core import export
+    from prune_core.viz import export
 
     out = frame.copy()
     out["criterion"] = [export.setting_text("criterion", c) for c in out["criterion"]]
@@ -347,7 +347,7 @@ SWEEP_TABLE_CONFIG = {
 
 def current_model_name() -> str:
     """The current model's name in words (plain text), without loading a model to say it."""
-    from prune_core import export
+    from prune_core.viz import export
 
     return export.model_name(st.session_state["model_entry"].name) if state.has_model() \
         else "LeNet-300-100 · default baseline"
@@ -367,13 +367,13 @@ def sweep_criteria() -> dict[str, str]:
 
 
 def accuracy_size_figure(records: list, x: str):
-    from prune_core import figures
+    from prune_core.viz import figures
 
     return figures.accuracy_size_figure(records, x=x)
 
 
 def sweep_figure(sweep):
-    from prune_core import figures
+    from prune_core.viz import figures
 
     return figures.criteria_sweep_figure(criterion_words(sweep.frame), dense_accuracy=sweep.dense_accuracy,
                                          show_pruned=sweep.fine_tune_epochs > 0)

@@ -9,8 +9,9 @@ from typing import Any
 
 import streamlit as st
 
-from prune_core import deploy, export, figures
-from prune_core.metrics import human_bytes
+from prune_core import deploy
+from prune_core.viz import export, figures
+from prune_core.measure.metrics import human_bytes
 
 from . import jobs, state
 from .errors import guarded

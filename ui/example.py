@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from prune_core import example, figures
+from prune_core.experiments import example
+from prune_core.viz import figures
 
 from . import widgets
 
@@ -15,7 +16,7 @@ def names(weights) -> str:
 
 
 def result(criterion: str, coefficient: float, maximum: float | None) -> example.ExampleResult:
-    """The coefficient rule applied to one column (numbers from ``prune_core.example``)."""
+    """The coefficient rule applied to one column (numbers from ``prune_core.experiments.example``)."""
     return example.apply_coefficient_rule(criterion, coefficient, maximum)
 
 
@@ -57,7 +58,7 @@ def side_by_side_figure(both: dict[str, example.ExampleResult]):
 
 
 def rankings() -> dict[str, str]:
-    """{column label: 'w3 > w5 > …'} from prune_core.example."""
+    """{column label: 'w3 > w5 > …'} from prune_core.experiments.example."""
     return {CRITERIA[c]: example.ranking_text(order) for c, order in example.rankings().items()}
 
 

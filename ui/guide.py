@@ -1,12 +1,12 @@
 """The Prune page's guidance (issue 16): what the coefficient does with the current criterion's scores, each
 criterion's default coefficient (the one that prunes what magnitude prunes at 0.3), layer-collapse warnings
-and the per-class cost — every number from ``prune_core.guidance`` and ``prune_core.metrics``."""
+and the per-class cost — every number from ``prune_core.viz.guidance`` and ``prune_core.measure.metrics``."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from prune_core import guidance
+from prune_core.viz import guidance
 
 from . import prune as pu
 from .text import html, md
@@ -131,7 +131,7 @@ def collapse(ctx, mask_set) -> list[str]:
 
 def per_class(ctx, mask_set):
     """(figure, caption) of test accuracy per class, dense against pruned before retraining, worst drop first."""
-    from prune_core import metrics
+    from prune_core.measure import metrics
 
     cache = _cache(ctx)
     if "dense_classes" not in cache:

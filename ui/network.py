@@ -1,7 +1,7 @@
 """Network page adapter: which view fits the current model, its controls' state, and the figures from prune_core.
 
 Every number comes from ``prune_core``: the masks from ``pc.select`` (coefficient rule, per layer), the
-figure and its counts from ``prune_core.network``. Scores are the Prune page's (``ui.prune.all_scores``,
+figure and its counts from ``prune_core.viz.network``. Scores are the Prune page's (``ui.prune.all_scores``,
 computed once per model). Settings keys: ``net_criterion``, ``net_granularity``, ``net_coefficient``,
 ``net_edges``; on the first visit they start from the Prune page's criterion, granularity and shared
 coefficient when those are set.
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 import prune_core as pc
-from prune_core import masks, network
-from prune_core.fmt import percent
+from prune_core.methods import masks
+from prune_core.viz import network
+from prune_core.viz.fmt import percent
 
 from . import prune as pu
 from . import state
@@ -50,8 +51,8 @@ def _cache(entry: state.ModelEntry) -> dict:
 
 def context() -> pu.Context | None:
     """The Prune page's Context for the current model, without measuring accuracy (this page shows none)."""
-    from prune_core.layers import kernels as model_kernels
-    from prune_core.layers import output_layer_name, prunable_layers
+    from prune_core.graph import kernels as model_kernels
+    from prune_core.graph import output_layer_name, prunable_layers
 
     entry = state.current_model()
     ds = state.dataset()

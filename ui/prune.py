@@ -7,11 +7,13 @@ from dataclasses import dataclass
 import streamlit as st
 
 import prune_core as pc
-from prune_core import data, importance, masks, preview
-from prune_core.fmt import percent
-from prune_core.layers import kernels as model_kernels
-from prune_core.layers import output_layer_name, prunable_layers
-from prune_core.metrics import float32_bytes, human_bytes, sparse_bytes
+from prune_core.io import data
+from prune_core.methods import masks, signals
+from prune_core.measure import preview
+from prune_core.viz.fmt import percent
+from prune_core.graph import kernels as model_kernels
+from prune_core.graph import output_layer_name, prunable_layers
+from prune_core.measure.metrics import float32_bytes, human_bytes, sparse_bytes
 
 from . import state
 from .text import html, md
@@ -99,7 +101,7 @@ class Context:
 @st.cache_data(max_entries=32, show_spinner=False)
 def _scores(weights_key: str, data_key: str, names: tuple, _model, _ds) -> dict:
     """{criterion: {layer: scores}} for ``names``, computed once per (weights, data) — never per slider move."""
-    return pc.criteria.score_many(_model, names, _ds if data.has_samples(_ds) else None, batches=SCORE_BATCHES)
+    return pc.methods.criteria.score_many(_model, names, _ds if data.has_samples(_ds) else None, batches=SCORE_BATCHES)
 
 
 def available_criteria(ctx: Context) -> list[str]:
@@ -302,7 +304,7 @@ class Numbers:
 
 def numbers(ctx: Context, mask_set: masks.MaskSet) -> Numbers:
     """Size estimate and test accuracy of the masked scratch model (no retraining), against the dense model."""
-    from prune_core import metrics
+    from prune_core.measure import metrics
 
     pruned_model = scratch(ctx).load(mask_set)
     sparse, dense_bytes = sparse_bytes(pruned_model), float32_bytes(ctx.dense_params)
@@ -321,7 +323,7 @@ def numbers(ctx: Context, mask_set: masks.MaskSet) -> Numbers:
 def sparsity_figure(mask_set: masks.MaskSet):
     """Pruned share per layer: the house bars for a few layers; for many (> TABLE_ABOVE) one compact overview
     with a thin bar per layer. Shares are written with ``fmt.percent`` (never a rounded 100% or 0%)."""
-    from prune_core import figures
+    from prune_core.viz import figures
 
     sparsity = mask_set.layer_sparsity()
     names, shares = [html(n) for n in sparsity], list(sparsity.values())
@@ -347,7 +349,7 @@ class Mosaic:
 def mosaic(ctx: Context, mask_set: masks.MaskSet) -> Mosaic | None:
     """The first layer's first 32 neurons' kept inputs as a picture, or None for non-image inputs. Cheap on big
     models: one slice of one kernel (None at once for a conv first layer)."""
-    from prune_core import figures
+    from prune_core.viz import figures
 
     first = ctx.names[0]
     tiles = preview.first_layer_units(ctx.kernels[first], mask_set.kernels[first], ctx.image_shape) \
@@ -380,7 +382,7 @@ def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks
         return _only(table, only)
 
     def rows():
-        table = importance.extreme_entries(ctx.kernels, shown, criterion, keep=None, n=5)
+        table = preview.extreme_entries(ctx.kernels, shown, criterion, keep=None, n=5)
         flat = [int(np.ravel_multi_index(ast_tuple(p), ctx.kernels[layer].shape))
                 for layer, p in zip(table["layer"], table["position"])]
         return table, np.asarray(flat, dtype=np.int64)
@@ -494,7 +496,7 @@ def _held(cache: dict, key: tuple, make):
 def _draw(cache: dict, key: tuple, hist: preview.SplitHistogram, *, title: str, thresholds: tuple,
           log_x: bool = False, x_title: str = "weight value"):
     """The held figure for ``key`` with new counts, or a new one the first time."""
-    from prune_core import figures
+    from prune_core.viz import figures
 
     fig = cache.get(("figure",) + key)
     if fig is None:

@@ -3,7 +3,7 @@
 A fresh session has no model yet, and the default baseline needs TensorFlow (about 4 s to import on two
 busy cores, once per server) before Keras can load it. Meanwhile :func:`prune_preview_until_ready` draws
 the page's default view — magnitude, individual weights, per layer, coefficient 0.3 — from the .keras
-file's weights read with h5py (:mod:`prune_core.weights_file`), through the same ``preview`` and
+file's weights read with h5py (:mod:`prune_core.io.weights_file`), through the same ``preview`` and
 ``figures`` functions as the full page, so the picture is the same; and it says what is loading.
 
 The load runs on a thread of this session (:class:`DefaultLoad`, held in ``st.session_state["qs_load"]``;
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from prune_core import weights_file
+from prune_core.io import weights_file
 
 from . import state
 from .text import html
@@ -209,7 +209,8 @@ def default_view(kernels: dict[str, np.ndarray]):
     ``preview.bin_values`` over ``preview.weight_edges``, ``split_counts`` and ``figures.split_histogram_figure``
     with ±threshold lines and 'name (784×300)' titles."""
     import prune_core as pc
-    from prune_core import figures, preview
+    from prune_core.viz import figures
+    from prune_core.measure import preview
 
     names = list(kernels)
     scores = pc.CRITERIA["magnitude"].scores_from_kernels(kernels)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 import prune_core as pc
-from prune_core import figures, masks
-from prune_core.metrics import human_bytes
+from prune_core.viz import figures
+from prune_core.methods import masks
+from prune_core.measure.metrics import human_bytes
 
 from . import jobs, state
 from .text import html, md
@@ -104,7 +105,7 @@ def describe(settings: dict, values) -> dict:
 
 def start_run(mode: str, params: dict) -> jobs.Job | None:
     """Start a retrain run as a background job; the job records it in the session's workspace."""
-    from prune_core import runs
+    from prune_core.experiments import runs
 
     entry, ds = state.current_model(), state.dataset()
     dense_accuracy = state.measure(entry, ds)["accuracy"]
@@ -178,7 +179,7 @@ def run_title(result) -> str:
 
 def run_label(result) -> str:
     """The run's label with its ids in words ('one-shot', 'per layer')."""
-    from prune_core import export
+    from prune_core.viz import export
 
     return export.human_label(result.label or result.mode)
 
@@ -186,7 +187,7 @@ def run_label(result) -> str:
 def model_name(name: str) -> str:
     """A model's name with a leading architecture id in words: 'mlp-128 · trained here' → 'MLP 784-128-10 ·
     trained here' (plain text: escape before Markdown)."""
-    from prune_core import export
+    from prune_core.viz import export
 
     return export.model_name(name)
 
@@ -195,7 +196,7 @@ def size_comparison(result):
     """Dense vs masked vs compact: parameters, bytes, latency and accuracy, formatted with units."""
     import pandas as pd
 
-    from prune_core.metrics import human_bytes
+    from prune_core.measure.metrics import human_bytes
 
     rows = [("dense", result.dense), ("masked (zeros in place)", dict(
         params=result.params, nonzero_params=result.nonzero_params, float32_bytes=result.float32_bytes,
@@ -219,7 +220,7 @@ def compact_notes(result) -> list[str]:
 
 def downloads(result) -> list[tuple[str, object, str, str]]:
     """(label, data callable, file name, mime) for a run's files; each is built only when clicked."""
-    from prune_core import export
+    from prune_core.viz import export
 
     stem = file_stem(result)
     files = [("Pruned model (.keras)", lambda: export.keras_bytes(result.model), f"{stem}.keras",
@@ -232,7 +233,7 @@ def downloads(result) -> list[tuple[str, object, str, str]]:
 
 
 def file_stem(result) -> str:
-    from prune_core import export
+    from prune_core.viz import export
 
     run_id = getattr(result, "run_id", None)
     return export.safe_filename((f"run-{run_id}-" if run_id is not None else "") + run_label(result))
@@ -244,7 +245,7 @@ def tflite_filename(result) -> str:
 
 def tflite(result):
     """TFLite conversion of the last run's model, done once per result (a few seconds)."""
-    from prune_core import export
+    from prune_core.viz import export
 
     if getattr(result, "tflite", None) is None:
         result.tflite = export.tflite_bytes(result.model)
@@ -253,7 +254,7 @@ def tflite(result):
 
 def near_zero_share(result) -> float:
     """Share of the kept (nonzero) prunable weights with |w| < 0.001 — what an L1 penalty piles up."""
-    from prune_core import training
+    from prune_core.train import training
 
     if result.sparsity >= 1.0:
         return 0.0
@@ -339,7 +340,7 @@ def layer_sparsity_figure(result):
 
 def class_figure(result):
     """Test accuracy per class, dense against this run's final model, worst drop first."""
-    from prune_core.guidance import class_accuracy_figure
+    from prune_core.viz.guidance import class_accuracy_figure
 
     frame = result.class_accuracy.assign(**{"class": [html(c) for c in result.class_accuracy["class"]]})
     return class_accuracy_figure(frame, pruned_label="this run")

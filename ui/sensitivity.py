@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 import prune_core as pc
-from prune_core import figures, sweeps
-from prune_core.layers import kernels as model_kernels
-from prune_core.layers import prunable_layers
+from prune_core.viz import figures
+from prune_core.experiments import sweeps
+from prune_core.graph import kernels as model_kernels
+from prune_core.graph import prunable_layers
 
 from . import prune as pu
 from . import state

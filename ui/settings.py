@@ -168,7 +168,7 @@ def _criteria() -> tuple:
 
 
 def _architectures() -> tuple:
-    from prune_core import models
+    from prune_core.train import models
 
     return tuple(models.ARCHITECTURES)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from prune_core import data
+from prune_core.io import data
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "assets" / "baseline-lenet-300-100.keras"
 DATA_SOURCES = {
@@ -191,7 +191,7 @@ def measure(entry: ModelEntry, ds: data.Dataset) -> dict:
 def headline_numbers(model, ds: data.Dataset) -> dict:
     """accuracy, loss, params, float32_bytes, gzip_bytes of a model on a dataset's test split (no Streamlit
     calls, so background jobs use it too). With no data accuracy and loss are NaN: sizes only."""
-    from prune_core import metrics
+    from prune_core.measure import metrics
 
     if data.has_samples(ds):
         evaluation = metrics.evaluate(model, ds.x_test, ds.y_test)
@@ -238,7 +238,7 @@ def workspace() -> str:
 
 def run_store():
     """The SQLite run history (in PRUNING_EXPLORER_DATA_DIR, default ~/.pruning-explorer)."""
-    from prune_core.history import default_store
+    from prune_core.io.history import default_store
 
     return default_store()
 

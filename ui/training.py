@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from prune_core import data, figures
+from prune_core.io import data
+from prune_core.viz import figures
 
 from . import jobs, state, widgets
 
@@ -22,7 +23,7 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
 
     def work(job: jobs.Job):
         job.progress(0.0, "Importing TensorFlow and building the model…")
-        from prune_core import models, training
+        from prune_core.train import models, training
 
         model = models.build_model(arch, input_shape=ds.input_shape, num_classes=ds.num_classes, seed=seed)
         model, result = training.train_model(model, ds, epochs=epochs, batch_size=batch_size,
@@ -60,7 +61,7 @@ def adopt_finished() -> None:
 
 def architectures() -> dict[str, str]:
     """{architecture key: label} the Model page can train."""
-    from prune_core.models import ARCHITECTURES
+    from prune_core.train.models import ARCHITECTURES
 
     return dict(ARCHITECTURES)
 

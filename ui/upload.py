@@ -1,6 +1,6 @@
 """Bring your own model and data: the upload widgets and their session bookkeeping.
 
-Every refusal (prune_core.loading.ModelFileError / prune_core.data.DataFileError) is shown as its own
+Every refusal (prune_core.io.safe_load.ModelFileError / prune_core.io.data.DataFileError) is shown as its own
 st.error and nothing else in the session changes; an accepted model becomes the current model
 (origin "uploaded") and is then used by every page like a trained one.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from prune_core import data
-from prune_core.metrics import human_bytes
+from prune_core.io import data
+from prune_core.measure.metrics import human_bytes
 
 from . import state, widgets
 from .text import md
@@ -34,7 +34,7 @@ def entry_from_upload(content: bytes, filename: str) -> state.ModelEntry:
     MNIST-shaped models (input (28, 28), (28, 28, 1) or (784,), 10 outputs) start on MNIST reshaped for
     them; others start with no data until an .npz is uploaded.
     """
-    from prune_core import loading
+    from prune_core.io import safe_load as loading
 
     model = loading.load_model_file(content, filename)
     facts = loading.model_facts(model)
@@ -50,7 +50,7 @@ def entry_from_upload(content: bytes, filename: str) -> state.ModelEntry:
 
 def handle_model_upload(uploaded) -> bool:
     """Process a newly uploaded model file once. True when it was accepted and is now the current model."""
-    from prune_core import loading
+    from prune_core.io import safe_load as loading
 
     if uploaded is None or st.session_state.get(SEEN_MODEL) == uploaded.file_id:
         return False
@@ -73,7 +73,7 @@ def handle_model_upload(uploaded) -> bool:
 
 def handle_data_upload(uploaded, entry: state.ModelEntry) -> bool:
     """Process a newly uploaded .npz once, against the current model. True when accepted (now its data)."""
-    from prune_core import loading
+    from prune_core.io import safe_load as loading
 
     if uploaded is None or st.session_state.get(SEEN_DATA) == (uploaded.file_id, entry.weights_key):
         return False
@@ -119,7 +119,7 @@ def model_card(entry: state.ModelEntry, ds: data.Dataset) -> None:
 
 def summary(entry: state.ModelEntry) -> None:
     """Layers, output shapes, parameters, and which layers pruning touches."""
-    from prune_core import loading
+    from prune_core.io import safe_load as loading
 
     table = loading.model_summary(entry.model)
     facts = loading.model_facts(entry.model)
@@ -137,7 +137,7 @@ def summary(entry: state.ModelEntry) -> None:
 
 def data_section(entry: state.ModelEntry) -> None:
     """Data for an uploaded model: MNIST (when MNIST-shaped), an .npz, or none."""
-    from prune_core import loading
+    from prune_core.io import safe_load as loading
 
     facts = loading.model_facts(entry.model)
     mnist = data.is_mnist_shaped(facts["input_shape"], facts["output_units"])
@@ -173,7 +173,7 @@ def data_section(entry: state.ModelEntry) -> None:
 
 def upload_tab() -> None:
     """The "Upload your own" tab of the Model page."""
-    from prune_core import loading
+    from prune_core.io import safe_load as loading
 
     limit = loading.max_upload_mb()
     st.markdown("Upload a Keras model trained elsewhere: **.keras** (Keras 3) or legacy **.h5**. It is checked before "

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from prune_core.metrics import human_bytes
+from prune_core.measure.metrics import human_bytes
 
 from . import state
 from .text import md
 
 
 def chart(figure, *, key: str | None = None, config: dict | None = None) -> None:
-    """A plotly figure at full width in the house style: ``prune_core.figures``' template, not Streamlit's
+    """A plotly figure at full width in the house style: ``prune_core.viz.figures``' template, not Streamlit's
     theme, so every chart looks the same and the browser skips a theme merge on each redraw. In presenter
     mode a larger copy is drawn."""
     from . import present
@@ -80,7 +80,7 @@ def flash() -> None:
 
 def status_colours(row):
     """pandas Styler row function: tint pruned rows in the 'pruned' colour."""
-    from prune_core.figures import PRUNED
+    from prune_core.viz.figures import PRUNED
 
     tint = f"background-color: {PRUNED}22" if row.get("status") == "pruned" else ""
     return [tint] * len(row)

@@ -1,0 +1,489 @@
+"""Retrain runs: one entry point per mode, each returning one :class:`RunResult`.
+
+- :func:`run_oneshot` — a MaskSet applied once, then masked fine-tuning (pruned weights stay 0).
+- :func:`run_gradual` — prune while training, on a polynomial-decay schedule (Zhu & Gupta 2017).
+- :func:`run_iterative` — prune a share of what remains → fine-tune → evaluate, round after round,
+  until accuracy falls below dense − tolerance or the target sparsity is reached.
+- :func:`run_init` — pruning at initialization: a freshly initialised copy is pruned (SNIP, SynFlow, …),
+  then the sparse network is trained.
+
+One-shot and iterative runs retrain by ``retrain``: ``finetune`` (a constant rate), ``rewind-lr`` (Renda et al.
+2020) or ``rewind-weights`` (Frankle & Carbin 2019), see :func:`prune_core.train.schedules.retrain`; one-shot runs
+can first reconstruct the remaining weights layer by layer (``reconstruct=True``, :mod:`prune_core.train.reconstruct`).
+
+All three accept ``l1`` (λ): an L1 penalty λ·Σ|w| on every prunable kernel while training
+(:func:`prune_core.train.training.with_l1`); the final model carries no regularizer.
+
+``data`` is a :class:`prune_core.io.data.Dataset` or a tuple ``(x_train, y_train, x_test, y_test)``.
+Accuracies are on the test split (the bundled data has no validation split; the iterative stopping
+rule watches it too, as the CLI does). The caller's model is never modified.
+
+Results hold the final model and masks (``model``, ``mask_set``, ``compact_model``) for export,
+but :meth:`RunResult.to_record` — what :class:`prune_core.io.history.RunStore` stores — never does.
+
+Callbacks: ``progress(fraction, message)`` (the prune_core signature), ``on_epoch(epoch, logs)``
+after every training epoch (``logs`` has ``loss``, ``accuracy``, for iterative also ``round``; for
+live curves), and for iterative ``on_round(record)`` after every round (a dict as in
+:attr:`RunResult.rounds`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..graph import kernels
+from ..graph.surgery import compact as compact_graph
+from ..io.data import as_arrays
+from ..io.jsonable import to_jsonable
+from ..measure import metrics
+from ..methods import masks as mk
+from ..methods.criteria import get_criterion
+from ..methods.thresholds import check_fraction, check_scope
+from ..pruning import select
+from ..spec import PruneSpec
+from ..train.models import Progress, train
+from ..train.reconstruct import reconstruct as reconstruct_layers
+from ..train.schedules import (check_retrain, current_masks, gradual_prune, iterative_prune, PolynomialDecay,
+                               retrain as retrain_masked)
+from ..train.training import check_l1, epoch_logger, has_l1, OnEpoch, with_l1, without_l1
+
+MODES = ("oneshot", "gradual", "iterative", "init")
+OnRound = Callable[[dict], None]
+
+
+# --- measuring ---------------------------------------------------------------------------------------
+
+def layer_sparsity(model) -> dict[str, float]:
+    """{prunable layer: share of its kernel entries that are exactly zero}."""
+    return {n: (1.0 - np.count_nonzero(k) / k.size) if k.size else 0.0 for n, k in kernels(model).items()}
+
+
+def measure(model, x=None, *, latency_repeats: int = 10) -> dict:
+    """params, nonzero_params, sparsity (prunable kernels), layer_sparsity, float32/sparse/gzip bytes and
+    latency_ms (median of ``latency_repeats`` batches of 256 from ``x``; None when ``latency_repeats`` is 0)."""
+    summary = metrics.size_summary(model)
+    latency = metrics.latency_ms(model, x, repeats=latency_repeats) if latency_repeats else None
+    return {"params": summary["params"], "nonzero_params": summary["nonzero"],
+            "sparsity": summary["prunable_sparsity"], "layer_sparsity": layer_sparsity(model),
+            "float32_bytes": summary["float32_bytes"], "sparse_bytes": summary["sparse_bytes"],
+            "gzip_bytes": summary["gzip_bytes"], "latency_ms": latency}
+
+
+# --- the result -------------------------------------------------------------------------------------
+
+RECORD_FIELDS = ("mode", "label", "settings", "dense_accuracy", "pruned_accuracy", "pruned_loss", "final_accuracy",
+                 "final_loss",
+                 "sparsity", "layer_sparsity", "params", "nonzero_params", "float32_bytes", "sparse_bytes",
+                 "gzip_bytes", "latency_ms", "seconds", "dense", "history", "rounds", "events",
+                 "stopped_because", "compact", "reconstructed_accuracy")
+
+
+@dataclass
+class RunResult:
+    """One retrain run: settings, accuracies, sizes, timings, curves, and the final model.
+
+    Accuracies are fractions on the test split: ``dense_accuracy`` (the model handed in),
+    ``pruned_accuracy`` (pruned, before any retraining: for gradual and iterative runs, the dense
+    model pruned one-shot to the run's final sparsity with the same criterion and scope),
+    ``final_accuracy`` (after retraining). ``sparsity`` / ``layer_sparsity``: zeros in the prunable
+    kernels of the final model. ``dense``: the same size figures for the dense model (the chart's
+    baseline). ``history``: per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` (iterative:
+    ``loss``/``accuracy`` of every fine-tuning epoch and its ``round``). ``rounds``: iterative rounds
+    (round, sparsity, pruned_accuracy, accuracy, within_tolerance, seconds); ``events``: gradual mask
+    updates (step, target, sparsity). ``compact``: for unit pruning, the physically smaller model's
+    params, float32/gzip bytes, latency and accuracy.
+    """
+
+    mode: str
+    settings: dict
+    dense_accuracy: float
+    pruned_accuracy: float
+    final_accuracy: float
+    final_loss: float
+    sparsity: float
+    layer_sparsity: dict
+    params: int
+    nonzero_params: int
+    float32_bytes: int
+    sparse_bytes: int
+    gzip_bytes: int
+    latency_ms: float | None
+    seconds: float
+    dense: dict
+    history: dict = field(default_factory=dict)
+    rounds: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    stopped_because: str = ""
+    compact: dict | None = None
+    label: str = ""
+    pruned_loss: float = float("nan")
+    reconstructed_accuracy: float | None = None  # pruned and reconstructed, before any retraining (None: not done)
+    reconstruction: dict | None = field(default=None, repr=False, compare=False)  # per-layer errors, not recorded
+    model: Any = field(default=None, repr=False, compare=False)
+    mask_set: mk.MaskSet | None = field(default=None, repr=False, compare=False)
+    compact_model: Any = field(default=None, repr=False, compare=False)
+    # per class on the test split (metrics.class_accuracy_change: class, count, dense, pruned = this run's final
+    # model, change), worst drop first; not recorded in the history
+    class_accuracy: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def accuracy_drop(self) -> float:
+        """dense − final accuracy (fraction; positive = worse than dense)."""
+        return self.dense_accuracy - self.final_accuracy
+
+    def to_record(self) -> dict:
+        """JSON-ready dict of settings and metrics (no model, no masks): what the run history stores."""
+        return to_jsonable({name: getattr(self, name) for name in RECORD_FIELDS})
+
+
+def _label(mode: str, settings: dict, sparsity: float) -> str:
+    parts = [mode, settings.get("criterion"), settings.get("scope"), f"{sparsity:.1%}"]
+    if settings.get("reconstruct"):
+        parts.append("reconstructed")
+    if settings.get("retrain") not in (None, "finetune"):
+        parts.append(settings["retrain"])
+    if settings.get("l1"):
+        parts.append(f"L1 {settings['l1']:g}")
+    return " · ".join(str(p) for p in parts if p)
+
+
+def _finish(mode, settings, model, dense_eval, pruned_eval, final, mask_set, x_test, y_test, *, seconds,
+            history, latency_repeats, rounds=(), events=(), stopped_because="", compact=False,
+            dense_size=None, label=None, class_names=None) -> RunResult:
+    final = without_l1(final) if has_l1(final) else final
+    final_eval = metrics.evaluate(final, x_test, y_test)
+    per_class = metrics.class_accuracy_change(model, final, x_test, y_test, class_names) if len(y_test) else None
+    sample = x_test[:256]
+    size = measure(final, sample, latency_repeats=latency_repeats)
+    dense = dense_size or {k: v for k, v in measure(model, sample, latency_repeats=latency_repeats).items()
+                           if k not in ("layer_sparsity",)}
+    dense = {**dense, "accuracy": dense_eval}
+    compact_info, small = None, None
+    if compact and mask_set is not None and mask_set.units:
+        compact_info, small = _compact_info(final, mask_set, sample, x_test, y_test, latency_repeats)
+    settings = dict(settings)
+    return RunResult(
+        mode=mode, settings=settings, dense_accuracy=dense_eval, pruned_accuracy=pruned_eval.accuracy,
+        pruned_loss=pruned_eval.loss,
+        final_accuracy=final_eval.accuracy, final_loss=final_eval.loss, sparsity=size["sparsity"],
+        layer_sparsity=size["layer_sparsity"], params=size["params"], nonzero_params=size["nonzero_params"],
+        float32_bytes=size["float32_bytes"], sparse_bytes=size["sparse_bytes"], gzip_bytes=size["gzip_bytes"],
+        latency_ms=size["latency_ms"], seconds=seconds, dense=dense, history=history, rounds=list(rounds),
+        events=list(events), stopped_because=stopped_because, compact=compact_info,
+        label=label or _label(mode, settings, size["sparsity"]), model=final, mask_set=mask_set,
+        compact_model=small, class_accuracy=per_class)
+
+
+def _class_names(data):
+    """The dataset's class names (a Dataset carries them; arrays do not: then classes are numbered)."""
+    names = getattr(data, "class_names", None)
+    return list(names) if names else None
+
+
+def _compact_info(final, mask_set, sample, x_test, y_test, latency_repeats) -> tuple[dict, Any]:
+    """(record of the physically smaller model, the model) — never raises: a group that cannot be removed is
+    left masked and listed with its reason, and a model that cannot be rebuilt keeps the run (the record
+    says why), so a finished run is never thrown away."""
+    try:
+        small, report = compact_graph(final, mask_set.units)
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return {"error": f"The pruned model could not be rebuilt smaller ({reason}); it stays masked: zeros in "
+                         "place, the same accuracy, the dense size."}, None
+    c = measure(small, sample, latency_repeats=latency_repeats)
+    return {"params": c["params"], "nonzero_params": c["nonzero_params"], "float32_bytes": c["float32_bytes"],
+            "gzip_bytes": c["gzip_bytes"], "latency_ms": c["latency_ms"],
+            "accuracy": metrics.evaluate(small, x_test, y_test).accuracy,
+            "units": {n: list(kept_total) for n, kept_total in report.removed.items()},
+            "left_masked": dict(report.left_masked)}, small
+
+
+def _settings(extra: dict | None, **engine) -> dict:
+    """The caller's descriptive settings (architecture, criterion, rule, value …) overlaid by the engine's."""
+    return {**(extra or {}), **engine}
+
+
+def _dense_accuracy(model, x_test, y_test, given) -> float:
+    return float(given) if given is not None else metrics.evaluate(model, x_test, y_test).accuracy
+
+
+def _check_training(epochs, batch_size, learning_rate, *, allow_zero_epochs=False) -> None:
+    low = 0 if allow_zero_epochs else 1
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < low:
+        raise ValueError(f"The number of epochs must be a whole number >= {low}; got {epochs!r}.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"The batch size must be a whole number >= 1; got {batch_size!r}.")
+    if not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"The learning rate must be a positive number; got {learning_rate!r}.")
+
+
+# --- one-shot -----------------------------------------------------------------------------------------
+
+def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_size: int = 32,
+                learning_rate: float = 1e-3, seed: int = 0, l1: float = 0.0, progress: Progress | None = None,
+                on_epoch: OnEpoch | None = None, settings: dict | None = None, dense_accuracy: float | None = None,
+                compact: bool = True, latency_repeats: int = 10, label: str | None = None,
+                retrain: str = "finetune", original_schedule=None, rewind_weights=None,
+                reconstruct: bool = False, damping: float = 0.01) -> RunResult:
+    """Apply ``mask_set`` once, then retrain ``epochs`` with pruned weights held at exactly zero.
+
+    ``epochs=0`` measures the pruned model without retraining. ``settings``: descriptive settings to
+    record (criterion, rule, value, scope, architecture, data …); the engine adds mode, epochs,
+    batch_size, learning_rate, seed, l1, granularity, retrain, reconstruct and target_sparsity (the mask's
+    sparsity). With unit granularity and ``compact=True`` the physically smaller model is built and measured
+    too. ``dense_accuracy``: pass it when known to skip one evaluation.
+
+    ``retrain``: ``finetune`` | ``rewind-lr`` (``original_schedule``: the original training's rate per epoch;
+    without it the rate is rewound to ``learning_rate`` and annealed) | ``rewind-weights`` (``rewind_weights``:
+    ``get_weights()`` from early in the original training). ``reconstruct``: before retraining, update each
+    pruned layer's remaining weights to preserve its outputs on training batches (``damping`` λ); the result's
+    ``pruned_accuracy`` is plain masking, ``reconstructed_accuracy`` after reconstruction.
+    """
+    _check_training(epochs, batch_size, learning_rate, allow_zero_epochs=True)
+    l1 = check_l1(l1)
+    check_retrain(retrain)
+    if reconstruct and retrain == "rewind-weights":
+        raise ValueError("Weight rewinding resets the kept weights, which would undo the reconstruction; choose "
+                         "one of them.")
+    x, y, x_test, y_test = as_arrays(data)
+    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    started = time.perf_counter()
+    pruned = mk.apply_masks(model, mask_set)
+    pruned_eval = metrics.evaluate(pruned, x_test, y_test)
+    history: dict = {}
+    final, start = pruned, model
+    reconstructed_accuracy, report = None, None
+    if reconstruct:
+        if progress:
+            progress(0.0, "Reconstructing the remaining weights layer by layer…")
+        final, found = reconstruct_layers(model, mask_set, x, seed=seed, damping=damping)
+        start, report = final, found.to_dict()
+        reconstructed_accuracy = metrics.evaluate(final, x_test, y_test).accuracy
+    if epochs:
+        final, result = retrain_masked(with_l1(start, l1) if l1 else start, mask_set, x, y, strategy=retrain,
+                                       epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                                       original_schedule=original_schedule, rewind_weights=rewind_weights,
+                                       validation=(x_test, y_test), progress=progress,
+                                       callbacks=[epoch_logger(on_epoch)])
+        history = {**result.history, "learning_rate": list(result.rates)}
+    seconds = time.perf_counter() - started
+    if progress:
+        progress(1.0, "Measuring the pruned model…")
+    engine = dict(mode="oneshot", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                  seed=int(seed), l1=l1, granularity=mask_set.granularity, retrain=retrain,
+                  reconstruct=bool(reconstruct),
+                  target_sparsity=float(mk.effective_masks(model, mask_set).overall_sparsity))
+    result = _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_eval, final, mask_set,
+                     x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
+                     compact=compact, label=label, class_names=_class_names(data))
+    result.reconstructed_accuracy, result.reconstruction = reconstructed_accuracy, report
+    return result
+
+
+# --- pruning at initialization ------------------------------------------------------------------------
+
+def initialised_copy(model, seed: int = 0):
+    """A copy of ``model``'s architecture with fresh initial weights (seeded): the untrained network."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return type(model).from_config(model.get_config())
+
+
+def early_weights(model, data, *, epoch: int = 1, seed: int = 0, batch_size: int = 32,
+                  learning_rate: float = 1e-3) -> list:
+    """A rewind point for weight rewinding when the original run kept none: ``model``'s architecture freshly
+    initialised with ``seed`` and trained ``epoch`` epoch(s) on ``data``'s training split (``get_weights()``).
+    It is an early state of *a* seeded training of this architecture, not of the run that made ``model``."""
+    _check_training(epoch, batch_size, learning_rate)
+    x, y, _, _ = as_arrays(data)
+    fresh = initialised_copy(model, seed)
+    train(fresh, x, y, epochs=epoch, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
+    return fresh.get_weights()
+
+
+def run_init(model, data, spec, *, epochs: int = 5, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+             l1: float = 0.0, progress: Progress | None = None, on_epoch: OnEpoch | None = None,
+             settings: dict | None = None, dense_accuracy: float | None = None, latency_repeats: int = 10,
+             label: str | None = None, initial=None, compact: bool = True) -> RunResult:
+    """Pruning at initialization: prune the untrained network by ``spec`` (a PruneSpec; SNIP, SynFlow, random,
+    a shuffled control …, scored on the untrained weights with ``data``'s training split), then train the sparse
+    network ``epochs`` with the mask held. ``initial``: the untrained network (default: ``model``'s architecture
+    freshly initialised with ``seed``). ``dense_accuracy`` / the recorded dense figures are ``model``'s (the
+    trained dense model to compare with); ``pruned_accuracy`` is the pruned untrained network's.
+    """
+    if not isinstance(spec, PruneSpec):
+        raise ValueError("run_init needs a PruneSpec saying how to prune the untrained network.")
+    spec = spec.validate()
+    _check_training(epochs, batch_size, learning_rate)
+    x, y, x_test, y_test = as_arrays(data)
+    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    untrained = initialised_copy(model, seed) if initial is None else initial
+    if progress:
+        progress(0.0, f"Scoring the untrained network by {spec.criterion}…")
+    started = time.perf_counter()
+    mask_set = select(untrained, spec, data=(x, y))
+    scored = time.perf_counter() - started
+    engine = dict(spec.to_dict(), init=True, init_seed=int(seed))
+    result = run_oneshot(untrained, mask_set, data, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                         seed=seed, l1=l1, progress=progress, on_epoch=on_epoch,
+                         settings=_settings(settings, **engine), dense_accuracy=dense_eval, compact=compact,
+                         latency_repeats=latency_repeats)
+    result.mode = "init"
+    result.settings["mode"] = "init"
+    result.seconds += scored
+    dense_size = measure(model, x_test[:256], latency_repeats=latency_repeats)
+    result.dense = {**{k: v for k, v in dense_size.items() if k != "layer_sparsity"}, "accuracy": dense_eval}
+    result.label = label or _label("init", result.settings, result.sparsity)
+    # per class against the model handed in (run_oneshot compared with the untrained copy)
+    result.class_accuracy = metrics.class_accuracy_change(model, result.model, x_test, y_test, _class_names(data))
+    return result
+
+
+# --- gradual ------------------------------------------------------------------------------------------
+
+def default_schedule(n_train: int, *, final_sparsity: float, initial_sparsity: float = 0.0, epochs: int = 2,
+                     batch_size: int = 32, frequency: int | None = None, end_fraction: float = 0.75):
+    """The schedule ``schedules.gradual_prune`` builds by default: from step 0 to ``end_fraction`` of all
+    training steps, re-pruning every ``frequency`` steps (default: about 10 updates)."""
+    steps = int(math.ceil(n_train / batch_size)) * int(epochs)
+    end = max(1, int(round(end_fraction * steps)) - 1)
+    return PolynomialDecay(initial_sparsity, final_sparsity, begin_step=0, end_step=end,
+                           frequency=frequency or max(1, end // 10))
+
+
+def _oneshot_eval(model, sparsity, criterion, scope, x, y, x_test, y_test, seed) -> metrics.Evaluation:
+    """Test accuracy and loss of ``model`` pruned one-shot to ``sparsity`` (no retraining)."""
+    if sparsity <= 0:
+        return metrics.evaluate(model, x_test, y_test)
+    masks = current_masks(model, sparsity, criterion=criterion, scope=scope, x=x, y=y, seed=seed)
+    return metrics.evaluate(mk.apply_masks(model, masks), x_test, y_test)
+
+
+def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float = 0.0, epochs: int = 2,
+                frequency: int | None = None, end_fraction: float = 0.75, criterion: str = "magnitude",
+                scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+                l1: float = 0.0, progress: Progress | None = None, on_epoch: OnEpoch | None = None,
+                settings: dict | None = None, dense_accuracy: float | None = None, latency_repeats: int = 10,
+                label: str | None = None) -> RunResult:
+    """Train a copy while pruning it on a polynomial schedule from ``initial_sparsity`` to ``final_sparsity``
+    (weights, exact counts per ``scope``; scores by ``criterion`` on the current weights).
+
+    ``schedules.gradual_prune`` with per-epoch ``on_epoch`` and test-split validation in the history.
+    """
+    _check_training(epochs, batch_size, learning_rate)
+    check_fraction(final_sparsity, "final sparsity")
+    get_criterion(criterion)
+    check_scope(scope)
+    l1 = check_l1(l1)
+    x, y, x_test, y_test = as_arrays(data)
+    if progress:
+        progress(0.0, "Copying the model and setting up the pruning schedule…")
+    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    schedule = default_schedule(len(x), final_sparsity=final_sparsity, initial_sparsity=initial_sparsity,
+                                epochs=epochs, batch_size=batch_size, frequency=frequency, end_fraction=end_fraction)
+    started = time.perf_counter()
+    pruned, gradual = gradual_prune(with_l1(model, l1) if l1 else model, x, y, final_sparsity, epochs=epochs,
+                                    batch_size=batch_size, schedule=schedule, criterion=criterion, scope=scope,
+                                    learning_rate=learning_rate, seed=seed, validation=(x_test, y_test),
+                                    progress=progress, callbacks=[epoch_logger(on_epoch)])
+    seconds = time.perf_counter() - started
+    if progress:
+        progress(1.0, "Measuring the pruned model…")
+    pruned_eval = _oneshot_eval(model, final_sparsity, criterion, scope, x, y, x_test, y_test, seed)
+    events = [{"step": e.step, "target": e.target, "sparsity": e.sparsity} for e in gradual.events]
+    engine = dict(mode="gradual", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                  seed=int(seed), l1=l1, granularity="weight", criterion=criterion, scope=scope,
+                  initial_sparsity=float(initial_sparsity), target_sparsity=float(final_sparsity),
+                  frequency=int(schedule.frequency), end_step=int(schedule.end_step))
+    return _finish("gradual", _settings(settings, **engine), model, dense_eval, pruned_eval, pruned,
+                   gradual.mask_set if gradual.mask_set.kernels else None, x_test, y_test, seconds=seconds,
+                   history=gradual.history, latency_repeats=latency_repeats, events=events, label=label,
+                   class_names=_class_names(data))
+
+
+# --- iterative ----------------------------------------------------------------------------------------
+
+def _round_record(step) -> dict:
+    """A ``schedules.IterativeStep`` as the plain record stored with a run."""
+    return {"round": step.step, "sparsity": float(step.sparsity), "pruned_accuracy": step.pruned_accuracy,
+            "accuracy": step.accuracy, "within_tolerance": step.within_tolerance, "seconds": step.seconds}
+
+
+def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: int = 1, tolerance: float = 0.01,
+                  target_sparsity: float = 0.9, max_rounds: int = 20, criterion: str = "magnitude",
+                  scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+                  l1: float = 0.0, on_round: OnRound | None = None, progress: Progress | None = None,
+                  on_epoch: OnEpoch | None = None, settings: dict | None = None,
+                  dense_accuracy: float | None = None, latency_repeats: int = 10,
+                  label: str | None = None, retrain: str = "finetune", original_schedule=None,
+                  rewind_weights=None) -> RunResult:
+    """Prune ``step_fraction`` of the remaining weights, retrain ``fine_tune_epochs``, evaluate; repeat.
+
+    ``retrain``, ``original_schedule``, ``rewind_weights``: the retraining strategy of every round, as in
+    :func:`run_oneshot` (with weight rewinding each round's mask comes from the trained weights, and the
+    kept weights restart from ``rewind_weights``: iterative magnitude pruning as in the lottery-ticket work).
+
+    Round k holds sparsity min(1 − (1 − step_fraction)^k, target_sparsity). Stops when test accuracy
+    falls below dense − ``tolerance`` (that round is recorded, its model not kept), when the target is
+    reached, or after ``max_rounds``. The result's model is the last round within tolerance (the dense
+    model when none was). ``schedules.iterative_prune`` on the test split, plus ``on_round(record)``
+    after each round and per-epoch ``on_epoch``.
+    """
+    step_fraction = check_fraction(step_fraction, "fraction pruned per round")
+    target_sparsity = check_fraction(target_sparsity, "target sparsity")
+    if step_fraction == 0.0:
+        raise ValueError("The fraction pruned per round must be above 0, or the loop never ends.")
+    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"The accuracy tolerance must be a number >= 0; got {tolerance!r}.")
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, (int, np.integer)) or max_rounds < 1:
+        raise ValueError(f"The number of rounds must be a whole number >= 1; got {max_rounds!r}.")
+    _check_training(fine_tune_epochs, batch_size, learning_rate)
+
+    check_retrain(retrain)
+    get_criterion(criterion)
+    check_scope(scope)
+    l1 = check_l1(l1)
+    x, y, x_test, y_test = as_arrays(data)
+    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    started = time.perf_counter()
+
+    def report_round(step) -> None:
+        if on_round:
+            on_round(_round_record(step))
+
+    def epoch_log(k: int) -> list:
+        return [epoch_logger(on_epoch, {"round": k}, offset=(k - 1) * fine_tune_epochs)]
+
+    loop = iterative_prune(with_l1(model, l1) if l1 else model, x, y, x_test, y_test, fraction=step_fraction,
+                           fine_tune_epochs=fine_tune_epochs, tolerance=tolerance, target_sparsity=target_sparsity,
+                           max_rounds=max_rounds, criterion=criterion, scope=scope, batch_size=batch_size,
+                           learning_rate=learning_rate, seed=seed, baseline_accuracy=dense_eval, progress=progress,
+                           on_round=report_round, round_callbacks=epoch_log, retrain_strategy=retrain,
+                           original_schedule=original_schedule, rewind_weights=rewind_weights)
+    best, best_masks, stopped = loop.model, loop.mask_set, loop.stopped_because
+    rounds = [_round_record(step) for step in loop.steps]
+    history: dict[str, list] = {"loss": [], "accuracy": [], "round": []}
+    for step in loop.steps:
+        for key in ("loss", "accuracy"):
+            history[key].extend(step.history.get(key, []))
+        history["round"].extend([step.step] * fine_tune_epochs)
+    seconds = time.perf_counter() - started
+    if progress:
+        progress(1.0, f"Stopped: {stopped}. Measuring…")
+    held = best_masks.overall_sparsity if best_masks is not None else 0.0
+    pruned_eval = _oneshot_eval(model, held, criterion, scope, x, y, x_test, y_test, seed)
+    engine = dict(mode="iterative", epochs=int(fine_tune_epochs), fine_tune_epochs=int(fine_tune_epochs),
+                  batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed), l1=l1,
+                  granularity="weight", criterion=criterion, scope=scope, step_fraction=float(step_fraction),
+                  tolerance=float(tolerance), target_sparsity=float(target_sparsity), max_rounds=int(max_rounds),
+                  retrain=retrain)
+    return _finish("iterative", _settings(settings, **engine), model, dense_eval, pruned_eval, best, best_masks,
+                   x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
+                   rounds=rounds, stopped_because=stopped, label=label, class_names=_class_names(data))
+

@@ -1,0 +1,181 @@
+"""Sweeps: per-layer sensitivity scans and criteria × sparsity sweeps.
+
+- :func:`layer_sensitivity` — prune ONE layer at a time to each sparsity (no retraining) and measure
+  test accuracy; one scratch copy of the model is reused for every point (``preview.MaskedScratch``).
+- :func:`max_sparsity_within` — per layer, the largest scanned sparsity whose accuracy (and that of
+  every lower scanned sparsity) stays within ``max_drop`` of dense: values for the Prune page.
+- :func:`criteria_sweep` — for each criterion and sparsity: prune the dense model (exact counts),
+  measure, fine-tune briefly with the mask held, measure again.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"layer": ["a"] * 3, "sparsity": [0.1, 0.5, 0.9], "accuracy": [0.98, 0.975, 0.5]})
+>>> max_sparsity_within(df, dense_accuracy=0.98, max_drop=0.01)
+{'a': 0.5}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import time
+
+
+from ..graph import prunable_layers
+from ..io.data import as_arrays
+from ..measure.metrics import evaluate
+from ..measure.preview import MaskedScratch
+from ..methods import masks as mk
+from ..methods.criteria import all_weight_scores, weight_scores
+from ..methods.thresholds import check_fraction, check_scope, prune_count, sparsity_select
+from ..train.models import Progress
+from ..train.training import fine_tune
+
+DEFAULT_SPARSITIES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP_SPARSITIES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
+SENSITIVITY_COLUMNS = ("layer", "sparsity", "accuracy", "loss")
+SWEEP_COLUMNS = ("criterion", "sparsity", "pruned_accuracy", "final_accuracy", "held_sparsity", "seconds")
+
+
+def _check_sparsities(sparsities) -> list[float]:
+    values = [check_fraction(s, "sparsity") for s in sparsities]
+    if not values:
+        raise ValueError("Give at least one sparsity to scan.")
+    return values
+
+
+def layer_sensitivity(model, x_test, y_test, sparsities=DEFAULT_SPARSITIES, criterion: str = "magnitude", *,
+                      x_train=None, y_train=None, layers=None, seed: int = 0,
+                      progress: Progress | None = None):
+    """DataFrame[layer, sparsity, accuracy, loss]: each prunable layer pruned alone (exact count of its
+    lowest-scoring weights by ``criterion``), nothing retrained, measured on (x_test, y_test).
+
+    Scores are computed once on the dense model (sensitivity / taylor need ``x_train``, ``y_train``).
+    ``layers``: names to scan (default: every prunable layer, in model order). The caller's model is
+    not touched.
+    """
+    import pandas as pd
+
+
+    sparsities = _check_sparsities(sparsities)
+    names = [layer.name for layer in prunable_layers(model)]
+    if layers is not None:
+        unknown = [n for n in layers if n not in names]
+        if unknown:
+            raise ValueError(f"Not prunable layers of this model: {', '.join(map(str, unknown))}.")
+        names = [n for n in names if n in set(layers)]
+    scores = weight_scores(model, criterion, x_train, y_train, seed=seed)
+    scratch = MaskedScratch(model)
+    rows, total, done = [], len(names) * len(sparsities), 0
+    for name in names:
+        for sparsity in sparsities:
+            keep, threshold = sparsity_select(scores[name], sparsity)
+            result = scratch.evaluate(mk.MaskSet(kernels={name: keep}, thresholds={name: threshold}), x_test, y_test)
+            rows.append({"layer": name, "sparsity": float(sparsity), "accuracy": result.accuracy, "loss": result.loss})
+            done += 1
+            if progress:
+                progress(done / total, f"{name} at {sparsity:.0%}: accuracy {result.accuracy:.2%}")
+    return pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
+
+
+def max_sparsity_within(df, dense_accuracy: float, max_drop: float) -> dict[str, float]:
+    """{layer: the largest scanned sparsity s such that accuracy >= dense − ``max_drop`` at s and at every
+    lower scanned sparsity of that layer}; 0.0 when even the lowest one drops too much.
+
+    ``max_drop`` is a fraction (0.01 = one accuracy point). Layers keep their order of appearance.
+    """
+    if not max_drop >= 0:
+        raise ValueError(f"The allowed accuracy drop must be >= 0; got {max_drop!r}.")
+    floor = float(dense_accuracy) - float(max_drop)
+    result: dict[str, float] = {}
+    for layer in dict.fromkeys(df["layer"]):
+        best = 0.0
+        rows = df[df["layer"] == layer].sort_values("sparsity")
+        for sparsity, accuracy in zip(rows["sparsity"], rows["accuracy"]):
+            if accuracy < floor - 1e-12:
+                break
+            best = float(sparsity)
+        result[str(layer)] = best
+    return result
+
+
+def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune_epochs: int = 1, *,
+                   scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+                   score_batches: int = 4, progress: Progress | None = None):
+    """DataFrame[criterion, sparsity, pruned_accuracy, final_accuracy, held_sparsity, seconds].
+
+    For each criterion (scores once on the dense model) and each sparsity: exact-count weight masks
+    (``scope`` "layer" or "global"), test accuracy pruned, then ``fine_tune_epochs`` of masked fine-tuning
+    (0: none, final = pruned) and test accuracy again. ``held_sparsity`` is the mask's real overall
+    sparsity. ``data``: a Dataset or (x_train, y_train, x_test, y_test).
+    """
+    import pandas as pd
+
+
+    criteria = list(criteria)
+    if not criteria:
+        raise ValueError("Choose at least one criterion to compare.")
+    sparsities = _check_sparsities(sparsities)
+    check_scope(scope)
+    if fine_tune_epochs < 0:
+        raise ValueError(f"The fine-tuning epochs must be >= 0; got {fine_tune_epochs!r}.")
+    x, y, x_test, y_test = as_arrays(data)
+    all_scores = all_weight_scores(model, x, y, criteria=criteria, batches=score_batches, seed=seed)
+    scratch = MaskedScratch(model)
+    rows, total, done = [], len(criteria) * len(sparsities), 0
+    for criterion in criteria:
+        for sparsity in sparsities:
+            started = time.perf_counter()
+            mask_set = mk.build_masks(all_scores[criterion], "sparsity", sparsity, scope=scope)
+            pruned_accuracy = scratch.evaluate(mask_set, x_test, y_test).accuracy
+            final_accuracy = pruned_accuracy
+            if fine_tune_epochs:
+                def report(fraction, message, done=done, criterion=criterion, sparsity=sparsity):
+                    if progress:
+                        progress(min(1.0, (done + fraction) / total), f"{criterion} at {sparsity:.0%} · {message}")
+
+                tuned, _ = fine_tune(model, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
+                                        learning_rate=learning_rate, seed=seed, progress=report)
+                final_accuracy = evaluate(tuned, x_test, y_test).accuracy
+            rows.append({"criterion": criterion, "sparsity": float(sparsity), "pruned_accuracy": pruned_accuracy,
+                         "final_accuracy": final_accuracy, "held_sparsity": float(mask_set.overall_sparsity),
+                         "seconds": time.perf_counter() - started})
+            done += 1
+            if progress:
+                progress(done / total, f"{criterion} at {sparsity:.0%}: {pruned_accuracy:.2%} → {final_accuracy:.2%}")
+    return pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
+
+
+def within_table(df, dense_accuracy: float, best: dict[str, float], shapes: dict[str, tuple]):
+    """One row per layer for the values :func:`max_sparsity_within` chose: layer, shape, weights, the largest
+    sparsity (fraction), weights pruned there (exact count), the accuracy measured there and the drop below
+    dense (fractions).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"layer": ["a", "a"], "sparsity": [0.1, 0.5], "accuracy": [0.98, 0.97]})
+    >>> row = within_table(df, 0.98, {"a": 0.5}, {"a": (4, 5)}).iloc[0]
+    >>> row["weights"], row["pruned"], row["accuracy"], round(row["drop"], 6)
+    (np.int64(20), np.int64(10), np.float64(0.97), np.float64(0.01))
+    """
+    import pandas as pd
+
+
+    rows = []
+    for layer, sparsity in best.items():
+        size = int(np.prod(shapes[layer], dtype=np.int64))
+        at = df[(df["layer"] == layer) & (df["sparsity"] == sparsity)]
+        accuracy = float(at["accuracy"].iloc[0]) if len(at) else float(dense_accuracy)
+        rows.append({"layer": layer, "shape": tuple(shapes[layer]), "weights": size, "sparsity": float(sparsity),
+                     "pruned": prune_count(size, sparsity), "accuracy": accuracy,
+                     "drop": float(dense_accuracy) - accuracy})
+    return pd.DataFrame(rows, columns=["layer", "shape", "weights", "sparsity", "pruned", "accuracy", "drop"])
+
+
+def combined_sparsity(best: dict[str, float], shapes: dict[str, tuple]) -> float:
+    """Share of all the layers' weights pruned when each takes its value (exact counts, as the Prune page).
+
+    >>> combined_sparsity({"a": 0.5, "b": 0.0}, {"a": (10,), "b": (30,)})
+    0.125
+    """
+    sizes = {layer: int(np.prod(shape, dtype=np.int64)) for layer, shape in shapes.items()}
+    total = sum(sizes.values())
+    return sum(prune_count(sizes[layer], s) for layer, s in best.items()) / total if total else 0.0

@@ -1,0 +1,231 @@
+"""Masks from scores and thresholds, and applying them to a copy of a model.
+
+score → threshold → mask → apply. True in a mask = kept. Masks are dicts keyed by layer name.
+
+>>> keep_mask(np.array([0.5, 0.3, 0.6, 0.2, 0.4]), 0.3).tolist()
+[True, True, True, False, True]
+>>> ms = build_masks({"d": np.array([[0.5, 0.3], [0.6, 0.2]])}, "coefficient", 0.6)
+>>> ms.kernels["d"].tolist(), ms.overall_sparsity
+([[True, False], [True, False]], 0.5)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from ..graph import kernel_variable, layers, prunable_layers, weight_masks
+from . import thresholds as th
+from .rules import get_rule
+
+GRANULARITIES = ("weight", "unit")
+
+
+def keep_mask(scores, threshold: float) -> np.ndarray:
+    """True where score >= threshold (kept); a weight is pruned where its score is strictly below."""
+    return np.asarray(scores) >= threshold
+
+
+@dataclass
+class MaskSet:
+    """Keep masks for a model's prunable layers (True = kept), keyed by layer name in model order.
+
+    ``kernels``: kernel-shaped bool arrays; ``units``: bool vectors over the channels of dependency
+    groups (unit granularity only; a group is named after its first producing layer, so a chain layer's
+    units are keyed by the layer's name; groups reaching the output never appear); ``thresholds``: the
+    threshold per scored layer or group; ``extra``: {layer: {weight: mask}} for the other weights removed
+    units take with them (filled by :func:`effective_masks`). Layers absent from ``kernels`` are left
+    untouched.
+    """
+
+    kernels: dict[str, np.ndarray]
+    units: dict[str, np.ndarray] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    granularity: str = "weight"
+    extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    effective: bool = False  # already expanded by effective_masks (expanding again changes nothing)
+
+    def kept_counts(self) -> dict[str, int]:
+        return {n: int(np.count_nonzero(m)) for n, m in self.kernels.items()}
+
+    def total_counts(self) -> dict[str, int]:
+        return {n: int(m.size) for n, m in self.kernels.items()}
+
+    def layer_sparsity(self) -> dict[str, float]:
+        """Fraction of each layer's kernel entries that are pruned."""
+        kept, total = self.kept_counts(), self.total_counts()
+        return {n: (1.0 - kept[n] / total[n]) if total[n] else 0.0 for n in self.kernels}
+
+    @property
+    def kept(self) -> int:
+        return sum(self.kept_counts().values())
+
+    @property
+    def total(self) -> int:
+        return sum(self.total_counts().values())
+
+    @property
+    def overall_sparsity(self) -> float:
+        """Fraction of all masked kernel entries that are pruned (0 for an empty set)."""
+        total = self.total
+        return 1.0 - self.kept / total if total else 0.0
+
+    def table(self):
+        """pandas DataFrame: layer, kept, total, sparsity, threshold, units_kept, units_total."""
+        import pandas as pd
+
+        kept, total, sparsity = self.kept_counts(), self.total_counts(), self.layer_sparsity()
+        rows = []
+        for name in self.kernels:
+            units = self.units.get(name)
+            rows.append({"layer": name, "kept": kept[name], "total": total[name], "sparsity": sparsity[name],
+                         "threshold": self.thresholds.get(name, float("nan")),
+                         "units_kept": int(np.count_nonzero(units)) if units is not None else None,
+                         "units_total": int(units.size) if units is not None else None})
+        return pd.DataFrame(rows, columns=["layer", "kept", "total", "sparsity", "threshold",
+                                           "units_kept", "units_total"])
+
+
+def _check_granularity(granularity: str) -> str:
+    if granularity not in GRANULARITIES:
+        raise ValueError(f"Unknown granularity {granularity!r}; choose 'weight' or 'unit'.")
+    return granularity
+
+
+def score_masks(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: str = "layer",
+                weights: Mapping[str, np.ndarray] | None = None) -> tuple[dict, dict]:
+    """({layer: keep mask}, {layer: threshold}) for any score arrays (kernels or unit vectors), by the
+    registered rule ``rule`` (:data:`prune_core.methods.rules.RULES`)."""
+    th.check_scope(scope)
+    return get_rule(rule).select(scores, value, scope=scope, weights=weights)
+
+
+def build_masks(scores: Mapping[str, np.ndarray], rule: str, value, *, scope: str = "layer",
+                granularity: str = "weight", weights: Mapping[str, np.ndarray] | None = None,
+                output_layer: str | None = None) -> MaskSet:
+    """A MaskSet from scores with one threshold rule.
+
+    granularity "weight": ``scores`` are kernel-shaped; the std rule uses ``weights`` when given
+    (pass the kernels with magnitude scores: quality × std(w) against |w|), else the scores' std.
+    granularity "unit": ``scores`` are unit vectors (from ``importance.unit_scores``); ``weights``
+    (the kernels, required) give the kernel shapes; a removed unit removes its kernel column/filter.
+    ``output_layer`` is never unit-pruned (it is dropped from unit scores if present).
+
+    >>> ms = build_masks({"h": np.array([3., 1., 2.])}, "sparsity", 1/3, granularity="unit",
+    ...                  weights={"h": np.ones((2, 3))})
+    >>> ms.units["h"].tolist(), ms.kernels["h"].tolist()
+    ([True, False, True], [[True, False, True], [True, False, True]])
+    """
+    _check_granularity(granularity)
+    if granularity == "weight":
+        masks, thresholds = score_masks(scores, rule, value, scope=scope, weights=weights)
+        return MaskSet(kernels=masks, thresholds=thresholds, granularity="weight")
+    if weights is None:
+        raise ValueError("Unit pruning needs the kernels (weights=...) to shape the kernel masks.")
+    unit_scores = {n: np.asarray(s) for n, s in scores.items() if n != output_layer}
+    for name, s in unit_scores.items():
+        if name not in weights:
+            raise ValueError(f"No kernel given for layer {name!r}.")
+        if s.ndim != 1 or s.size != np.shape(weights[name])[-1]:
+            raise ValueError(f"Unit scores for {name!r} must be a vector of length {np.shape(weights[name])[-1]}.")
+    units, thresholds = score_masks(unit_scores, rule, value, scope=scope)
+    kernels = {n: np.broadcast_to(u, np.shape(weights[n])).copy() for n, u in units.items()}
+    return MaskSet(kernels=kernels, units=units, thresholds=thresholds, granularity="unit")
+
+
+# --- from unit masks to every weight they touch (the dependency graph) ----------------------------
+
+def effective_masks(model, mask_set: MaskSet) -> MaskSet:
+    """The MaskSet as ``apply_masks`` really applies it.
+
+    Weight granularity: unchanged. Unit granularity (``units`` keyed by dependency group, see
+    :mod:`prune_core.graph`): every prunable layer's kernel mask (the removed units' columns, and the
+    input rows/channels of the layers that read them, found through the graph), and in ``extra`` the
+    other weights the groups touch (biases, BatchNorm and PReLU parameters, depthwise kernels). Its
+    sparsities are then exactly the zeros the masked model holds.
+    """
+    if mask_set.effective:
+        return mask_set
+    kernels = {n: np.asarray(m, dtype=bool).copy() for n, m in mask_set.kernels.items()}
+    extra = {n: dict(w) for n, w in mask_set.extra.items()}
+    if mask_set.units:
+        touched = weight_masks(model, mask_set.units)
+        _check_shapes(model, kernels)
+        ordered = {}
+        for layer in prunable_layers(model):
+            variable = kernel_variable(layer)
+            own = touched.get(layer.name, {})
+            base = kernels.get(layer.name, np.ones(tuple(variable.shape), dtype=bool))
+            ordered[layer.name] = base & own[_short(variable)] if _short(variable) in own else base
+        kernels = ordered
+        for name, weights in touched.items():
+            for weight, mask in weights.items():
+                if name in kernels and weight == _kernel_name(model, name):
+                    continue
+                extra.setdefault(name, {})[weight] = extra.get(name, {}).get(weight, True) & mask
+    return MaskSet(kernels=kernels, units=dict(mask_set.units), thresholds=dict(mask_set.thresholds),
+                   granularity=mask_set.granularity, extra=extra, effective=True)
+
+
+def _short(variable) -> str:
+    """A Keras 3 variable's name within its layer ("kernel", "bias", "gamma", ...)."""
+    return variable.name.rsplit("/", 1)[-1]
+
+
+def _kernel_name(model, layer_name: str) -> str:
+    return _short(kernel_variable(_layers_by_name(model)[layer_name]))
+
+
+def _layers_by_name(model) -> dict:
+    return {layer.name: layer for layer in layers(model)}
+
+
+def copy_model(model):
+    """A new model with the same architecture and weights (the caller's model is not touched)."""
+    clone = type(model).from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def _check_shapes(model, kernels: Mapping[str, np.ndarray]) -> None:
+    shapes = {layer.name: tuple(kernel_variable(layer).shape) for layer in prunable_layers(model)}
+    for name, mask in kernels.items():
+        if name not in shapes:
+            raise ValueError(f"The masks name a layer {name!r} that is not a prunable layer of this model.")
+        if tuple(np.shape(mask)) != shapes[name]:
+            raise ValueError(f"Mask for {name!r} has shape {np.shape(mask)}, the kernel {shapes[name]}.")
+
+
+def masked_variables(model, mask_set: MaskSet) -> list[tuple[object, np.ndarray]]:
+    """(variable, keep mask) for every weight ``mask_set`` masks: prunable kernels and, for removed units,
+    the ``extra`` weights (pass an effective MaskSet, see :func:`effective_masks`)."""
+    _check_shapes(model, mask_set.kernels)
+    pairs = []
+    found = _layers_by_name(model)
+    for layer in prunable_layers(model):
+        if layer.name in mask_set.kernels:
+            pairs.append((kernel_variable(layer), np.asarray(mask_set.kernels[layer.name], dtype=bool)))
+    for name, weights in mask_set.extra.items():
+        variables = {_short(v): v for v in found[name].weights}
+        for weight, mask in weights.items():
+            pairs.append((variables[weight], np.asarray(mask, dtype=bool)))
+    return pairs
+
+
+def zero_masked(model, mask_set: MaskSet) -> None:
+    """Zero, in place, the masked kernel entries and the ``extra`` weights of removed units of ``model``."""
+    for variable, mask in masked_variables(model, mask_set):
+        variable.assign(np.asarray(variable.numpy()) * mask)
+
+
+def apply_masks(model, mask_set: MaskSet):
+    """A NEW model with masked kernel entries set to zero; the caller's model is untouched.
+
+    Removed units (unit granularity) also lose their bias and the next layer's incoming
+    rows/channels, so the result computes exactly what the physically smaller network would.
+    """
+    masked = copy_model(model)
+    zero_masked(masked, effective_masks(model, mask_set))
+    return masked

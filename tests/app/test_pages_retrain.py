@@ -1,0 +1,181 @@
+"""AppTest: one-shot, gradual and iterative runs from the Retrain page produce the recorded numbers."""
+
+import numpy as np
+import pytest
+
+from prune_core.io import data, history
+from prune_core.measure import metrics
+from prune_core.train import training
+from prune_core.graph import kernels
+from tests.apptest import metric_value, page_test
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRUNING_EXPLORER_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def run_and_wait(at):
+    at.button[0].click().run()
+    assert not at.exception
+    job = at.session_state["job"]
+    job.wait(300)
+    assert job.error is None, job.error
+    at.run()  # the page shows the finished run
+    assert not at.exception
+    return job.result
+
+
+def test_oneshot_default_candidate_fine_tunes_and_records(data_dir):
+    at = page_test("retrain").run()
+    assert not at.exception
+    assert "85.4% sparse" in at.info[0].value
+    result = run_and_wait(at)
+    ds = data.load_mnist("bundled")
+    # the final model keeps exactly the default mask's zeros and its accuracy is what the page shows
+    assert metrics.evaluate(result.model, ds.x_test, ds.y_test).accuracy == result.final_accuracy
+    assert metric_value(at, "After retraining") == f"{result.final_accuracy:.2%}"
+    assert metric_value(at, "Sparsity") == f"{result.sparsity:.1%}"
+    zeros = sum(int(np.count_nonzero(k == 0)) for k in kernels(result.model).values())
+    assert zeros == round(result.sparsity * 266_200)
+    assert result.final_accuracy > result.pruned_accuracy  # fine-tuning wins accuracy back
+    records = history.RunStore(data_dir / history.DB_NAME).records("default")
+    assert len(records) == 1 and records[0]["final_accuracy"] == result.final_accuracy
+    assert records[0]["settings"]["criterion"] == "magnitude" and records[0]["mode"] == "oneshot"
+
+    # export: the files behind the download buttons open
+    from ui import retrain as rt
+    files = {label: make() for label, make, _, _ in rt.downloads(result)}
+    import tempfile
+
+    import keras
+    with tempfile.NamedTemporaryFile(suffix=".keras") as f:
+        f.write(files["Pruned model (.keras)"]); f.flush()
+        loaded = keras.saving.load_model(f.name, safe_mode=True, compile=False)
+    assert metrics.evaluate(loaded, ds.x_test, ds.y_test).accuracy == result.final_accuracy
+    report = files["Report (.html)"]
+    assert "plotly" in report.lower() and f"{result.final_accuracy:.2%}" in report
+
+
+def test_oneshot_uses_the_applied_candidate():
+    prune = page_test("prune", granularity="unit", rule="sparsity", v="50").run()
+    next(b for b in prune.button if b.label.startswith("Apply")).click().run()
+    candidate = prune.session_state["candidate"]
+    prune.switch_page("pages/retrain.py").run()
+    assert not prune.exception
+    assert f"{candidate.sparsity:.1%} sparse" in prune.info[0].value
+    result = run_and_wait(prune)
+    assert result.pruned_accuracy == candidate.pruned_accuracy
+    assert result.compact is not None and result.compact["params"] < result.params
+    assert abs(result.compact["accuracy"] - result.final_accuracy) <= 0.0005  # same predictions, fewer neurons
+    assert len(prune.dataframe) == 1 and len(prune.dataframe[0].value) == 3
+
+
+def test_gradual_reaches_its_final_sparsity():
+    at = page_test("retrain").run()
+    at.radio(key="rt_mode").set_value("gradual").run()
+    final = next(s for s in at.slider if s.label == "Final sparsity")
+    final.set_value(80)
+    at.number_input[0].set_value(1)
+    result = run_and_wait(at)
+    assert result.mode == "gradual" and result.sparsity == pytest.approx(0.80, abs=5e-4)
+    assert metric_value(at, "Sparsity") == "80.0%"
+
+
+def test_iterative_records_each_round():
+    at = page_test("retrain").run()
+    at.radio(key="rt_mode").set_value("iterative").run()
+    next(s for s in at.slider if s.label.startswith("Pruned per round")).set_value(50)
+    next(s for s in at.slider if s.label == "Target sparsity").set_value(75)
+    next(s for s in at.slider if s.label.startswith("Tolerance")).set_value(10.0)
+    result = run_and_wait(at)
+    assert [round(r["sparsity"], 3) for r in result.rounds] == [0.5, 0.75]  # 1 − 0.5^k, capped at the target
+    assert result.stopped_because and result.sparsity == pytest.approx(0.75, abs=5e-4)
+
+
+def test_l1_run_reports_near_zero_weights_and_continue_makes_it_current():
+    from prune_core.graph import kernels as model_kernels
+
+    at = page_test("retrain").run()
+    at.selectbox[2].set_value(1e-3)  # L1 penalty λ (Learning rate, Batch size, L1)
+    result = run_and_wait(at)
+    assert result.settings["l1"] == 1e-3
+    near = training.near_zero_fraction(result.model)
+    share = (near - result.sparsity) / (1 - result.sparsity)
+    assert any(f"{share:.1%} of the kept weights have |w| < 0.001" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Continue from this model").click().run()
+    assert not at.exception
+    entry = at.session_state["model_entry"]
+    assert entry.origin == "retrained" and entry.model is result.model
+    zeros = sum(int(np.count_nonzero(k == 0)) for k in model_kernels(entry.model).values())
+    assert zeros == round(result.sparsity * 266_200)
+
+
+def downloads(at) -> list[tuple[str, str]]:
+    """(label, widget key) of every download button on the page, in page order."""
+    return [(b.proto.label, b.proto.id.split("-", 2)[-1]) for b in at.get("download_button")]
+
+
+def zero_epoch_oneshot(at, seed=0):
+    at.radio(key="rt_mode").set_value("oneshot").run()
+    at.number_input[0].set_value(0)  # measure the pruned model, no training: seconds
+    at.number_input[1].set_value(seed)
+    return run_and_wait(at)
+
+
+def test_mode_control_always_has_a_value():
+    at = page_test("retrain").run()
+    mode = at.radio(key="rt_mode")
+    assert mode.value == "oneshot" and mode.options == ["One-shot", "Gradual", "Iterative",
+                                                         "Pruning at initialization"]
+    at.session_state["rt_mode"] = None  # what a deselected segmented control used to leave
+    at.run()
+    assert not at.exception and at.radio(key="rt_mode").value == "oneshot"
+    assert "85.4% sparse" in at.info[0].value  # the one-shot form and its starting point
+
+
+def test_a_failed_gradual_keeps_the_finished_one_shot_and_says_it_in_percent():
+    at = page_test("retrain").run()
+    first = zero_epoch_oneshot(at)
+    before = downloads(at)
+    assert before == [("Pruned model (.keras)", f"rt_file_{first.run_id}_0"),
+                      ("Report (.html)", f"rt_file_{first.run_id}_1")]
+    assert at.subheader[0].value == "Last run · one-shot · magnitude · per layer · 85.4%"
+
+    at.radio(key="rt_mode").set_value("gradual").run()
+    next(s for s in at.slider if s.label == "Initial sparsity").set_value(95)
+    next(s for s in at.slider if s.label == "Final sparsity").set_value(5)
+    at.button[0].click().run()
+    at.session_state["job"].wait(120)
+    at.run()
+    assert not at.exception
+    assert at.session_state["job"].error == "The final sparsity (5%) must be at least the initial sparsity (95%)."
+    assert any("The final sparsity (5%) must be at least the initial sparsity (95%)" in e.value for e in at.error)
+    assert downloads(at) == before  # the one-shot's files are all still offered
+    assert [b.label for b in at.button].count("Continue from this model") == 1
+    assert metric_value(at, "Sparsity") == f"{first.sparsity:.1%}"
+
+    next(b for b in at.button if b.label == "Continue from this model").click().run()
+    assert not at.exception and at.session_state["model_entry"].model is first.model
+
+
+def test_two_finished_runs_are_listed_newest_first_each_with_its_files():
+    at = page_test("retrain").run()
+    first = zero_epoch_oneshot(at, seed=0)
+    second = zero_epoch_oneshot(at, seed=1)
+    assert second.run_id == first.run_id + 1
+    assert at.subheader[0].value.startswith("Last run")
+    from ui.text import md
+    assert [e.label for e in at.expander] == [md(f"#{first.run_id} · one-shot · magnitude · per layer · 85.4% · "
+                                                 f"{first.final_accuracy:.2%}")]
+    assert [key for _, key in downloads(at)] == [f"rt_file_{second.run_id}_0", f"rt_file_{second.run_id}_1",
+                                                 f"rt_file_{first.run_id}_0", f"rt_file_{first.run_id}_1"]
+    from ui import retrain as rt
+    assert [name for _, _, name, _ in rt.downloads(first)] == [
+        f"run-{first.run_id}-one-shot-magnitude-per-layer-85.4.keras",
+        f"run-{first.run_id}-one-shot-magnitude-per-layer-85.4-report.html"]
+    continues = [b for b in at.button if b.label == "Continue from this model"]
+    assert [b.key for b in continues] == [f"rt_continue_{second.run_id}", f"rt_continue_{first.run_id}"]
+    continues[1].click().run()  # the older run's own button
+    assert not at.exception and at.session_state["model_entry"].model is first.model
