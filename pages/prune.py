@@ -5,7 +5,7 @@ import streamlit as st
 from ui.router import require_router
 from ui import quickstart
 from ui import guide
-from ui import prune as pu
+from ui import prune_labels, prune_session, prune_url, prune_view
 from ui import state, widgets
 from ui.errors import guarded
 
@@ -20,43 +20,45 @@ st.caption("Score every weight, prune where score < threshold, and see the cost 
 widgets.data_badge()
 busy = st.empty()  # what a wait is for (scoring by gradients) shows here, at the top, not only as a dimmed page
 
-ctx = pu.context()
+ctx = prune_session.context()
 if ctx is None:
     st.info("This model has no Dense or Conv2D layer, so there is nothing to prune. Load another on the Model page.",
             icon=":material/info:")
     st.stop()
-pu.restore_from_url(ctx.names)
+prune_url.restore_from_url(ctx.names)
 
 with st.container(border=True):
     c1, c2 = st.columns(2)
-    criteria = pu.available_criteria(ctx)
+    criteria = prune_session.available_criteria(ctx)
     if st.session_state.get("pr_criterion") not in criteria:
         st.session_state["pr_criterion"] = "magnitude"
-    criterion = c1.radio("Importance criterion", criteria, format_func=pu.criterion_label, key="pr_criterion",
-                         help=pu.criterion_help())
-    rule = c2.radio("Threshold rule", pu.rule_names(), format_func=pu.rule_label, key="pr_rule", help=pu.rule_help())
+    criterion = c1.radio("Importance criterion", criteria, format_func=prune_labels.criterion_label, key="pr_criterion",
+                         help=prune_labels.criterion_help())
+    rule = c2.radio("Threshold rule", prune_labels.rule_names(), format_func=prune_labels.rule_label, key="pr_rule",
+                    help=prune_labels.rule_help())
     c3, c4 = st.columns(2)
-    granularity = c3.radio("Granularity", list(pu.GRANULARITIES), format_func=pu.GRANULARITIES.get,
+    granularity = c3.radio("Granularity", list(prune_labels.GRANULARITIES), format_func=prune_labels.GRANULARITIES.get,
                            key="pr_granularity")
-    scope = c4.radio("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, key="pr_scope")
+    scope = c4.radio("Scope", list(prune_labels.SCOPES), format_func=prune_labels.SCOPES.get, key="pr_scope")
     tools = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     same = tools.toggle("Same value for all layers", key="pr_same", disabled=scope == "global",
                         help="One slider sets every layer's value; each layer still gets its own threshold.")
-    tools.button("Reset to defaults", key="pr_btn_reset", icon=":material/restart_alt:", on_click=pu.reset_to_defaults,
+    tools.button("Reset to defaults", key="pr_btn_reset", icon=":material/restart_alt:",
+                 on_click=prune_url.reset_to_defaults,
                  help="Every control on this page back to its default (magnitude, weights, coefficient 0.3 per "
                       "layer); the URL too.")
     st.caption("A weight (or neuron) is pruned where its score is strictly below the threshold: "
                "**coefficient × max score** (the classic rule; 0.1–0.5 is typical for magnitude only — each "
                "criterion starts at the coefficient that prunes as much as magnitude at 0.3), the score that prunes a "
                "**target sparsity**, or **quality × σ** of the weights (Han et al. 2015). "
-               + (f"Sensitivity and Taylor use gradients averaged over {pu.SCORE_BATCHES} batches of "
-                  f"{pu.data_words(ctx)}." if ctx.has_data else ""))
+               + (f"Sensitivity and Taylor use gradients averaged over {prune_session.SCORE_BATCHES} batches of "
+                  f"{prune_session.data_words(ctx)}." if ctx.has_data else ""))
 
-granularity, granularity_note = pu.granularity_for(rule, granularity)
+granularity, granularity_note = prune_labels.granularity_for(rule, granularity)
 if granularity_note:
     st.info(granularity_note, icon=":material/info:")
 if granularity == "unit":
-    blocked = pu.unprunable_groups(ctx)
+    blocked = prune_session.unprunable_groups(ctx)
     if len(blocked):
         with st.expander(f"{len(blocked)} group(s) of layers keep all their units — why", icon=":material/lock:"):
             st.dataframe(blocked, hide_index=True, width="stretch")
@@ -67,7 +69,7 @@ if not ctx.has_data:
     st.info("This model has no data, so sensitivity, Taylor and the measured accuracy are unavailable: they need "
             "labelled examples. Magnitude and random pruning and all size figures work. Add data on the Model page.",
             icon=":material/info:")
-scores = pu.all_scores(ctx, criterion, where=busy)
+scores = prune_session.all_scores(ctx, criterion, where=busy)
 settings = dict(criterion=criterion, granularity=granularity, rule=rule, scope=scope, same=same)
 default_note = guide.default_text(ctx, scores, settings, guide.follow_criterion(ctx, scores, settings))
 if default_note:
@@ -77,13 +79,15 @@ if default_note:
 @st.fragment
 @guarded("updating the pruning preview")
 def live_view():
-    layers = pu.slider_layers(ctx, granularity)
+    layers = prune_session.slider_layers(ctx, granularity)
     if scope == "global" or same:
         label = "Global " if scope == "global" else "All layers · "
-        values = pu.value_widget(st, f"{label}{pu.rule_label(rule)}", rule, pu.value_key(granularity, rule, None))
-    elif pu.uses_table(layers):
-        st.markdown(f"##### {pu.rule_label(rule).capitalize()} per {'layer' if granularity == 'weight' else 'group'}")
-        values = pu.values_table(ctx, layers, granularity, rule)
+        values = prune_view.value_widget(st, f"{label}{prune_labels.rule_label(rule)}", rule,
+                                         prune_url.value_key(granularity, rule, None))
+    elif prune_view.uses_table(layers):
+        per = "layer" if granularity == "weight" else "group"
+        st.markdown(f"##### {prune_labels.rule_label(rule).capitalize()} per {per}")
+        values = prune_view.values_table(ctx, layers, granularity, rule)
         st.caption(f"{len(layers)} {'layers' if granularity == 'weight' else 'groups of layers'}: too many for a "
                    "row of sliders, so each value is a cell — double-click one to change it.")
     else:
@@ -91,20 +95,20 @@ def live_view():
         for row in range(0, len(layers), 4):  # at most 4 sliders side by side: labels stay readable
             chunk = layers[row:row + 4]
             for col, name in zip(st.columns(max(len(chunk), min(len(layers), 4))), chunk):
-                values[name] = pu.value_widget(col, pu.slider_label(ctx, name, granularity), rule,
-                                               pu.value_key(granularity, rule, name))
+                values[name] = prune_view.value_widget(col, prune_session.slider_label(ctx, name, granularity), rule,
+                                               prune_url.value_key(granularity, rule, name))
     guide_slot = st.container()  # filled after the charts: the curve beside the slider must not delay them
-    view = st.segmented_control("Show", list(pu.VIEWS), format_func=pu.VIEWS.get,
-                                key=pu.seed_slider("pr_view", "weights")) or "weights"
+    view = st.segmented_control("Show", list(prune_labels.VIEWS), format_func=prune_labels.VIEWS.get,
+                                key=prune_url.seed_slider("pr_view", "weights")) or "weights"
     settings["view"] = view
-    pu.write_url(settings, values)
+    prune_url.write_url(settings, values)
 
-    mask_set = pu.mask_set_for(ctx, scores, settings, values)
+    mask_set = prune_view.mask_set_for(ctx, scores, settings, values)
     row = st.container(horizontal=True, gap="medium")
     row.metric("Kept weights", f"{mask_set.kept:,}", delta=f"of {mask_set.total:,}", delta_color="off",
                delta_arrow="off", width=170,
                help="Prunable kernel weights (Dense and Conv2D) that are kept, of all of them; biases are not counted.")
-    row.metric("Overall sparsity", pu.percent(mask_set.overall_sparsity), width=170,
+    row.metric("Overall sparsity", prune_labels.percent(mask_set.overall_sparsity), width=170,
                help="Share of the prunable kernel weights set to zero (never rounded to 100% while any is kept).")
     # Size and accuracy need the masked model: filled after the charts, which should not wait for them.
     size_slot, accuracy_slot = row.empty(), row.empty()
@@ -112,30 +116,30 @@ def live_view():
         st.warning(warning, icon=":material/warning:")
 
     st.markdown("##### Sparsity per layer")
-    widgets.chart(pu.sparsity_figure(mask_set), key="bars")
+    widgets.chart(prune_view.sparsity_figure(mask_set), key="bars")
     st.caption("Share of each layer's kernel weights that is pruned.")
 
     st.markdown("##### Per-layer distribution")
-    shown = pu.histogram_layers(ctx)
+    shown = prune_view.histogram_layers(ctx)
     tiles = st.container(horizontal=True, gap="medium")  # as many side by side as the width allows
-    for name, fig in pu.layer_histograms(ctx, scores, settings, mask_set, only=shown).items():
-        with tiles.container(width=pu.TILE_WIDTH):
+    for name, fig in prune_view.layer_histograms(ctx, scores, settings, mask_set, only=shown).items():
+        with tiles.container(width=prune_view.TILE_WIDTH):
             widgets.chart(fig, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
-            st.caption(pu.threshold_caption(ctx, settings, mask_set, name))
+            st.caption(prune_view.threshold_caption(ctx, settings, mask_set, name))
     if shown == []:
         st.caption("No layer picked: choose layers above to see their histograms.")
     st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
                "(±t on weight values for magnitude).")
-    pu.let_charts_go()
+    prune_view.let_charts_go()
 
-    picture = pu.mosaic(ctx, mask_set)
+    picture = prune_view.mosaic(ctx, mask_set)
     if picture is not None:
         st.markdown(f"##### What the first {picture.units} neurons of {picture.layer} still see")
         if picture.image is None:
             st.info(f"Every input of these {picture.units} neurons is pruned: there is nothing left to draw.",
                     icon=":material/visibility_off:")
         else:
-            st.image(picture.image, width=pu.TILE_WIDTH)
+            st.image(picture.image, width=prune_view.TILE_WIDTH)
             st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (green positive, "
                        "purple negative); pruned inputs are blank.")
 
@@ -149,14 +153,14 @@ def live_view():
     elif rule == "coefficient":  # the criteria whose scores make "0.1–0.5" misleading: the curve, open
         current = values if not isinstance(values, dict) else (
             next(iter(values.values())) if len(set(values.values())) == 1 else None)
-        with guide_slot.expander(f"What the coefficient does with {pu.criterion_label(criterion)} scores",
+        with guide_slot.expander(f"What the coefficient does with {prune_labels.criterion_label(criterion)} scores",
                                  expanded=True, icon=":material/insights:"):
             st.markdown(guide.tail_note(scores, settings))
             widgets.chart(guide.curve_figure(ctx, scores, settings, current), key="coefficient-curve",
                           config=HISTOGRAM_CONFIG)
             st.caption(guide.curve_caption(settings, current))
 
-    shown_numbers = pu.numbers(ctx, mask_set)
+    shown_numbers = prune_view.numbers(ctx, mask_set)
     size_slot.metric("Size estimate", shown_numbers.size, delta_color="inverse", delta=shown_numbers.size_delta,
                      width=170, help="Sparse size: nonzero weights as float32 values plus indices (CSR), dense where "
                                      "that is smaller; the change is against the dense float32 model.")
@@ -164,7 +168,7 @@ def live_view():
                          help=shown_numbers.accuracy_help)
 
     st.markdown("##### Importance table")
-    many = len(mask_set.kernels) > pu.TABLE_ABOVE
+    many = len(mask_set.kernels) > prune_view.TABLE_ABOVE
     which = "of each layer picked above" if shown is not None else "of each layer"
     if granularity == "unit":
         st.caption((f"The five lowest- and five highest-scored neurons/filters {which}" if many else
@@ -173,7 +177,7 @@ def live_view():
     else:
         st.caption(f"The five lowest- and five highest-scored weights {which} — like the five-weight teaching "
                    "table, at real scale. Sort by clicking a column; filter with the search icon.")
-    table = pu.importance_table(ctx, scores, settings, mask_set, only=shown)
+    table = prune_view.importance_table(ctx, scores, settings, mask_set, only=shown)
     st.dataframe(widgets.styled_scores(table), width="stretch", hide_index=True, height=320)
 
     if st.button("Apply — use this pruned model on the Retrain page", type="primary", icon=":material/check:",
@@ -184,11 +188,11 @@ def live_view():
                                             sparsity=mask_set.overall_sparsity))
     held = state.candidate()
     if held is not None:
-        if pu.candidate_matches(held, settings, values):
-            st.success(pu.candidate_text(held), icon=":material/check_circle:")
+        if prune_view.candidate_matches(held, settings, values):
+            st.success(prune_labels.candidate_text(held), icon=":material/check_circle:")
             st.page_link("pages/retrain.py", label="Retrain this candidate", icon=":material/model_training:")
         else:
-            st.warning(pu.stale_candidate_text(held), icon=":material/history:")
+            st.warning(prune_labels.stale_candidate_text(held), icon=":material/history:")
 
 
 live_view()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import deploy as ud
 from ui import jobs, settings, state, widgets
-from ui import prune as pu
+from ui import prune_labels
 from ui import retrain as rt
 from ui.router import require_router
 from ui.text import md
@@ -62,15 +62,15 @@ with st.form("retrain"):
     if mode == "init":
         d1, d2, d3 = st.columns(3)
         criterion = d1.selectbox("Criterion (on the untrained network)", rt.criterion_choices("init"),
-                                 format_func=pu.criterion_label, key=key("criterion"))
-        scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, index=1, key=key("scope"))
+                                 format_func=prune_labels.criterion_label, key=key("criterion"))
+        scope = d2.selectbox("Scope", list(prune_labels.SCOPES), format_func=prune_labels.SCOPES.get, index=1, key=key("scope"))
         target = d3.slider("Target sparsity", 10, 99, 90, 1, format="%d%%", key=key("target"))
         form.update(criterion=criterion, scope=scope, target_percent=target)
     elif mode != "oneshot":
         d1, d2, d3, d4 = st.columns(4)
-        criterion = d1.selectbox("Criterion", rt.criterion_choices(), format_func=pu.criterion_label,
+        criterion = d1.selectbox("Criterion", rt.criterion_choices(), format_func=prune_labels.criterion_label,
                                  key=key("criterion"))
-        scope = d2.selectbox("Scope", list(pu.SCOPES), format_func=pu.SCOPES.get, key=key("scope"))
+        scope = d2.selectbox("Scope", list(prune_labels.SCOPES), format_func=prune_labels.SCOPES.get, key=key("scope"))
         form.update(criterion=criterion, scope=scope)
         if mode == "gradual":
             initial = d3.slider("Initial sparsity", 0, 95, 0, 5, format="%d%%", key=key("initial"))

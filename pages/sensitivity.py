@@ -3,7 +3,7 @@ carry the largest safe sparsity per layer to the Prune page."""
 
 import streamlit as st
 
-from ui import prune as pu
+from ui import prune_labels
 from ui import sensitivity as su
 from ui import settings, state, widgets
 from ui.router import require_router
@@ -27,7 +27,7 @@ if not state.has_data():
     st.stop()
 
 c1, c2, c3 = st.columns([1, 2, 0.6], vertical_alignment="bottom")
-criterion = c1.selectbox("Importance criterion", su.criterion_choices(), format_func=pu.criterion_label,
+criterion = c1.selectbox("Importance criterion", su.criterion_choices(), format_func=prune_labels.criterion_label,
                          key="sens_criterion",
                          help="Which weights of the layer go first. Sensitivity and Taylor use gradients averaged "
                               "over 4 batches of 128 training examples, as on the Prune page.")

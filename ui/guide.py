@@ -7,8 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from prune_core.viz import guidance
+from prune_core.viz.fmt import percent
 
-from . import prune as pu
+from . import prune_labels, prune_session, prune_url, prune_view
 from .text import html, md
 
 REFERENCE = ("magnitude", 0.3)  # the criterion and coefficient every other criterion's default is matched to
@@ -18,7 +19,7 @@ LAST_CRITERION = "pr_guide_last_criterion"  # not a setting: the criterion of th
 
 
 def _cache(ctx) -> dict:
-    held = pu._histogram_cache(ctx)  # dropped with the model or the data, like the histograms
+    held = prune_view._histogram_cache(ctx)  # dropped with the model or the data, like the histograms
     return held.setdefault("guide", {})
 
 
@@ -63,7 +64,7 @@ def follow_criterion(ctx, scores: dict, settings: dict) -> float | None:
         old = _cache(ctx).get(("default", last, scope)) if last and last != criterion else None
     if old is None or old == new:
         return new
-    keys = [pu.value_key("weight", "coefficient", name) for name in [None, *ctx.names]]
+    keys = [prune_url.value_key("weight", "coefficient", name) for name in [None, *ctx.names]]
     held = [st.session_state.get(k, REFERENCE[1]) for k in keys]  # a slider not drawn yet starts at 0.3
     if all(abs(float(v) - old) < 1e-9 for v in held):
         for k in keys:
@@ -78,11 +79,12 @@ def default_text(ctx, scores: dict, settings: dict, default: float | None) -> st
     criterion, scope = settings["criterion"], settings["scope"]
 
     def sparsity(coefficient: float) -> str:
-        return pu.percent(guidance.sparsity_at(ctx.entry.model, scores[criterion], coefficient, criterion=criterion,
-                                               scope=scope, kernels=ctx.kernels, groups=ctx.groups))
+        return percent(guidance.sparsity_at(ctx.entry.model, scores[criterion], coefficient, criterion=criterion,
+                                            scope=scope, kernels=ctx.kernels, groups=ctx.groups))
 
-    return (f"Default coefficient for {md(pu.criterion_label(criterion))}: **{default:.2f}** — it prunes "
-            f"{sparsity(default)}, as magnitude does at 0.3 ({pu.percent(reference_sparsity(ctx, scores, scope))}); "
+    return (f"Default coefficient for {md(prune_labels.criterion_label(criterion))}: **{default:.2f}** — it prunes "
+            f"{sparsity(default)}, as magnitude does at 0.3 "
+            f"({percent(reference_sparsity(ctx, scores, scope))}); "
             f"the same 0.3 would prune {sparsity(0.3)}.")
 
 
@@ -101,7 +103,7 @@ def curve(ctx, scores: dict, settings: dict):
         if ctx.has_data:
             measured = guidance.coefficient_curve(ctx.entry.model, scores[criterion], coefficients=MEASURED_POINTS,
                                                   x_test=ctx.dataset.x_test, y_test=ctx.dataset.y_test,
-                                                  scratch=pu.scratch(ctx), **common)
+                                                  scratch=prune_session.scratch(ctx), **common)
             sparsity = sparsity.drop(columns="accuracy").merge(measured[["coefficient", "accuracy"]],
                                                                on="coefficient", how="left")
         cache[key] = pd.DataFrame(sparsity)
@@ -137,7 +139,7 @@ def per_class(ctx, mask_set):
     if "dense_classes" not in cache:
         cache["dense_classes"] = metrics.class_accuracy(ctx.entry.model, ctx.dataset.x_test, ctx.dataset.y_test)
     dense = cache["dense_classes"]
-    pruned = metrics.class_accuracy(pu.scratch(ctx).load(mask_set), ctx.dataset.x_test, ctx.dataset.y_test,
+    pruned = metrics.class_accuracy(prune_session.scratch(ctx).load(mask_set), ctx.dataset.x_test, ctx.dataset.y_test,
                                     num_classes=len(dense.counts))
     table = metrics.class_change_table(dense, pruned, ctx.dataset.class_names)
     worst = table.iloc[0]

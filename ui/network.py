@@ -18,7 +18,7 @@ from prune_core.methods import masks
 from prune_core.viz import network
 from prune_core.viz.fmt import percent
 
-from . import prune as pu
+from . import prune_labels, prune_session, prune_url
 from . import state
 from .text import html, md
 
@@ -36,7 +36,7 @@ class View:
     Conv2D layer's filters) or "none"; ``message``: why the network itself is not drawn (user words)."""
 
     kind: str
-    ctx: pu.Context | None = None
+    ctx: prune_session.Context | None = None
     message: str = ""
     conv_layer: str | None = None
 
@@ -49,7 +49,7 @@ def _cache(entry: state.ModelEntry) -> dict:
     return held[1]
 
 
-def context() -> pu.Context | None:
+def context() -> prune_session.Context | None:
     """The Prune page's Context for the current model, without measuring accuracy (this page shows none)."""
     from prune_core.graph import kernels as model_kernels
     from prune_core.graph import output_layer_name, prunable_layers
@@ -62,13 +62,13 @@ def context() -> pu.Context | None:
     if not cache["layers"]:
         return None
     shape = ds.input_shape if len(ds.input_shape) == 2 else None
-    return pu.Context(entry=entry, dataset=ds, kernels=model_kernels(entry.model),
+    return prune_session.Context(entry=entry, dataset=ds, kernels=model_kernels(entry.model),
                       names=[n for n, _ in cache["layers"]], output_layer=output_layer_name(entry.model),
                       dense_accuracy=float("nan"), dense_params=0, image_shape=shape, has_data=state.has_data(),
-                      groups=pu.model_groups(entry))
+                      groups=prune_session.model_groups(entry))
 
 
-def kinds(ctx: pu.Context) -> dict[str, str]:
+def kinds(ctx: prune_session.Context) -> dict[str, str]:
     return dict(_cache(ctx.entry)["layers"])
 
 
@@ -91,22 +91,22 @@ def view() -> View:
                                                "Conv2D networks; the Prune page works on every model.")
 
 
-def seed_settings(ctx: pu.Context) -> None:
+def seed_settings(ctx: prune_session.Context) -> None:
     """Once per session: the controls start from the Prune page's criterion, granularity and (one shared,
     per-layer) coefficient when the Prune page has set them; otherwise from the defaults."""
     if not st.session_state.get(SEEDED_KEY):
         st.session_state[SEEDED_KEY] = True
         prune = st.session_state
-        if prune.get("pr_criterion") in pu.available_criteria(ctx):
+        if prune.get("pr_criterion") in prune_session.available_criteria(ctx):
             prune.setdefault("net_criterion", prune["pr_criterion"])
         if prune.get("pr_granularity") in GRANULARITIES:
             prune.setdefault("net_granularity", prune["pr_granularity"])
         if prune.get("pr_rule", "coefficient") == "coefficient" and prune.get("pr_scope", "layer") == "layer" \
                 and prune.get("pr_same"):
-            shared = prune.get(pu.value_key(prune.get("net_granularity", "weight"), "coefficient", None))
+            shared = prune.get(prune_url.value_key(prune.get("net_granularity", "weight"), "coefficient", None))
             if isinstance(shared, (int, float)) and 0.0 <= shared <= 1.0:
                 prune.setdefault("net_coefficient", float(shared))
-    if st.session_state.get("net_criterion") not in pu.available_criteria(ctx):
+    if st.session_state.get("net_criterion") not in prune_session.available_criteria(ctx):
         st.session_state["net_criterion"] = DEFAULTS["net_criterion"]
     for key in ("net_granularity", "net_coefficient", "net_edges"):
         st.session_state.setdefault(key, DEFAULTS[key])
@@ -121,19 +121,19 @@ def reset() -> None:
     st.session_state[SEEDED_KEY] = True
 
 
-criterion_label = pu.criterion_label
-criterion_help = pu.criterion_help
-available_criteria = pu.available_criteria
+criterion_label = prune_labels.criterion_label
+criterion_help = prune_labels.criterion_help
+available_criteria = prune_session.available_criteria
 
 
 def coefficient_range() -> tuple[float, float, float]:
-    low, high, step, _ = pu.slider_range("coefficient")
+    low, high, step, _ = prune_labels.slider_range("coefficient")
     return low, high, step
 
 
-def scores(ctx: pu.Context, criterion: str, where=None) -> dict:
+def scores(ctx: prune_session.Context, criterion: str, where=None) -> dict:
     """{criterion: kernel-shaped scores}, the Prune page's (computed once per model and data)."""
-    return pu.all_scores(ctx, criterion, where=where)
+    return prune_session.all_scores(ctx, criterion, where=where)
 
 
 def spec(criterion: str, granularity: str, coefficient: float) -> pc.PruneSpec:
@@ -142,12 +142,13 @@ def spec(criterion: str, granularity: str, coefficient: float) -> pc.PruneSpec:
                         value=pc.RULES["coefficient"].from_display(coefficient))
 
 
-def mask_set(ctx: pu.Context, all_scores: dict, criterion: str, granularity: str, coefficient: float) -> masks.MaskSet:
+def mask_set(ctx: prune_session.Context, all_scores: dict, criterion: str, granularity: str,
+             coefficient: float) -> masks.MaskSet:
     return pc.select(ctx.entry.model, spec(criterion, granularity, coefficient), all_scores[criterion],
                      kernels=ctx.kernels, groups=ctx.groups)
 
 
-def _unit_scores(ctx: pu.Context, all_scores: dict, criterion: str) -> dict:
+def _unit_scores(ctx: prune_session.Context, all_scores: dict, criterion: str) -> dict:
     cache = _cache(ctx.entry)
     key = ("unit scores", ctx.dataset.key, criterion)
     if key not in cache:
@@ -155,7 +156,7 @@ def _unit_scores(ctx: pu.Context, all_scores: dict, criterion: str) -> dict:
     return cache[key]
 
 
-def _layout(ctx: pu.Context, sample: str) -> network.NetworkLayout:
+def _layout(ctx: prune_session.Context, sample: str) -> network.NetworkLayout:
     cache = _cache(ctx.entry)
     key = ("layout", sample)
     if key not in cache:
@@ -163,7 +164,7 @@ def _layout(ctx: pu.Context, sample: str) -> network.NetworkLayout:
     return cache[key]
 
 
-def figure(ctx: pu.Context, all_scores: dict, criterion: str, granularity: str, mask: masks.MaskSet,
+def figure(ctx: prune_session.Context, all_scores: dict, criterion: str, granularity: str, mask: masks.MaskSet,
            sample: str):
     """(figure, NetworkSummary) of the network with ``mask``."""
     names = list(ctx.kernels)
@@ -218,7 +219,7 @@ def caption(summary: network.NetworkSummary, sample: str) -> str:
             "neuron or a line for its weight and score.")
 
 
-def filter_metrics(ctx: pu.Context, layer: str, mask: masks.MaskSet) -> list[Metric]:
+def filter_metrics(ctx: prune_session.Context, layer: str, mask: masks.MaskSet) -> list[Metric]:
     """The numbers beside a conv net's filters: filters pruned (every weight) and overall sparsity."""
     gone = network.pruned_filters(mask.kernels[layer])
     return [Metric("Filters pruned", f"{int(gone.sum()):,}", f"of {gone.size:,} in the first Conv2D layer",
@@ -227,7 +228,7 @@ def filter_metrics(ctx: pu.Context, layer: str, mask: masks.MaskSet) -> list[Met
                    "Share of all the model's kernel weights that this setting prunes.")]
 
 
-def filters(ctx: pu.Context, layer: str, mask: masks.MaskSet):
+def filters(ctx: prune_session.Context, layer: str, mask: masks.MaskSet):
     """(figure, caption) of a conv net's first Conv2D layer's filters under ``mask``."""
     kernel, keep = ctx.kernels[layer], mask.kernels[layer]
     fig = network.first_filters_figure(kernel, keep)

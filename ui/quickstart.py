@@ -6,7 +6,7 @@ the page's default view — magnitude, individual weights, per layer, coefficien
 file's weights read with h5py (:mod:`prune_core.io.weights_file`), through the same ``preview`` and
 ``figures`` functions as the full page, so the picture is the same; and it says what is loading.
 
-The load runs on a thread of this session (:class:`DefaultLoad`, held in ``st.session_state["qs_load"]``;
+The load runs on a thread of this session (:class:`ui.default_load.DefaultLoad`, in ``st.session_state["qs_load"]``;
 the thread makes no Streamlit calls and writes only its own object). The page waits for it in the same
 script run, saying what happens second by second, then reruns, and ``state.current_model`` adopts the
 model (each session loads its own copy: a Keras model is never shared between sessions). A rerun or a
@@ -16,23 +16,19 @@ ends the run and a fragment polls for it.
 
 from __future__ import annotations
 
-import sys
-import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from prune_core.io import weights_file
+from prune_core.viz.fmt import percent
 
-from . import state
+from . import default_load, prune_labels, prune_url, prune_view, state
 from .text import html
 
-LOAD_KEY = "qs_load"
 STATUS = "Loading TensorFlow and the model (first visit only)…"
 WAIT_SECONDS = 60.0  # waited in the page's own run; longer, a fragment polls (the run must end some time)
-POLL_SECONDS = 0.25
 HEAD_START_SECONDS = 1.0  # the preview's head start on TensorFlow's import (bench.bench_startup)
 # The Prune page's default view, which the preview draws (ui.prune's first radio options and slider default).
 DEFAULT_VIEW = {"criterion": "magnitude", "granularity": "weight", "rule": "coefficient", "scope": "layer",
@@ -41,99 +37,24 @@ DEFAULT_COEFFICIENT = 0.3
 HISTOGRAM_CONFIG = {"displayModeBar": False}
 
 
-def keras_ready() -> bool:
-    """Whether Keras is imported in this process (by anyone, completely)."""
-    module = sys.modules.get("keras")
-    return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
-
-
-class DefaultLoad:
-    """The default baseline, loading on a thread of its own: TensorFlow's import, the model, and its
-    headline numbers on ``dataset`` (so the full page does not measure it again). No Streamlit calls on the
-    thread; the script reads ``phase``, ``done()``, ``model``, ``numbers``, ``error``."""
-
-    def __init__(self, path: Path, dataset=None):
-        self.path, self.dataset = Path(path), dataset
-        self.phase = "Starting"
-        self.started = time.perf_counter()
-        self.model = None
-        self.numbers: dict | None = None
-        self.error: BaseException | None = None
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="default-baseline-load", daemon=True)
-
-    def start(self) -> "DefaultLoad":
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            self.phase = "Loading the model" if keras_ready() else "Importing TensorFlow (once per server)"
-            model = load_default_model(self.path)
-            self.phase = "Loading the model"
-            self.model = model
-            if self.dataset is not None:
-                self.phase = "Measuring it on the test split"
-                self.numbers = state.headline_numbers(model, self.dataset)
-        except Exception as exc:  # the script falls back to loading in its own run, where errors are reported
-            self.error = exc
-        finally:
-            self.phase = "Ready"
-            self._done.set()
-
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout: float) -> bool:
-        return self._done.wait(timeout)
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-
-def load_default_model(path: Path):
-    """Keras's own load of the shipped baseline (what ``state.current_model`` does without this module)."""
-    import keras
-
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
-
-
-def start_default_load() -> DefaultLoad | None:
+def start_default_load() -> default_load.DefaultLoad | None:
     """This session's load of the default baseline, started if it is not running yet (None: a model is there)."""
     if state.has_model():
         return None
-    held = st.session_state.get(LOAD_KEY)
+    held = st.session_state.get(default_load.LOAD_KEY)
     if held is None:
-        held = st.session_state[LOAD_KEY] = DefaultLoad(state.DEFAULT_MODEL_PATH, state.dataset()).start()
+        held = default_load.DefaultLoad(state.DEFAULT_MODEL_PATH, state.dataset()).start()
+        st.session_state[default_load.LOAD_KEY] = held
     return held
-
-
-def take_default_model() -> tuple[object, dict] | None:
-    """For ``state.current_model``: (model, measurements by dataset key) from this session's load, waited for
-    with a spinner saying what happens; None when there is none or it failed (then load it the usual way)."""
-    held = st.session_state.get(LOAD_KEY)
-    if held is None:
-        return None
-    if not held.done():
-        with st.spinner("Loading the default baseline (LeNet-300-100 trained on the bundled digits)…"):
-            line = st.empty()
-            while not held.wait(POLL_SECONDS):  # each update lets a click interrupt the wait
-                line.caption(f"{held.phase}… {held.elapsed():.0f} s")
-            line.empty()
-    st.session_state.pop(LOAD_KEY, None)
-    if held.model is None:
-        return None
-    measured = {held.dataset.key: held.numbers} if held.numbers is not None and held.dataset is not None else {}
-    return held.model, measured
 
 
 def prune_preview_until_ready() -> None:
     """First lines of the Prune page: with no model yet, draw the default model's histograms from its file
     while the model loads, wait for it (saying what happens), then rerun so the full page takes over.
     Returns at once when a model is there, or when Keras is already imported (loading takes 0.3 s then)."""
-    if state.has_model() or (LOAD_KEY not in st.session_state and keras_ready()):
+    if state.has_model() or (default_load.LOAD_KEY not in st.session_state and default_load.keras_ready()):
         return
-    held = st.session_state.get(LOAD_KEY)
+    held = st.session_state.get(default_load.LOAD_KEY)
     if held is not None and held.done():
         return  # current_model adopts it
     top = _draw_preview()
@@ -144,7 +65,7 @@ def prune_preview_until_ready() -> None:
             time.sleep(HEAD_START_SECONDS)
         held = start_default_load()
         deadline = time.perf_counter() + WAIT_SECONDS
-        while not held.wait(POLL_SECONDS) and time.perf_counter() < deadline:
+        while not held.wait(default_load.POLL_SECONDS) and time.perf_counter() < deadline:
             line.caption(f"{held.phase}… {held.elapsed():.1f} s")
         if held.done():
             line.caption(f"Loaded in {held.elapsed():.1f} s — drawing the full page…")
@@ -158,7 +79,7 @@ def prune_preview_until_ready() -> None:
 
 
 @st.fragment(run_every=1.0)
-def _poll(held: DefaultLoad) -> None:
+def _poll(held: default_load.DefaultLoad) -> None:
     if held.done():
         st.rerun(scope="app")
 
@@ -184,19 +105,17 @@ def _draw_preview():
     figures, mask_set = default_view(kernels)
     st.caption(f"A first look at the default baseline with the default settings (magnitude, per layer, "
                f"coefficient {DEFAULT_COEFFICIENT}); the controls come with the model.")
-    from . import prune as pu  # light: prune_core and Streamlit only (no TensorFlow)
-
     row = st.container(horizontal=True, gap="medium")  # the full page's layout, so nothing jumps when it takes over
     row.metric("Kept weights", f"{mask_set.kept:,}", delta=f"of {mask_set.total:,}", delta_color="off",
                delta_arrow="off", width=170)
-    row.metric("Overall sparsity", pu.percent(mask_set.overall_sparsity), width=170)
+    row.metric("Overall sparsity", percent(mask_set.overall_sparsity), width=170)
     st.markdown("##### Sparsity per layer")
-    widgets.chart(pu.sparsity_figure(mask_set), key="bars")
+    widgets.chart(prune_view.sparsity_figure(mask_set), key="bars")
     st.caption("Share of each layer's kernel weights that is pruned.")
     st.markdown("##### Per-layer distribution")
     tiles = st.container(horizontal=True, gap="medium")
     for name, fig in figures.items():
-        with tiles.container(width=pu.TILE_WIDTH):
+        with tiles.container(width=prune_view.TILE_WIDTH):
             widgets.chart(fig, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
     st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
                "(±t on weight values for magnitude).")
@@ -233,8 +152,6 @@ def default_view(kernels: dict[str, np.ndarray]):
 def asks_for_default_view() -> bool:
     """Whether the URL and this session's Prune settings describe the page's default view (what the
     preview draws); a shared link with other settings waits for the full page instead."""
-    from . import prune as pu  # light: no TensorFlow
-
     query = st.query_params
     for key, default in DEFAULT_VIEW.items():
         if query.get(key, default) != default:
@@ -249,4 +166,4 @@ def asks_for_default_view() -> bool:
         except ValueError:
             return False
     return all(value == DEFAULT_COEFFICIENT for key, value in st.session_state.to_dict().items()
-               if key.startswith(pu.value_key("weight", "coefficient", "")))
+               if key.startswith(prune_url.value_key("weight", "coefficient", "")))

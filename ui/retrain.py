@@ -14,7 +14,7 @@ from prune_core.measure.metrics import human_bytes
 
 from . import jobs, state
 from .text import html, md
-from . import prune as pu
+from . import prune_labels, prune_session
 
 MODES = {
     "oneshot": "One-shot",
@@ -62,11 +62,11 @@ def starting_point() -> tuple[state.Candidate | None, masks.MaskSet, dict, str]:
     if candidate is not None:
         settings = candidate.settings
         text = (f"The candidate applied on the Prune page: **{candidate.sparsity:.1%} sparse** by "
-                f"{pu.criterion_label(settings['criterion'])}, {pu.rule_label(settings['rule'])} "
-                f"({pu.GRANULARITIES[settings['granularity']].lower()}), **{candidate.pruned_accuracy:.2%}** test "
+                f"{prune_labels.criterion_label(settings['criterion'])}, {prune_labels.rule_label(settings['rule'])} "
+                f"({prune_labels.GRANULARITIES[settings['granularity']].lower()}), **{candidate.pruned_accuracy:.2%}** test "
                 f"accuracy before retraining.")
         return candidate, candidate.mask_set, settings, text
-    ctx = pu.context()
+    ctx = prune_session.context()
     settings = dict(criterion="magnitude", granularity="weight", rule="coefficient", scope="layer", same=True)
     mask_set = pc.select(ctx.entry.model, DEFAULT_SPEC, kernels=ctx.kernels, output_layer=ctx.output_layer)
     text = (f"No candidate was applied on the Prune page, so one-shot uses its default: magnitude, coefficient "

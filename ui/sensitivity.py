@@ -13,7 +13,7 @@ from prune_core.experiments import sweeps
 from prune_core.graph import kernels as model_kernels
 from prune_core.graph import prunable_layers
 
-from . import prune as pu
+from . import prune_url
 from . import state
 
 SCANS_KEY = "sens_scans"
@@ -110,5 +110,5 @@ def overall_sparsity(result: Scan, best: dict[str, float]) -> float:
 
 def carry_to_prune_page(criterion: str, best: dict[str, float]) -> None:
     """Open the Prune page with per-layer target sparsities from the scan (its own setter writes its settings)."""
-    pu.carry_per_layer(criterion, "sparsity", best)
+    prune_url.carry_per_layer(criterion, "sparsity", best)
     st.switch_page("pages/prune.py")

@@ -11,6 +11,9 @@ from typing import Any
 import streamlit as st
 
 from prune_core.io import data
+from prune_core.measure.headline import headline_numbers
+
+from . import default_load
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "assets" / "baseline-lenet-300-100.keras"
 DATA_SOURCES = {
@@ -161,12 +164,10 @@ def set_model(entry: ModelEntry) -> None:
 def current_model() -> ModelEntry:
     """The session's model; on first visit the shipped LeNet-300-100 baseline, loaded without a click."""
     if not has_model():
-        from . import quickstart
-
-        loaded = quickstart.take_default_model()  # the session's background load, when one was started
+        loaded = default_load.take_default_model()  # the session's background load, when one was started
         if loaded is None:
             with st.spinner("Loading the default baseline (LeNet-300-100 trained on the bundled digits)…"):
-                model, measured = quickstart.load_default_model(DEFAULT_MODEL_PATH), {}
+                model, measured = default_load.load_default_model(DEFAULT_MODEL_PATH), {}
         else:
             model, measured = loaded
         info = json.loads(DEFAULT_MODEL_PATH.with_suffix(".json").read_text())
@@ -186,20 +187,6 @@ def measure(entry: ModelEntry, ds: data.Dataset) -> dict:
         with st.spinner("Measuring the model on the test split…"):
             entry.measurements[ds.key] = headline_numbers(entry.model, ds)
     return entry.measurements[ds.key]
-
-
-def headline_numbers(model, ds: data.Dataset) -> dict:
-    """accuracy, loss, params, float32_bytes, gzip_bytes of a model on a dataset's test split (no Streamlit
-    calls, so background jobs use it too). With no data accuracy and loss are NaN: sizes only."""
-    from prune_core.measure import metrics
-
-    if data.has_samples(ds):
-        evaluation = metrics.evaluate(model, ds.x_test, ds.y_test)
-    else:  # see has_data
-        evaluation = metrics.Evaluation(accuracy=float("nan"), loss=float("nan"))
-    params = metrics.count_params(model)
-    return {"accuracy": evaluation.accuracy, "loss": evaluation.loss, "params": params,
-            "float32_bytes": metrics.float32_bytes(params), "gzip_bytes": metrics.gzip_bytes(model)}
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from prune_core.io import data
+from prune_core.measure.headline import headline_numbers
 from prune_core.viz import figures
 
 from . import jobs, state, widgets
@@ -34,7 +35,7 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
             model=models.without_optimizer(model), name=f"{arch} · trained here", architecture=arch,
             origin="trained", data_key=ds.key, history=result.history, train_seconds=result.seconds,
             settings=dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed))
-        entry.measurements[ds.key] = state.headline_numbers(entry.model, ds)
+        entry.measurements[ds.key] = headline_numbers(entry.model, ds)
         return entry
 
     name = f"Training {arch} on {ds.name} for {epochs} epoch{'s' * (epochs > 1)}"

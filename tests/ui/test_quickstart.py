@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from tests.apptest import metric_value, page_test
-from ui import quickstart
+from ui import default_load, quickstart
 
 KEPT = "Kept weights"
 
@@ -17,15 +17,15 @@ KEPT = "Kept weights"
 def slow_load(monkeypatch):
     """The session's background load held until the test releases it; Keras counts as not imported yet."""
     release = threading.Event()
-    real = quickstart.load_default_model
+    real = default_load.load_default_model
 
     def held(path):
         if not release.wait(120):
             raise TimeoutError("the test never released the load")
         return real(path)
 
-    monkeypatch.setattr(quickstart, "load_default_model", held)
-    monkeypatch.setattr(quickstart, "keras_ready", lambda: False)
+    monkeypatch.setattr(default_load, "load_default_model", held)
+    monkeypatch.setattr(default_load, "keras_ready", lambda: False)
     monkeypatch.setattr(quickstart, "WAIT_SECONDS", 0.3)  # end the first run while the load is held
     yield release
     release.set()
@@ -46,12 +46,12 @@ def test_first_visit_shows_the_file_preview_and_status_then_the_full_page(slow_l
     sparsity = metric_value(at, "Overall sparsity")
 
     slow_load.set()
-    assert at.session_state[quickstart.LOAD_KEY].wait(120)
+    assert at.session_state[default_load.LOAD_KEY].wait(120)
     at.run()
     assert not at.exception
     assert not at.status
     entry = at.session_state["model_entry"]
-    assert entry.origin == "default" and quickstart.LOAD_KEY not in at.session_state
+    assert entry.origin == "default" and default_load.LOAD_KEY not in at.session_state
     assert "mnist-bundled" in entry.measurements  # measured on the load's thread, not again by the page
     assert metric_value(at, "Overall sparsity") == sparsity
     full = charts(at)
@@ -64,13 +64,13 @@ def test_a_link_with_other_settings_waits_without_a_wrong_picture(slow_load):
     assert [s.label for s in at.status] == [quickstart.STATUS]
     assert not charts(at) and not at.metric
     slow_load.set()
-    assert at.session_state[quickstart.LOAD_KEY].wait(120)
+    assert at.session_state[default_load.LOAD_KEY].wait(120)
     at.run()
     assert at.session_state["pr_criterion"] == "taylor" and len(charts(at)) >= 3
 
 
 def test_a_failed_background_load_falls_back_to_loading_in_the_page(monkeypatch):
-    real, calls = quickstart.load_default_model, []
+    real, calls = default_load.load_default_model, []
 
     def first_fails(path):
         calls.append(path)
@@ -78,8 +78,8 @@ def test_a_failed_background_load_falls_back_to_loading_in_the_page(monkeypatch)
             raise OSError("disk hiccup")
         return real(path)
 
-    monkeypatch.setattr(quickstart, "load_default_model", first_fails)
-    monkeypatch.setattr(quickstart, "keras_ready", lambda: False)
+    monkeypatch.setattr(default_load, "load_default_model", first_fails)
+    monkeypatch.setattr(default_load, "keras_ready", lambda: False)
     at = page_test("prune").run()
     assert not at.exception and len(calls) == 2
     assert at.session_state["model_entry"].origin == "default"
