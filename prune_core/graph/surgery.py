@@ -1,4 +1,5 @@
-"""Physical unit/channel removal: a new, smaller model instead of a masked one (uses ``graph``).
+"""Physical unit/channel removal: a new, smaller model instead of a masked one (reads the model's
+``DependencyGraph``).
 
 ``units`` maps a dependency group's name (``graph.dependency_groups``; for a layer in a plain chain,
 the layer's name) to a boolean vector over the group's channels, True = kept. For every group with
@@ -35,7 +36,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import dependency as g
+from .dependency import dependency_graph
+from .kinds import kernel_variable, kind, out_axis
+from .units import check_removable, resolve_units
+from .walk import graph_of, interpret
 
 
 @dataclass
@@ -65,14 +69,14 @@ def compact(model, units, *, strict: bool = False):
     """
     import keras
 
-    walk = g._walk(model)
-    resolved = g.resolve_units(walk.groups, units)
+    walk = dependency_graph(model).walk
+    resolved = resolve_units(walk.groups, units)
     by_name = {group.name: group for group in walk.groups}
     apply, report = {}, CompactReport(params_before=int(model.count_params()))
     for name, mask in resolved.items():
         if mask.all():
             continue
-        problem = g.check_removable(by_name[name], mask)
+        problem = check_removable(by_name[name], mask)
         if problem:
             if strict:
                 raise ValueError(problem)
@@ -81,8 +85,8 @@ def compact(model, units, *, strict: bool = False):
         apply[name] = mask
         report.removed[name] = (int(mask.sum()), int(mask.size))
 
-    axes = g._axis_keeps(walk, apply)
-    atom_keep = g._atom_keep(walk, apply)
+    axes = walk.axis_keeps(apply)
+    atom_keep = walk.atom_keep(apply)
     builder = _Builder(model, walk, axes, atom_keep)
     small = builder.build(keras)
     report.params_after = int(small.count_params())
@@ -125,9 +129,9 @@ class _Builder:
             return self.new[old.name]
         config = old.get_config()
         cls = type(old).__name__
-        if g.kind(old) == "prunable" and old.name in self.axes:
-            kernel = g.kernel_variable(old)
-            axis = len(kernel.shape) + g._out_axis(old)
+        if kind(old) == "prunable" and old.name in self.axes:
+            kernel = kernel_variable(old)
+            axis = len(kernel.shape) + out_axis(old)
             keep = self.axes[old.name].get(kernel.name, {}).get(axis)
             if keep is not None:
                 config = {**config, _SIZE_KEY.get(cls, "filters"): int(keep.sum())}
@@ -186,14 +190,14 @@ class _Builder:
         from keras import tree
 
         model, walk = self.model, self.walk
-        graph = g._graph_of(model)
+        graph = graph_of(model)
         inputs = [keras.Input(batch_shape=tuple(t.shape), dtype=t.dtype, name=t._keras_history[0].name)
                   for t in graph.inputs]
         if isinstance(model, keras.Sequential) and self._is_chain():
             new_layers = [self.layer(op) for op, _, _ in walk.calls]
             small = keras.Sequential([inputs[0], *new_layers], name=model.name)
         else:
-            outputs = g._interpret(model, inputs, self._call)
+            outputs = interpret(model, inputs, self._call)
             small = keras.Model(tree.pack_sequence_as(graph._inputs_struct, inputs),
                                 tree.pack_sequence_as(graph._outputs_struct, outputs), name=model.name)
         for name, old in walk.layers.items():

@@ -1,8 +1,5 @@
-"""graph: the walker, the table of layer kinds, dependency groups, group scores, round_to, weight masks."""
-
-import doctest
-import subprocess
-import sys
+"""graph.walk: the walker (nested models, graph order, refusals), dependency groups found exactly, and
+unknown kinds reported, never pruned."""
 
 import keras
 import numpy as np
@@ -10,8 +7,7 @@ import pytest
 
 from prune_core import graph
 from prune_core.graph import (
-    KINDS, dependency_groups, group_scores, kernels, layers, output_layer_names, prunable_layers, round_units,
-    weight_masks, zero_units)
+    dependency_groups, kernels, layers, output_layer_names, prunable_layers, weight_masks, zero_units)
 from tests import model_zoo as zoo
 
 
@@ -24,31 +20,7 @@ def summary(model):
     return {g.name: (g.size, g.producers, g.consumers, g.prunable) for g in dependency_groups(model)}
 
 
-# --- the table and the walker --------------------------------------------------------------------
-
-def test_import_needs_no_tensorflow():
-    code = "import sys, prune_core.graph; print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
-
-
-def test_kinds_table_roles():
-    expected = {"Dense": "prunable", "Conv1D": "prunable", "Conv2D": "prunable", "Conv3D": "prunable",
-                "SeparableConv2D": "prunable", "Conv2DTranspose": "prunable", "DepthwiseConv2D": "follow",
-                "ReLU": "follow", "Dropout": "follow", "MaxPooling2D": "follow", "GlobalAveragePooling2D": "follow",
-                "ZeroPadding2D": "follow", "UpSampling2D": "follow", "BatchNormalization": "channel_params",
-                "PReLU": "channel_params", "Add": "couple", "Multiply": "couple", "Maximum": "couple",
-                "Concatenate": "concat", "Flatten": "reshape", "Reshape": "reshape", "InputLayer": "input",
-                "LayerNormalization": "barrier", "GroupNormalization": "barrier"}
-    assert {name: KINDS[name] for name in expected} == expected
-    assert "GRU" not in KINDS and "Lambda" not in KINDS and "Embedding" not in KINDS
-    assert set(KINDS.values()) == {"prunable", "follow", "channel_params", "couple", "concat", "reshape",
-                                   "input", "barrier"}
-
-    class MyDense(keras.layers.Dense):
-        pass
-    assert graph.kind(keras.layers.Dense(2)) == "prunable" and graph.kind(MyDense(2)) is None
-
+# --- the walker ---------------------------------------------------------------------------------
 
 def test_layers_walk_into_nested_models_in_topological_order():
     model, _ = zoo.nested_backbone()
@@ -241,146 +213,6 @@ def test_concatenate_on_another_axis_couples_its_inputs():
     x = keras.layers.Concatenate(axis=1)([a, b])
     model = keras.Model(inputs, keras.layers.Dense(2, name="out")(keras.layers.Flatten()(x)))
     assert summary(model)["a"] == (5, ("a", "b"), ("out",), True)
-
-
-# --- scores, round_to ----------------------------------------------------------------------------
-
-def test_group_scores_match_unit_scores_for_single_producers_and_sum_several():
-    model, _ = zoo.resnet_blocks()
-    scores = {n: np.abs(k) for n, k in kernels(model).items()}
-    found = group_scores(model, scores)
-    assert list(found) == ["stem", "b1c1", "b2c1", "b2proj"]  # the output group is not scored
-
-    def unit(s):  # the chain criterion's unit score, as importance computes it
-        return s.reshape(-1, s.shape[-1]).sum(axis=0, dtype=np.float64).astype(np.float32)
-    np.testing.assert_array_equal(found["b1c1"], unit(scores["b1c1"]))
-    np.testing.assert_allclose(found["stem"], unit(scores["stem"]) + unit(scores["b1c2"]), rtol=1e-6)
-    mean = group_scores(model, scores, reduce="mean")
-    np.testing.assert_allclose(mean["b2proj"], (unit(scores["b2c2"]) + unit(scores["b2proj"])) / 2, rtol=1e-6)
-    with pytest.raises(ValueError, match="No scores for layer 'b1c2'"):
-        group_scores(model, {n: s for n, s in scores.items() if n != "b1c2"})
-
-
-def test_group_scores_of_transposed_and_separable_producers():
-    model, _ = zoo.conv_transpose()
-    scores = {n: np.abs(k) for n, k in kernels(model).items()}
-    up = scores["up"]  # (3, 3, 5 outputs, 6 inputs)
-    np.testing.assert_allclose(group_scores(model, scores)["up"], up.sum(axis=(0, 1, 3)), rtol=1e-6)
-    model, _ = zoo.separable()
-    scores = {n: np.abs(k) for n, k in kernels(model).items()}
-    np.testing.assert_allclose(group_scores(model, scores)["sep1"], scores["sep1"].sum(axis=(0, 1, 2)), rtol=1e-6)
-
-
-@pytest.mark.parametrize("kept, multiple, expected", [
-    (5, 8, 8), (11, 8, 8), (12, 8, 16), (13, 8, 16), (27, 8, 24), (28, 8, 32), (31, 8, 32), (32, 8, 32),
-    (3, 4, 4), (9, 4, 8), (1, 1, 1)])
-def test_round_units_counts(kept, multiple, expected):
-    size = 32 if multiple == 8 else 10
-    scores = np.arange(size, 0, -1, dtype=float)  # channel 0 is best
-    keep = np.arange(size) < kept
-    got = round_units(keep, scores, multiple)
-    assert got.sum() == expected
-    np.testing.assert_array_equal(got, np.arange(size) < got.sum())  # the best-scored are kept
-
-
-def test_round_units_keeps_best_scores_and_leaves_small_groups():
-    scores = np.array([0.1, 0.9, 0.5, 0.7, 0.3, 0.8])
-    keep = np.array([0, 1, 0, 1, 0, 0], bool)   # 2 kept: rounded to 4 → add the best removed: 0.8, 0.5
-    assert round_units(keep, scores, 4).tolist() == [False, True, True, True, False, True]
-    assert round_units(np.array([1, 0, 1], bool), np.ones(3), 8).tolist() == [True, False, True]
-    with pytest.raises(ValueError, match="round_to"):
-        round_units(keep, scores, 0)
-
-
-def test_round_to_8_on_mobilenet_gives_multiples_of_8():
-    from prune_core.graph.surgery import compact
-    model, _ = zoo.mobilenet_v2()
-    groups = dependency_groups(model)
-    scores = group_scores(model, {n: np.abs(k) for n, k in kernels(model).items()}, groups)
-    units = {}
-    for g in groups:
-        if g.prunable and g.size >= 8:
-            keep = scores[g.name] >= np.quantile(scores[g.name], 0.4)
-            units[g.name] = round_units(keep, scores[g.name], 8)
-    assert units and all(m.sum() % 8 == 0 and m.sum() >= 8 for m in units.values())
-    small, report = compact(model, units)
-    assert all(kept % 8 == 0 for kept, _ in report.removed.values())
-    assert all(layer.filters % 8 == 0 for layer in small.layers if isinstance(layer, keras.layers.Conv2D))
-
-
-# --- weight masks --------------------------------------------------------------------------------
-
-def test_sibling_branch_is_never_touched():
-    """Pruning 4 of a's 8 units zeroes a's columns and out's rows 0-3 of a: nothing of b."""
-    model, x = zoo.concat_branches()
-    before = {layer.name: [w.numpy().copy() for w in layer.weights] for layer in layers(model)}
-    units = {"a": np.array([1, 0, 1, 0, 1, 0, 1, 0], bool)}
-    masks = weight_masks(model, units)
-    assert set(masks) == {"a", "out"} and set(masks["out"]) == {"kernel"}
-    assert (~masks["out"]["kernel"]).sum() == 4 * 3 and (~masks["a"]["kernel"]).sum() == 4 * 6
-    zero_units(model, units)
-    for w, old in zip(model.get_layer("b").weights, before["b"]):
-        assert np.count_nonzero(w.numpy() != old) == 0
-    out_kernel = model.get_layer("out").kernel.numpy()
-    assert np.count_nonzero(out_kernel != before["out"][0]) == 12
-    assert not out_kernel[[1, 3, 5, 7]].any() and out_kernel[8:].all()
-    np.testing.assert_array_equal(model.get_layer("out").bias.numpy(), before["out"][1])
-
-
-def test_weight_masks_through_flatten_follow_channels_last_order():
-    model = keras.Sequential([keras.Input((2, 2, 1)), keras.layers.Conv2D(3, 1, name="conv"),
-                              keras.layers.Flatten(), keras.layers.Dense(2, name="out")])
-    masks = weight_masks(model, {"conv": np.array([True, False, True])})
-    assert np.flatnonzero(~masks["out"]["kernel"][:, 0]).tolist() == [1, 4, 7, 10]
-
-
-def test_batchnorm_parameters_are_masked_with_their_channel():
-    model, _ = zoo.resnet_blocks()
-    keep = np.ones(8, bool)
-    keep[[2, 5]] = False
-    masks = weight_masks(model, {"b1c1": keep})
-    assert set(masks) == {"b1c1", "b1c1_bn", "b1c2"}
-    assert set(masks["b1c1_bn"]) == {"gamma", "beta", "moving_mean", "moving_variance"}
-    assert all(m.tolist() == keep.tolist() for m in masks["b1c1_bn"].values())
-    assert (~masks["b1c2"]["kernel"]).sum() == 3 * 3 * 2 * 8
-
-
-@pytest.mark.parametrize("units, message", [
-    ({"nope": np.ones(3, bool)}, "'nope' is not a prunable"),
-    ({"a": np.ones(7, bool)}, r"shape \(7,\); expected \(8,\)"),
-    ({"a": np.full(8, 0.5)}, "must be boolean"),
-    ({"a": np.zeros(8, bool)}, "all 8 units of layer 'a'"),
-    ({"out": np.array([True, False, True])}, "'out' is the output layer"),
-])
-def test_weight_masks_refusals(units, message):
-    model, _ = zoo.concat_branches()
-    with pytest.raises(ValueError, match=message):
-        weight_masks(model, units)
-
-
-def test_units_keyed_by_another_producer_of_the_group():
-    model, _ = zoo.resnet_blocks()
-    keep = np.arange(8) % 3 > 0
-    assert weight_masks(model, {"b1c2": keep}).keys() == weight_masks(model, {"stem": keep}).keys()
-    with pytest.raises(ValueError, match="different masks for group 'stem'"):
-        weight_masks(model, {"stem": keep, "b1c2": ~keep | (np.arange(8) == 0)})
-    with pytest.raises(ValueError, match="all 8 channels of group 'stem' \\(stem, b1c2\\)"):
-        weight_masks(model, {"stem": np.zeros(8, bool)})
-
-
-def test_docstring_examples():
-    assert doctest.testmod(graph, raise_on_error=False).failed == 0
-
-
-def test_masked_model_is_clean_after_batchnorm():
-    """Zeroed column, bias and BN gamma/beta/statistics: the removed channel is exactly 0 after BN."""
-    model, x = zoo.resnet_blocks()
-    keep = np.ones(8, bool)
-    keep[[1, 6]] = False
-    zero_units(model, {"b1c1": keep})
-    probe = keras.Model(model.inputs[0], model.get_layer("b1c1_bn").output)
-    after_bn = np.asarray(probe(x, training=False))
-    assert not after_bn[..., ~keep].any() and after_bn[..., keep].any()
 
 
 def test_walk_is_cached_per_graph_and_follows_sequential_add():
