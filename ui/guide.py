@@ -1,11 +1,13 @@
 """The Prune page's guidance (issue 16): what the coefficient does with the current criterion's scores, each
 criterion's default coefficient (the one that prunes what magnitude prunes at 0.3), layer-collapse warnings
-and the per-class cost — every number from ``prune_core.viz.guidance`` and ``prune_core.measure.metrics``."""
+and the per-class cost — every number from ``prune_core.measure.guidance`` and ``prune_core.measure.metrics``, the words and
+figures from ``prune_core.viz.guidance``."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from prune_core.measure import guidance as numbers
 from prune_core.viz import guidance
 from prune_core.viz.fmt import percent
 
@@ -29,7 +31,7 @@ def reference_sparsity(ctx, scores: dict, scope: str) -> float:
     key = ("reference", scope)
     if key not in cache:
         name, coefficient = REFERENCE
-        cache[key] = guidance.sparsity_at(ctx.entry.model, scores[name], coefficient, criterion=name, scope=scope,
+        cache[key] = numbers.sparsity_at(ctx.entry.model, scores[name], coefficient, criterion=name, scope=scope,
                                           kernels=ctx.kernels, groups=ctx.groups)
     return cache[key]
 
@@ -42,7 +44,7 @@ def criterion_default(ctx, scores: dict, criterion: str, scope: str) -> float:
         if criterion == REFERENCE[0]:
             cache[key] = REFERENCE[1]
         else:
-            cache[key] = guidance.matching_coefficient(
+            cache[key] = numbers.matching_coefficient(
                 ctx.entry.model, scores[criterion], reference_sparsity(ctx, scores, scope), criterion=criterion,
                 scope=scope, kernels=ctx.kernels, groups=ctx.groups)
     return cache[key]
@@ -79,7 +81,7 @@ def default_text(ctx, scores: dict, settings: dict, default: float | None) -> st
     criterion, scope = settings["criterion"], settings["scope"]
 
     def sparsity(coefficient: float) -> str:
-        return percent(guidance.sparsity_at(ctx.entry.model, scores[criterion], coefficient, criterion=criterion,
+        return percent(numbers.sparsity_at(ctx.entry.model, scores[criterion], coefficient, criterion=criterion,
                                             scope=scope, kernels=ctx.kernels, groups=ctx.groups))
 
     return (f"Default coefficient for {md(prune_labels.criterion_label(criterion))}: **{default:.2f}** — it prunes "
@@ -99,9 +101,9 @@ def curve(ctx, scores: dict, settings: dict):
     if key not in cache:
         common = dict(criterion=criterion, scope=scope, granularity=granularity, kernels=ctx.kernels,
                       groups=ctx.groups)
-        sparsity = guidance.coefficient_curve(ctx.entry.model, scores[criterion], coefficients=CURVE_POINTS, **common)
+        sparsity = numbers.coefficient_curve(ctx.entry.model, scores[criterion], coefficients=CURVE_POINTS, **common)
         if ctx.has_data:
-            measured = guidance.coefficient_curve(ctx.entry.model, scores[criterion], coefficients=MEASURED_POINTS,
+            measured = numbers.coefficient_curve(ctx.entry.model, scores[criterion], coefficients=MEASURED_POINTS,
                                                   x_test=ctx.dataset.x_test, y_test=ctx.dataset.y_test,
                                                   scratch=prune_session.scratch(ctx), **common)
             sparsity = sparsity.drop(columns="accuracy").merge(measured[["coefficient", "accuracy"]],
