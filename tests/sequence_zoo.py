@@ -231,6 +231,26 @@ def mlp(seed: int = 0):
                             name="mlp")
 
 
+def mobile_block(seed: int = 0):
+    """8×8×3 → Conv2D(8, 3, same, no bias) → BatchNormalization → ReLU → DepthwiseConv2D(3) →
+    SeparableConv2D(16, 3, same) → GlobalAveragePooling2D → Dense(4) (MobileNet's pieces).
+
+    612 parameters: conv 216; BN 4×8 = 32 (16 of them non-trainable moving statistics); depthwise 72 + 8;
+    separable depthwise 72, pointwise 128, bias 16; head 64 + 4.
+    """
+    import keras
+    from keras import layers
+    _seed(seed)
+    inputs = keras.Input((8, 8, 3), name="image")
+    x = layers.Conv2D(8, 3, padding="same", use_bias=False, name="conv")(inputs)
+    x = layers.ReLU(name="relu")(layers.BatchNormalization(name="bn")(x))
+    x = layers.DepthwiseConv2D(3, name="dw")(x)
+    x = layers.SeparableConv2D(16, 3, padding="same", name="sep")(x)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = layers.Dense(4, name="head")(x)
+    return keras.Model(inputs, outputs, name="mobile_block")
+
+
 def subclassed_model(seed: int = 0):
     """A top-level subclassed keras.Model (Dense 4→5, Dense 5→2): 37 parameters, no layer graph."""
     import keras
@@ -258,7 +278,8 @@ def convnext_tiny(seed: int = 0):
 
 
 def convnext_tiny_params(classes: int = 10) -> tuple[int, int, int]:
-    """(total, Dense/Conv kernels, depthwise kernels) of ConvNeXtTiny worked out by hand: depths 3, 3, 9, 3,
+    """(total, Dense/Conv kernels, depthwise kernels) of ConvNeXtTiny worked out by hand (Keras builds its
+    depthwise 7×7 as a Conv2D with groups = width, so the graph counts it as a prunable kernel): depths 3, 3, 9, 3,
     widths 96, 192, 384, 768. Stem Conv2D 4×4 (3 → 96) + LN; each block: depthwise 7×7 (49d + d), LN 2d,
     Dense d → 4d (4d² + 4d), Dense 4d → d (4d² + d), LayerScale d; between stages LN 2p + Conv2D 2×2 (4pd + d);
     head LN 2·768 + Dense 768 → classes."""
@@ -282,5 +303,6 @@ def convnext_tiny_params(classes: int = 10) -> tuple[int, int, int]:
 ZOO = {"vit_tiny": vit_tiny, "text_model": text_model, "gru_rows": gru_rows, "lstm_stack": lstm_stack,
        "bidirectional_gru": bidirectional_gru, "groupnorm_net": groupnorm_net,
        "grouped_conv_net": grouped_conv_net, "custom_layer_model": custom_layer_model,
-       "nested_sequential": nested_sequential, "mlp": mlp, "subclassed_model": subclassed_model}
+       "nested_sequential": nested_sequential, "mlp": mlp, "mobile_block": mobile_block,
+       "subclassed_model": subclassed_model}
 """The quick builders by name (ConvNeXtTiny is left out: build it on its own, once)."""
