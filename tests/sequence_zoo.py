@@ -124,8 +124,8 @@ def bidirectional_gru(seed: int = 0):
 
 
 def groupnorm_net(seed: int = 0):
-    """8×8×3 → Conv2D(8, 3) → GroupNormalization(4) → ReLU → Conv2D(16, 3) → GroupNormalization(4) → ReLU →
-    GlobalAveragePooling2D → Dense(5).
+    """8×8×3 → Conv2D(8, 3) → GroupNormalization(4) → ReLU → Conv2D(16, 3) → GroupNormalization(4) →
+    ReLU → GlobalAveragePooling2D → Dense(5).
 
     1,525 parameters: conv 216 + 8, GN 16, conv 1,152 + 16, GN 32, head 80 + 5.
     """

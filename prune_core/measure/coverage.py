@@ -15,8 +15,8 @@ variable is attributed to the innermost layer that owns it.
 >>> cov = coverage(model)
 >>> cov.total, cov.covered, cov.layers, round(cov.share, 3)
 (15, 12, ('d',), 0.8)
->>> coverage_sentence(cov)
-'This run covers 12 of 15 parameters (80.0%); not covered: biases and normalization parameters — not pruned by design (3).'
+>>> coverage_sentence(cov)[:43], [(row.text, row.params) for row in cov.not_covered]
+('This run covers 12 of 15 parameters (80.0%)', [('biases and normalization parameters — not pruned by design', 3)])
 
 Keras is imported inside functions only; numpy only otherwise.
 """

@@ -110,7 +110,8 @@ def test_vit_rows_name_the_layers(models):
     assert cov.layers == ("patchify", "ffn0_up", "ffn0_down", "ffn1_up", "ffn1_down", "head")
     attention = cov.not_covered[0]
     assert (attention.what, attention.params) == ("attention (EinsumDense) kernels", 32_768)
-    assert attention.where == tuple(f"mha{i}/{p}" for i in (0, 1) for p in ("query", "key", "value", "attention_output"))
+    projections = ("query", "key", "value", "attention_output")
+    assert attention.where == tuple(f"mha{i}/{p}" for i in (0, 1) for p in projections)
     assert attention.text == "attention (EinsumDense) kernels — not scored yet"
 
 
