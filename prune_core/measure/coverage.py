@@ -116,6 +116,14 @@ def _is_custom(layer) -> bool:
     return not type(layer).__module__.startswith("keras.")
 
 
+def _is_graph_model(layer) -> bool:
+    """A Keras Functional or Sequential model (the walker reads through it)."""
+    import keras
+    from keras.src.models.functional import Functional
+
+    return isinstance(layer, (Functional, keras.Sequential))
+
+
 def _short_name(variable) -> str:
     return str(getattr(variable, "name", "")).rsplit("/", 1)[-1]
 
@@ -146,10 +154,15 @@ def _classify(variable, owner, chain: tuple, scored_anywhere: bool) -> tuple[str
         return "recurrent kernels (GRU/LSTM/SimpleRNN)", NOT_YET
     if cls in _DEPTHWISE and (name == "depthwise_kernel" or cls.startswith("Depthwise")):
         return "depthwise kernels (DepthwiseConv, SeparableConv's depthwise part)", NOT_YET
-    if kind(owner) == "prunable":
+    if kind(owner) == "prunable" and variable is kernel_variable(owner):
         if scored_anywhere:
             return "Dense/Conv kernels", "left out of this run"
+        wrapper = next((layer for layer in reversed(chain) if not _is_graph_model(layer)), None)
+        if wrapper is not None:  # TimeDistributed(Dense) & co.: the walker sees the wrapper only
+            return f"Dense/Conv kernels inside {type(wrapper).__name__} `{wrapper.name}`", NOT_YET
         return "Dense/Conv kernels", NOT_YET
+    if kind(owner) is not None:  # a known kind's extra weight (a LoRA factor, a quantization scale)
+        return f"{cls} `{name}` weights", "a weight the graph does not score"
     return f"{cls} weights", "a layer kind the graph does not score"
 
 

@@ -207,3 +207,17 @@ def test_convnext_tiny():
     assert _by_reason(cov) == {BIASES: total - kernels - depthwise - layer_scale,
                                ("LayerScale weights", "a layer kind the graph does not score"): layer_scale}
     assert coverage_sentence(cov).startswith("This run covers 27,763,680 of 27,827,818 parameters (99.8%)")
+
+
+def test_a_wrapped_dense_says_where_it_is():
+    """TimeDistributed(Dense): the walker sees the wrapper only, so its inner kernel is named with the wrapper."""
+    import keras
+
+    inputs = keras.Input((5, 6))
+    x = keras.layers.TimeDistributed(keras.layers.Dense(4, name="inner"), name="td")(inputs)
+    x = keras.layers.Flatten()(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(x))
+    cov = coverage(model)
+    assert (cov.total, cov.covered) == (model.count_params(), 20 * 2) == (6 * 4 + 4 + 20 * 2 + 2, 40)
+    assert _by_reason(cov) == {("Dense/Conv kernels inside TimeDistributed `td`", NOT_YET): 24, BIASES: 6}
+    assert cov.not_covered[0].where == ("td/inner",)
