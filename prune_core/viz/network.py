@@ -33,7 +33,7 @@ from typing import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import MUTED, SERIES, house_layout
+from .style import MUTED, SERIES, house_layout
 
 MAX_EDGES = 3000   # connections drawn in all: a few thousand lines keep the browser fast
 MAX_INPUTS = 64    # a wider input layer (784 pixels) is shown as its strongest inputs
