@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prune_core.experiments import example
-from prune_core.viz import figures
+from prune_core.viz import example_figures, style
 
 from . import widgets
 
@@ -37,7 +37,7 @@ def badges(outcome: example.ExampleResult) -> str:
 
 
 def figure(outcome: example.ExampleResult, criterion: str):
-    return figures.example_scores_figure(outcome.table, outcome.threshold, criterion)
+    return example_figures.example_scores_figure(outcome.table, outcome.threshold, criterion)
 
 
 # --- issue 16: both columns side by side, rankings, the article's mistakes, the five steps ------------------
@@ -54,7 +54,7 @@ def side_by_side(coefficient: float, chosen: example.ExampleResult) -> dict[str,
 
 
 def side_by_side_figure(both: dict[str, example.ExampleResult]):
-    return figures.example_side_by_side_figure({c: (r.table, r.threshold) for c, r in both.items()})
+    return example_figures.example_side_by_side_figure({c: (r.table, r.threshold) for c, r in both.items()})
 
 
 def rankings() -> dict[str, str]:
@@ -80,7 +80,7 @@ def claims_table():
     frame = frame.set_index("topic")
 
     def tint(row):
-        colour = f"background-color: {figures.PRUNED}1f" if row["verdict"].startswith("✗") else ""
+        colour = f"background-color: {style.PRUNED}1f" if row["verdict"].startswith("✗") else ""
         return [colour] * len(row)
 
     return frame.style.apply(tint, axis=1)

@@ -15,7 +15,7 @@ import streamlit as st
 
 import prune_core as pc
 from prune_core.methods import masks
-from prune_core.viz import network
+from prune_core.viz import network, network_layout
 from prune_core.viz.fmt import percent
 
 from . import prune_labels, prune_session, prune_url
@@ -80,7 +80,7 @@ def view() -> View:
                                     "Load another on the Model page.")
     layer_kinds = kinds(ctx)
     try:
-        network.check_dense_stack(ctx.kernels, layer_kinds, ctx.groups)
+        network_layout.check_dense_stack(ctx.kernels, layer_kinds, ctx.groups)
         return View("dense", ctx)
     except ValueError as exc:
         message = md(exc)
@@ -156,11 +156,11 @@ def _unit_scores(ctx: prune_session.Context, all_scores: dict, criterion: str) -
     return cache[key]
 
 
-def _layout(ctx: prune_session.Context, sample: str) -> network.NetworkLayout:
+def _layout(ctx: prune_session.Context, sample: str) -> network_layout.NetworkLayout:
     cache = _cache(ctx.entry)
     key = ("layout", sample)
     if key not in cache:
-        cache[key] = network.network_layout(ctx.kernels, sample=sample)
+        cache[key] = network_layout.network_layout(ctx.kernels, sample=sample)
     return cache[key]
 
 
@@ -221,7 +221,7 @@ def caption(summary: network.NetworkSummary, sample: str) -> str:
 
 def filter_metrics(ctx: prune_session.Context, layer: str, mask: masks.MaskSet) -> list[Metric]:
     """The numbers beside a conv net's filters: filters pruned (every weight) and overall sparsity."""
-    gone = network.pruned_filters(mask.kernels[layer])
+    gone = network_layout.pruned_filters(mask.kernels[layer])
     return [Metric("Filters pruned", f"{int(gone.sum()):,}", f"of {gone.size:,} in the first Conv2D layer",
                    "Filters of the first Conv2D layer with every weight pruned; their tiles are blanked."),
             Metric("Overall sparsity", percent(mask.overall_sparsity), None,
@@ -232,7 +232,7 @@ def filters(ctx: prune_session.Context, layer: str, mask: masks.MaskSet):
     """(figure, caption) of a conv net's first Conv2D layer's filters under ``mask``."""
     kernel, keep = ctx.kernels[layer], mask.kernels[layer]
     fig = network.first_filters_figure(kernel, keep)
-    gone = network.pruned_filters(keep)
+    gone = network_layout.pruned_filters(keep)
     shown = min(kernel.shape[-1], 64)
     more = f" (the first {shown} of {kernel.shape[-1]})" if shown < kernel.shape[-1] else ""
     text = (f"Each tile is one filter of {md(layer)}{more}: its {kernel.shape[0]}×{kernel.shape[1]} weights averaged "

@@ -11,7 +11,7 @@ from .text import md
 
 
 def chart(figure, *, key: str | None = None, config: dict | None = None) -> None:
-    """A plotly figure at full width in the house style: ``prune_core.viz.figures``' template, not Streamlit's
+    """A plotly figure at full width in the house style: ``prune_core.viz.style``' template, not Streamlit's
     theme, so every chart looks the same and the browser skips a theme merge on each redraw. In presenter
     mode a larger copy is drawn."""
     from . import present
@@ -80,7 +80,7 @@ def flash() -> None:
 
 def status_colours(row):
     """pandas Styler row function: tint pruned rows in the 'pruned' colour."""
-    from prune_core.viz.figures import PRUNED
+    from prune_core.viz.style import PRUNED
 
     tint = f"background-color: {PRUNED}22" if row.get("status") == "pruned" else ""
     return [tint] * len(row)

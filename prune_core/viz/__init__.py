@@ -1,3 +1,5 @@
-"""Pictures and words for people: plotly figures (the only place plotly is imported), the network picture,
-number formatting, guidance sentences, and the downloadable reports.
+"""Pictures and words for people (the only place plotly is imported): the house style (``style``), axis helpers
+(``axes``), figures (``figures``, ``example_figures``), the network picture (``network_layout`` its geometry,
+``network`` the figure), number formatting (``fmt``), guidance sentences (``guidance``; its numbers are
+``measure.guidance``'s), and the downloadable reports.
 """

@@ -1,8 +1,7 @@
-"""Plotly figure builders: data in, ``go.Figure`` out (pure, testable, no Streamlit).
-
-Colours are fixed across the product: kept = blue, pruned = orange, dense baseline = grey. Blue and orange
-are reserved for kept/pruned: every other series takes a colour from ``SERIES`` (teal, violet, pink, olive,
-magenta, green, charcoal); a round below tolerance is a crimson cross, an allowed floor a near-black dotted line.
+"""Plotly figure builders: data in, ``go.Figure`` out (pure, testable, no Streamlit) — histograms, sparsity
+bars, the weight mosaic, training history, and the retrain & compare charts (run history, sweeps,
+sensitivity, iterative rounds, deploy ratios). Colours, template and layout defaults: ``style``; axis
+helpers: ``axes``; the worked example's figures: ``example_figures``.
 """
 
 from __future__ import annotations
@@ -11,198 +10,12 @@ import re
 
 import numpy as np
 import plotly.graph_objects as go
-import plotly.io as pio
+
 from ..io.history import pareto_front
+from .axes import FULL_PERCENT, log_ticks, percent_axis, size_axis
 from .fmt import percent
-
-KEPT = "#2563eb"
-PRUNED = "#f97316"
-DENSE = "#6b7280"
-ACCENT = "#10b981"
-# No blue and no orange here (reserved for kept/pruned); hues at least ~40° from both, told apart by lightness too.
-SERIES = ["#0d9488", "#7c3aed", "#db2777", "#65a30d", "#a21caf", "#15803d", "#262626"]
-WARN = "#be123c"  # crimson: a round below tolerance
-FLOOR = "#111827"  # near-black, dotted: the allowed floor (dense − drop); distinct from every series colour
-FONT = dict(family='"Source Sans", sans-serif', size=12, color="#262730")  # the app's own font
-MUTED = "#808495"  # tick labels and axis titles, as Streamlit draws them
-GRID = "#e6eaf1"
-# A small house template, used with ``st.plotly_chart(..., theme=None)`` so every chart looks the same
-# (Streamlit's theme merge on each redraw costs the Prune page's histograms tens of ms in the browser).
-# Plotly's built-in "plotly_white" is large, and resolving it costs ~10 ms per figure on the server.
-TEMPLATE = "pruning_explorer"
-_AXIS = dict(automargin=True, gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID, ticks="", tickfont=dict(color=MUTED, size=12),
-             title=dict(font=dict(color=MUTED, size=14)))
-pio.templates[TEMPLATE] = go.layout.Template(layout=dict(
-    paper_bgcolor="white", plot_bgcolor="white", font=FONT, colorway=SERIES, xaxis=_AXIS, yaxis=_AXIS,
-    title=dict(font=dict(size=15, color="#1f2937")), hoverlabel=dict(font=dict(family=FONT["family"]))))
-
-
-# Below the plot, at the bottom of the figure: the modebar (top right, on hover) can never cover it, and the
-# margin grows to fit it (``yref="container"`` keeps it clear of the x-axis title at any height).
-LEGEND = dict(orientation="h", yref="container", yanchor="bottom", y=0, xanchor="left", x=0)
-
-
-def title_layout(title: str) -> dict:
-    """A chart title, left-aligned."""
-    return dict(text=title, x=0, font=dict(size=15))
-
-
-def vline(x: float, colour: str = "#111827") -> dict:
-    """A dashed vertical line at data x spanning the plot (cheaper than Figure.add_vline)."""
-    return dict(type="line", x0=x, x1=x, y0=0, y1=1, xref="x", yref="paper",
-                line=dict(color=colour, dash="dash", width=1.5))
-
-
-def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 320) -> go.Figure:
-    """The house style: white background, light grid, compact margins, legend below the plot."""
-    fig.update_layout(**house_layout(title=title, height=height))
-    return fig
-
-
-# --- axes: ticks chosen from the data, so labels are distinct and readable --------------------------------
-
-def _nice_step(raw: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k that is ≥ raw (raw > 0)."""
-    power = 10.0 ** np.floor(np.log10(raw))
-    for m in (1.0, 2.0, 5.0, 10.0):
-        if m * power >= raw * (1 - 1e-9):
-            return float(f"{m * power:.12g}")
-    return float(10 * power)
-
-
-def percent_axis(values, *, ticks: int = 5, pad: float = 0.08, min_span: float = 1.0) -> dict:
-    """Axis settings for values already in % (0–100): a range snug around the values, a 1-2-5 ``dtick`` giving
-    about ``ticks`` ticks, and a ``tickformat`` with just enough decimals that no two labels read the same.
-
-    ``values``: every number the axis must show (points and reference lines; None and NaN are ignored).
-    A span under ``min_span`` points is widened around its middle, so one value still gets an axis.
-
-    >>> axis = percent_axis([96.1, 97.4])
-    >>> axis
-    {'range': [95.996, 97.504], 'dtick': 0.5, 'tick0': 0, 'tickformat': '.1f', 'ticksuffix': '%'}
-    >>> percent_tick_labels(axis)
-    ['96.0%', '96.5%', '97.0%', '97.5%']
-    """
-    finite = [float(v) for v in values if v is not None and np.isfinite(v)]
-    low, high = (min(finite), max(finite)) if finite else (0.0, 100.0)
-    if high - low < min_span:
-        middle = (low + high) / 2
-        low, high = middle - min_span / 2, middle + min_span / 2
-    margin = (high - low) * pad
-    low, high = low - margin, high + margin
-    step = _nice_step((high - low) / ticks)
-    if finite and min(finite) >= 0 and low < 0:
-        low = max(low, -0.5 * step)  # no tick below 0% on an axis of shares
-    decimals = max(0, int(-np.floor(np.log10(step) + 1e-9)))
-    return dict(range=[round(low, 6), round(high, 6)], dtick=step, tick0=0, tickformat=f".{decimals}f",
-                ticksuffix="%")
-
-
-def percent_tick_labels(axis: dict) -> list[str]:
-    """The tick labels an axis from :func:`percent_axis` shows (what plotly draws, for tests and checks)."""
-    low, high = axis["range"]
-    step, decimals = axis["dtick"], int(axis["tickformat"][1:-1])
-    first, last = int(np.ceil(low / step - 1e-9)), int(np.floor(high / step + 1e-9))
-    return [f"{k * step:.{decimals}f}{axis.get('ticksuffix', '')}" for k in range(first, last + 1)]
-
-
-FULL_PERCENT = dict(tickvals=[0, 20, 40, 60, 80, 100], ticktext=[f"{v}%" for v in (0, 20, 40, 60, 80, 100)])
-
-
-def _number_text(value: float) -> str:
-    """A tick value with at most 3 significant figures and no float noise: 0.002, 50, 1e-05 → 1e-5."""
-    text = f"{value:.3g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text
-
-
-def _exponent_text(value: float) -> str:
-    """2e-3, 1e-6, 5e4, 1 (up to 3 significant figures, no zero-padded exponent)."""
-    mantissa, exponent = f"{value:.2e}".split("e")
-    return f"{float(mantissa):g}" + (f"e{int(exponent)}" if int(exponent) else "")
-
-
-def plain_units(value: float, unit: str = "") -> str:
-    """Counts as 950, 20k, 1.5M, 2G; with ``unit="B"`` bytes as 950 B, 20 kB, 1.5 MB, 2 GB.
-
-    >>> [plain_units(v) for v in (500, 2000, 50_000, 1_000_000)], plain_units(20_000, "B")
-    (['500', '2k', '50k', '1M'], '20 kB')
-    """
-    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, "")):
-        if abs(value) >= factor or factor == 1.0:
-            number = _number_text(value / factor)
-            if unit:
-                return f"{number} {prefix}{unit}"
-            return number + prefix
-    return str(value)  # pragma: no cover
-
-
-def log_ticks(low: float, high: float, *, min_ticks: int = 3, max_ticks: int = 8, label=None) -> tuple[list, list]:
-    """Tick positions (log10 units) and labels for a log axis spanning 10**low … 10**high.
-
-    Decades when there are at least ``min_ticks`` of them (thinned to ``max_ticks``), else 1-2-5 steps, else
-    1…9 per decade, else round values at an even step with as many digits as it takes to tell them apart — so
-    an axis always has labelled ticks, also across less than one decade. ``label(value)`` writes a label
-    (default: 0.002 / 5e-5 style, see :func:`_number_text`).
-
-    >>> log_ticks(-3.0, -1.3)[1]
-    ['0.001', '0.002', '0.005', '0.01', '0.02', '0.05']
-    """
-    label = label or _number_text
-    eps = 1e-9
-
-    def at(mantissas):
-        found = [k + float(np.log10(m)) for k in range(int(np.floor(low)), int(np.ceil(high)) + 1) for m in mantissas]
-        return [t for t in found if low - eps <= t <= high + eps]
-
-    def done(positions):
-        values = [_round_sig(float(10 ** t)) for t in positions]
-        if label is _number_text and not all(1e-3 <= v < 1e4 for v in values):
-            return [float(t) for t in positions], [_exponent_text(v) for v in values]  # one style per axis
-        return [float(t) for t in positions], [label(v) for v in values]
-
-    decades = at((1,))
-    if len(decades) > max_ticks:
-        stride = int(np.ceil(len(decades) / max_ticks))
-        decades = [t for t in decades if round(t) % stride == 0]
-    if len(decades) >= min_ticks:
-        return done(decades)
-    steps = at((1, 2, 5))
-    if min_ticks <= len(steps) <= max_ticks:
-        return done(steps)
-    if len(decades) >= 2:
-        return done(decades)
-    if len(steps) >= 2:
-        return done(steps)
-    ones = at(range(1, 10))
-    if len(ones) >= 2:
-        return done(ones)
-    # Inside one step of 1…9: evenly spaced round values (a 1-2-5 step in value units), at least two.
-    lo, hi = float(10 ** low), float(10 ** high)
-    if not hi > lo:  # one value (a constant score): one tick at it
-        return [float(low)], [_number_text(lo)]
-    step = _nice_step((hi - lo) / 3)
-    for _ in range(60):
-        first, last = int(np.ceil(lo / step - eps)), int(np.floor(hi / step + eps))
-        if last - first >= 1:
-            break
-        step = float(f"{step * (0.4 if f'{step:e}'[0] == '5' else 0.5):.12g}")  # next smaller: 5 → 2 → 1 → 0.5
-    values = [k * step for k in range(first, last + 1)]
-    decimals = max(0, int(-np.floor(np.log10(step) + 1e-9)))
-    if 1e-4 <= max(values) < 1e5:
-        texts = [f"{v:.{decimals}f}" for v in values]
-    else:
-        digits = int(np.floor(np.log10(max(values)))) - int(np.floor(np.log10(step) + 1e-9)) + 1
-        texts = [f"{v:.{max(digits, 1) - 1}e}" for v in values]
-        texts = [f"{t.split('e')[0]}e{int(t.split('e')[1])}" for t in texts]  # 5.0118e-10, 5.0119e-10
-    return [float(np.log10(v)) for v in values], texts
-
-
-def _round_sig(value: float, digits: int = 6) -> float:
-    return float(f"{value:.{digits}g}")
-
+from .style import (DENSE, FLOOR, GRID, KEPT, LEGEND, MUTED, PRUNED, SERIES, WARN, hline, house_layout, title_layout,
+                    vline)
 
 def training_history(history: dict[str, list[float]], title: str | None = None) -> go.Figure:
     """Loss and accuracy per epoch (train solid, test dashed), accuracy on a second axis in %.
@@ -262,18 +75,6 @@ def accuracy_steps(dense: float, pruned: float, final: float, height: int = 320)
     layout = house_layout(height=height, showlegend=False,
                           yaxis=dict(title="test accuracy", range=[0, 109], **FULL_PERCENT))
     return go.Figure(data=data, layout=layout)
-
-
-def house_layout(*, title: str | None = None, height: int = 320, **extra) -> dict:
-    """The house layout as a dict for ``go.Figure(layout=...)`` — building figures in one constructor
-    call is several times faster than ``update_layout``, which matters on every slider move."""
-    # The top margin leaves the modebar (shown on hover, top right) a strip of its own above the plot.
-    layout = dict(template=TEMPLATE, height=height, margin=dict(l=10, r=10, t=40 if title else 30, b=10),
-                  legend=LEGEND)
-    if title:
-        layout["title"] = title_layout(title)
-    layout.update(extra)
-    return layout
 
 
 def split_histogram_figure(hist, *, title: str | None = None, thresholds: tuple[float, ...] = (),
@@ -386,45 +187,6 @@ def mosaic_image(mosaic, scale: int = 3):
     return image.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
-def hline(y: float, colour: str = "#111827") -> dict:
-    """A dashed horizontal line at data y spanning the plot (cheaper than Figure.add_hline)."""
-    return dict(type="line", x0=0, x1=1, y0=y, y1=y, xref="paper", yref="y",
-                line=dict(color=colour, dash="dash", width=1.5))
-
-
-EXAMPLE_SCORE_LABELS = {"l1": "L1 term", "sensitivity": "sensitivity"}
-
-
-def example_scores_figure(table, threshold: float, criterion: str, height: int = 340) -> go.Figure:
-    """The worked example's scores as bars (kept blue, pruned orange), the threshold as a labelled dashed line.
-
-    ``table`` has columns ``weight``, ``score`` and ``pruned`` (bool), as ``example.apply_coefficient_rule``
-    returns it; bars keep the table's order. The y-axis always reaches above the threshold, so the line is
-    visible even when it lies above every score (coefficient > 1, or an explicit maximum).
-    """
-    label = EXAMPLE_SCORE_LABELS.get(criterion, criterion)
-    weights = [str(w) for w in table["weight"]]
-    scores = [float(s) for s in table["score"]]
-    pruned = [bool(p) for p in table["pruned"]]
-    data = []
-    for name, colour, want in (("kept", KEPT, False), ("pruned", PRUNED, True)):
-        rows = [(w, s) for w, s, p in zip(weights, scores, pruned) if p == want]
-        # An empty trace drops out of the legend; a None point keeps "kept"/"pruned" both explained.
-        data.append(go.Bar(x=[w for w, _ in rows] or [None], y=[s for _, s in rows] or [None], name=name,
-                           marker_color=colour,
-                           text=[f"{s:.4g}" for _, s in rows], textposition="outside", cliponaxis=False,
-                           hovertemplate="%{x}: " + label + " %{y:.4g} (" + name + ")<extra></extra>"))
-    top = max(scores + [threshold]) if scores else max(threshold, 1.0)
-    layout = house_layout(
-        height=height, barmode="overlay", bargap=0.35, showlegend=True, margin=dict(l=10, r=110, t=30, b=10),
-        xaxis=dict(title="weight", type="category", categoryorder="array", categoryarray=weights),
-        yaxis=dict(title=f"score ({label})", range=[0, (top or 1.0) * 1.18], rangemode="tozero"),
-        shapes=[hline(threshold)],
-        annotations=[dict(x=1, xref="paper", y=threshold, yref="y", xanchor="left", yanchor="middle",
-                          text=f" threshold {threshold:.4g}", showarrow=False, font=dict(size=12, color="#111827"))])
-    return go.Figure(data=data, layout=layout)
-
-
 # --- retrain & compare: run history, sweeps, sensitivity, iterative rounds ---------------------------
 
 MODE_COLOURS = {"oneshot": SERIES[0], "gradual": SERIES[1], "iterative": SERIES[2], "dense": DENSE}
@@ -521,21 +283,6 @@ def accuracy_size_figure(runs, *, x: str = "nonzero_params", dense: dict | None 
                           xaxis=dict(title=SIZE_AXES[x] + " (log scale)", type="log", **size_axis(sizes, x)),
                           yaxis=dict(title="test accuracy", **percent_axis(accuracies)))
     return go.Figure(data=data, layout=layout)
-
-
-def size_axis(sizes, x: str = "nonzero_params") -> dict:
-    """A log size axis labelled in plain units at clean 1-2-5 ticks only (20k, 50k, 100k, 1M; kB/MB for
-    ``x="gzip_kb"``, whose values are kB), with a range a little wider than the sizes. Empty: no settings."""
-    finite = [float(v) for v in sizes if v is not None and np.isfinite(v) and v > 0]
-    if not finite:
-        return {}
-    low, high = float(np.log10(min(finite))), float(np.log10(max(finite)))
-    pad = max(0.08, 0.06 * (high - low))
-    low, high = low - pad, high + pad
-    scale, unit = (1000.0, "B") if x == "gzip_kb" else (1.0, "")
-    ticks, labels = log_ticks(low, high, min_ticks=4, max_ticks=10, label=lambda v: plain_units(v * scale, unit))
-    return dict(range=[round(low, 6), round(high, 6)], tickvals=[_round_sig(10 ** t) for t in ticks],
-                ticktext=labels)
 
 
 def criteria_sweep_figure(sweep, *, dense_accuracy: float | None = None, show_pruned: bool = True,
@@ -640,48 +387,7 @@ def iterative_rounds_figure(rounds, *, dense_accuracy: float | None = None, tole
     return go.Figure(data=data, layout=layout)
 
 
-# --- worked example: both criteria side by side -------------------------------------------------------------
-
-def example_side_by_side_figure(results, height: int = 360) -> go.Figure:
-    """The worked example's columns as bar charts next to each other, each with its own threshold line.
-
-    ``results``: {criterion: (table, threshold)} in display order, ``table`` as for
-    :func:`example_scores_figure` (weight, score, pruned). Kept bars blue, pruned orange, the same legend for
-    both; every panel's y-axis reaches above its threshold.
-    """
-    from plotly.subplots import make_subplots
-
-    names = list(results)
-    titles = [f"{EXAMPLE_SCORE_LABELS.get(c, c)} · threshold {float(results[c][1]):.4g}" for c in names]
-    fig = make_subplots(rows=1, cols=max(len(names), 1), subplot_titles=titles, horizontal_spacing=0.12)
-    shapes, ranges = [], {}
-    for col, criterion in enumerate(names, start=1):
-        table, threshold = results[criterion]
-        label = EXAMPLE_SCORE_LABELS.get(criterion, criterion)
-        weights = [str(w) for w in table["weight"]]
-        scores = [float(s) for s in table["score"]]
-        pruned = [bool(p) for p in table["pruned"]]
-        for name, colour, want in (("kept", KEPT, False), ("pruned", PRUNED, True)):
-            rows = [(w, s) for w, s, p in zip(weights, scores, pruned) if p == want]
-            fig.add_trace(go.Bar(x=[w for w, _ in rows] or [None], y=[s for _, s in rows] or [None], name=name,
-                                 marker_color=colour, legendgroup=name, showlegend=col == 1,
-                                 text=[f"{s:.4g}" for _, s in rows], textposition="outside", cliponaxis=False,
-                                 hovertemplate="%{x}: " + label + " %{y:.4g} (" + name + ")<extra></extra>"),
-                          row=1, col=col)
-        suffix = "" if col == 1 else str(col)
-        shapes.append(dict(type="line", x0=0, x1=1, y0=float(threshold), y1=float(threshold),
-                           xref=f"x{suffix} domain", yref=f"y{suffix}", line=dict(color="#111827", dash="dash", width=1.5)))
-        top = max(scores + [float(threshold)]) if scores else max(float(threshold), 1.0)
-        ranges[col] = (weights, [0, (top or 1.0) * 1.2], label)
-    layout = house_layout(height=height, barmode="overlay", bargap=0.35, showlegend=True,
-                          margin=dict(l=10, r=10, t=56, b=10), shapes=shapes, legend=LEGEND)
-    fig.update_layout(**layout)
-    for col, (weights, yrange, label) in ranges.items():
-        fig.update_xaxes(type="category", categoryorder="array", categoryarray=weights, row=1, col=col)
-        fig.update_yaxes(title_text=f"score ({label})", range=yrange, row=1, col=col)
-    fig.update_annotations(font=dict(size=14, color="#1f2937"))
-    return fig
-
+# --- deploy -------------------------------------------------------------------------------------------------
 
 LATENCY_COLOUR = SERIES[1]  # deploy ratios: latency (violet) and file size (teal); kept/pruned colours stay reserved
 SIZE_COLOUR = SERIES[0]

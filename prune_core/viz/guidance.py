@@ -23,7 +23,7 @@ import numpy as np
 
 from ..measure.guidance import signal_stops, tail_table
 from ..methods.criteria import get_criterion, GradientCriterion
-from .figures import DENSE, house_layout, vline
+from .style import DENSE, house_layout, vline
 from .fmt import percent
 
 HEAVY_RATIO = 20.0  # largest / median score at or above which a layer's scores count as heavy-tailed

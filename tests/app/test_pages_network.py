@@ -3,7 +3,7 @@
 import numpy as np
 
 import prune_core as pc
-from prune_core.viz import network
+from prune_core.viz import network, network_layout
 from prune_core.viz.fmt import percent
 from prune_core.io.weights_file import kernels_from_keras_file
 from tests.apptest import ROOT, metric_value, page_test
@@ -92,7 +92,7 @@ def test_a_conv_net_shows_its_first_filters_with_pruned_ones_counted():
     assert not at.exception
     spec = pc.PruneSpec(criterion="magnitude", granularity="unit", rule="coefficient", scope="layer", value=0.9)
     masks = pc.select(model, spec)
-    gone = int(network.pruned_filters(masks.kernels[conv]).sum())
+    gone = int(network_layout.pruned_filters(masks.kernels[conv]).sum())
     assert gone > 0
     assert metric_value(at, "Filters pruned") == f"{gone:,}"
     assert metric_value(at, "Overall sparsity") == percent(masks.overall_sparsity)

@@ -1,16 +1,19 @@
-"""prune_core.viz.figures: axes, ticks, legends and colours of every chart (issue 13, "Charts"), exact answers."""
+"""prune_core.viz.figures (with style, axes, example_figures): axes, ticks, legends and colours of every chart (issue 13,
+"Charts"), exact answers."""
 
 import colorsys
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from prune_core.viz import axes as ax
+from prune_core.viz import example_figures as ex
 from prune_core.viz import figures as fg
+from prune_core.viz import style
 from prune_core.measure.preview import SplitHistogram
 
-RESERVED = {fg.KEPT.lower(), fg.PRUNED.lower()}
+RESERVED = {style.KEPT.lower(), style.PRUNED.lower()}
 
 
 def one_epoch():
@@ -62,8 +65,8 @@ def every_figure():
         "sweep": fg.criteria_sweep_figure(SWEEP, dense_accuracy=0.978),
         "sensitivity": fg.layer_sensitivity_figure(SCAN, dense_accuracy=0.98, max_drop=0.01),
         "rounds": fg.iterative_rounds_figure(ROUNDS, dense_accuracy=0.98, tolerance=0.005),
-        "example": fg.example_scores_figure(table, 0.3, "l1"),
-        "example side by side": fg.example_side_by_side_figure({"l1": (table, 0.3), "sensitivity": (table, 0.2)}),
+        "example": ex.example_scores_figure(table, 0.3, "l1"),
+        "example side by side": ex.example_side_by_side_figure({"l1": (table, 0.3), "sensitivity": (table, 0.2)}),
         "deploy": fg.deploy_ratios_figure([{"name": "dense", "latency_ratio": 1.0, "size_ratio": 1.0},
                                            {"name": "int8", "latency_ratio": 0.3, "size_ratio": 0.1}]),
     }
@@ -108,22 +111,6 @@ def test_iterative_history_without_test_values_draws_only_training_traces():
 
 # --- 2. percent axes -------------------------------------------------------------------------------------
 
-def test_percent_axis_for_96_1_to_97_4_has_distinct_labels():
-    axis = fg.percent_axis([96.1, 97.4])
-    assert fg.percent_tick_labels(axis) == ["96.0%", "96.5%", "97.0%", "97.5%"]
-    # what the old ".0f" format gave for plotly's own 0.2-point ticks: "96% 96% 97% 97%" …
-    assert len({f"{v:.0f}%" for v in (96.2, 96.4, 96.6, 96.8)}) < 4
-
-
-@pytest.mark.parametrize("values", [[96.1, 97.4], [99.02, 99.31], [99.1], [12.0, 98.0], [50.0, 90.0], [0.0, 100.0],
-                                    [97.81, 97.83], [0.2, 0.9]])
-def test_percent_axis_labels_are_unique_and_cover_the_values(values):
-    axis = fg.percent_axis(values)
-    labels = fg.percent_tick_labels(axis)
-    assert len(labels) >= 2 and len(set(labels)) == len(labels)
-    low, high = axis["range"]
-    assert low <= min(values) and high >= max(values) and low >= -0.5 * axis["dtick"]
-
 
 def axes(fig):
     layout = fig.layout.to_plotly_json()
@@ -141,23 +128,16 @@ def test_every_percent_axis_gets_distinct_labels(name):
         if "ticktext" in axis:
             labels = list(axis["ticktext"])
         else:
-            labels = fg.percent_tick_labels({**axis, "range": list(axis["range"])})
+            labels = ax.percent_tick_labels({**axis, "range": list(axis["range"])})
         assert len(labels) >= 2 and len(set(labels)) == len(labels), (name, key, labels)
 
 
 def test_eight_epochs_of_96_to_97_percent_accuracy():
-    labels = fg.percent_tick_labels(fg.training_history(epochs(8)).layout.yaxis2.to_plotly_json())
+    labels = ax.percent_tick_labels(fg.training_history(epochs(8)).layout.yaxis2.to_plotly_json())
     assert labels == ["96.0%", "96.5%", "97.0%", "97.5%"]
 
 
 # --- 3. log-x histograms ---------------------------------------------------------------------------------
-
-def test_log_ticks_exact():
-    assert fg.log_ticks(-6.2, -0.4) == ([-6.0, -5.0, -4.0, -3.0, -2.0, -1.0],
-                                        ["1e-6", "1e-5", "1e-4", "1e-3", "1e-2", "1e-1"])
-    assert fg.log_ticks(-3.0, -1.3)[1] == ["0.001", "0.002", "0.005", "0.01", "0.02", "0.05"]
-    assert fg.log_ticks(-2.7, -2.35)[1] == ["0.002", "0.003", "0.004"]  # under one decade: 1…9 steps
-    assert fg.log_ticks(-12.0, 0.0)[1] == ["1e-12", "1e-10", "1e-8", "1e-6", "1e-4", "1e-2", "1"]  # thinned
 
 
 @pytest.mark.parametrize("low, high", [(-6.2, -0.4), (-2.7, -2.35), (-2.52, -2.49), (-2.5001, -2.5), (0.1, 0.2),
@@ -191,20 +171,6 @@ def test_updating_a_narrow_log_histogram_equals_building_it_again(log_x):
 
 
 # --- 4. Compare's log size axis --------------------------------------------------------------------------
-
-def test_size_axis_labels_2k_to_300k_params_at_clean_ticks():
-    axis = fg.size_axis([2e3, 3e5])
-    assert axis["ticktext"] == ["2k", "5k", "10k", "20k", "50k", "100k", "200k"]
-    assert axis["tickvals"] == [2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5]
-    low, high = axis["range"]  # log10 units for a log axis
-    assert low < math.log10(2e3) and high > math.log10(3e5)
-
-
-def test_size_axis_in_bytes_and_in_decades():
-    assert fg.size_axis([30.0, 1000.0], "gzip_kb")["ticktext"] == ["50 kB", "100 kB", "200 kB", "500 kB", "1 MB"]
-    assert fg.size_axis([1e3, 1e7])["ticktext"] == ["1k", "10k", "100k", "1M", "10M"]
-    assert fg.size_axis([]) == {}
-    assert [fg.plain_units(v) for v in (950, 1500, 2e6, 3e9)] == ["950", "1.5k", "2M", "3G"]
 
 
 def test_accuracy_size_figure_uses_the_plain_unit_ticks():
@@ -269,9 +235,9 @@ def near(colour, reserved, degrees=30.0):
 
 
 def test_series_palette_has_neither_kept_blue_nor_pruned_orange():
-    for colour in fg.SERIES + [fg.ACCENT, fg.WARN, fg.FLOOR, fg.LATENCY_COLOUR, fg.SIZE_COLOUR, fg.DENSE]:
-        assert not near(colour, fg.KEPT) and not near(colour, fg.PRUNED), colour
-    assert len(set(fg.SERIES)) == len(fg.SERIES)
+    for colour in style.SERIES + [style.ACCENT, style.WARN, style.FLOOR, fg.LATENCY_COLOUR, fg.SIZE_COLOUR, style.DENSE]:
+        assert not near(colour, style.KEPT) and not near(colour, style.PRUNED), colour
+    assert len(set(style.SERIES)) == len(style.SERIES)
 
 
 @pytest.mark.parametrize("name", list(every_figure()))
@@ -282,30 +248,30 @@ def test_only_kept_and_pruned_traces_use_blue_and_orange(name):
         if trace.name in ("kept", "pruned"):
             continue
         assert not RESERVED & set(colours), (name, trace.name, colours)
-        assert not any(near(c, fg.KEPT) or near(c, fg.PRUNED) for c in colours if c.startswith("#")), (name, trace.name)
+        assert not any(near(c, style.KEPT) or near(c, style.PRUNED) for c in colours if c.startswith("#")), (name, trace.name)
     for shape in fig.layout.shapes:
         assert shape.line.color.lower() not in RESERVED, (name, shape.line.color)
 
 
 def test_kept_and_pruned_keep_their_colours():
     fig = fg.sparsity_bars(["a"], [0.25])
-    assert [(t.name, t.marker.color) for t in fig.data] == [("pruned", fg.PRUNED), ("kept", fg.KEPT)]
+    assert [(t.name, t.marker.color) for t in fig.data] == [("pruned", style.PRUNED), ("kept", style.KEPT)]
     hist = fg.split_histogram_figure(histogram([0.0, 1.0, 2.0]))
-    assert [(t.name, t.marker.color) for t in hist.data] == [("kept", fg.KEPT), ("pruned", fg.PRUNED)]
+    assert [(t.name, t.marker.color) for t in hist.data] == [("kept", style.KEPT), ("pruned", style.PRUNED)]
 
 
 def test_mode_and_floor_colours():
     fig = fg.accuracy_size_figure(records())
-    assert {t.name: t.marker.color for t in fig.data[:3]} == {"oneshot": fg.SERIES[0], "gradual": fg.SERIES[1],
-                                                             "iterative": fg.SERIES[2]}
+    assert {t.name: t.marker.color for t in fig.data[:3]} == {"oneshot": style.SERIES[0], "gradual": style.SERIES[1],
+                                                             "iterative": style.SERIES[2]}
     sweep = fg.criteria_sweep_figure(SWEEP)
-    assert [t.line.color for t in sweep.data[::2]] == fg.SERIES[:3]  # magnitude, sensitivity, random
+    assert [t.line.color for t in sweep.data[::2]] == style.SERIES[:3]  # magnitude, sensitivity, random
     floor = fg.layer_sensitivity_figure(SCAN, dense_accuracy=0.98, max_drop=0.01).layout.shapes[1]
-    assert (floor.line.color, floor.line.dash, floor.y0) == (fg.FLOOR, "dot", pytest.approx(97.0))
+    assert (floor.line.color, floor.line.dash, floor.y0) == (style.FLOOR, "dot", pytest.approx(97.0))
     rounds = fg.iterative_rounds_figure(ROUNDS, dense_accuracy=0.98, tolerance=0.005)
     assert [t.name for t in rounds.data] == ["after fine-tuning", "right after pruning", "below tolerance"]
     assert (rounds.data[0].line.color, rounds.data[1].marker.color, rounds.data[2].marker.color) == (
-        fg.SERIES[0], fg.SERIES[1], fg.WARN)
+        style.SERIES[0], style.SERIES[1], style.WARN)
 
 
 def test_mosaic_is_green_and_purple_never_kept_blue_or_pruned_orange():
@@ -314,7 +280,7 @@ def test_mosaic_is_green_and_purple_never_kept_blue_or_pruned_orange():
     assert image[20].tolist() == [255, 255, 255]
     for pixel in image:
         colour = "#" + "".join(f"{int(c):02x}" for c in pixel)
-        assert not near(colour, fg.KEPT) and not near(colour, fg.PRUNED), colour
+        assert not near(colour, style.KEPT) and not near(colour, style.PRUNED), colour
 
 
 # --- 8. sparsity bars ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import prune_core as pc
 from prune_core.graph import kernels as kernels_of
 from prune_core.measure import guidance as numbers
 from prune_core.methods.masks import MaskSet
-from prune_core.viz import figures, guidance
+from prune_core.viz import guidance, style
 from tests.guidance_models import KERNELS, TEN, X, Y, chain_model, one_layer_model
 
 BLUE, ORANGE = "#2563eb", "#f97316"  # kept / pruned: never a guidance series colour
@@ -120,8 +120,8 @@ def test_class_accuracy_figure_order_colours_and_axis():
     fig = guidance.class_accuracy_figure(change_table())
     dense, pruned = fig.data
     assert (dense.name, pruned.name) == ("dense", "pruned")
-    assert dense.marker.color == figures.DENSE
-    assert pruned.marker.color == "#7c3aed" and pruned.marker.color not in (figures.PRUNED, figures.KEPT)
+    assert dense.marker.color == style.DENSE
+    assert pruned.marker.color == "#7c3aed" and pruned.marker.color not in (style.PRUNED, style.KEPT)
     # worst drop first; equal drops: the class with more test images first
     assert list(dense.x) == ["one", "two", "zero", "three"] == list(fig.layout.xaxis.categoryarray)
     assert list(dense.y) == pytest.approx([95.0, 80.0, 90.0, 100.0])

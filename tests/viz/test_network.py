@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from prune_core.viz import network as nw
+from prune_core.viz import network_layout as nl
 
 # A 3-4-2 stack with known weights: every connection fits (12 + 8 = 20 edges).
 H = np.array([[0.9, -0.1, 0.4, -0.7],
@@ -48,53 +49,6 @@ def test_faded_count_with_sampled_edges_counts_only_the_drawn_ones():
     assert summary.edges_pruned == expected == segments(traces(fig, edges="pruned")[0])
     assert summary.edges_drawn == sum(e.drawn for e in summary.layers) <= 600
     assert summary.inputs_shown == 20 and summary.inputs_total == 100
-
-
-def test_strongest_k_per_neuron():
-    w = np.array([[0.1, -0.9, 0.3],
-                  [0.5, 0.2, -0.3],   # column 2: 0.3 ties with row 0's; the lower row wins
-                  [-0.7, 0.8, 0.0],
-                  [0.6, -0.1, 0.05]])
-    rows, cols, k = nw.edges_for(w, np.arange(4), 7, "strongest")  # 7 // 3 neurons = 2 per neuron
-    assert k == 2
-    assert sorted(zip(cols.tolist(), rows.tolist())) == [(0, 2), (0, 3), (1, 0), (1, 2), (2, 0), (2, 1)]
-
-
-def test_spread_takes_every_rank_band_from_strongest_to_weakest():
-    w = np.array([[5.0], [-1.0], [4.0], [2.0], [-3.0]])  # ranks by |w|: rows 0, 2, 4, 3, 1
-    rows, _, k = nw.edges_for(w, np.arange(5), 3, "spread")
-    assert k == 3 and sorted(rows.tolist()) == [0, 1, 4]  # strongest, middle, weakest
-    rows, _, _ = nw.edges_for(w, np.arange(5), 2, "strongest")
-    assert sorted(rows.tolist()) == [0, 2]
-
-
-def test_all_edges_for_small_layers_and_a_top_budget_when_not_even_one_per_neuron_fits():
-    rows, cols, k = nw.edges_for(H, np.arange(3), 12)
-    assert k is None and rows.size == 12
-    rows, cols, k = nw.edges_for(H, np.arange(3), 3, "strongest")  # 4 neurons, budget 3: strongest 3 overall
-    assert k is None and sorted(zip(rows.tolist(), cols.tolist())) == [(0, 0), (0, 3), (1, 1)]
-
-
-def test_max_edges_is_respected_and_shared_smallest_layer_first():
-    rng = np.random.default_rng(0)
-    kernels = {"d1": rng.normal(size=(784, 300)), "d2": rng.normal(size=(300, 100)), "out": rng.normal(size=(100, 10))}
-    layout = nw.network_layout(kernels, max_edges=3000)
-    drawn = {e.name: (e.drawn, e.per_neuron) for e in layout.layers}
-    assert drawn == {"out": (1000, None), "d1": (900, 3), "d2": (1100, 11)}
-    assert [(e.name, e.sources, e.neurons, e.complete) for e in layout.layers] == [
-        ("d1", 64, 300, False), ("d2", 300, 100, False), ("out", 100, 10, True)]
-    assert len(layout.inputs) == nw.MAX_INPUTS
-    for budget in (3, 50, 777):
-        assert sum(e.drawn for e in nw.network_layout(kernels, max_edges=budget).layers) <= budget
-    with pytest.raises(ValueError, match="at least one per layer"):
-        nw.network_layout(kernels, max_edges=2)
-
-
-def test_strongest_inputs_by_total_outgoing_weight():
-    w = np.zeros((10, 2))
-    w[[7, 2, 9], 0] = [3.0, -2.0, 1.0]
-    assert nw.strongest_inputs(w, 3).tolist() == [2, 7, 9]
-    assert nw.strongest_inputs(w, 20).tolist() == list(range(10))
 
 
 def test_removed_neurons_are_greyed():
@@ -157,17 +111,17 @@ def test_non_dense_models_are_refused_with_a_message():
     with pytest.raises(ValueError, match=f"{lead}.*'conv' is not Dense \\(its kernel is 3×3×1×8\\)"):
         nw.network_figure({"conv": np.ones((3, 3, 1, 8)), "out": np.ones((8, 2))}, {})
     with pytest.raises(ValueError, match="'gru' is a GRU"):
-        nw.check_dense_stack({"gru": np.ones((4, 3))}, kinds={"gru": "GRU"})
+        nl.check_dense_stack({"gru": np.ones((4, 3))}, kinds={"gru": "GRU"})
     with pytest.raises(ValueError, match="not one chain"):
-        nw.check_dense_stack({"a": np.ones((4, 3)), "b": np.ones((5, 2))})
+        nl.check_dense_stack({"a": np.ones((4, 3)), "b": np.ones((5, 2))})
     branch = [SimpleNamespace(name="a", producers=("a",), consumers=("b", "c")),
               SimpleNamespace(name="b", producers=("b",), consumers=())]
     with pytest.raises(ValueError, match="feeds more than the next layer 'b'"):
-        nw.check_dense_stack({"a": np.ones((4, 3)), "b": np.ones((3, 2))}, groups=branch)
+        nl.check_dense_stack({"a": np.ones((4, 3)), "b": np.ones((3, 2))}, groups=branch)
     with pytest.raises(ValueError, match="has 2,048 neurons: too many"):
-        nw.check_dense_stack({"wide": np.ones((4, 2048)), "out": np.ones((2048, 2))})
+        nl.check_dense_stack({"wide": np.ones((4, 2048)), "out": np.ones((2048, 2))})
     with pytest.raises(ValueError, match="no Dense layer"):
-        nw.check_dense_stack({})
+        nl.check_dense_stack({})
 
 
 def test_first_filters_figure_blanks_pruned_filters():
@@ -183,6 +137,6 @@ def test_first_filters_figure_blanks_pruned_filters():
     assert np.allclose(z[4:7, 4:7], kernel[..., 3].mean(axis=2))
     assert [a.text for a in fig.layout.annotations] == ["pruned"]
     assert fig.layout.annotations[0].x == 1 and fig.layout.annotations[0].y == 5
-    assert nw.pruned_filters(keep).tolist() == [False, False, True, False]
+    assert nl.pruned_filters(keep).tolist() == [False, False, True, False]
     with pytest.raises(ValueError, match="Conv2D kernel"):
         nw.first_filters_figure(np.ones((3, 3)), np.ones((3, 3), dtype=bool))
