@@ -79,7 +79,7 @@ def test_loader_uses_a_private_temp_file_and_removes_it(monkeypatch):
         seen.append((path, stat.S_IMODE(os.stat(path).st_mode)))
         return fd, path
 
-    monkeypatch.setattr(loading.tempfile, "mkstemp", spy)
+    monkeypatch.setattr(tempfile, "mkstemp", spy)
     loading.load_model_file(badfiles.models()["mlp.keras"], "../../etc/passwd.keras")
     (path, mode), = seen
     assert mode == 0o600 and "passwd" not in path and not os.path.exists(path)

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from prune_core.io import safe_load as loading
+from prune_core.io.safe_load import load, tempfiles
 from tests import badfiles
 
 HOSTILE = badfiles.hostile_cases()
@@ -32,7 +33,7 @@ def no_loader(monkeypatch):
         raise AssertionError("the file reached the loader: it was not refused by the static checks")
 
     for name in ("_write_upload", "validate_isolated", "_keras_load"):
-        monkeypatch.setattr(loading, name, reached)
+        monkeypatch.setattr(load, name, reached)  # where load_model_file looks them up
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=[c.id for c in HOSTILE])
@@ -212,7 +213,7 @@ def test_the_isolated_child_never_runs_the_parents_main_script(tmp_path, monkeyp
     fake = types.ModuleType("__main__")
     fake.__file__ = str(script)
     monkeypatch.setitem(sys.modules, "__main__", fake)
-    good = loading._write_upload(badfiles.models()["conv.keras"], ".keras")
+    good = tempfiles._write_upload(badfiles.models()["conv.keras"], ".keras")
     try:
         report = loading.validate_isolated(good, "conv.keras", os.path.getsize(good))
     finally:
@@ -223,13 +224,13 @@ def test_the_isolated_child_never_runs_the_parents_main_script(tmp_path, monkeyp
 
 def test_isolated_child_reports_a_refusal_of_its_own():
     blob = badfiles.models()["nan.keras"]
-    path = loading._write_upload(blob, ".keras")
+    path = tempfiles._write_upload(blob, ".keras")
     try:
         with pytest.raises(loading.ModelFileError, match="1 NaN value in layer 'hidden'"):
             loading.validate_isolated(path, "nan.keras", len(blob))
     finally:
         os.unlink(path)
-    good = loading._write_upload(badfiles.models()["conv.keras"], ".keras")
+    good = tempfiles._write_upload(badfiles.models()["conv.keras"], ".keras")
     try:
         report = loading.validate_isolated(good, "conv.keras", os.path.getsize(good))
     finally:
