@@ -75,6 +75,7 @@ def main() -> None:
 
     from prune_core.io import data
     from prune_core import deploy
+    from prune_core.deploy import report
     from prune_core.measure import metrics
     from prune_core.io.data import BUNDLED_PATH
 
@@ -101,7 +102,7 @@ def main() -> None:
                 continue
             ops = deploy.operators(converted.data, names)
             runner = deploy.Runner(converted.data, batch=256)
-            row.update(bytes=len(converted.data), gzip=deploy._gzip(converted.data),
+            row.update(bytes=len(converted.data), gzip=report._gzip(converted.data),
                        sparse=ops.count("sparse"), densified=ops.count("densified"), kernels=len(ops.kernels),
                        accuracy=deploy.accuracy(runner, ds.x_test, ds.y_test), runtime=runner.runtime)
             files[key] = converted.data

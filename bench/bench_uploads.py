@@ -16,6 +16,7 @@ import statistics
 import time
 
 from prune_core.io import safe_load as loading
+from prune_core.io.safe_load import tempfiles
 from tests import badfiles
 
 
@@ -66,11 +67,11 @@ def isolation_cost(repeats: int) -> None:
             t = time.perf_counter()
             loading.load_model_file(blob, "m.keras", isolate=True)
             isolated.append(time.perf_counter() - t)
-            path = loading._write_upload(blob, ".keras")
+            path = tempfiles._write_upload(blob, ".keras")
             try:
                 peaks.append(loading.validate_isolated(path, "m.keras", len(blob))["peak_mb"])
             finally:
-                loading._remove(path)
+                tempfiles._remove(path)
         print(f"{name:28s} {statistics.median(static):13.2f}s {statistics.median(plain):14.2f}s "
               f"{statistics.median(isolated):15.2f}s {statistics.median(peaks):9.0f}MB")
 

@@ -94,7 +94,7 @@ def history_frame(frame):
     one type: numbers, or text in words (per-layer values as "dense1 50%, dense2 60%", "—" where missing)."""
     import pandas as pd
 
-    from prune_core.viz import export
+    from prune_core.viz import words
 
     shown = pd.DataFrame(index=frame.index)
     source = frame.copy()
@@ -111,10 +111,10 @@ def history_frame(frame):
         elif kind in FORMATS:
             values = pd.to_numeric(values, errors="coerce")
         elif column == "label":
-            values = [export.human_label(v) if isinstance(v, str) and v else "—" for v in values]
+            values = [words.human_label(v) if isinstance(v, str) and v else "—" for v in values]
         elif column in TEXT_SETTINGS:
             key = TEXT_SETTINGS[column]
-            values = [export.setting_text(key, v, s) for v, s in zip(values, settings)]
+            values = [words.setting_text(key, v, s) for v, s in zip(values, settings)]
         else:
             values = _text_column(values)
         shown[label] = values
@@ -122,9 +122,9 @@ def history_frame(frame):
     for column in frame.columns:
         if column.startswith("settings.") and column not in known:
             key = column.removeprefix("settings.")
-            name = export.setting_name(key)
+            name = words.setting_name(key)
             shown[name if name not in shown.columns else f"{name} ({key})"] = [
-                export.setting_text(key, v, s) for v, s in zip(frame[column], settings)]
+                words.setting_text(key, v, s) for v, s in zip(frame[column], settings)]
     return shown.reset_index(drop=True)
 
 
@@ -153,9 +153,9 @@ def column_config(shown=None) -> dict:
 def run_choice_label(record: dict) -> str:
     accuracy = record.get("final_accuracy")
     tail = f" · {accuracy:.2%}" if isinstance(accuracy, (int, float)) else ""
-    from prune_core.viz import export
+    from prune_core.viz import words
 
-    name = export.human_label(record.get("label") or export.mode_word(record.get("mode") or "run"))
+    name = words.human_label(record.get("label") or words.mode_word(record.get("mode") or "run"))
     return f"#{record['run_id']} · {name}{tail}"
 
 
@@ -171,10 +171,10 @@ def slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in text).strip("-") or "runs"
 
 
-# --- the HTML report (prune_core.viz.export) -------------------------------------------------------
+# --- the HTML report (prune_core.viz.report) -------------------------------------------------------
 
 def export_available() -> bool:
-    return importlib.util.find_spec("prune_core.viz.export") is not None
+    return importlib.util.find_spec("prune_core.viz.report") is not None
 
 
 def formatted_rows(shown) -> list[dict]:
@@ -201,9 +201,9 @@ def formatted_rows(shown) -> list[dict]:
 
 
 def html_report(workspace: str, records: list[dict], x: str, sweep: "Sweep | None" = None) -> bytes:
-    """The self-contained HTML report (``prune_core.viz.export.html_report``): the workspace's runs with units,
+    """The self-contained HTML report (``prune_core.viz.report.html_report``): the workspace's runs with units,
     the accuracy-vs-size chart and, when there is one, the session's criteria sweep."""
-    from prune_core.viz import export, figures
+    from prune_core.viz import figures, report
 
     shown = formatted_rows(history_frame(store().list(workspace)))
     split = METRIC_LABELS.index("Dense acc.") + 1
@@ -215,7 +215,7 @@ def html_report(workspace: str, records: list[dict], x: str, sweep: "Sweep | Non
         charts.append((sweep_caption(sweep), _for_report(figures.criteria_sweep_figure(
             criterion_words(sweep.frame), dense_accuracy=sweep.dense_accuracy, show_pruned=sweep.fine_tune_epochs > 0))))
         tables[f"Criteria sweep on {sweep.model_name}"] = formatted_sweep_rows(sweep)
-    page = export.html_report(
+    page = report.html_report(
         title=f"Pruning runs · workspace “{workspace}”",
         settings={"workspace": workspace, "runs": len(records), "size axis": SIZE_AXES[x]},
         metrics=metrics, tables=tables, figures=charts,
@@ -289,9 +289,9 @@ def start_sweep(criteria: list[str], sparsities_percent: list[int], epochs: int)
 
     entry, ds = state.current_model(), state.dataset()
     dense = state.measure(entry, ds)["accuracy"]
-    from prune_core.viz import export
+    from prune_core.viz import words
 
-    model, weights_key, name = entry.model, entry.weights_key, export.model_name(entry.name)
+    model, weights_key, name = entry.model, entry.weights_key, words.model_name(entry.name)
     criteria, sparsities_percent = list(criteria), sorted(sparsities_percent)
 
     def work(job):
@@ -315,10 +315,10 @@ def adopt_finished_sweep() -> None:
 
 def criterion_words(frame):
     """The sweep frame with each criterion by its label ("Magnitude |w|"), for the table and the chart."""
-    from prune_core.viz import export
+    from prune_core.viz import words
 
     out = frame.copy()
-    out["criterion"] = [export.setting_text("criterion", c) for c in out["criterion"]]
+    out["criterion"] = [words.setting_text("criterion", c) for c in out["criterion"]]
     return out
 
 
@@ -347,9 +347,9 @@ SWEEP_TABLE_CONFIG = {
 
 def current_model_name() -> str:
     """The current model's name in words (plain text), without loading a model to say it."""
-    from prune_core.viz import export
+    from prune_core.viz import words
 
-    return export.model_name(st.session_state["model_entry"].name) if state.has_model() \
+    return words.model_name(st.session_state["model_entry"].name) if state.has_model() \
         else "LeNet-300-100 · default baseline"
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import streamlit as st
 
 from prune_core import deploy
-from prune_core.viz import export, figures
+from prune_core.io.downloads import safe_filename
+from prune_core.viz import figures
 from prune_core.measure.metrics import human_bytes
 
 from . import jobs, state
@@ -61,7 +62,7 @@ def current_model_source() -> Source:
 
     name = retrain.model_name(entry.name)
     return Source(key=f"model-{entry.weights_key}", what="Current model", name=name,
-                  stem=export.safe_filename(name), dense=entry.model, dataset=state.dataset())
+                  stem=safe_filename(name), dense=entry.model, dataset=state.dataset())
 
 
 def choose_run(result) -> None:

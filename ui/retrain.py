@@ -179,17 +179,17 @@ def run_title(result) -> str:
 
 def run_label(result) -> str:
     """The run's label with its ids in words ('one-shot', 'per layer')."""
-    from prune_core.viz import export
+    from prune_core.viz import words
 
-    return export.human_label(result.label or result.mode)
+    return words.human_label(result.label or result.mode)
 
 
 def model_name(name: str) -> str:
     """A model's name with a leading architecture id in words: 'mlp-128 · trained here' → 'MLP 784-128-10 ·
     trained here' (plain text: escape before Markdown)."""
-    from prune_core.viz import export
+    from prune_core.viz import words
 
-    return export.model_name(name)
+    return words.model_name(name)
 
 
 def size_comparison(result):
@@ -220,23 +220,24 @@ def compact_notes(result) -> list[str]:
 
 def downloads(result) -> list[tuple[str, object, str, str]]:
     """(label, data callable, file name, mime) for a run's files; each is built only when clicked."""
-    from prune_core.viz import export
+    from prune_core.deploy.convert import keras_bytes
+    from prune_core.viz import report
 
     stem = file_stem(result)
-    files = [("Pruned model (.keras)", lambda: export.keras_bytes(result.model), f"{stem}.keras",
+    files = [("Pruned model (.keras)", lambda: keras_bytes(result.model), f"{stem}.keras",
               "application/octet-stream")]
     if result.compact_model is not None:
-        files.append(("Compact model (.keras)", lambda: export.keras_bytes(result.compact_model),
+        files.append(("Compact model (.keras)", lambda: keras_bytes(result.compact_model),
                       f"{stem}-compact.keras", "application/octet-stream"))
-    files.append(("Report (.html)", lambda: export.run_report(result), f"{stem}-report.html", "text/html"))
+    files.append(("Report (.html)", lambda: report.run_report(result), f"{stem}-report.html", "text/html"))
     return files
 
 
 def file_stem(result) -> str:
-    from prune_core.viz import export
+    from prune_core.io.downloads import safe_filename
 
     run_id = getattr(result, "run_id", None)
-    return export.safe_filename((f"run-{run_id}-" if run_id is not None else "") + run_label(result))
+    return safe_filename((f"run-{run_id}-" if run_id is not None else "") + run_label(result))
 
 
 def tflite_filename(result) -> str:
@@ -245,10 +246,10 @@ def tflite_filename(result) -> str:
 
 def tflite(result):
     """TFLite conversion of the last run's model, done once per result (a few seconds)."""
-    from prune_core.viz import export
+    from prune_core.deploy.convert import tflite_bytes
 
     if getattr(result, "tflite", None) is None:
-        result.tflite = export.tflite_bytes(result.model)
+        result.tflite = tflite_bytes(result.model)
     return result.tflite
 
 

@@ -28,6 +28,7 @@ from .. import deploy
 from ..experiments import example, runs
 from ..io import data
 from ..io.data import BUNDLED_PATH, DataUnavailableError
+from ..io.downloads import safe_filename
 from ..io.jsonable import to_jsonable
 from ..measure import metrics
 from ..measure.metrics import human_bytes, prunable_counts
@@ -38,7 +39,6 @@ from ..pruning import prune, select
 from ..spec import PruneSpec
 from ..train import models, training
 from ..train.schedules import early_weights_callback
-from ..viz.export import safe_filename
 
 MODELS = ("mlp-128", "lenet-300-100", "lenet-5")
 DATA_SOURCES = ("auto", "bundled", "full", "fashion")  # MNIST sources, then the bundled Fashion-MNIST

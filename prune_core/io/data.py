@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from .safe_load import _mb, max_upload_bytes, too_large_message
+from .safe_load.bounds import max_upload_bytes, too_large_message
+from .safe_load.errors import _mb
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BUNDLED_PATH = ASSETS / "mnist_bundled.npz"

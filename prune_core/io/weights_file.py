@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..graph import PRUNABLE_TYPES
 from . import safe_load as loading
 
 MAX_FILE_BYTES = 64 << 20        # the shipped baseline is 1.1 MB; this reader is for small default models
@@ -126,7 +127,7 @@ def kernels_from_keras_file(path, *, max_bytes: int = MAX_FILE_BYTES,
             except loading.ModelFileError as exc:
                 raise WeightsFileError(str(exc)) from None
             wanted = [(name, kind, key) for name, kind, key in weight_keys(config)]
-            others = set(loading.PRUNABLE_TYPES) - set(KERNEL_RANK)
+            others = set(PRUNABLE_TYPES) - set(KERNEL_RANK)
             unread = sorted({kind for _, kind, _ in wanted if kind in others})
             if unread:
                 raise WeightsFileError(f"{label} has {', '.join(unread)} layers, which are not read without Keras.")

@@ -343,7 +343,7 @@ def test_a_run_says_what_it_cost_per_class_and_the_report_lists_it():
     """RunResult.class_accuracy: per-class test accuracy, dense against the final model, worst drop first; the
     count-weighted class accuracies are the overall accuracies, and the HTML report has the table."""
     import prune_core as pc
-    from prune_core.viz import export
+    from prune_core.viz.report import run_report
     from prune_core.measure import metrics
 
     data = tiny_data()
@@ -361,6 +361,6 @@ def test_a_run_says_what_it_cost_per_class_and_the_report_lists_it():
     assert weighted("pruned") == pytest.approx(result.final_accuracy)
     assert list(table["change"]) == sorted(table["change"])
     assert table.equals(metrics.class_accuracy_change(model, result.model, data[2], y_test))
-    report = export.run_report(result, include_plotlyjs=False)
+    report = run_report(result, include_plotlyjs=False)
     assert "Accuracy per class (worst drop first)" in report
     assert f"{100 * table.iloc[0]['change']:+.2f} pts" in report
