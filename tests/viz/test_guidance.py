@@ -3,8 +3,6 @@ layer-collapse warnings and the per-class / curve figures. Exact answers on tiny
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,9 +10,9 @@ import pytest
 import prune_core as pc
 from prune_core.viz import figures, guidance
 from prune_core.graph import kernels as kernels_of
+from prune_core.io.data import BASELINE_PATH
 from prune_core.methods.masks import MaskSet
 
-ROOT = Path(__file__).resolve().parents[2]
 BLUE, ORANGE = "#2563eb", "#f97316"  # kept / pruned: never a guidance series colour
 
 
@@ -95,7 +93,7 @@ def test_sparsity_is_monotone_in_the_coefficient(scope, granularity):
 def test_curve_on_the_default_model_matches_select():
     import keras
 
-    model = keras.saving.load_model(ROOT / "assets" / "baseline-lenet-300-100.keras", safe_mode=True, compile=False)
+    model = keras.saving.load_model(BASELINE_PATH, safe_mode=True, compile=False)
     scores = pc.CRITERIA["magnitude"].scores(model)
     kernels = kernels_of(model)
     curve = guidance.coefficient_curve(model, scores, coefficients=(0.3,), kernels=kernels)
