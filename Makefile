@@ -51,11 +51,15 @@ wheel-check: $(STAMP)
 
 # API reference from the docstrings into docs/api/ (not committed). pdoc: no configuration and no site to
 # maintain; it reads the package's own docstrings (doctests included) as they are; installed here on demand.
+# Every module is named (prune_core's __all__ would otherwise hide its subpackages).
 PDOC := pdoc==16.0.0
+PDOC_MODULES = $(shell $(PY) -c "import pkgutil, prune_core; print(' '.join(['prune_core'] + [m.name for m in \
+	pkgutil.walk_packages(prune_core.__path__, 'prune_core.') if not m.name.endswith('__main__')]))")
 docs: $(STAMP)
 	@$(PY) -c "import pdoc" 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check "$(PDOC)"
 	rm -rf docs/api
-	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pdoc --output-directory docs/api prune_core
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -W "ignore:The module specification" -m pdoc --output-directory docs/api \
+		$(PDOC_MODULES)
 	@echo "API reference: docs/api/index.html"
 
 bench: $(STAMP)
