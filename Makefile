@@ -8,12 +8,14 @@ ADDRESS  ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 JOBS     ?= 2
 
-.PHONY: run test bench chromium clean-venv
+.PHONY: run test wheel-check docs bench chromium clean-venv
 
-# (Re)install only when requirements.txt changed since the last install.
-$(STAMP): requirements.txt
+# (Re)install only when the pins or the package's metadata changed since the last install: the exact pins of
+# requirements.txt, then this project editable (pyproject.toml; no dependency resolution, no build isolation).
+$(STAMP): requirements.txt pyproject.toml prune_core/__init__.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 # The app listens on this machine only (ADDRESS=0.0.0.0 make run to share it on your network).
@@ -35,9 +37,30 @@ chromium:
 
 # Unit and AppTest tests on $(JOBS) processes (pytest-xdist), then the browser tests alone, so a busy CPU
 # never races the browser against a page's timeouts.
+# Last, the wheel in a clean venv outside the repository (see wheel-check).
 test: $(STAMP) chromium
 	$(PY) -m pytest -m "not browser" -n $(JOBS)
 	$(PY) -m pytest -m browser
+	$(PY) scripts/wheel_check.py
+
+# Build the wheel, install it with a Keras backend into a clean venv in a temporary folder, and run the README's
+# library example and `prune-core example` from another folder (BACKEND=tensorflow for the default backend).
+BACKEND ?= jax
+wheel-check: $(STAMP)
+	$(PY) scripts/wheel_check.py --backend $(BACKEND)
+
+# API reference from the docstrings into docs/api/ (not committed). pdoc: no configuration and no site to
+# maintain; it reads the package's own docstrings (doctests included) as they are; installed here on demand.
+# Every module is named (prune_core's __all__ would otherwise hide its subpackages).
+PDOC := pdoc==16.0.0
+PDOC_MODULES = $(shell $(PY) -c "import pkgutil, prune_core; print(' '.join(['prune_core'] + [m.name for m in \
+	pkgutil.walk_packages(prune_core.__path__, 'prune_core.') if not m.name.endswith('__main__')]))")
+docs: $(STAMP)
+	@$(PY) -c "import pdoc" 2>/dev/null || $(PY) -m pip install --quiet --disable-pip-version-check "$(PDOC)"
+	rm -rf docs/api
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -W "ignore:The module specification" -m pdoc --output-directory docs/api \
+		$(PDOC_MODULES)
+	@echo "API reference: docs/api/index.html"
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -77,11 +77,11 @@ def main() -> None:
     from prune_core import deploy
     from prune_core.deploy import report
     from prune_core.measure import metrics
-    from prune_core.io.data import BUNDLED_PATH
+    from prune_core.io.data import BASELINE_PATH
 
     say = lambda text: print(text, flush=True)  # noqa: E731
     started = time.perf_counter()
-    dense = keras.saving.load_model(BUNDLED_PATH.parent / "baseline-lenet-300-100.keras", compile=False)
+    dense = keras.saving.load_model(BASELINE_PATH, compile=False)
     ds = data.load_mnist("bundled")
     say(f"LeNet-300-100 (shipped baseline) on {ds.description}; fine-tune {args.epochs} epoch(s) per variant")
     models = variants(args, dense, ds, say)

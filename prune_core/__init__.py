@@ -10,22 +10,21 @@ The library surface::
     pc.CRITERIA["magnitude"], pc.RULES["sparsity"] # registries; pc.register_criterion / pc.register_rule
     pc.run_oneshot(...), pc.run_gradual(...), pc.run_iterative(...)   # prune + retrain → RunResult
 
-TensorFlow is imported lazily inside functions, so importing ``prune_core`` is cheap (numpy only).
+TensorFlow is imported lazily inside functions, so importing ``prune_core`` is cheap (numpy only) and has no
+side effects on the environment: the app and the CLI set their own logging (``TF_CPP_MIN_LOG_LEVEL``).
 """
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out of logs
+__version__ = "0.20.0"
 
 from .methods.criteria import (
     CRITERIA, Criterion, GradientCriterion, get_criterion, register_criterion, unregister_criterion)
-from .io.data import Dataset  # noqa: E402
-from .methods.masks import MaskSet, apply_masks  # noqa: E402
-from .pruning import PruneResult, compact, prune, select  # noqa: E402
-from .methods.rules import RULES, Rule, get_rule, register_rule, unregister_rule  # noqa: E402
-from .experiments.runs import RunResult, run_gradual, run_iterative, run_oneshot  # noqa: E402
-from .spec import PruneSpec  # noqa: E402
-from .train.training import fine_tune  # noqa: E402
+from .io.data import Dataset
+from .methods.masks import MaskSet, apply_masks
+from .pruning import PruneResult, compact, prune, select
+from .methods.rules import RULES, Rule, get_rule, register_rule, unregister_rule
+from .experiments.runs import RunResult, run_gradual, run_iterative, run_oneshot
+from .spec import PruneSpec
+from .train.training import fine_tune
 
 __all__ = [
     "CRITERIA", "Criterion", "GradientCriterion", "get_criterion", "register_criterion", "unregister_criterion",

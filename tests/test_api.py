@@ -16,8 +16,8 @@ from prune_core.methods.thresholds import check_fraction
 def lenet():
     import keras
 
-    from prune_core.io.data import BUNDLED_PATH
-    return keras.saving.load_model(BUNDLED_PATH.parent / "baseline-lenet-300-100.keras", safe_mode=True, compile=False)
+    from prune_core.io.data import BASELINE_PATH
+    return keras.saving.load_model(BASELINE_PATH, safe_mode=True, compile=False)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import numpy as np
 import streamlit as st
 
 from prune_core.io import weights_file
+from prune_core.io.data import BASELINE_PATH
 from prune_core.viz.fmt import percent
 
 from . import default_load, prune_labels, prune_url, prune_view, state
@@ -43,7 +44,7 @@ def start_default_load() -> default_load.DefaultLoad | None:
         return None
     held = st.session_state.get(default_load.LOAD_KEY)
     if held is None:
-        held = default_load.DefaultLoad(state.DEFAULT_MODEL_PATH, state.dataset()).start()
+        held = default_load.DefaultLoad(BASELINE_PATH, state.dataset()).start()
         st.session_state[default_load.LOAD_KEY] = held
     return held
 
@@ -99,7 +100,7 @@ def _draw_preview():
                    "has loaded.")
         return slot
     try:
-        kernels = weights_file.kernels_from_keras_file(state.DEFAULT_MODEL_PATH)
+        kernels = weights_file.kernels_from_keras_file(BASELINE_PATH)
     except weights_file.WeightsFileError:
         return slot  # the full page comes when Keras has loaded the model; only the status is shown until then
     figures, mask_set = default_view(kernels)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -15,7 +14,6 @@ from prune_core.measure.headline import headline_numbers
 
 from . import default_load
 
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "assets" / "baseline-lenet-300-100.keras"
 DATA_SOURCES = {
     "auto": "Auto — full MNIST when available, else the bundled digits",
     "bundled": "Bundled subset — 10,000 real digits, offline",
@@ -167,10 +165,10 @@ def current_model() -> ModelEntry:
         loaded = default_load.take_default_model()  # the session's background load, when one was started
         if loaded is None:
             with st.spinner("Loading the default baseline (LeNet-300-100 trained on the bundled digits)…"):
-                model, measured = default_load.load_default_model(DEFAULT_MODEL_PATH), {}
+                model, measured = default_load.load_default_model(data.BASELINE_PATH), {}
         else:
             model, measured = loaded
-        info = json.loads(DEFAULT_MODEL_PATH.with_suffix(".json").read_text())
+        info = json.loads(data.BASELINE_PATH.with_suffix(".json").read_text())
         set_model(ModelEntry(model=model, name="LeNet-300-100 · default baseline", architecture=info["architecture"],
                              origin="default", data_key=info["data"], history=info["history"],
                              train_seconds=info["train_seconds"], measurements=measured,

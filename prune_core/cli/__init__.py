@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import sys
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -27,7 +28,7 @@ from typing import Callable
 from .. import deploy
 from ..experiments import example, runs
 from ..io import data
-from ..io.data import BUNDLED_PATH, DataUnavailableError
+from ..io.data import DataUnavailableError
 from ..io.downloads import safe_filename
 from ..io.jsonable import to_jsonable
 from ..measure import metrics
@@ -285,7 +286,7 @@ def _baseline(config: ExperimentConfig, ds, progress):
     if config.train_epochs == 0:
         import keras
 
-        path = BUNDLED_PATH.parent / f"baseline-{BASELINE_ARCHITECTURE}.keras"
+        path = data.asset(f"baseline-{BASELINE_ARCHITECTURE}.keras")
         return keras.saving.load_model(path, safe_mode=True, compile=False), f"shipped baseline {path.name}"
     model = models.build_model(config.model, ds.input_shape, ds.num_classes, seed=config.seed)
     if config.retrain == "rewind-weights":  # the same training as train_model, keeping the epoch-1 weights
@@ -513,6 +514,7 @@ def run_experiment_command(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, run, return the exit code: 0 fine, 2 bad arguments or unavailable data, 1 anything else."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow is imported later, lazily: keep its C++ chatter out
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -12,14 +12,32 @@ import hashlib
 import os
 import socket
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from .safe_load.bounds import max_upload_bytes, too_large_message
 from .safe_load.errors import _mb
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
-BUNDLED_PATH = ASSETS / "mnist_bundled.npz"
+
+def asset(name: str) -> Path:
+    """The path of a file bundled in the package's ``assets/`` folder, found through ``importlib.resources``,
+    so an installed wheel finds its data from any working directory.
+
+    >>> asset("mnist_bundled.npz").name, asset("mnist_bundled.npz").parent.name
+    ('mnist_bundled.npz', 'assets')
+    """
+    found = resources.files("prune_core").joinpath("assets").joinpath(name)
+    if not isinstance(found, Path):  # e.g. a zipped install: the data must lie on disk for numpy and Keras
+        raise RuntimeError(f"prune_core's bundled {name} is not a file on disk ({found!r}): install the package "
+                           "unzipped (pip install does)")
+    return found
+
+
+ASSETS = asset("")  # the folder itself
+BUNDLED_PATH = asset("mnist_bundled.npz")
+BASELINE_PATH = asset("baseline-lenet-300-100.keras")  # the default model (LeNet-300-100, trained on the above)
+FASHION_PATH = asset("fashion_bundled.npz")
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 BUNDLED_TEST_FRACTION = 0.2
 BUNDLED_SEED = 0
@@ -175,7 +193,6 @@ def load_mnist(source: str = "auto", timeout: float = 2.0) -> Dataset:
 
 # --- Fashion-MNIST: the bundled 10,000-image subset ---------------------------------------------------------
 
-FASHION_PATH = ASSETS / "fashion_bundled.npz"
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot")
 FASHION_KEY = "fashion-bundled"

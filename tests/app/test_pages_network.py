@@ -5,10 +5,10 @@ import numpy as np
 import prune_core as pc
 from prune_core.viz import network, network_layout
 from prune_core.viz.fmt import percent
+from prune_core.io.data import BASELINE_PATH as BASELINE
 from prune_core.io.weights_file import kernels_from_keras_file
-from tests.apptest import ROOT, metric_value, page_test
+from tests.apptest import metric_value, page_test
 
-BASELINE = ROOT / "assets" / "baseline-lenet-300-100.keras"
 
 
 def core_numbers(coefficient: float, sample: str = "spread") -> dict:

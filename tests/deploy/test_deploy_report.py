@@ -28,9 +28,9 @@ def _lstm_model():
 def lenet_report():
     import keras
 
-    from prune_core.io.data import BUNDLED_PATH
+    from prune_core.io.data import BASELINE_PATH
 
-    model = keras.saving.load_model(BUNDLED_PATH.parent / "baseline-lenet-300-100.keras", compile=False)
+    model = keras.saving.load_model(BASELINE_PATH, compile=False)
     ds = data.load_mnist("bundled")
     pruned = pc.prune(model, pc.PruneSpec(criterion="magnitude", rule="sparsity", scope="global", value=0.9)).model
     units = pc.prune(model, pc.PruneSpec(criterion="magnitude", granularity="unit", rule="sparsity", value=0.25))

@@ -13,7 +13,7 @@ import pytest
 
 from prune_core.io import weights_file as wf
 from prune_core.graph import kernels as model_kernels
-from ui.state import DEFAULT_MODEL_PATH
+from prune_core.io.data import BASELINE_PATH
 
 
 def assert_same_kernels(found: dict, expected: dict) -> None:
@@ -23,8 +23,8 @@ def assert_same_kernels(found: dict, expected: dict) -> None:
 
 
 def test_default_model_kernels_equal_keras():
-    model = keras.saving.load_model(DEFAULT_MODEL_PATH, safe_mode=True, compile=False)
-    found = wf.kernels_from_keras_file(DEFAULT_MODEL_PATH)
+    model = keras.saving.load_model(BASELINE_PATH, safe_mode=True, compile=False)
+    found = wf.kernels_from_keras_file(BASELINE_PATH)
     assert_same_kernels(found, model_kernels(model))
     assert {n: k.shape for n, k in found.items()} == {"dense1": (784, 300), "dense2": (300, 100), "output": (100, 10)}
 
@@ -39,7 +39,7 @@ def test_sequential_with_conv_and_batchnorm_equals_keras(tmp_path):
 
 
 def test_reading_does_not_import_tensorflow():
-    code = (f"import sys; from prune_core.io import weights_file as wf; wf.kernels_from_keras_file({str(DEFAULT_MODEL_PATH)!r}); "
+    code = (f"import sys; from prune_core.io import weights_file as wf; wf.kernels_from_keras_file({str(BASELINE_PATH)!r}); "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
@@ -58,19 +58,19 @@ def test_non_zip_is_refused(tmp_path):
 
 
 def test_oversized_file_is_refused_before_reading():
-    size = DEFAULT_MODEL_PATH.stat().st_size
+    size = BASELINE_PATH.stat().st_size
     with pytest.raises(wf.WeightsFileError, match=f"is {size:,} bytes, over the 1,000 bytes"):
-        wf.kernels_from_keras_file(DEFAULT_MODEL_PATH, max_bytes=1000)
+        wf.kernels_from_keras_file(BASELINE_PATH, max_bytes=1000)
 
 
 def test_too_many_weights_are_refused():
     with pytest.raises(wf.WeightsFileError, match="over 1,000 kernel weights"):
-        wf.kernels_from_keras_file(DEFAULT_MODEL_PATH, max_params=1000)
+        wf.kernels_from_keras_file(BASELINE_PATH, max_params=1000)
 
 
 def _rezip(tmp_path, drop: str = "", replace: dict | None = None):
     path = tmp_path / "edited.keras"
-    with zipfile.ZipFile(DEFAULT_MODEL_PATH) as src, zipfile.ZipFile(path, "w") as dst:
+    with zipfile.ZipFile(BASELINE_PATH) as src, zipfile.ZipFile(path, "w") as dst:
         for name in src.namelist():
             if name != drop:
                 dst.writestr(name, (replace or {}).get(name, src.read(name)))
@@ -88,7 +88,7 @@ def test_weights_that_are_not_hdf5_are_refused(tmp_path):
 
 
 def test_a_layer_kind_it_does_not_read_is_refused(tmp_path):
-    config = zipfile.ZipFile(DEFAULT_MODEL_PATH).read("config.json").replace(b'"Dense"', b'"SeparableConv2D"', 1)
+    config = zipfile.ZipFile(BASELINE_PATH).read("config.json").replace(b'"Dense"', b'"SeparableConv2D"', 1)
     with pytest.raises(wf.WeightsFileError, match="SeparableConv2D layers, which are not read without Keras"):
         wf.kernels_from_keras_file(_rezip(tmp_path, replace={"config.json": config}))
 

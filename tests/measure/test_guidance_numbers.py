@@ -3,17 +3,14 @@ Exact answers on tiny models and arrays."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import prune_core as pc
 from prune_core.graph import kernels as kernels_of
+from prune_core.io.data import BASELINE_PATH
 from prune_core.measure import guidance
 from tests.guidance_models import KERNELS, TEN, X, Y, chain_model, one_layer_model
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- coefficient_curve ---------------------------------------------------------------------------------
@@ -69,7 +66,7 @@ def test_sparsity_is_monotone_in_the_coefficient(scope, granularity):
 def test_curve_on_the_default_model_matches_select():
     import keras
 
-    model = keras.saving.load_model(ROOT / "assets" / "baseline-lenet-300-100.keras", safe_mode=True, compile=False)
+    model = keras.saving.load_model(BASELINE_PATH, safe_mode=True, compile=False)
     scores = pc.CRITERIA["magnitude"].scores(model)
     kernels = kernels_of(model)
     curve = guidance.coefficient_curve(model, scores, coefficients=(0.3,), kernels=kernels)
