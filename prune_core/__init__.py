@@ -5,7 +5,8 @@ The library surface::
     import prune_core as pc
 
     spec = pc.PruneSpec(criterion="magnitude", granularity="weight", rule="sparsity", scope="global", value=0.9)
-    result = pc.prune(model, spec, data=None)      # .masks, .model (masked copy), .table, .sparsity
+    result = pc.prune(model, spec, data=None)      # .masks, .model (masked copy), .table, .sparsity, .coverage
+    pc.coverage(model)                             # which share of the parameters a run covers, and why not the rest
     small = pc.compact(model, result.masks)        # unit granularity: the physically smaller model
     pc.CRITERIA["magnitude"], pc.RULES["sparsity"] # registries; pc.register_criterion / pc.register_rule
     pc.run_oneshot(...), pc.run_gradual(...), pc.run_iterative(...)   # prune + retrain → RunResult
@@ -19,6 +20,7 @@ __version__ = "0.20.0"
 from .methods.criteria import (
     CRITERIA, Criterion, GradientCriterion, get_criterion, register_criterion, unregister_criterion)
 from .io.data import Dataset
+from .graph.coverage import Coverage, coverage, coverage_sentence
 from .methods.masks import MaskSet, apply_masks
 from .pruning import PruneResult, compact, prune, select
 from .methods.rules import RULES, Rule, get_rule, register_rule, unregister_rule
@@ -30,5 +32,5 @@ __all__ = [
     "CRITERIA", "Criterion", "GradientCriterion", "get_criterion", "register_criterion", "unregister_criterion",
     "RULES", "Rule", "get_rule", "register_rule", "unregister_rule",
     "PruneSpec", "PruneResult", "prune", "select", "compact", "MaskSet", "apply_masks", "fine_tune",
-    "RunResult", "run_oneshot", "run_gradual", "run_iterative", "Dataset",
+    "RunResult", "run_oneshot", "run_gradual", "run_iterative", "Dataset", "Coverage", "coverage", "coverage_sentence",
 ]

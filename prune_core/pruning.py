@@ -9,6 +9,8 @@ units physically. The caller's model is never touched.
 >>> result = prune(model, PruneSpec(rule="sparsity", value=0.5, scope="global"))
 >>> result.sparsity, result.masks.kept, result.masks.total
 (0.5, 9, 18)
+>>> result.coverage.total, round(result.model_sparsity, 3)
+(23, 0.391)
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .graph import dependency_groups, kernels as model_kernels, round_units
+from .graph import dependency_groups, kernels as model_kernels, round_units, weight_targets
+from .graph.coverage import Coverage, coverage, coverage_sentence
 from .graph.surgery import compact_model
 from .methods import masks as mk
 from .methods.criteria import get_criterion
@@ -31,17 +34,27 @@ HELD_SCORE = np.float32(-1.0)  # below every real score: what was pruned before 
 @dataclass
 class PruneResult:
     """What :func:`prune` returns: ``masks`` (a :class:`MaskSet`, True = kept, removed units' incoming
-    rows included), ``model`` (a masked copy), ``table`` (per layer: kept, total, sparsity, threshold,
-    units kept / total), ``sparsity`` (overall, of the prunable kernel weights) and the validated ``spec``."""
+    rows included), ``model`` (a masked copy), ``table`` (per kernel: kept, total, sparsity, threshold,
+    units kept / total; ``table.attrs["coverage"]`` is the coverage sentence), ``coverage`` (which share of
+    the model's parameters the run covers, and the rest by reason), ``sparsity`` (of the covered kernel
+    weights: ``masks.total`` is its denominator) and the validated ``spec``."""
 
     spec: PruneSpec
     masks: mk.MaskSet
     model: Any
     table: Any
+    coverage: Coverage | None = None
 
     @property
     def sparsity(self) -> float:
+        """Pruned share of the covered kernel weights (``masks.total``; see ``coverage`` for the rest)."""
         return self.masks.overall_sparsity
+
+    @property
+    def model_sparsity(self) -> float:
+        """Pruned share of ALL the model's parameters (``coverage.total``: biases, normalization, ... included)."""
+        total = self.coverage.total if self.coverage is not None else self.masks.total
+        return (self.masks.total - self.masks.kept) / total if total else 0.0
 
 
 def scores(model, spec: PruneSpec, data=None) -> dict[str, np.ndarray]:
@@ -83,13 +96,28 @@ def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | Non
     value = spec.values_for(list(scored))
     if spec.granularity == "weight":
         weights = (model_kernels(model) if kernels is None else kernels) if criterion.spread_from_weights else None
-        keep, cuts = rule.select(scored, value, scope=spec.scope, weights=weights)
+        views = matrix_views(model, scored)
+        keep, cuts = rule.select(_viewed(scored, views), value, scope=spec.scope, weights=_viewed(weights, views))
+        keep = {n: np.reshape(m, np.shape(scored[n])) for n, m in keep.items()}
         return mk.MaskSet(kernels=keep, thresholds=cuts, granularity="weight")
     keep, cuts = rule.select(scored, value, scope=spec.scope)
     keep = {n: _at_least_one(m, scored[n]) for n, m in keep.items()}
     if spec.round_to > 1:
         keep = {n: round_units(m, scored[n], spec.round_to) for n, m in keep.items()}
     return mk.effective_masks(model, mk.MaskSet(kernels={}, units=keep, thresholds=cuts, granularity="unit"))
+
+
+def matrix_views(model, names) -> dict[str, tuple[int, int]]:
+    """{target: (inputs, outputs)} for the kernels whose input axis is not the usual -2 (EinsumDense: the axes
+    its equation contracts), so N:M and block rules group weights along each kernel's real input axis."""
+    wanted = set(names)
+    return {t.key: t.matrix_shape for t in weight_targets(model) if t.key in wanted and t.matrix_shape}
+
+
+def _viewed(arrays, views):
+    if arrays is None or not views:
+        return arrays
+    return {n: np.reshape(a, views[n]) if n in views else a for n, a in arrays.items()}
 
 
 def _at_least_one(keep: np.ndarray, unit_scores: np.ndarray) -> np.ndarray:
@@ -112,7 +140,11 @@ def prune(model, spec: PruneSpec, data=None, *, weight_scores: Mapping[str, np.n
     select the masks and apply them to a copy. The caller's model is never touched."""
     spec = spec.validate()
     mask_set = select(model, spec, weight_scores, data)
-    return PruneResult(spec=spec, masks=mask_set, model=mk.apply_masks(model, mask_set), table=mask_set.table())
+    covered = coverage(model, mask_set.kernels)
+    table = mask_set.table()
+    table.attrs["coverage"] = coverage_sentence(covered)
+    return PruneResult(spec=spec, masks=mask_set, model=mk.apply_masks(model, mask_set), table=table,
+                       coverage=covered)
 
 
 def compact(model, mask_set: mk.MaskSet):

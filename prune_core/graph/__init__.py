@@ -8,11 +8,14 @@ and surgery (the physically smaller model). Imports nothing else of prune_core.
 """
 
 from .dependency import (DependencyGraph, clear_cache, dependency_graph, dependency_groups, group_scores, kernels,
-                         layers, output_layer_name, output_layer_names, prunable_layers, weight_masks, zero_units)
+                         layers, output_layer_name, output_layer_names, prunable_layers, weight_masks, weight_targets,
+                         zero_units)
+from .targets import KERNEL_WEIGHTS, Target, einsum_matrix_shape
 from .kinds import KINDS, PRUNABLE_TYPES, kernel_variable, kind
 from .units import Group, Member, check_removable, resolve_units, round_units
 
 __all__ = ["KINDS", "PRUNABLE_TYPES", "DependencyGraph", "Group", "Member", "check_removable", "clear_cache",
            "dependency_graph", "dependency_groups", "group_scores", "kernel_variable", "kernels", "kind", "layers",
            "output_layer_name", "output_layer_names", "prunable_layers", "resolve_units", "round_units",
-           "weight_masks", "zero_units"]
+           "weight_masks", "weight_targets", "zero_units", "KERNEL_WEIGHTS", "Target",
+           "einsum_matrix_shape"]

@@ -36,6 +36,7 @@ import weakref
 import numpy as np
 
 from .kinds import kernel_variable, kind, out_axis
+from .targets import Target, targets_of
 from .units import Group, check_removable, full_mask, resolve_units
 from .walk import Walk, graph_of
 
@@ -51,6 +52,7 @@ class DependencyGraph:
 
     def __init__(self, model):
         self.walk = Walk(model)
+        self._targets: list[Target] | None = None
 
     @property
     def layers(self) -> dict[str, object]:
@@ -66,10 +68,16 @@ class DependencyGraph:
         """The layers whose kernel can be pruned (weight by weight), in topological order."""
         return [layer for layer in self.layers.values() if kind(layer) == "prunable"]
 
+    def targets(self) -> list[Target]:
+        """Every weight target (kernel-like variable, nested ones included), in model order; see ``targets``."""
+        if self._targets is None:
+            self._targets = targets_of(self.layers.values())
+        return self._targets
+
     def kernels(self) -> dict[str, np.ndarray]:
-        """{layer name: kernel as float32 numpy} for every prunable layer, in topological order."""
-        return {layer.name: np.asarray(kernel_variable(layer).numpy(), dtype=np.float32)
-                for layer in self.prunable_layers()}
+        """{target key: kernel as float32 numpy} for every weight target, in model order (a prunable layer's
+        key is its name)."""
+        return {target.key: target.value() for target in self.targets()}
 
     def output_layer_name(self) -> str | None:
         """Name of the last prunable layer (the classifier: its units are the model's outputs)."""
@@ -180,8 +188,13 @@ def prunable_layers(model) -> list:
 
 
 def kernels(model) -> dict[str, np.ndarray]:
-    """{layer name: kernel as float32 numpy} for every prunable layer, in topological order."""
+    """{target key: kernel as float32 numpy} for every weight target, in model order (see ``targets``)."""
     return dependency_graph(model).kernels()
+
+
+def weight_targets(model) -> list[Target]:
+    """Every weight target of ``model`` (kernel-like variable, nested ones included), in model order."""
+    return dependency_graph(model).targets()
 
 
 def output_layer_name(model) -> str | None:

@@ -16,7 +16,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..graph import kernel_variable, layers, prunable_layers, weight_masks
+from ..graph import kernel_variable, layers, weight_masks, weight_targets
 from . import thresholds as th
 from .rules import get_rule
 
@@ -30,7 +30,8 @@ def keep_mask(scores, threshold: float) -> np.ndarray:
 
 @dataclass
 class MaskSet:
-    """Keep masks for a model's prunable layers (True = kept), keyed by layer name in model order.
+    """Keep masks for a model's kernels (True = kept), keyed by weight target (a prunable layer's name, or a
+    nested kernel's path such as ``mha/query``; :mod:`prune_core.graph.targets`), in model order.
 
     ``kernels``: kernel-shaped bool arrays; ``units``: bool vectors over the channels of dependency
     groups (unit granularity only; a group is named after its first producing layer, so a chain layer's
@@ -141,8 +142,8 @@ def effective_masks(model, mask_set: MaskSet) -> MaskSet:
     """The MaskSet as ``apply_masks`` really applies it.
 
     Weight granularity: unchanged. Unit granularity (``units`` keyed by dependency group, see
-    :mod:`prune_core.graph`): every prunable layer's kernel mask (the removed units' columns, and the
-    input rows/channels of the layers that read them, found through the graph), and in ``extra`` the
+    :mod:`prune_core.graph`): every kernel's mask (every weight target's: the removed units' columns, and
+    the input rows/channels of the layers that read them, found through the graph; all True elsewhere), and in ``extra`` the
     other weights the groups touch (biases, BatchNorm and PReLU parameters, depthwise kernels). Its
     sparsities are then exactly the zeros the masked model holds.
     """
@@ -154,11 +155,10 @@ def effective_masks(model, mask_set: MaskSet) -> MaskSet:
         touched = weight_masks(model, mask_set.units)
         _check_shapes(model, kernels)
         ordered = {}
-        for layer in prunable_layers(model):
-            variable = kernel_variable(layer)
-            own = touched.get(layer.name, {})
-            base = kernels.get(layer.name, np.ones(tuple(variable.shape), dtype=bool))
-            ordered[layer.name] = base & own[_short(variable)] if _short(variable) in own else base
+        for target in weight_targets(model):  # every kernel, so sparsities count over all of them
+            own = touched.get(target.key, {}) if target.key == target.layer.name else {}
+            base = kernels.get(target.key, np.ones(target.shape, dtype=bool))
+            ordered[target.key] = base & own[target.weight] if target.weight in own else base
         kernels = ordered
         for name, weights in touched.items():
             for weight, mask in weights.items():
@@ -190,7 +190,7 @@ def copy_model(model):
 
 
 def _check_shapes(model, kernels: Mapping[str, np.ndarray]) -> None:
-    shapes = {layer.name: tuple(kernel_variable(layer).shape) for layer in prunable_layers(model)}
+    shapes = {target.key: target.shape for target in weight_targets(model)}
     for name, mask in kernels.items():
         if name not in shapes:
             raise ValueError(f"The masks name a layer {name!r} that is not a prunable layer of this model.")
@@ -199,14 +199,15 @@ def _check_shapes(model, kernels: Mapping[str, np.ndarray]) -> None:
 
 
 def masked_variables(model, mask_set: MaskSet) -> list[tuple[object, np.ndarray]]:
-    """(variable, keep mask) for every weight ``mask_set`` masks: prunable kernels and, for removed units,
-    the ``extra`` weights (pass an effective MaskSet, see :func:`effective_masks`)."""
+    """(variable, keep mask) for every weight ``mask_set`` masks: kernels (every weight target, see
+    :mod:`prune_core.graph.targets`) and, for removed units, the ``extra`` weights (pass an effective MaskSet,
+    see :func:`effective_masks`)."""
     _check_shapes(model, mask_set.kernels)
     pairs = []
     found = _layers_by_name(model)
-    for layer in prunable_layers(model):
-        if layer.name in mask_set.kernels:
-            pairs.append((kernel_variable(layer), np.asarray(mask_set.kernels[layer.name], dtype=bool)))
+    for target in weight_targets(model):
+        if target.key in mask_set.kernels:
+            pairs.append((target.variable, np.asarray(mask_set.kernels[target.key], dtype=bool)))
     for name, weights in mask_set.extra.items():
         variables = {_short(v): v for v in found[name].weights}
         for weight, mask in weights.items():

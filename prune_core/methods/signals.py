@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Mapping
 
 import numpy as np
-from ..graph import kernel_variable, layers as all_layers, prunable_layers
+from ..graph import kernel_variable, layers as all_layers, prunable_layers, weight_targets
 from .masks import copy_model
 
 GRADIENT_BUDGET = 1 << 20  # input elements per backward pass: bounds activation memory on big inputs
@@ -96,12 +96,14 @@ def tape_gradients(objective, variables, *, per_example: bool = False) -> list:
     else:
         grads = tape.gradient(value, variables)
     del tape
+    grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]  # Embedding rows
     return [None if g is None else np.asarray(g, dtype=np.float32) for g in grads]
 
 
 def gradient_statistics(model, x, y, statistics, *, batches: int = 4, batch_size: int = 128,
                         seed: int = 0, fisher=None) -> list[dict[str, np.ndarray]]:
-    """For each ``statistic(w, g) -> array``: {layer: mean over the seeded batches of statistic(kernel, dL/dkernel)}.
+    """For each ``statistic(w, g) -> array``: {target: mean over the seeded batches of statistic(kernel, dL/dkernel)},
+    for every weight target (:func:`prune_core.graph.weight_targets`: attention, Embedding and recurrent kernels too).
 
     One backward pass per batch serves every statistic. L is the batch mean of the sparse categorical
     cross-entropy of the model's outputs in inference mode; large inputs are split into micro-batches
@@ -115,8 +117,8 @@ def gradient_statistics(model, x, y, statistics, *, batches: int = 4, batch_size
 
 
     fisher = [False] * len(statistics) if fisher is None else [bool(f) for f in fisher]
-    layers = prunable_layers(model)
-    variables = [kernel_variable(layer) for layer in layers]
+    targets = weight_targets(model)
+    variables = [target.variable for target in targets]
     values = [np.asarray(v.numpy(), dtype=np.float32) for v in variables]
     totals = [[np.zeros_like(v) for v in values] for _ in statistics]
     x, y = np.asarray(x), np.asarray(y).astype(np.int64)
@@ -147,7 +149,7 @@ def gradient_statistics(model, x, y, statistics, *, batches: int = 4, batch_size
             for i, w in enumerate(values):
                 total[i] += statistic(w, squares[i] if wants_fisher else grads[i])
     count = np.float32(len(index_sets))
-    names = [layer.name for layer in layers]
+    names = [target.key for target in targets]
     return [{n: t / count for n, t in zip(names, total)} for total in totals]
 
 

@@ -2,9 +2,10 @@
 
 Every weight of the model (trainable and non-trainable, each variable once, so ``total`` equals
 ``model.count_params()``) is either *covered* — a kernel the run scores and may prune — or listed in
-``not_covered``, grouped by a plain reason. The kernels a run scores today come from the graph's one rule,
-:func:`prune_core.graph.prunable_layers` with :func:`prune_core.graph.kernel_variable`; pass ``scored``
-to state the coverage of a run that scored other layers (for example ``mask_set.kernels``).
+``not_covered``, grouped by a plain reason. The kernels a run can score are the graph's weight targets
+(:func:`prune_core.graph.weight_targets`: Dense/Conv, EinsumDense, Embedding and recurrent kernels, nested
+ones included); pass ``scored`` to state the coverage of a run that scored fewer (for example
+``mask_set.kernels`` of a Wanda run, which needs each layer's input activations).
 
 Sub-layers are walked into wherever they sit (nested Functional/Sequential models, MultiHeadAttention's
 EinsumDense projections, a recurrent layer's cell, Bidirectional's two copies, subclassed layers), and a
@@ -28,10 +29,13 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from ..graph import kernel_variable, kind, layers as graph_layers, prunable_layers
+from .dependency import weight_targets
+from .kinds import kind
+from .targets import _children
 
 BY_DESIGN = "not pruned by design"
 NOT_YET = "not scored yet"
+DEPTHWISE_WHY = "pruned with their channel in unit mode, not weight by weight"
 
 _BIAS_NAMES = frozenset({"bias", "beta", "gamma", "moving_mean", "moving_variance"})
 _NORMALIZATION = frozenset({"BatchNormalization", "LayerNormalization", "GroupNormalization",
@@ -84,15 +88,6 @@ class Coverage:
 
 # --- walking every sub-layer ----------------------------------------------------------------------
 
-def _children(layer) -> list:
-    """The layers directly inside ``layer`` (Keras 3 tracks them; a Functional model's layers, an MHA's
-    projections, an RNN's cell, Bidirectional's two layers)."""
-    flatten = getattr(layer, "_flatten_layers", None)
-    if flatten is None:
-        return []
-    return list(flatten(include_self=False, recursive=False))
-
-
 def _owners(model) -> dict[int, tuple]:
     """{id(variable): (owning layer, chain of enclosing layers from the model down)} — the innermost owner."""
     owners: dict[int, tuple] = {}
@@ -116,14 +111,6 @@ def _is_custom(layer) -> bool:
     return not type(layer).__module__.startswith("keras.")
 
 
-def _is_graph_model(layer) -> bool:
-    """A Keras Functional or Sequential model (the walker reads through it)."""
-    import keras
-    from keras.src.models.functional import Functional
-
-    return isinstance(layer, (Functional, keras.Sequential))
-
-
 def _short_name(variable) -> str:
     return str(getattr(variable, "name", "")).rsplit("/", 1)[-1]
 
@@ -133,10 +120,27 @@ def _layer_path(owner, chain: tuple) -> str:
     return "/".join(layer.name for layer in chain[1:] + (owner,)) if chain else owner.name
 
 
-def _classify(variable, owner, chain: tuple, scored_anywhere: bool) -> tuple[str, str]:
-    """(what, reason) for a variable the run does not score."""
+LEFT_OUT = "left out of this run"
+
+
+def _kernel_phrase(owner) -> str:
+    cls = type(owner).__name__
+    if cls == "EinsumDense":
+        return "attention (EinsumDense) kernels"
+    if cls == "Embedding":
+        return "Embedding tables"
+    if cls in _RECURRENT_CELLS:
+        return "recurrent kernels (GRU/LSTM/SimpleRNN)"
+    return "Dense/Conv kernels"
+
+
+def _classify(variable, owner, chain: tuple, is_target: bool) -> tuple[str, str]:
+    """(what, reason) for a variable the run does not score; ``is_target``: a kernel a run could score
+    (:func:`prune_core.graph.weight_targets`) that this one left out (its criterion cannot score it)."""
     cls = type(owner).__name__
     name = _short_name(variable)
+    if is_target:
+        return _kernel_phrase(owner), LEFT_OUT
     if _is_custom(owner):
         return f"variables of the custom layer `{owner.name}` ({cls})", "a layer of unknown kind"
     if name == "bias" or (cls in _NORMALIZATION and name in _BIAS_NAMES):
@@ -146,47 +150,32 @@ def _classify(variable, owner, chain: tuple, scored_anywhere: bool) -> tuple[str
         what = "subclassed model" if opaque is chain[0] else "custom layer"
         return (f"weights inside the {what} `{opaque.name}` ({type(opaque).__name__})",
                 "the graph walker cannot open it")
-    if cls == "EinsumDense" and name == "kernel":
-        return "attention (EinsumDense) kernels", NOT_YET
-    if cls == "Embedding" and name == "embeddings":
-        return "Embedding tables", NOT_YET
-    if cls in _RECURRENT_CELLS and name in ("kernel", "recurrent_kernel"):
-        return "recurrent kernels (GRU/LSTM/SimpleRNN)", NOT_YET
     if cls in _DEPTHWISE and (name == "depthwise_kernel" or cls.startswith("Depthwise")):
-        return "depthwise kernels (DepthwiseConv, SeparableConv's depthwise part)", NOT_YET
-    if kind(owner) == "prunable" and variable is kernel_variable(owner):
-        if scored_anywhere:
-            return "Dense/Conv kernels", "left out of this run"
-        wrapper = next((layer for layer in reversed(chain) if not _is_graph_model(layer)), None)
-        if wrapper is not None:  # TimeDistributed(Dense) & co.: the walker sees the wrapper only
-            return f"Dense/Conv kernels inside {type(wrapper).__name__} `{wrapper.name}`", NOT_YET
-        return "Dense/Conv kernels", NOT_YET
-    if kind(owner) is not None:  # a known kind's extra weight (a LoRA factor, a quantization scale)
+        return "depthwise kernels (DepthwiseConv, SeparableConv's depthwise part)", DEPTHWISE_WHY
+    if getattr(owner, "lora_enabled", False):
+        return f"kernels of LoRA-enabled layers", "a LoRA layer's kernel is base + A·B, not one variable"
+    if kind(owner) is not None:  # a known kind's extra weight (a quantization scale)
         return f"{cls} `{name}` weights", "a weight the graph does not score"
     return f"{cls} weights", "a layer kind the graph does not score"
 
 
 def _scored_variables(model, scored) -> tuple[dict[int, object], tuple[str, ...]]:
-    """({id(variable): variable} of the covered kernels, names of the scored layers)."""
+    """({id(variable): variable} of the covered kernels, keys of the scored targets)."""
+    try:
+        targets = {target.key: target for target in weight_targets(model)}
+    except ValueError:  # a subclassed or unbuilt model: the walker reads no layers, so a run scores none
+        return {}, ()
     if scored is None:
-        try:
-            found = prunable_layers(model)
-        except ValueError:  # a subclassed or unbuilt model: the walker reads no layers, so a run scores none
-            return {}, ()
-        return {id(kernel_variable(layer)): kernel_variable(layer) for layer in found}, \
-            tuple(layer.name for layer in found)
+        return {id(t.variable): t.variable for t in targets.values()}, tuple(targets)
     if isinstance(scored, Mapping):
         scored = list(scored)
-    by_name = None
     variables: dict[int, object] = {}
     names: list[str] = []
     for item in scored:
         if isinstance(item, str):
-            if by_name is None:
-                by_name = {layer.name: layer for layer in graph_layers(model)}
-            if item not in by_name:
-                raise ValueError(f"No layer named {item!r} in the model {model.name!r}.")
-            variable = kernel_variable(by_name[item])
+            if item not in targets:
+                raise ValueError(f"No kernel named {item!r} in the model {model.name!r}.")
+            variable = targets[item].variable
             names.append(item)
         else:
             variable = item
@@ -206,6 +195,7 @@ def coverage(model, scored: Iterable | Mapping | None = None) -> Coverage:
     for variable in model.weights:  # trainable and non-trainable; a shared variable once
         variables.setdefault(id(variable), variable)
     covered_vars, scored_names = _scored_variables(model, scored)
+    target_vars = _scored_variables(model, None)[0] if scored is not None else covered_vars
     owners = _owners(model)
     total = covered = 0
     groups: dict[tuple[str, str], list] = {}
@@ -216,7 +206,7 @@ def coverage(model, scored: Iterable | Mapping | None = None) -> Coverage:
             covered += size
             continue
         owner, chain = owners.get(key, (model, ()))
-        label = _classify(variable, owner, chain, scored is not None)
+        label = _classify(variable, owner, chain, key in target_vars)
         entry = groups.setdefault(label, [0, []])
         entry[0] += size
         entry[1].append(_layer_path(owner, chain))

@@ -6,15 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prune_core.measure.coverage import (BY_DESIGN, COVERAGE_COLUMNS, NOT_YET, Coverage, Uncovered, coverage,
-                                         coverage_rows, coverage_sentence)
+from prune_core.graph.coverage import (BY_DESIGN, COVERAGE_COLUMNS, DEPTHWISE_WHY, LEFT_OUT, NOT_YET, Coverage, Uncovered, coverage,
+                                       coverage_rows, coverage_sentence)
 from tests import model_zoo, sequence_zoo as zoo
 
 BIASES = ("biases and normalization parameters", BY_DESIGN)
-ATTENTION = ("attention (EinsumDense) kernels", NOT_YET)
-EMBEDDING = ("Embedding tables", NOT_YET)
-RECURRENT = ("recurrent kernels (GRU/LSTM/SimpleRNN)", NOT_YET)
-DEPTHWISE = ("depthwise kernels (DepthwiseConv, SeparableConv's depthwise part)", NOT_YET)
+ATTENTION = ("attention (EinsumDense) kernels", LEFT_OUT)
+DEPTHWISE = ("depthwise kernels (DepthwiseConv, SeparableConv's depthwise part)", DEPTHWISE_WHY)
 
 D, HEADS, KEY_DIM = 64, 4, 16
 MHA_KERNELS = 3 * D * HEADS * KEY_DIM + HEADS * KEY_DIM * D  # q, k, v (64, 4, 16) + output (4, 16, 64) = 16,384
@@ -35,28 +33,28 @@ def _vit():
     ffn = D * 128 + 128 * D
     kernels = patch + 2 * ffn + D * 10
     biases = D + 2 * (LN + MHA_BIASES + LN + 128 + D) + LN + 10
-    return kernels, {ATTENTION: 2 * MHA_KERNELS, BIASES: biases}
+    return kernels + 2 * MHA_KERNELS, {BIASES: biases}
 
 
 def _text():
     ffn = D * 128 + 128 * D
-    return ffn + D * 2, {EMBEDDING: 1000 * D, ATTENTION: MHA_KERNELS, BIASES: MHA_BIASES + LN + 128 + D + LN + 2}
+    return ffn + D * 2 + 1000 * D + MHA_KERNELS, {BIASES: MHA_BIASES + LN + 128 + D + LN + 2}
 
 
 def _gru_rows():
     k, r, b = _gru(32, 28)
-    return 32 * 10, {RECURRENT: k + r, BIASES: b + 10}
+    return 32 * 10 + k + r, {BIASES: b + 10}
 
 
 def _lstm_stack():
     k1, r1, b1 = _lstm(16, 8)
     k2, r2, b2 = _lstm(16, 16)
-    return 16 * 3, {RECURRENT: k1 + r1 + k2 + r2, BIASES: b1 + b2 + 3}
+    return 16 * 3 + k1 + r1 + k2 + r2, {BIASES: b1 + b2 + 3}
 
 
 def _bigru():
     k, r, b = _gru(8, 8)
-    return 16 * 4, {RECURRENT: 2 * (k + r), BIASES: 2 * b + 4}
+    return 16 * 4 + 2 * (k + r), {BIASES: 2 * b + 4}
 
 
 EXPECTED = {  # name: (covered, {(what, reason): params})
@@ -67,8 +65,7 @@ EXPECTED = {  # name: (covered, {(what, reason): params})
     "bidirectional_gru": _bigru(),
     "groupnorm_net": (3 * 3 * 3 * 8 + 3 * 3 * 8 * 16 + 16 * 5, {BIASES: 8 + 2 * 8 + 16 + 2 * 16 + 5}),
     "grouped_conv_net": (3 * 3 * 4 * 8 + 3 * 3 * (8 // 4) * 8 + 8 * 3, {BIASES: 8 + 8 + 3}),
-    "custom_layer_model": (6 * 8 + 8 * 3, {
-        ("weights inside the custom layer `block` (MyBlock)", "the graph walker cannot open it"): 8 * 8,
+    "custom_layer_model": (6 * 8 + 8 * 8 + 8 * 3, {  # the Dense inside MyBlock is a target ("block/...")
         BIASES: 8 + 8 + 3,
         ("variables of the custom layer `scale` (Scale)", "a layer of unknown kind"): 8,
         ("variables of the custom layer `block` (MyBlock)", "a layer of unknown kind"): 8}),
@@ -106,19 +103,32 @@ def test_exact_coverage_of_each_zoo_model(models, name):
 
 
 def test_vit_rows_name_the_layers(models):
+    """Every kernel is a target: the attention projections are keyed by their path in the MHA layer."""
     cov = coverage(models["vit_tiny"])
-    assert cov.layers == ("patchify", "ffn0_up", "ffn0_down", "ffn1_up", "ffn1_down", "head")
+    projections = ("query", "key", "value", "attention_output")
+    assert cov.layers == ("patchify", *(f"mha0/{p}" for p in projections), "ffn0_up", "ffn0_down",
+                          *(f"mha1/{p}" for p in projections), "ffn1_up", "ffn1_down", "head")
+    assert [row.text for row in cov.not_covered] == ["biases and normalization parameters — not pruned by design"]
+
+
+def test_a_run_that_leaves_attention_out_says_so(models):
+    """A criterion that scores only Dense/Conv kernels (Wanda needs each layer's input activations) leaves
+    the attention kernels out, and the coverage names them and where they are."""
+    model = models["vit_tiny"]
+    dense_only = ("patchify", "ffn0_up", "ffn0_down", "ffn1_up", "ffn1_down", "head")
+    cov = coverage(model, dense_only)
+    assert (cov.covered, cov.layers) == (36_544, dense_only)
     attention = cov.not_covered[0]
-    assert (attention.what, attention.params) == ("attention (EinsumDense) kernels", 32_768)
+    assert (attention.what, attention.params, attention.reason) == ("attention (EinsumDense) kernels", 32_768, LEFT_OUT)
     projections = ("query", "key", "value", "attention_output")
     assert attention.where == tuple(f"mha{i}/{p}" for i in (0, 1) for p in projections)
-    assert attention.text == "attention (EinsumDense) kernels — not scored yet"
+    assert attention.text == "attention (EinsumDense) kernels — left out of this run"
 
 
 def test_sentence_is_exact_for_the_vit(models):
     assert coverage_sentence(coverage(models["vit_tiny"])) == (
-        "This run covers 36,544 of 70,922 parameters (51.5%); not covered: attention (EinsumDense) kernels — "
-        "not scored yet (32,768); biases and normalization parameters — not pruned by design (1,610).")
+        "This run covers 69,312 of 70,922 parameters (97.7%); not covered: biases and normalization parameters — "
+        "not pruned by design (1,610).")
 
 
 def test_sentence_for_a_full_cover_and_edge_percentages():
@@ -129,10 +139,13 @@ def test_sentence_for_a_full_cover_and_edge_percentages():
     assert "(<0.1%)" in coverage_sentence(Coverage(100_000, 1, ("d",), (Uncovered("x", 99_999, NOT_YET),)))
 
 
-def test_recurrent_rows_reach_into_cells_and_both_directions(models):
-    where = {row.what: row.where for row in coverage(models["bidirectional_gru"]).not_covered}
-    assert where[RECURRENT[0]] == ("bigru/forward_gru/gru_cell", "bigru/backward_gru/gru_cell")
-    assert coverage(models["gru_rows"]).layers == ("head",)
+def test_recurrent_kernels_reach_into_cells_and_both_directions(models):
+    assert coverage(models["bidirectional_gru"]).layers == (
+        "bigru/forward_gru/kernel", "bigru/forward_gru/recurrent_kernel", "bigru/backward_gru/kernel",
+        "bigru/backward_gru/recurrent_kernel", "head")
+    assert coverage(models["gru_rows"]).layers == ("gru/kernel", "gru/recurrent_kernel", "head")
+    assert coverage(models["lstm_stack"]).layers == (
+        "lstm1/kernel", "lstm1/recurrent_kernel", "lstm2/kernel", "lstm2/recurrent_kernel", "head")
 
 
 def test_nested_sequential_counted_once(models):
@@ -168,18 +181,19 @@ def test_the_run_and_the_coverage_share_one_denominator(models):
     result = pc.prune(model, pc.PruneSpec(granularity="weight", rule="sparsity", scope="global", value=0.5))
     cov = coverage(model, result.masks.kernels)
     assert cov == coverage(model)
-    assert result.masks.total == cov.covered == 36_544
-    assert result.masks.total - result.masks.kept == 36_544 // 2
+    assert result.masks.total == cov.covered == 69_312
+    assert result.masks.total - result.masks.kept == 69_312 // 2
 
 
 def test_scored_subset_names_what_was_left_out(models):
     model = models["vit_tiny"]
     cov = coverage(model, ["head"])
     assert (cov.covered, cov.layers) == (640, ("head",))
-    assert _by_reason(cov)[("Dense/Conv kernels", "left out of this run")] == 36_544 - 640
+    assert _by_reason(cov)[("Dense/Conv kernels", LEFT_OUT)] == 36_544 - 640
+    assert _by_reason(cov)[ATTENTION] == 32_768
     by_variable = coverage(model, [model.get_layer("head").kernel])
     assert (by_variable.covered, by_variable.not_covered) == (640, cov.not_covered)
-    with pytest.raises(ValueError, match="No layer named 'nope'"):
+    with pytest.raises(ValueError, match="No kernel named 'nope'"):
         coverage(model, ["nope"])
 
 
@@ -187,11 +201,10 @@ def test_rows_for_a_table(models):
     rows = coverage_rows(coverage(models["text_model"]))
     assert all(tuple(row) == COVERAGE_COLUMNS for row in rows)
     assert [(r["what"], r["parameters"], r["status"]) for r in rows] == [
-        ("kernels this run scores", 16_512, "covered"), ("Embedding tables", 64_000, NOT_YET),
-        ("attention (EinsumDense) kernels", 16_384, NOT_YET), ("biases and normalization parameters", 706, BY_DESIGN)]
+        ("kernels this run scores", 96_896, "covered"), ("biases and normalization parameters", 706, BY_DESIGN)]
     assert sum(r["share"] for r in rows) == pytest.approx(1.0)
-    assert rows[0]["where"] == "ffn_up, ffn_down, head"
-    assert rows[3]["where"] == "mha/query, mha/key, mha/value, mha/attention_output, ln_attn, ffn_up, … (9 in all)"
+    assert rows[0]["where"] == "embed, mha/query, mha/key, mha/value, mha/attention_output, ffn_up, … (8 in all)"
+    assert rows[1]["where"] == "mha/query, mha/key, mha/value, mha/attention_output, ln_attn, ffn_up, … (9 in all)"
 
 
 def test_convnext_tiny():
@@ -210,7 +223,7 @@ def test_convnext_tiny():
 
 
 def test_a_wrapped_dense_says_where_it_is():
-    """TimeDistributed(Dense): the walker sees the wrapper only, so its inner kernel is named with the wrapper."""
+    """TimeDistributed(Dense): the walker sees the wrapper only; its inner kernel is a target under its path."""
     import keras
 
     inputs = keras.Input((5, 6))
@@ -218,6 +231,6 @@ def test_a_wrapped_dense_says_where_it_is():
     x = keras.layers.Flatten()(x)
     model = keras.Model(inputs, keras.layers.Dense(2, name="out")(x))
     cov = coverage(model)
-    assert (cov.total, cov.covered) == (model.count_params(), 20 * 2) == (6 * 4 + 4 + 20 * 2 + 2, 40)
-    assert _by_reason(cov) == {("Dense/Conv kernels inside TimeDistributed `td`", NOT_YET): 24, BIASES: 6}
-    assert cov.not_covered[0].where == ("td/inner",)
+    assert (cov.total, cov.covered) == (model.count_params(), 6 * 4 + 20 * 2) == (6 * 4 + 4 + 20 * 2 + 2, 64)
+    assert cov.layers == ("td/inner", "out")
+    assert _by_reason(cov) == {BIASES: 6}
