@@ -110,6 +110,8 @@ def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | Non
 def matrix_views(model, names) -> dict[str, tuple[int, int]]:
     """{target: (inputs, outputs)} for the kernels whose input axis is not the usual -2 (EinsumDense: the axes
     its equation contracts), so N:M and block rules group weights along each kernel's real input axis."""
+    if model is None:  # scores-only previews (no model): the usual layout
+        return {}
     wanted = set(names)
     return {t.key: t.matrix_shape for t in weight_targets(model) if t.key in wanted and t.matrix_shape}
 
