@@ -22,7 +22,7 @@ busy = st.empty()  # what a wait is for (scoring by gradients) shows here, at th
 
 ctx = prune_session.context()
 if ctx is None:
-    st.info("This model has no Dense or Conv2D layer, so there is nothing to prune. Load another on the Model page.",
+    st.info("This model has no kernel to prune (Dense, Conv, attention, Embedding or recurrent). Load another on the Model page.",
             icon=":material/info:")
     st.stop()
 prune_url.restore_from_url(ctx.names)
@@ -107,11 +107,14 @@ def live_view():
     row = st.container(horizontal=True, gap="medium")
     row.metric("Kept weights", f"{mask_set.kept:,}", delta=f"of {mask_set.total:,}", delta_color="off",
                delta_arrow="off", width=170,
-               help="Prunable kernel weights (Dense and Conv2D) that are kept, of all of them; biases are not counted.")
+               help="Kernel weights this run covers (Dense, Conv, attention, Embedding and recurrent kernels) that "
+                    "are kept, of all of them; biases and normalization parameters are not counted.")
     row.metric("Overall sparsity", prune_labels.percent(mask_set.overall_sparsity), width=170,
-               help="Share of the prunable kernel weights set to zero (never rounded to 100% while any is kept).")
+               help="Share of the covered kernel weights set to zero (never rounded to 100% while any is kept); "
+                    "the line under these numbers says what share of the model that is.")
     # Size and accuracy need the masked model: filled after the charts, which should not wait for them.
     size_slot, accuracy_slot = row.empty(), row.empty()
+    st.caption(prune_view.coverage_caption(ctx, mask_set))
     for warning in guide.collapse(ctx, mask_set):
         st.warning(warning, icon=":material/warning:")
 

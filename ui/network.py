@@ -84,7 +84,7 @@ def view() -> View:
         return View("dense", ctx)
     except ValueError as exc:
         message = md(exc)
-    conv = next((n for n in ctx.names if layer_kinds[n] == "Conv2D"), None)
+    conv = next((n for n in ctx.names if layer_kinds.get(n) == "Conv2D"), None)
     if conv is not None:
         return View("conv", ctx, message=message, conv_layer=conv)
     return View("none", ctx, message=message + " This page draws Dense stacks (MLPs) and the first-layer filters of "

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 import prune_core as pc
-from prune_core.graph import dependency_groups, output_layer_name, prunable_layers
+from prune_core.graph import dependency_groups, output_layer_name, weight_targets
 from prune_core.graph import kernels as model_kernels
 from prune_core.io import data
 from prune_core.measure import preview
@@ -90,12 +90,12 @@ def data_words(ctx: Context) -> str:
 def context() -> Context | None:
     entry = state.current_model()
     ds = state.dataset()
-    layers = prunable_layers(entry.model)
-    if not layers:
+    names = [target.key for target in weight_targets(entry.model)]  # every kernel: attention, Embedding, RNN too
+    if not names:
         return None
     numbers = state.measure(entry, ds)
     shape = ds.input_shape if len(ds.input_shape) == 2 else None
-    return Context(entry=entry, dataset=ds, kernels=model_kernels(entry.model), names=[l.name for l in layers],
+    return Context(entry=entry, dataset=ds, kernels=model_kernels(entry.model), names=names,
                    output_layer=output_layer_name(entry.model), dense_accuracy=numbers["accuracy"],
                    dense_params=numbers["params"], image_shape=shape, has_data=state.has_data(),
                    groups=model_groups(entry))

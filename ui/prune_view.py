@@ -52,6 +52,18 @@ def mask_set_for(ctx: Context, scores: dict, settings: dict, values) -> masks.Ma
                      kernels=ctx.kernels, groups=ctx.groups)
 
 
+def coverage_caption(ctx: Context, mask_set: masks.MaskSet) -> str:
+    """One sentence, escaped (it can name custom layers from an uploaded file): the denominator of the
+    sparsity — the kernel weights this run covers, as a share of all the model's parameters — and what is
+    left out, with the reason. Computed once per model and set of scored kernels."""
+    cache = st.session_state.setdefault("pr_coverage", {})
+    key = (ctx.entry.weights_key, tuple(mask_set.kernels))
+    if key not in cache:
+        cache.clear()
+        cache[key] = pc.coverage_sentence(pc.coverage(ctx.entry.model, mask_set.kernels))
+    return md("Sparsity counts the kernel weights this run covers. " + cache[key])
+
+
 @dataclass
 class Numbers:
     """The headline numbers under the sliders, formatted (labels, values, deltas) for st.metric."""
