@@ -160,9 +160,9 @@ def layer_label(ctx: Context, name: str, granularity: str = "unit") -> str:
     return f"{name} ({shape})"
 
 
-def layer_parameters(ctx: Context, name: str) -> int:
-    """Kernel weights of a layer, or of a group's producing layers."""
-    group = next((g for g in ctx.groups if g.name == name), None) if ctx.groups else None
+def layer_parameters(ctx: Context, name: str, granularity: str = "unit") -> int:
+    """Kernel weights of a layer (weight granularity: that kernel only), or of a group's producing layers."""
+    group = next((g for g in ctx.groups if g.name == name), None) if ctx.groups and granularity == "unit" else None
     producers = group.producers if group is not None else (name,)
     return int(sum(ctx.kernels[p].size for p in producers if p in ctx.kernels))
 

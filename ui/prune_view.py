@@ -288,7 +288,7 @@ def values_table(ctx: Context, layers: list[str], granularity: str, rule: str) -
     low, high, step, _ = slider_range(rule)
     frame = pd.DataFrame({"layer": layers,
                           "shape": [shape_text(ctx, n, granularity) for n in layers],
-                          "parameters": [layer_parameters(ctx, n) for n in layers],
+                          "parameters": [layer_parameters(ctx, n, granularity) for n in layers],
                           "value": [stored_value(granularity, rule, n) for n in layers]})
     label = rule_label(rule)
     if choices:

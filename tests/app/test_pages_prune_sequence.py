@@ -38,3 +38,8 @@ def test_every_kernel_is_in_the_numbers_and_the_coverage_is_stated(build, covere
     keys = [t.key for t in pc.graph.weight_targets(model)]
     shown = list(at.data_editor[0].value["layer"]) if at.data_editor else [s.label for s in at.slider]
     assert len(shown) == len(keys)
+    if at.data_editor:  # weight granularity: each row counts its own kernel (not its channel group's producers)
+        assert shown == keys
+        sizes = [int(k.size) for k in pc.graph.kernels(model).values()]
+        assert list(at.data_editor[0].value["parameters"]) == sizes
+        assert sizes[0] == 7 * 7 * 1 * 64
