@@ -18,7 +18,7 @@ widgets.data_badge()
 
 entry = state.current_model()
 if not su.has_prunable_layers():
-    st.info("This model has no Dense or Conv2D layer, so there is nothing to scan. Load another on the Model page.",
+    st.info("This model has no kernel to scan (Dense, Conv, attention, Embedding or recurrent). Load another on the Model page.",
             icon=":material/info:")
     st.stop()
 if not state.has_data():

@@ -11,7 +11,7 @@ import prune_core as pc
 from prune_core.viz import figures
 from prune_core.experiments import sweeps
 from prune_core.graph import kernels as model_kernels
-from prune_core.graph import prunable_layers
+from prune_core.graph import weight_targets
 
 from . import prune_url
 from . import state
@@ -27,7 +27,7 @@ def criterion_choices() -> list[str]:
 
 
 def has_prunable_layers() -> bool:
-    return bool(prunable_layers(state.current_model().model))
+    return bool(weight_targets(state.current_model().model))
 
 
 def figure(result: "Scan", drop_points: float):

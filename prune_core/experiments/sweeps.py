@@ -20,7 +20,7 @@ import numpy as np
 import time
 
 
-from ..graph import prunable_layers
+from ..graph import weight_targets
 from ..io.data import as_arrays
 from ..measure.metrics import evaluate
 from ..measure.preview import MaskedScratch
@@ -46,7 +46,7 @@ def _check_sparsities(sparsities) -> list[float]:
 def layer_sensitivity(model, x_test, y_test, sparsities=DEFAULT_SPARSITIES, criterion: str = "magnitude", *,
                       x_train=None, y_train=None, layers=None, seed: int = 0,
                       progress: Progress | None = None):
-    """DataFrame[layer, sparsity, accuracy, loss]: each prunable layer pruned alone (exact count of its
+    """DataFrame[layer, sparsity, accuracy, loss]: each kernel (weight target) pruned alone (exact count of its
     lowest-scoring weights by ``criterion``), nothing retrained, measured on (x_test, y_test).
 
     Scores are computed once on the dense model (sensitivity / taylor need ``x_train``, ``y_train``).
@@ -57,7 +57,7 @@ def layer_sensitivity(model, x_test, y_test, sparsities=DEFAULT_SPARSITIES, crit
 
 
     sparsities = _check_sparsities(sparsities)
-    names = [layer.name for layer in prunable_layers(model)]
+    names = [target.key for target in weight_targets(model)]  # every kernel: attention, Embedding, RNN too
     if layers is not None:
         unknown = [n for n in layers if n not in names]
         if unknown:

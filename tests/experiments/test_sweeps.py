@@ -176,3 +176,18 @@ def test_sweep_sensitivity_and_rounds_figures():
     assert list(fig.data[0].text) == ["1", "2"] and list(fig.data[2].x) == pytest.approx([36.0])
     assert [s.y0 for s in fig.layout.shapes] == pytest.approx([98.0, 97.0])
     assert all(math.isfinite(v) for v in fig.data[0].y)
+
+
+def test_sensitivity_scans_every_kernel_kind():
+    """Recurrent kernels are scanned like Dense ones: each alone, at an exact count of its weights."""
+    from prune_core.experiments.sweeps import layer_sensitivity
+    from tests import sequence_zoo
+
+    model = sequence_zoo.gru_rows()
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 28, 28)).astype(np.float32), rng.integers(0, 10, 32)
+    df = layer_sensitivity(model, x, y, sparsities=(0.0, 0.5))
+    assert list(df["layer"]) == ["gru/kernel", "gru/kernel", "gru/recurrent_kernel", "gru/recurrent_kernel",
+                                 "head", "head"]
+    dense = df[df["sparsity"] == 0.0]["accuracy"]
+    assert dense.nunique() == 1  # nothing pruned at 0: the dense accuracy, three times
