@@ -18,7 +18,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out of logs
 
 from .methods.criteria import (
-    CRITERIA, Criterion, GradientCriterion, get_criterion, register_criterion, unregister_criterion)
+    CRITERIA, Criterion, GradientCriterion, get_criterion, register_criterion, scored_together, unregister_criterion)
 from .io.data import Dataset  # noqa: E402
 from .methods.masks import MaskSet, apply_masks  # noqa: E402
 from .pruning import PruneResult, compact, prune, select  # noqa: E402
@@ -29,6 +29,7 @@ from .train.training import fine_tune  # noqa: E402
 
 __all__ = [
     "CRITERIA", "Criterion", "GradientCriterion", "get_criterion", "register_criterion", "unregister_criterion",
+    "scored_together",
     "RULES", "Rule", "get_rule", "register_rule", "unregister_rule",
     "PruneSpec", "PruneResult", "prune", "select", "compact", "MaskSet", "apply_masks", "fine_tune",
     "RunResult", "run_oneshot", "run_gradual", "run_iterative", "Dataset",

@@ -35,15 +35,15 @@ from ..methods.criteria import CRITERIA
 from ..methods.masks import copy_model
 from ..methods.rules import RULES
 from ..pruning import prune, select
-from ..spec import PruneSpec
+from ..methods.thresholds import SCOPES
+from ..spec import GRANULARITIES, PruneSpec
 from ..train import models, training
 from ..train.schedules import early_weights_callback
 from ..viz.export import safe_filename
 
 MODELS = ("mlp-128", "lenet-300-100", "lenet-5")
 DATA_SOURCES = ("auto", "bundled", "full", "fashion")  # MNIST sources, then the bundled Fashion-MNIST
-GRANULARITIES = ("weight", "neuron")  # the CLI's words; the core calls whole neurons "unit"
-SCOPES = ("layer", "global")
+GRANULARITIES = tuple("neuron" if g == "unit" else g for g in GRANULARITIES)  # the CLI's words: "neuron" for "unit"
 MODES = ("oneshot", "gradual", "iterative", "init")
 RETRAIN = ("finetune", "rewind-lr", "rewind-weights")  # prune_core.train.schedules.RETRAIN_STRATEGIES
 BASELINE_ARCHITECTURE = "lenet-300-100"  # the shipped baseline, reused with --train-epochs 0
