@@ -25,7 +25,7 @@ from .pruning import PruneResult, compact, prune, select  # noqa: E402
 from .methods.rules import RULES, Rule, get_rule, register_rule, unregister_rule  # noqa: E402
 from .experiments.runs import RunResult, run_gradual, run_iterative, run_oneshot  # noqa: E402
 from .spec import PruneSpec  # noqa: E402
-from .train.training import fine_tune  # noqa: E402
+from .train.fit import fine_tune
 
 __all__ = [
     "CRITERIA", "Criterion", "GradientCriterion", "get_criterion", "register_criterion", "unregister_criterion",

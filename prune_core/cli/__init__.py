@@ -37,8 +37,8 @@ from ..methods.rules import RULES
 from ..pruning import prune, select
 from ..methods.thresholds import SCOPES
 from ..spec import GRANULARITIES, PruneSpec
-from ..train import models, training
-from ..train.schedules import early_weights_callback
+from ..train import fit, models
+from ..train.callbacks import early_weights_callback
 from ..viz.export import safe_filename
 
 MODELS = ("mlp-128", "lenet-300-100", "lenet-5")
@@ -292,11 +292,11 @@ def _baseline(config: ExperimentConfig, ds, progress):
 
         keep = early_weights_callback(1)
         model = copy_model(model)
-        result = models.train(model, ds.x_train, ds.y_train, epochs=config.train_epochs, seed=config.seed,
+        result = fit.train(model, ds.x_train, ds.y_train, epochs=config.train_epochs, seed=config.seed,
                               validation=(ds.x_test, ds.y_test), progress=progress, callbacks=[keep])
         object.__setattr__(model, "_rewind_weights", keep.weights)  # not a tracked Keras attribute
         return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s (epoch-1 weights kept)"
-    model, result = training.train_model(model, ds, epochs=config.train_epochs, seed=config.seed, progress=progress)
+    model, result = fit.train_model(model, ds, epochs=config.train_epochs, seed=config.seed, progress=progress)
     return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s"
 
 

@@ -28,7 +28,7 @@ from ..measure.metrics import human_bytes, saved_model_bytes
 from ..methods.criteria import CRITERIA
 from ..methods.rules import RULES
 from ..train.models import ARCHITECTURES
-from ..train.training import has_l1, without_l1
+from ..train.regularize import has_l1, without_l1
 from . import figures as fg
 from .guidance import class_accuracy_figure
 
