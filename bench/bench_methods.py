@@ -261,7 +261,7 @@ def main(argv=None):
     import keras
 
     from prune_core.measure import metrics
-    from prune_core.train import models
+    from prune_core.train import fit, models
 
     sparsities = [float(s) for s in args.sparsities.split(",")]
     modes = [m for m in args.modes.split(",") if m]
@@ -272,7 +272,7 @@ def main(argv=None):
 
     started = time.perf_counter()
     dense = models.build_model("lenet-300-100", ds.input_shape, ds.num_classes, seed=args.seed)
-    models.train(dense, x, y, epochs=args.train_epochs, batch_size=args.batch_size, seed=args.seed)
+    fit.train(dense, x, y, epochs=args.train_epochs, batch_size=args.batch_size, seed=args.seed)
     dense_accuracy = metrics.evaluate(dense, xt, yt).accuracy
     print(f"dense LeNet-300-100: {args.train_epochs} epochs in {time.perf_counter() - started:.1f} s,"
           f" test accuracy {dense_accuracy:.2%}", flush=True)

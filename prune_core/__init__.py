@@ -18,7 +18,8 @@ side effects on the environment: the app and the CLI set their own logging (``TF
 __version__ = "0.20.0"
 
 from .methods.criteria import (
-    CRITERIA, Criterion, GradientCriterion, get_criterion, register_criterion, unregister_criterion)
+    CRITERIA, Criterion, GradientCriterion, get_criterion, register_criterion, scored_together,
+    unregister_criterion)
 from .io.data import Dataset
 from .graph.coverage import Coverage, coverage, coverage_sentence
 from .methods.masks import MaskSet, apply_masks
@@ -26,10 +27,11 @@ from .pruning import PruneResult, compact, prune, select
 from .methods.rules import RULES, Rule, get_rule, register_rule, unregister_rule
 from .experiments.runs import RunResult, run_gradual, run_iterative, run_oneshot
 from .spec import PruneSpec
-from .train.training import fine_tune
+from .train.fit import fine_tune
 
 __all__ = [
     "CRITERIA", "Criterion", "GradientCriterion", "get_criterion", "register_criterion", "unregister_criterion",
+    "scored_together",
     "RULES", "Rule", "get_rule", "register_rule", "unregister_rule",
     "PruneSpec", "PruneResult", "prune", "select", "compact", "MaskSet", "apply_masks", "fine_tune",
     "RunResult", "run_oneshot", "run_gradual", "run_iterative", "Dataset", "Coverage", "coverage", "coverage_sentence",

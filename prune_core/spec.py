@@ -20,9 +20,10 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 from .methods.criteria import get_criterion
-from .methods.rules import get_rule, SCOPES
+from .methods.masks import GRANULARITIES
+from .methods.rules import get_rule
+from .methods.thresholds import SCOPES
 
-GRANULARITIES = ("weight", "unit")
 GRANULARITY_ALIASES = {"neuron": "unit", "filter": "unit", "channel": "unit"}
 
 

@@ -17,7 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 from prune_core.io import data  # noqa: E402
 from prune_core.measure import metrics
-from prune_core.train import models
+from prune_core.train import fit, models
+from prune_core.methods import masks
 
 SETTINGS = dict(architecture="lenet-300-100", epochs=5, batch_size=32, learning_rate=1e-3, seed=0)
 OUT = data.BASELINE_PATH
@@ -26,10 +27,10 @@ OUT = data.BASELINE_PATH
 def main() -> None:
     ds = data.load_mnist("bundled")
     model = models.build_model(SETTINGS["architecture"], seed=SETTINGS["seed"])
-    result = models.train(model, ds.x_train, ds.y_train, validation=(ds.x_test, ds.y_test), epochs=SETTINGS["epochs"], batch_size=SETTINGS["batch_size"],
+    result = fit.train(model, ds.x_train, ds.y_train, validation=(ds.x_test, ds.y_test), epochs=SETTINGS["epochs"], batch_size=SETTINGS["batch_size"],
                           learning_rate=SETTINGS["learning_rate"], seed=SETTINGS["seed"],
                           progress=lambda f, text: print(text) if "done" in text else None)
-    models.without_optimizer(model).save(OUT)
+    masks.without_optimizer(model).save(OUT)
     evaluation = metrics.evaluate(model, ds.x_test, ds.y_test)
     info = {**SETTINGS, "data": ds.key, "test_accuracy": round(evaluation.accuracy, 4),
             "train_seconds": round(result.seconds, 1),

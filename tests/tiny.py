@@ -32,3 +32,19 @@ def tiny_data(n=384, seed=0):
 
 def same_weights(a, b):
     return all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights()))
+
+
+def plain_dense_net(seed=0):
+    """6 → 4 (relu) → 3 (softmax), seeded, zero biases: the gradual and iterative loops' model."""
+    import keras
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(6,))
+    x = keras.layers.Dense(4, activation="relu", name="h")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="out")(x))
+
+
+def two_rule_data(n=256, seed=0):
+    """(x, y): 6 normal features, the class from two thresholds on the first two."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    return x, (x[:, 0] > 0).astype("int64") + (x[:, 1] > 1).astype("int64")

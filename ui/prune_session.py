@@ -51,15 +51,6 @@ def available_criteria(ctx: Context) -> list[str]:
     return [n for n, c in pc.CRITERIA.items() if ctx.has_data or not c.needs_data]
 
 
-def score_group(criterion: str) -> tuple[str, ...]:
-    """What is computed together with ``criterion``: every gradient criterion shares one backward pass."""
-    chosen = pc.CRITERIA[criterion]
-    if isinstance(chosen, pc.GradientCriterion):  # per-example (Fisher) passes are slower: only with their own
-        return tuple(n for n, c in pc.CRITERIA.items()
-                     if isinstance(c, pc.GradientCriterion) and c.fisher == chosen.fisher)
-    return (criterion,)
-
-
 def all_scores(ctx: Context, criterion: str, where=None) -> dict:
     """{criterion: scores} for magnitude (the weight view and the table need it) and ``criterion``'s group.
 
@@ -68,7 +59,7 @@ def all_scores(ctx: Context, criterion: str, where=None) -> dict:
     """
     ds, entry = ctx.dataset, ctx.entry
     result = dict(_scores(entry.weights_key, ds.key, ("magnitude",), entry.model, ds))
-    group = score_group(criterion)
+    group = pc.scored_together(criterion)
     if group != ("magnitude",):
         needs_data = any(pc.CRITERIA[n].needs_data for n in group)
         what = (f"gradients over {SCORE_BATCHES} batches of 128 training {ds.noun}" if needs_data

@@ -268,10 +268,6 @@ TABLE_ABOVE = 8  # more prunable layers (or groups) than this: per-layer values 
 SHOW_LAYERS_KEY = "pr_show_layers"
 
 
-# Rules whose pattern is local to each output unit or block: the layer's "threshold" is its lowest kept score.
-LOCAL_RULES = ("nm", "block", "per-output")
-
-
 def uses_table(layers: list[str]) -> bool:
     return len(layers) > TABLE_ABOVE
 
@@ -347,7 +343,7 @@ def threshold_caption(ctx: Context, settings: dict, mask_set: masks.MaskSet, nam
     parts = []
     if threshold is not None and threshold == threshold:
         what = "unit score" if settings["granularity"] == "unit" else "score"
-        if settings["rule"] in LOCAL_RULES:
+        if pc.RULES[settings["rule"]].local_pattern:  # the layer's "threshold" is its lowest kept score
             parts.append(f"lowest kept {what} {threshold:.3g}")
         elif settings["criterion"] == "magnitude" and settings["granularity"] == "weight":
             parts.append(f"threshold ±{threshold:.3g} (|w| below it is pruned)")

@@ -255,11 +255,11 @@ def tflite(result):
 
 def near_zero_share(result) -> float:
     """Share of the kept (nonzero) prunable weights with |w| < 0.001 — what an L1 penalty piles up."""
-    from prune_core.train import training
+    from prune_core.train import regularize
 
     if result.sparsity >= 1.0:
         return 0.0
-    near = training.near_zero_fraction(result.model)  # exact zeros included
+    near = regularize.near_zero_fraction(result.model)  # exact zeros included
     return max(0.0, (near - result.sparsity) / (1.0 - result.sparsity))
 
 

@@ -24,15 +24,16 @@ def start_training(source: str, arch: str, epochs: int, batch_size: int, learnin
 
     def work(job: jobs.Job):
         job.progress(0.0, "Importing TensorFlow and building the model…")
-        from prune_core.train import models, training
+        from prune_core.train import fit, models
+        from prune_core.methods import masks
 
         model = models.build_model(arch, input_shape=ds.input_shape, num_classes=ds.num_classes, seed=seed)
-        model, result = training.train_model(model, ds, epochs=epochs, batch_size=batch_size,
+        model, result = fit.train_model(model, ds, epochs=epochs, batch_size=batch_size,
                                              learning_rate=learning_rate, seed=seed, progress=job.progress,
                                              on_epoch=job.on_epoch)
         job.progress(1.0, "Measuring test accuracy and size…")
         entry = state.ModelEntry(
-            model=models.without_optimizer(model), name=f"{arch} · trained here", architecture=arch,
+            model=masks.without_optimizer(model), name=f"{arch} · trained here", architecture=arch,
             origin="trained", data_key=ds.key, history=result.history, train_seconds=result.seconds,
             settings=dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed))
         entry.measurements[ds.key] = headline_numbers(entry.model, ds)

@@ -37,14 +37,15 @@ from ..methods.criteria import CRITERIA
 from ..methods.masks import copy_model
 from ..methods.rules import RULES
 from ..pruning import prune, select
-from ..spec import PruneSpec
-from ..train import models, training
-from ..train.schedules import early_weights_callback
+from ..methods.thresholds import SCOPES
+from ..spec import GRANULARITIES, PruneSpec
+from ..train import fit, models
+from ..train.callbacks import early_weights_callback
+from ..io.downloads import safe_filename
 
 MODELS = ("mlp-128", "lenet-300-100", "lenet-5")
 DATA_SOURCES = ("auto", "bundled", "full", "fashion")  # MNIST sources, then the bundled Fashion-MNIST
-GRANULARITIES = ("weight", "neuron")  # the CLI's words; the core calls whole neurons "unit"
-SCOPES = ("layer", "global")
+GRANULARITIES = tuple("neuron" if g == "unit" else g for g in GRANULARITIES)  # the CLI's words: "neuron" for "unit"
 MODES = ("oneshot", "gradual", "iterative", "init")
 RETRAIN = ("finetune", "rewind-lr", "rewind-weights")  # prune_core.train.schedules.RETRAIN_STRATEGIES
 BASELINE_ARCHITECTURE = "lenet-300-100"  # the shipped baseline, reused with --train-epochs 0
@@ -293,11 +294,11 @@ def _baseline(config: ExperimentConfig, ds, progress):
 
         keep = early_weights_callback(1)
         model = copy_model(model)
-        result = models.train(model, ds.x_train, ds.y_train, epochs=config.train_epochs, seed=config.seed,
+        result = fit.train(model, ds.x_train, ds.y_train, epochs=config.train_epochs, seed=config.seed,
                               validation=(ds.x_test, ds.y_test), progress=progress, callbacks=[keep])
         object.__setattr__(model, "_rewind_weights", keep.weights)  # not a tracked Keras attribute
         return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s (epoch-1 weights kept)"
-    model, result = training.train_model(model, ds, epochs=config.train_epochs, seed=config.seed, progress=progress)
+    model, result = fit.train_model(model, ds, epochs=config.train_epochs, seed=config.seed, progress=progress)
     return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s"
 
 

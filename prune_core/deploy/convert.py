@@ -29,7 +29,7 @@ import numpy as np
 
 from ..graph.surgery import compact_model
 from ..measure.metrics import saved_model_bytes
-from ..train.training import has_l1, without_l1
+from ..train.regularize import has_l1, without_l1
 
 
 TFLITE_IDENTIFIER = b"TFL3"  # bytes 4..8 of every TensorFlow Lite flatbuffer

@@ -14,7 +14,7 @@ from ..graph import layers as graph_layers
 from ..io.data import as_arrays
 from ..io.downloads import safe_filename
 from ..measure import metrics
-from ..train.models import Progress
+from ..train.callbacks import Progress
 from .convert import keras_bytes, keras_int8, representative, scattered_threshold, to_tflite
 from .flatbuffer import operators
 from .runtime import accuracy, interpreter_name, latency_us, predict, Runner

@@ -243,7 +243,7 @@ class Step:
 
 STEPS = (
     Step("Train", "Train the dense network.", "nn.fit(x_train, y_train, epochs=5)",
-         "from prune_core.train.training import train_model\n"
+         "from prune_core.train.fit import train_model\n"
          "model, trained = train_model(model, data, epochs={train_epochs!r})  # a trained copy; .history per epoch"),
     Step("Score", "Give every weight an importance score.",
          "importance_scores = nn.layers[0].get_weights()[0].abs().mean(axis=1)",

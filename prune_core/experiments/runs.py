@@ -8,11 +8,11 @@
   then the sparse network is trained.
 
 One-shot and iterative runs retrain by ``retrain``: ``finetune`` (a constant rate), ``rewind-lr`` (Renda et al.
-2020) or ``rewind-weights`` (Frankle & Carbin 2019), see :func:`prune_core.train.schedules.retrain`; one-shot runs
+2020) or ``rewind-weights`` (Frankle & Carbin 2019), see :func:`prune_core.train.fit.retrain`; one-shot runs
 can first reconstruct the remaining weights layer by layer (``reconstruct=True``, :mod:`prune_core.train.reconstruct`).
 
 All three accept ``l1`` (λ): an L1 penalty λ·Σ|w| on every prunable kernel while training
-(:func:`prune_core.train.training.with_l1`); the final model carries no regularizer.
+(:func:`prune_core.train.regularize.with_l1`); the final model carries no regularizer.
 
 ``data`` is a :class:`prune_core.io.data.Dataset` or a tuple ``(x_train, y_train, x_test, y_test)``.
 Accuracies are on the test split (the bundled data has no validation split; the iterative stopping
@@ -46,11 +46,14 @@ from ..methods.criteria import get_criterion
 from ..methods.thresholds import check_fraction, check_scope
 from ..pruning import select
 from ..spec import PruneSpec
-from ..train.models import Progress, train
+from ..train.callbacks import Progress
+from ..train.fit import train
 from ..train.reconstruct import reconstruct as reconstruct_layers
-from ..train.schedules import (check_retrain, current_masks, gradual_prune, iterative_prune, PolynomialDecay,
-                               retrain as retrain_masked)
-from ..train.training import check_l1, epoch_logger, has_l1, OnEpoch, with_l1, without_l1
+from ..train.callbacks import current_masks, epoch_logger, OnEpoch
+from ..train.fit import retrain as retrain_masked
+from ..train.loops import gradual_prune, iterative_prune
+from ..train.schedules import check_retrain, PolynomialDecay
+from ..train.regularize import check_l1, has_l1, with_l1, without_l1
 
 MODES = ("oneshot", "gradual", "iterative", "init")
 OnRound = Callable[[dict], None]
@@ -349,7 +352,7 @@ def run_init(model, data, spec, *, epochs: int = 5, batch_size: int = 32, learni
 
 def default_schedule(n_train: int, *, final_sparsity: float, initial_sparsity: float = 0.0, epochs: int = 2,
                      batch_size: int = 32, frequency: int | None = None, end_fraction: float = 0.75):
-    """The schedule ``schedules.gradual_prune`` builds by default: from step 0 to ``end_fraction`` of all
+    """The schedule ``loops.gradual_prune`` builds by default: from step 0 to ``end_fraction`` of all
     training steps, re-pruning every ``frequency`` steps (default: about 10 updates)."""
     steps = int(math.ceil(n_train / batch_size)) * int(epochs)
     end = max(1, int(round(end_fraction * steps)) - 1)
@@ -374,7 +377,7 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
     """Train a copy while pruning it on a polynomial schedule from ``initial_sparsity`` to ``final_sparsity``
     (weights, exact counts per ``scope``; scores by ``criterion`` on the current weights).
 
-    ``schedules.gradual_prune`` with per-epoch ``on_epoch`` and test-split validation in the history.
+    ``loops.gradual_prune`` with per-epoch ``on_epoch`` and test-split validation in the history.
     """
     _check_training(epochs, batch_size, learning_rate)
     check_fraction(final_sparsity, "final sparsity")
@@ -410,7 +413,7 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
 # --- iterative ----------------------------------------------------------------------------------------
 
 def _round_record(step) -> dict:
-    """A ``schedules.IterativeStep`` as the plain record stored with a run."""
+    """A ``loops.IterativeStep`` as the plain record stored with a run."""
     return {"round": step.step, "sparsity": float(step.sparsity), "pruned_accuracy": step.pruned_accuracy,
             "accuracy": step.accuracy, "within_tolerance": step.within_tolerance, "seconds": step.seconds}
 
@@ -432,7 +435,7 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     Round k holds sparsity min(1 − (1 − step_fraction)^k, target_sparsity). Stops when test accuracy
     falls below dense − ``tolerance`` (that round is recorded, its model not kept), when the target is
     reached, or after ``max_rounds``. The result's model is the last round within tolerance (the dense
-    model when none was). ``schedules.iterative_prune`` on the test split, plus ``on_round(record)``
+    model when none was). ``loops.iterative_prune`` on the test split, plus ``on_round(record)``
     after each round and per-epoch ``on_epoch``.
     """
     step_fraction = check_fraction(step_fraction, "fraction pruned per round")

@@ -27,8 +27,8 @@ from ..measure.preview import MaskedScratch
 from ..methods import masks as mk
 from ..methods.criteria import all_weight_scores, weight_scores
 from ..methods.thresholds import check_fraction, check_scope, prune_count, sparsity_select
-from ..train.models import Progress
-from ..train.training import fine_tune
+from ..train.callbacks import Progress
+from ..train.fit import fine_tune
 
 DEFAULT_SPARSITIES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SWEEP_SPARSITIES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)

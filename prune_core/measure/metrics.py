@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from ..graph import kernels, layers
-from ..train.models import without_optimizer
+from ..methods.masks import without_optimizer
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,9 @@ class Criterion:
 
     ``name``: registry key (CLI value, URL value); ``label``: what the UI shows; ``explanation``: one
     sentence for a person; ``citation``: where it comes from; ``needs_data``: scores need labelled
-    training data; ``spread_from_weights``: the σ rule measures the spread of the weights themselves
+    training data; ``backward_pass``: None, or the name of the backward pass over the data this criterion's scores
+    come from — criteria naming the same one are computed together (:func:`scored_together`);
+    ``spread_from_weights``: the σ rule measures the spread of the weights themselves
     (Han et al. 2015 compare |w| with quality × σ(w)) rather than of the scores.
     """
 
@@ -49,6 +51,7 @@ class Criterion:
     citation: str = ""
     needs_data: bool = False
     spread_from_weights: bool = False
+    backward_pass: str | None = None  # criteria naming the same pass are scored together (score_many)
 
     def scores(self, model, data=None, *, seed: int = 0, batches: int = 4,
                batch_size: int = 128) -> dict[str, np.ndarray]:
@@ -107,6 +110,11 @@ class GradientCriterion(Criterion):
 
     needs_data = True
     fisher = False  # True: ``statistic`` gets the batch mean of squared per-example gradients instead of g
+
+    @property
+    def backward_pass(self) -> str:
+        """"per-example" for Fisher statistics (slower: only scored with their own kind), "batch" otherwise."""
+        return "per-example" if self.fisher else "batch"
 
     def statistic(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -287,22 +295,24 @@ def shuffled(base: str) -> Criterion:
 
 # --- the registry --------------------------------------------------------------------------------
 
-def register_criterion(item: Criterion, *, replace: bool = False) -> Criterion:
-    """Add a criterion to :data:`CRITERIA` (the CLI, the Prune, Sensitivity and Compare pages offer it).
+# CRITERIA.register / .get / .unregister under the names the package exports (the CLI, the Prune, Sensitivity and
+# Compare pages offer every registered criterion).
+register_criterion, get_criterion, unregister_criterion = CRITERIA.register, CRITERIA.get, CRITERIA.unregister
 
-    ValueError when it is not a Criterion, its name is empty or not a plain identifier, or taken (unless ``replace``).
+
+def scored_together(name: str) -> tuple[str, ...]:
+    """The registered criteria computed in the same pass as ``name`` (itself included, registry order): those
+    sharing its :attr:`Criterion.backward_pass`; ``(name,)`` for a criterion that needs no backward pass.
+
+    >>> scored_together("taylor")
+    ('sensitivity', 'taylor', 'snip')
+    >>> scored_together("obd"), scored_together("magnitude")
+    (('obd',), ('magnitude',))
     """
-    return CRITERIA.add(item, replace=replace)
-
-
-def unregister_criterion(name: str) -> None:
-    """Remove a criterion from the registry (no error when absent)."""
-    CRITERIA.remove(name)
-
-
-def get_criterion(name: str) -> Criterion:
-    """The registered criterion ``name``; ValueError listing the choices otherwise."""
-    return CRITERIA.get_item(name)
+    chosen = get_criterion(name)
+    if chosen.backward_pass is None:
+        return (name,)
+    return tuple(n for n, c in CRITERIA.items() if c.backward_pass == chosen.backward_pass)
 
 
 def data_arrays(criterion: Criterion, data) -> tuple[np.ndarray, np.ndarray]:

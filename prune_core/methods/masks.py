@@ -189,6 +189,13 @@ def copy_model(model):
     return clone
 
 
+def without_optimizer(model):
+    """An uncompiled copy with the same weights: what to save or ship (no optimizer state)."""
+    clone = type(model).from_config(model.get_config())  # clone_model would copy the compile state
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 def _check_shapes(model, kernels: Mapping[str, np.ndarray]) -> None:
     shapes = {target.key: target.shape for target in weight_targets(model)}
     for name, mask in kernels.items():

@@ -1,47 +1,70 @@
-"""One registry for the pluggable pieces (criteria, rules): a name → instance dict that checks what it is given.
+"""One registry for the pluggable pieces (criteria, rules): a read-only name → instance mapping that checks what
+it is given and carries its own ``register`` / ``get`` / ``unregister``.
 
 >>> reg = Registry("rule", "threshold rule", int)
->>> reg.add(7, "seven") and reg.get_item("seven")
+>>> reg.register(7, name="seven") and reg.get("seven")
 7
->>> reg.get_item("eight")
+>>> reg.get("eight")
 Traceback (most recent call last):
 ...
 ValueError: Unknown threshold rule 'eight'; choose one of seven.
+>>> reg.get("eight", None) is None    # with a default, ``get`` is Mapping.get
+True
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 
-class Registry(dict):
-    """{name: instance} in registration order. ``kind`` names an entry in messages ("criterion"), ``unknown``
-    names it when a lookup fails ("importance criterion"), ``base`` is the class every entry must be."""
+_MISSING = object()
+
+
+class Registry(Mapping):
+    """{name: instance} in registration order, read-only except through :meth:`register` / :meth:`unregister`.
+
+    ``kind`` names an entry in messages ("criterion"), ``unknown`` names it when a lookup fails ("importance
+    criterion"), ``base`` is the class every entry must be."""
 
     def __init__(self, kind: str, unknown: str, base: type):
-        super().__init__()
+        self._items: dict = {}
         self.kind, self.unknown, self.base = kind, unknown, base
 
-    def add(self, item, name: str | None = None, *, replace: bool = False):
-        """Register ``item`` under ``name`` (default: its ``name`` attribute); ValueError when it is not a
-        ``base`` instance, the name is not a short identifier, or the name is taken (unless ``replace``)."""
+    def __getitem__(self, name):
+        return self._items[name]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"<Registry of {self.kind}s: {', '.join(self._items)}>"
+
+    def register(self, item, *, name: str | None = None, replace: bool = False):
+        """Register ``item`` under ``name`` (default: its ``name`` attribute) and return it; ValueError when it is
+        not a ``base`` instance, the name is not a short identifier, or the name is taken (unless ``replace``)."""
         name = getattr(item, "name", "") if name is None else name
         if not isinstance(item, self.base):
             raise ValueError(f"A {self.kind} must be a prune_core.{self.base.__name__} instance, "
                              f"not {type(item).__name__}.")
         if not name or not name.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"A {self.kind} needs a short name of letters, digits, '-' or '_'; got {name!r}.")
-        if name in self and not replace:
+        if name in self._items and not replace:
             raise ValueError(f"A {self.kind} named {name!r} is already registered; pass replace=True to override it.")
         if hasattr(item, "label") and not item.label:
             item.label = name
-        self[name] = item
+        self._items[name] = item
         return item
 
-    def remove(self, name: str) -> None:
-        """Unregister ``name`` (no error when absent)."""
-        self.pop(name, None)
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (no error when absent)."""
+        self._items.pop(name, None)
 
-    def get_item(self, name: str):
-        """The entry ``name``; ValueError listing the choices otherwise."""
-        if name not in self:
-            raise ValueError(f"Unknown {self.unknown} {name!r}; choose one of {', '.join(self)}.")
-        return self[name]
+    def get(self, name: str, default=_MISSING):
+        """The entry ``name``; without ``default``, ValueError listing the choices when it is not registered."""
+        if name in self._items:
+            return self._items[name]
+        if default is not _MISSING:
+            return default
+        raise ValueError(f"Unknown {self.unknown} {name!r}; choose one of {', '.join(self._items)}.")

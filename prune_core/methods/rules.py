@@ -25,8 +25,6 @@ import numpy as np
 from . import thresholds as th
 from .registry import Registry
 
-SCOPES = th.SCOPES
-
 
 class Rule:
     """One threshold rule. Subclasses set the attributes and implement :meth:`check` and :meth:`select`.
@@ -36,7 +34,9 @@ class Rule:
     ``exact_count``: the rule prunes an exact number of entries (ties broken by position);
     ``granularities``: what it can prune ("weight", "unit"; rules that need the kernel layout prune weights
     only); ``choices``: for a value that is not a number on a slider ("2:4"), the allowed values — the UI
-    offers a select box and the CLI takes the text.
+    offers a select box and the CLI takes the text. ``local_pattern``: the rule keeps a pattern local to each
+    output unit or block (N:M, blocks, per output), decided layer by layer — it cannot prune to one model-wide
+    sparsity, and a layer's "threshold" is its lowest kept score.
     """
 
     name: str = ""
@@ -52,6 +52,7 @@ class Rule:
     exact_count: bool = False
     granularities: tuple[str, ...] = ("weight", "unit")
     choices: tuple | None = None
+    local_pattern: bool = False
 
     def check(self, value) -> float:
         """``value`` as a float if this rule accepts it; ValueError with a user-facing message otherwise."""
@@ -229,6 +230,7 @@ def _lowest_kept(scores, keep) -> float:
 
 class PerOutput(Rule):
     name = "per-output"
+    local_pattern = True
     label = "sparsity per output unit (%)"
     explanation = ("Prune exactly that share of each output unit's incoming weights (per neuron, per filter and "
                    "kernel position), lowest scores first: Wanda's comparison group. Scope does not change it.")
@@ -292,6 +294,7 @@ class NM(Rule):
     size that is not a multiple of M) keeps ceil(N·r / M), so no block ever holds more than N of M."""
 
     name = "nm"
+    local_pattern = True
     label = "N:M semi-structured"
     explanation = ("In every block of M consecutive input weights of each neuron/filter keep the N best: 2:4 is "
                    "what NVIDIA's sparse tensor cores run (50%). Weights only; scope does not change it.")
@@ -355,6 +358,7 @@ class Block(Rule):
     blocks) blocks are pruned (per layer, or over all layers with global scope), ties by position."""
 
     name = "block"
+    local_pattern = True
     label = "1×4 blocks (sparsity %)"
     explanation = ("Prune whole blocks of 4 consecutive input weights of a neuron (a block's score is its "
                    "weights' mean): the pattern TFLite's block-sparse fully-connected kernels run.")
@@ -409,22 +413,9 @@ def block_pattern_holds(keep, size: int = 4) -> bool:
                for s in range(0, width, size))
 
 
-def register_rule(item: Rule, *, replace: bool = False) -> Rule:
-    """Add a rule to :data:`RULES` (the CLI and the Prune page offer it, with its slider range).
-
-    ValueError when it is not a Rule, its name is empty or not a plain identifier, or taken (unless ``replace``).
-    """
-    return RULES.add(item, replace=replace)
-
-
-def unregister_rule(name: str) -> None:
-    """Remove a rule from the registry (no error when absent)."""
-    RULES.remove(name)
-
-
-def get_rule(name: str) -> Rule:
-    """The registered rule ``name``; ValueError listing the choices otherwise."""
-    return RULES.get_item(name)
+# RULES.register / .get / .unregister under the names the package exports (the CLI and the Prune page offer every
+# registered rule, with its slider range).
+register_rule, get_rule, unregister_rule = RULES.register, RULES.get, RULES.unregister
 
 
 for _rule in (Coefficient(), Sparsity(), Std(), NM(), Block(), PerOutput()):

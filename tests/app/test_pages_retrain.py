@@ -5,7 +5,7 @@ import pytest
 
 from prune_core.io import data, history
 from prune_core.measure import metrics
-from prune_core.train import training
+from prune_core.train import regularize
 from prune_core.graph import kernels
 from tests.apptest import metric_value, page_test
 
@@ -101,7 +101,7 @@ def test_l1_run_reports_near_zero_weights_and_continue_makes_it_current():
     at.selectbox[2].set_value(1e-3)  # L1 penalty λ (Learning rate, Batch size, L1)
     result = run_and_wait(at)
     assert result.settings["l1"] == 1e-3
-    near = training.near_zero_fraction(result.model)
+    near = regularize.near_zero_fraction(result.model)
     share = (near - result.sparsity) / (1 - result.sparsity)
     assert any(f"{share:.1%} of the kept weights have |w| < 0.001" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Continue from this model").click().run()

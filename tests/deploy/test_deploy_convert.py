@@ -9,7 +9,7 @@ import pytest
 
 from prune_core.deploy import convert
 from prune_core.methods import masks as mk
-from prune_core.train import training
+from prune_core.train import regularize
 
 
 def tiny_net(seed=0):
@@ -49,8 +49,8 @@ def test_keras_bytes_load_with_safe_mode_and_no_optimizer(model, sample, tmp_pat
 
 
 def test_keras_bytes_strip_the_training_l1(model, tmp_path):
-    loaded = load(convert.keras_bytes(training.with_l1(model, 0.01)), tmp_path)
-    assert not training.has_l1(loaded)
+    loaded = load(convert.keras_bytes(regularize.with_l1(model, 0.01)), tmp_path)
+    assert not regularize.has_l1(loaded)
 
 
 def test_compact_bytes_are_a_smaller_equivalent_model(model, sample, tmp_path):

@@ -8,8 +8,7 @@ import pytest
 
 from prune_core.methods import masks as mk
 from prune_core.experiments import runs
-from prune_core.train import schedules as sc
-from prune_core.train import training
+from prune_core.train import callbacks, fit, loops, regularize, schedules as sc
 from prune_core.io.data import Dataset
 from prune_core.graph import kernels
 from tests.tiny import same_weights, tiny_data, tiny_net
@@ -22,7 +21,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def dense(data):
-    from prune_core.train.models import train
+    from prune_core.train.fit import train
     model = tiny_net()
     train(model, data[0], data[1], epochs=4, seed=0, learning_rate=1e-2)
     return model
@@ -41,7 +40,7 @@ def test_oneshot_equals_masked_fine_tune_and_holds_zeros(dense, data):
     before = [w.copy() for w in dense.get_weights()]
     result = runs.run_oneshot(dense, ms, data, epochs=2, seed=3, latency_repeats=0,
                               settings={"criterion": "magnitude", "rule": "sparsity", "value": 0.5, "epochs": 99})
-    reference, _ = training.fine_tune(dense, ms, x, y, epochs=2, seed=3, validation=(xt, yt))
+    reference, _ = fit.fine_tune(dense, ms, x, y, epochs=2, seed=3, validation=(xt, yt))
     assert same_weights(result.model, reference)
     assert all(np.array_equal(a, b) for a, b in zip(before, dense.get_weights()))  # caller's model untouched
     # exact zeros where the masks prune: 24 of 48 in h, 12 of 24 in out
@@ -101,7 +100,7 @@ def test_gradual_equals_schedules_gradual_prune(dense, data):
     events = []
     result = runs.run_gradual(dense, data, final_sparsity=0.75, epochs=2, frequency=2, seed=1, latency_repeats=0,
                               on_epoch=lambda epoch, logs: events.append((epoch, sorted(logs))))
-    reference, ref = sc.gradual_prune(dense, x, y, 0.75, epochs=2, frequency=2, seed=1, validation=(xt, yt))
+    reference, ref = loops.gradual_prune(dense, x, y, 0.75, epochs=2, frequency=2, seed=1, validation=(xt, yt))
     assert same_weights(result.model, reference)
     assert result.events == [{"step": e.step, "target": e.target, "sparsity": e.sparsity} for e in ref.events]
     assert [e["step"] for e in result.events] == [0, 2, 4, 6, 8, 10, 11]  # 16 steps, end at 0.75 × 16 − 1
@@ -124,7 +123,7 @@ def test_iterative_equals_schedules_iterative_prune(dense, data):
     seen = []
     result = runs.run_iterative(dense, data, step_fraction=0.5, fine_tune_epochs=1, tolerance=0.05,
                                 target_sparsity=0.75, seed=2, on_round=seen.append, latency_repeats=0)
-    reference = sc.iterative_prune(dense, x, y, xt, yt, fraction=0.5, fine_tune_epochs=1, tolerance=0.05,
+    reference = loops.iterative_prune(dense, x, y, xt, yt, fraction=0.5, fine_tune_epochs=1, tolerance=0.05,
                                    target_sparsity=0.75, seed=2)
     assert len(result.rounds) == 2
     assert [(r["round"], r["sparsity"], r["pruned_accuracy"], r["accuracy"], r["within_tolerance"])
@@ -159,7 +158,7 @@ def test_oneshot_with_l1_records_lambda_and_returns_a_plain_model(dense, data):
     ms = magnitude_masks(dense, 0.5)
     result = runs.run_oneshot(dense, ms, data, epochs=1, l1=0.01, latency_repeats=0)
     plain = runs.run_oneshot(dense, ms, data, epochs=1, latency_repeats=0)
-    assert result.settings["l1"] == 0.01 and not training.has_l1(result.model)
+    assert result.settings["l1"] == 0.01 and not regularize.has_l1(result.model)
     assert not same_weights(result.model, plain.model)
     assert result.sparsity == 0.5 and "L1 0.01" in result.label
 
@@ -261,22 +260,22 @@ def test_weight_rewinding_restarts_from_the_early_weights_under_the_mask(dense, 
     early = tiny_net(seed=7).get_weights()  # stands in for the weights of an early epoch
     ms = mk.effective_masks(dense, magnitude_masks(dense, 0.5))
     start = start_weights_callback()
-    tuned, result = sc.retrain(dense, ms, x, y, strategy="rewind-weights", epochs=1, rewind_weights=early,
+    tuned, result = fit.retrain(dense, ms, x, y, strategy="rewind-weights", epochs=1, rewind_weights=early,
                                callbacks=[start])
     masks = [ms.kernels["h"], None, ms.kernels["out"], None]  # h kernel, h bias, out kernel, out bias
     for got, want, mask in zip(start.weights, early, masks):
         np.testing.assert_array_equal(got, want if mask is None else want * mask)
     assert result.rates == pytest.approx([1e-3])
     with pytest.raises(ValueError, match="needs the weights of an early training epoch"):
-        sc.retrain(dense, ms, x, y, strategy="rewind-weights")
+        fit.retrain(dense, ms, x, y, strategy="rewind-weights")
     with pytest.raises(ValueError, match="do not fit this model"):
-        sc.retrain(dense, ms, x, y, strategy="rewind-weights", rewind_weights=early[:2])
+        fit.retrain(dense, ms, x, y, strategy="rewind-weights", rewind_weights=early[:2])
 
 
 def test_early_weights_callback_keeps_the_epoch_1_weights(data):
-    from prune_core.train.models import train
+    from prune_core.train.fit import train
     model, once = tiny_net(), tiny_net()
-    keep = sc.early_weights_callback(1)
+    keep = callbacks.early_weights_callback(1)
     train(model, data[0], data[1], epochs=2, seed=0, callbacks=[keep])
     train(once, data[0], data[1], epochs=1, seed=0)
     assert all(np.array_equal(a, b) for a, b in zip(keep.weights, once.get_weights()))
@@ -291,7 +290,7 @@ def test_iterative_weight_rewinding_restarts_every_round(dense, data):
         starts.append(start_weights_callback())
         return [starts[-1]]
 
-    loop = sc.iterative_prune(dense, x, y, xt, yt, fraction=0.5, fine_tune_epochs=1, tolerance=1.0,
+    loop = loops.iterative_prune(dense, x, y, xt, yt, fraction=0.5, fine_tune_epochs=1, tolerance=1.0,
                               target_sparsity=0.75, max_rounds=2, retrain_strategy="rewind-weights",
                               rewind_weights=early, round_callbacks=round_callbacks)
     assert len(starts) == 2 and [s.sparsity for s in loop.steps] == [0.5, 0.75]

@@ -9,7 +9,7 @@ import pytest
 from prune_core.viz import figures as fg
 from prune_core.methods import masks as mk
 from prune_core.experiments import sweeps as sw
-from prune_core.train import training
+from prune_core.train import fit
 from prune_core.graph import kernels
 from prune_core.measure.metrics import evaluate
 
@@ -32,7 +32,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def dense(data):
-    from prune_core.train.models import train
+    from prune_core.train.fit import train
     model = tiny_net()
     train(model, data[0], data[1], epochs=4, seed=0, learning_rate=1e-2)
     return model
@@ -96,7 +96,7 @@ def test_criteria_sweep_matches_prune_then_fine_tune(dense, data):
     assert sweep["held_sparsity"].tolist() == pytest.approx([0.5, 65 / 72, 0.5, 65 / 72])
     ms = mk.build_masks({n: np.abs(k) for n, k in kernels(dense).items()}, "sparsity", 0.9)
     assert sweep["pruned_accuracy"][1] == evaluate(mk.apply_masks(dense, ms), xt, yt).accuracy
-    tuned, _ = training.fine_tune(dense, ms, x, y, epochs=1, seed=0)
+    tuned, _ = fit.fine_tune(dense, ms, x, y, epochs=1, seed=0)
     assert sweep["final_accuracy"][1] == evaluate(tuned, xt, yt).accuracy
     assert sweep["pruned_accuracy"].tolist() == [0.6875, 0.6875, 0.515625, 0.5078125]
 

@@ -8,7 +8,8 @@ import pytest
 
 from prune_core.graph import surgery
 from prune_core.graph import prunable_layers
-from prune_core.train.models import build_model, without_optimizer
+from prune_core.methods.masks import without_optimizer
+from prune_core.train.models import build_model
 from prune_core.graph.surgery import compact_model
 
 
