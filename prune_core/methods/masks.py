@@ -20,7 +20,7 @@ from ..graph import kernel_variable, layers, weight_masks, weight_targets
 from . import thresholds as th
 from .rules import get_rule
 
-GRANULARITIES = ("weight", "unit")  # build_masks' (heads: pruning.select, granularity "head")
+GRANULARITIES = ("weight", "unit")
 
 
 def keep_mask(scores, threshold: float) -> np.ndarray:

@@ -182,3 +182,47 @@ def test_masked_variables_reach_the_biases(vit):
                             "mha0/attention_output/kernel", "mha0/query/bias", "mha0/key/bias", "mha0/value/bias"])
     with pytest.raises(ValueError, match="not a layer"):
         masked_variables(vit, MaskSet(kernels={}, extra={"nope/query": {"bias": np.ones(1, bool)}}))
+
+
+# --- the library face: PruneSpec(granularity="head"), select / prune / compact ------------------------------
+
+def test_prune_heads_global_sparsity(vit):
+    import prune_core as pc
+    result = pc.prune(vit, pc.PruneSpec(granularity="head", rule="sparsity", scope="global", value=0.5))
+    masks = result.masks
+    assert masks.granularity == "head" and sorted(masks.heads) == ["mha0", "mha1"]
+    assert sum(int(k.sum()) for k in masks.heads.values()) == 4  # 4 of 8 heads kept
+    scores = head_scores(vit, {k: np.abs(v) for k, v in kernels(vit).items()})
+    flat = np.concatenate([scores["mha0"], scores["mha1"]])
+    removed = ~np.concatenate([masks.heads["mha0"], masks.heads["mha1"]])
+    assert set(np.flatnonzero(removed)) == set(np.argsort(flat, kind="stable")[:4])  # the 4 lowest-scored
+    assert masks.total == 2 * 4 * (3 * D * KEY_DIM + KEY_DIM * D) and result.sparsity == 0.5
+    small = pc.compact(vit, masks)
+    assert vit.count_params() - small.count_params() == 4 * HEAD_ENTRIES
+    x = _inputs(vit, seed=4)
+    assert np.max(np.abs(result.model.predict(x, verbose=0) - small.predict(x, verbose=0))) <= 1e-5
+
+
+def test_select_heads_layer_scope_keeps_one_and_holds_previous(text):
+    import prune_core as pc
+    half = pc.select(text, pc.PruneSpec(granularity="head", rule="sparsity", value=0.5))
+    assert int(half.heads["mha"].sum()) == 2
+    everything = pc.select(text, pc.PruneSpec(granularity="heads", rule="sparsity", value=1.0))
+    best = int(np.argmax(head_scores(text, {k: np.abs(v) for k, v in kernels(text).items()})["mha"]))
+    assert everything.heads["mha"].tolist() == [h == best for h in range(HEADS)]
+    assert pc.compact(text, everything).get_layer("mha").num_heads == 1
+    # heads pruned before are pruned first, whatever their score now
+    before = {"mha": np.array([True, True, True, False])}
+    k, e = head_weight_masks(text, before)
+    previous = MaskSet(kernels=k, extra=e, heads=before, granularity="head", effective=True)
+    again = pc.select(text, pc.PruneSpec(granularity="head", rule="sparsity", value=0.25), previous=previous)
+    assert again.heads["mha"].tolist() == [True, True, True, False]
+
+
+def test_head_spec_refusals():
+    import prune_core as pc
+    with pytest.raises(ValueError, match="attention heads"):
+        pc.PruneSpec(granularity="head", rule="nm", value="2:4").validate()
+    with pytest.raises(ValueError, match="no MultiHeadAttention"):
+        pc.select(zoo.mlp(), pc.PruneSpec(granularity="head", rule="sparsity", value=0.5))
+    assert pc.PruneSpec(granularity="heads").validate().granularity == "head"
