@@ -226,3 +226,20 @@ def test_head_spec_refusals():
     with pytest.raises(ValueError, match="no MultiHeadAttention"):
         pc.select(zoo.mlp(), pc.PruneSpec(granularity="head", rule="sparsity", value=0.5))
     assert pc.PruneSpec(granularity="heads").validate().granularity == "head"
+
+
+def test_fine_tuning_keeps_removed_heads_at_zero_biases_included():
+    """MaskEnforcer reaches the q/k/v biases through masked_variables (extra keyed by target path)."""
+    import prune_core as pc
+    model = zoo.text_model()
+    model = keras.Model(model.inputs, keras.layers.Softmax(name="probabilities")(model.outputs[0]))
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 1000, (32, 16)), rng.integers(0, 2, 32)
+    result = pc.prune(model, pc.PruneSpec(granularity="head", rule="sparsity", value=0.5))
+    tuned, _ = pc.fine_tune(model, result.masks, x, y, epochs=1, batch_size=16, learning_rate=1e-2)
+    gone = ~result.masks.heads["mha"]
+    mha = tuned.get_layer("mha")
+    for dense in (mha.query_dense, mha.key_dense, mha.value_dense):
+        assert not np.any(dense.kernel.numpy()[:, gone]) and not np.any(dense.bias.numpy()[gone])
+        assert np.any(dense.bias.numpy()[~gone])  # kept heads' biases trained away from their zero init
+    assert not np.any(mha.output_dense.kernel.numpy()[gone])
