@@ -243,3 +243,22 @@ def test_fine_tuning_keeps_removed_heads_at_zero_biases_included():
         assert not np.any(dense.kernel.numpy()[:, gone]) and not np.any(dense.bias.numpy()[gone])
         assert np.any(dense.bias.numpy()[~gone])  # kept heads' biases trained away from their zero init
     assert not np.any(mha.output_dense.kernel.numpy()[gone])
+
+
+def test_attention_inside_a_nested_functional_model():
+    """An MHA inside a nested Functional block (walked into by the graph, cloned recursively) and one outside."""
+    keras.utils.set_random_seed(1)
+    i = keras.Input((6, 8))
+    inner = keras.Model(i, keras.layers.Add()([i, keras.layers.MultiHeadAttention(2, 4, name="inner_mha")(i, i)]),
+                        name="block")
+    o = keras.Input((6, 8), name="x")
+    y = inner(o)
+    y = keras.layers.MultiHeadAttention(3, 4, name="outer_mha")(y, y)
+    model = keras.Model(o, keras.layers.Dense(2, name="out")(keras.layers.GlobalAveragePooling1D()(y)))
+    assert list(attention_layers(model)) == ["inner_mha", "outer_mha"]
+    heads = {"inner_mha": np.array([False, True]), "outer_mha": np.array([True, False, True])}
+    k, e = head_weight_masks(model, heads)
+    x = np.random.default_rng(0).normal(size=(2, 6, 8)).astype("float32")
+    _, small = _assert_masked_equals_compact(model, heads, x)
+    # per head on width 8, key_dim 4: q/k/v 3·(8·4 + 4), output rows 4·8 = 140
+    assert model.count_params() - small.count_params() == _removed(k, e) == 2 * 140
