@@ -22,6 +22,7 @@ import numpy as np
 
 from .graph import dependency_groups, kernels as model_kernels, round_units, weight_targets
 from .graph.coverage import Coverage, coverage, coverage_sentence
+from .graph.heads import compact_heads, head_scores, head_weight_masks
 from .graph.surgery import compact_model
 from .methods import masks as mk
 from .methods.criteria import get_criterion
@@ -82,6 +83,8 @@ def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | Non
     criterion, rule = get_criterion(spec.criterion), get_rule(spec.rule)
     if weight_scores is None:
         weight_scores = scores(model, spec, data)
+    if spec.granularity == "head":
+        return select_heads(model, spec, weight_scores, previous=previous)
     if spec.granularity == "unit":
         groups = dependency_groups(model) if groups is None else groups
         scored = criterion.unit_scores(model, weight_scores, groups=groups, seed=spec.seed)
@@ -105,6 +108,25 @@ def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | Non
     if spec.round_to > 1:
         keep = {n: round_units(m, scored[n], spec.round_to) for n, m in keep.items()}
     return mk.effective_masks(model, mk.MaskSet(kernels={}, units=keep, thresholds=cuts, granularity="unit"))
+
+
+def select_heads(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray], *,
+                 previous: mk.MaskSet | None = None) -> mk.MaskSet:
+    """Head granularity: the criterion's kernel scores summed per head (:func:`prune_core.graph.heads.head_scores`),
+    the rule over those head vectors (scope layer or global), each attention layer keeping at least its best
+    head, then every weight the removed heads hold (q/k/v kernel and bias slices, output rows). ``heads`` of the
+    MaskSet is {attention layer: keep vector}; ``compact`` rebuilds the model with fewer heads."""
+    spec = spec.validate()
+    scored = head_scores(model, weight_scores)
+    if not scored:
+        raise ValueError("This model has no MultiHeadAttention layer whose kernels the criterion scores, so no "
+                         "attention head can be pruned; choose granularity 'weight' or 'unit'.")
+    held = previous.heads if previous is not None else {}
+    scored = {n: np.where(held[n], s, HELD_SCORE) if n in held else s for n, s in scored.items()}
+    keep, cuts = get_rule(spec.rule).select(scored, spec.values_for(list(scored)), scope=spec.scope)
+    keep = {n: _at_least_one(m, scored[n]) for n, m in keep.items()}
+    kernels, extra = head_weight_masks(model, keep, scored)
+    return mk.MaskSet(kernels=kernels, extra=extra, heads=keep, thresholds=cuts, granularity="head", effective=True)
 
 
 def matrix_views(model, names) -> dict[str, tuple[int, int]]:
@@ -150,7 +172,10 @@ def prune(model, spec: PruneSpec, data=None, *, weight_scores: Mapping[str, np.n
 
 
 def compact(model, mask_set: mk.MaskSet):
-    """The physically smaller keras.Model: units removed by a unit-granularity MaskSet (or {layer: keep})."""
+    """The physically smaller keras.Model: units removed by a unit-granularity MaskSet (or {layer: keep}), or
+    attention heads removed by a head-granularity MaskSet (:func:`prune_core.graph.heads.compact_heads`)."""
+    if isinstance(mask_set, mk.MaskSet) and mask_set.granularity == "head":
+        return compact_heads(model, mask_set.heads)
     units = mask_set.units if isinstance(mask_set, mk.MaskSet) else dict(mask_set)
     if not units:
         raise ValueError("These masks remove no whole units (weight granularity), so nothing can be removed "

@@ -24,7 +24,8 @@ from .methods.masks import GRANULARITIES
 from .methods.rules import get_rule
 from .methods.thresholds import SCOPES
 
-GRANULARITY_ALIASES = {"neuron": "unit", "filter": "unit", "channel": "unit"}
+GRANULARITY_ALIASES = {"neuron": "unit", "filter": "unit", "channel": "unit", "heads": "head"}
+HEAD = "head"  # attention heads (pruning.select scores head vectors; rules that take unit vectors take them)
 
 
 def _whole(value, name: str, low: int) -> int:
@@ -37,8 +38,9 @@ def _whole(value, name: str, low: int) -> int:
 class PruneSpec:
     """What to prune and how.
 
-    ``criterion``: a key of ``CRITERIA``; ``granularity``: "weight" or "unit" (neurons / filters /
-    channels; "neuron" is accepted); ``rule``: a key of ``RULES``; ``scope``: "layer" (one threshold per
+    ``criterion``: a key of ``CRITERIA``; ``granularity``: "weight", "unit" (neurons / filters /
+    channels; "neuron" is accepted) or "head" (MultiHeadAttention heads; ``per_layer`` keyed by attention
+    layer); ``rule``: a key of ``RULES``; ``scope``: "layer" (one threshold per
     layer) or "global" (one over all layers); ``value``: the rule's value, used for every layer not named
     in ``per_layer`` ({layer: value}, per-layer scope only). ``seed``, ``batches`` and ``batch_size``:
     how data criteria sample training batches (and the random criterion's seed). ``round_to``: unit
@@ -62,12 +64,12 @@ class PruneSpec:
         resolved); ValueError naming the field and what is accepted otherwise."""
         get_criterion(self.criterion)
         granularity = GRANULARITY_ALIASES.get(self.granularity, self.granularity)
-        if granularity not in GRANULARITIES:
-            raise ValueError(f"Unknown granularity {self.granularity!r}; choose 'weight' or 'unit' "
-                             "(whole neurons / filters).")
+        if granularity not in GRANULARITIES and granularity != HEAD:
+            raise ValueError(f"Unknown granularity {self.granularity!r}; choose 'weight', 'unit' "
+                             "(whole neurons / filters) or 'head' (attention heads).")
         rule = get_rule(self.rule)
-        if granularity not in rule.granularities:
-            words = {"weight": "individual weights", "unit": "whole neurons / filters"}
+        if ("unit" if granularity == HEAD else granularity) not in rule.granularities:
+            words = {"weight": "individual weights", "unit": "whole neurons / filters", HEAD: "attention heads"}
             allowed = " or ".join(words.get(g, g) for g in rule.granularities)
             raise ValueError(f"The {rule.label} rule prunes {allowed} only, not {words.get(granularity, granularity)}; "
                              f"choose granularity {' or '.join(repr(g) for g in rule.granularities)}, or another rule.")

@@ -31,7 +31,7 @@ def bundled():
 @pytest.mark.parametrize("fields, message", [
     (dict(criterion="hessian"), "Unknown importance criterion 'hessian'; choose one of magnitude, sensitivity, "
                                 "taylor, random, wanda, obd, snip, synflow, shuffled."),
-    (dict(granularity="block"), "Unknown granularity 'block'; choose 'weight' or 'unit' (whole neurons / filters)."),
+    (dict(granularity="block"), "Unknown granularity 'block'; choose 'weight', 'unit' (whole neurons / filters) or 'head' (attention heads)."),
     (dict(rule="median"), "Unknown threshold rule 'median'; choose one of coefficient, sparsity, std, nm, block, "
                            "per-output."),
     (dict(scope="model"), "Unknown scope 'model'; choose 'layer' or 'global'."),

@@ -35,7 +35,9 @@ class MaskSet:
 
     ``kernels``: kernel-shaped bool arrays; ``units``: bool vectors over the channels of dependency
     groups (unit granularity only; a group is named after its first producing layer, so a chain layer's
-    units are keyed by the layer's name; groups reaching the output never appear); ``thresholds``: the
+    units are keyed by the layer's name; groups reaching the output never appear); ``heads``: {MultiHeadAttention
+    name: bool vector of num_heads} (head granularity; its kernels and ``extra`` biases already hold the heads'
+    slices, see :mod:`prune_core.graph.heads`); ``thresholds``: the
     threshold per scored layer or group; ``extra``: {layer: {weight: mask}} for the other weights removed
     units take with them (filled by :func:`effective_masks`). Layers absent from ``kernels`` are left
     untouched.
@@ -47,6 +49,7 @@ class MaskSet:
     granularity: str = "weight"
     extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     effective: bool = False  # already expanded by effective_masks (expanding again changes nothing)
+    heads: dict[str, np.ndarray] = field(default_factory=dict)
 
     def kept_counts(self) -> dict[str, int]:
         return {n: int(np.count_nonzero(m)) for n, m in self.kernels.items()}
@@ -166,7 +169,7 @@ def effective_masks(model, mask_set: MaskSet) -> MaskSet:
                     continue
                 extra.setdefault(name, {})[weight] = extra.get(name, {}).get(weight, True) & mask
     return MaskSet(kernels=kernels, units=dict(mask_set.units), thresholds=dict(mask_set.thresholds),
-                   granularity=mask_set.granularity, extra=extra, effective=True)
+                   granularity=mask_set.granularity, extra=extra, effective=True, heads=dict(mask_set.heads))
 
 
 def _short(variable) -> str:
@@ -208,14 +211,18 @@ def _check_shapes(model, kernels: Mapping[str, np.ndarray]) -> None:
 def masked_variables(model, mask_set: MaskSet) -> list[tuple[object, np.ndarray]]:
     """(variable, keep mask) for every weight ``mask_set`` masks: kernels (every weight target, see
     :mod:`prune_core.graph.targets`) and, for removed units, the ``extra`` weights (pass an effective MaskSet,
-    see :func:`effective_masks`)."""
+    see :func:`effective_masks`). ``extra`` is keyed by graph layer name, or by a nested weight target's path
+    (``mha/query``: a MultiHeadAttention projection's bias, for heads; :mod:`prune_core.graph.heads`)."""
     _check_shapes(model, mask_set.kernels)
     pairs = []
     found = _layers_by_name(model)
     for target in weight_targets(model):
         if target.key in mask_set.kernels:
             pairs.append((target.variable, np.asarray(mask_set.kernels[target.key], dtype=bool)))
+        found.setdefault(target.key, target.layer)  # nested targets by path (graph layer names win)
     for name, weights in mask_set.extra.items():
+        if name not in found:
+            raise ValueError(f"The masks name a layer {name!r} that is not a layer of this model.")
         variables = {_short(v): v for v in found[name].weights}
         for weight, mask in weights.items():
             pairs.append((variables[weight], np.asarray(mask, dtype=bool)))
