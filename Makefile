@@ -8,7 +8,7 @@ ADDRESS  ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 JOBS     ?= 2
 
-.PHONY: run test wheel-check docs bench chromium clean-venv
+.PHONY: run test test-backends wheel-check docs bench chromium clean-venv
 
 # (Re)install only when the pins or the package's metadata changed since the last install: the exact pins of
 # requirements.txt, then this project editable (pyproject.toml; no dependency resolution, no build isolation).
@@ -40,8 +40,16 @@ chromium:
 # Last, the wheel in a clean venv outside the repository (see wheel-check).
 test: $(STAMP) chromium
 	$(PY) -m pytest -m "not browser" -n $(JOBS)
+	$(MAKE) --no-print-directory test-backends
 	$(PY) -m pytest -m browser
 	$(PY) scripts/wheel_check.py
+
+# The core suite again under the other Keras backends (TensorFlow ran above): scoring, masks, graph rules, compaction,
+# fine-tuning with masks held at zero, the loops, reconstruction, and the cross-backend equality test. tf_only tests skip.
+BACKEND_TESTS := tests/methods tests/graph tests/train tests/test_pruning.py tests/test_backends_agree.py prune_core/methods/signals.py
+test-backends: $(STAMP)
+	KERAS_BACKEND=jax $(PY) -m pytest -m "not browser" -n $(JOBS) $(BACKEND_TESTS)
+	KERAS_BACKEND=torch $(PY) -m pytest -m "not browser" -n $(JOBS) $(BACKEND_TESTS)
 
 # Build the wheel, install it with a Keras backend into a clean venv in a temporary folder, and run the README's
 # library example and `prune-core example` from another folder (BACKEND=tensorflow for the default backend).
