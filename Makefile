@@ -8,7 +8,7 @@ ADDRESS  ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 JOBS     ?= 2
 
-.PHONY: run test wheel-check docs bench chromium clean-venv
+.PHONY: run test test-backends wheel-check docs bench chromium clean-venv
 
 # (Re)install only when the pins or the package's metadata changed since the last install: the exact pins of
 # requirements.txt, then this project editable (pyproject.toml; no dependency resolution, no build isolation).
@@ -40,8 +40,21 @@ chromium:
 # Last, the wheel in a clean venv outside the repository (see wheel-check).
 test: $(STAMP) chromium
 	$(PY) -m pytest -m "not browser" -n $(JOBS)
+	$(MAKE) --no-print-directory test-backends
 	$(PY) -m pytest -m browser
 	$(PY) scripts/wheel_check.py
+
+# The core suite again under the other Keras backends (TensorFlow ran above); tf_only tests skip. PyTorch (~1 min):
+# scoring, masks, the graph rules and compaction on the model zoo, fine-tuning with masks held at zero, the loops,
+# reconstruction, and the cross-backend equality test. JAX (~3 min; eager JAX is slow on the zoo models, whose graph
+# rules are backend-free numpy and run under torch): scoring, masks, fine-tuning and the loops, the equality test.
+TORCH_TESTS := tests/methods tests/graph tests/train tests/test_pruning.py tests/test_backends_agree.py \
+	prune_core/methods/signals.py
+JAX_TESTS := tests/methods tests/train/test_fit.py tests/train/test_callbacks.py tests/train/test_every_kernel_held.py \
+	tests/train/test_loops.py tests/test_backends_agree.py prune_core/methods/signals.py
+test-backends: $(STAMP)
+	KERAS_BACKEND=torch $(PY) -m pytest -m "not browser" -n $(JOBS) $(TORCH_TESTS)
+	KERAS_BACKEND=jax $(PY) -m pytest -m "not browser" -n $(JOBS) $(JAX_TESTS)
 
 # Build the wheel, install it with a Keras backend into a clean venv in a temporary folder, and run the README's
 # library example and `prune-core example` from another folder (BACKEND=tensorflow for the default backend).

@@ -56,6 +56,20 @@ def page(page, request):
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip the ``tf_only`` tests under another Keras backend (LiteRT conversion is TensorFlow's own)."""
+    marked = [item for item in items if item.get_closest_marker("tf_only")]
+    if not marked:
+        return
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        skip = pytest.mark.skip(reason=f"TensorFlow only (TFLite/LiteRT); this run's Keras backend is {backend}")
+        for item in marked:
+            item.add_marker(skip)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield

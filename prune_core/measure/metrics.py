@@ -32,7 +32,9 @@ class Evaluation:
 
 def predict_probabilities(model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Softmax outputs for x, in batches, without compiling the model."""
-    outputs = [np.asarray(model(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    import keras
+
+    outputs = [keras.ops.convert_to_numpy(model(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
     return np.concatenate(outputs) if outputs else np.zeros((0,))
 
 

@@ -78,12 +78,36 @@ PER_EXAMPLE_BUDGET = 1 << 25  # per-example gradient elements held at once (128 
 
 
 def tape_gradients(objective, variables, *, per_example: bool = False) -> list:
-    """Gradients of ``objective()`` with respect to ``variables`` as float32 numpy (None where unconnected).
+    """Gradients of ``objective()`` with respect to ``variables`` (Keras variables) as float32 numpy (None where
+    unconnected), on whichever Keras backend is running.
 
     ``per_example``: ``objective()`` returns one value per example and the result stacks each example's
-    gradient on a new first axis (a Jacobian). Every gradient computed for scoring goes through here, the
-    one ``tf.GradientTape`` (so another Keras backend can replace it in one place).
+    gradient on a new first axis (a Jacobian). Every gradient computed for scoring goes through here, with one
+    branch per backend: ``tf.GradientTape`` (TensorFlow), ``jax.grad`` / ``jax.jacrev`` of the objective as a
+    function of the variables' values (the model reads them through a ``StatelessScope``), torch autograd on
+    the variables' tensors.
+
+    >>> import keras
+    >>> w = keras.Variable(np.array([1.0, 2.0], dtype="float32"))
+    >>> [g.tolist() for g in tape_gradients(lambda: keras.ops.sum(w * w), [w])]
+    [[2.0, 4.0]]
     """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        grads = _jax_gradients(objective, variables, per_example)
+    elif backend == "torch":
+        grads = _torch_gradients(objective, variables, per_example)
+    elif backend == "tensorflow":
+        grads = _tf_gradients(objective, variables, per_example)
+    else:
+        raise NotImplementedError(f"Gradients are computed under TensorFlow, JAX or PyTorch, not {backend!r} "
+                                  "(set KERAS_BACKEND to one of tensorflow, jax, torch).")
+    return [None if g is None else np.asarray(keras.ops.convert_to_numpy(g), dtype=np.float32) for g in grads]
+
+
+def _tf_gradients(objective, variables, per_example):
     import tensorflow as tf
 
     with tf.GradientTape(persistent=per_example) as tape:
@@ -96,8 +120,44 @@ def tape_gradients(objective, variables, *, per_example: bool = False) -> list:
     else:
         grads = tape.gradient(value, variables)
     del tape
-    grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]  # Embedding rows
-    return [None if g is None else np.asarray(g, dtype=np.float32) for g in grads]
+    return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]  # Embedding rows
+
+
+def _jax_gradients(objective, variables, per_example):
+    import jax
+    from keras.src.backend import StatelessScope
+
+    def of_values(values):
+        with StatelessScope(state_mapping=list(zip(variables, values))):
+            return objective()
+
+    values = [v.value for v in variables]
+    grads = (jax.jacrev if per_example else jax.grad)(of_values)(values)
+    return list(grads)  # JAX gives zeros, not None, where a variable is unconnected
+
+
+def _torch_gradients(objective, variables, per_example):
+    import torch
+
+    tensors = [v.value for v in variables]
+    wanted = [t.requires_grad for t in tensors]
+    try:
+        for t in tensors:  # a frozen layer's kernel is scored too
+            t.requires_grad_(True)
+        with torch.enable_grad():
+            value = objective()
+            if not per_example:
+                return list(torch.autograd.grad(value, tensors, allow_unused=True))
+            try:  # every example's backward pass at once (vmap over the vector-Jacobian product)
+                return list(torch.autograd.grad(value, tensors, grad_outputs=torch.eye(value.shape[0], dtype=value.dtype),
+                                                allow_unused=True, is_grads_batched=True))
+            except RuntimeError:  # an op without a batching rule: one example at a time
+                rows = [torch.autograd.grad(value[i], tensors, allow_unused=True, retain_graph=True)
+                        for i in range(value.shape[0])]
+                return [None if rows[0][j] is None else torch.stack([r[j] for r in rows]) for j in range(len(tensors))]
+    finally:
+        for t, flag in zip(tensors, wanted):
+            t.requires_grad_(flag)
 
 
 def gradient_statistics(model, x, y, statistics, *, batches: int = 4, batch_size: int = 128,
@@ -119,7 +179,7 @@ def gradient_statistics(model, x, y, statistics, *, batches: int = 4, batch_size
     fisher = [False] * len(statistics) if fisher is None else [bool(f) for f in fisher]
     targets = weight_targets(model)
     variables = [target.variable for target in targets]
-    values = [np.asarray(v.numpy(), dtype=np.float32) for v in variables]
+    values = [np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float32) for v in variables]
     totals = [[np.zeros_like(v) for v in values] for _ in statistics]
     x, y = np.asarray(x), np.asarray(y).astype(np.int64)
     index_sets = sample_batches(len(x), batches, batch_size, seed)
@@ -160,6 +220,8 @@ def capture_inputs(model, x, handlers, *, batch_size: int = 128) -> None:
     The layers' ``call`` is wrapped for the duration only (the model is unchanged afterwards). Used for
     activation statistics (Wanda's input norms, reconstruction's XᵀX).
     """
+    import keras
+
     found = {layer.name: layer for layer in all_layers(model) if layer.name in handlers}
     missing = [n for n in handlers if n not in found]
     if missing:
@@ -171,7 +233,7 @@ def capture_inputs(model, x, handlers, *, batch_size: int = 128) -> None:
             original = layer.call
 
             def recording(inputs, *args, _call=original, _handle=handlers[name], **kwargs):
-                _handle(np.asarray(inputs, dtype=np.float32))
+                _handle(np.asarray(keras.ops.convert_to_numpy(inputs), dtype=np.float32))
                 return _call(inputs, *args, **kwargs)
 
             layer.call = recording
@@ -282,10 +344,10 @@ def synflow_saliency(model, kernel_masks: Mapping[str, np.ndarray] | None = None
 def _saliency(clone, kernel_masks, keras, kernel_variable, prunable_layers):
     layers = prunable_layers(clone)
     variables = [kernel_variable(layer) for layer in layers]
-    absolute = [np.abs(np.asarray(v.numpy(), dtype=np.float32)) for v in variables]
+    absolute = [np.abs(np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float32)) for v in variables]
     for layer, v, a in zip(layers, variables, absolute):
         v.assign(a * kernel_masks[layer.name] if kernel_masks is not None else a)
-    values = [np.asarray(v.numpy(), dtype=np.float32) for v in variables]
+    values = [np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float32) for v in variables]
     ones = np.ones((1, *clone.inputs[0].shape[1:]), dtype=np.float32)
     grads = tape_gradients(lambda: keras.ops.sum(clone(ones, training=False)), variables)
     return {layer.name: np.abs((np.zeros_like(w) if g is None else g) * w).astype(np.float32)
@@ -306,7 +368,7 @@ def synflow_order(model, *, iterations: int = 100, max_sparsity: float = 0.999) 
     clone = _linearised_copy(model)
     names = [layer.name for layer in prunable_layers(clone)]
     keep = {n: np.ones(kernel_variable(l).shape, dtype=bool) for n, l in zip(names, prunable_layers(clone))}
-    original = {l.name: np.abs(np.asarray(kernel_variable(l).numpy(), dtype=np.float32))
+    original = {l.name: np.abs(np.asarray(keras.ops.convert_to_numpy(kernel_variable(l)), dtype=np.float32))
                 for l in prunable_layers(clone)}
     order = {n: np.zeros(keep[n].shape, dtype=np.float64) for n in names}
     sizes = [keep[n].size for n in names]

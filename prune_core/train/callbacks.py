@@ -1,5 +1,5 @@
-"""Keras callbacks for training with masks: progress reports, per-epoch logs, masks held at zero after every batch
-(:class:`MaskEnforcer`), gradual pruning on a schedule (:class:`GradualPruner`), a learning rate replayed for
+"""Keras callbacks for training with masks: progress reports, per-epoch logs, masks held at zero by a variable
+constraint on every backend (:class:`MaskEnforcer`), gradual pruning on a schedule (:class:`GradualPruner`), a learning rate replayed for
 rewinding (:func:`rate_callback`), and the early weights kept for weight rewinding.
 
 The callback classes subclass ``keras.callbacks.Callback``, so they are built on first use (importing this module
@@ -76,6 +76,31 @@ def epoch_logger(on_epoch: OnEpoch | None, extra: dict | None = None, offset: in
 _ENFORCER_CLASS = None
 
 
+def live_weights(model) -> None:
+    """Make ``model``'s variables hold the training state from inside a callback during ``fit``.
+
+    The JAX trainer keeps the state outside the model between batches (the model's variables are emptied) until
+    ``jax_state_sync``; after a sync it reloads the state from the variables before the next batch, so a callback
+    may read and assign them. TensorFlow and PyTorch train the variables in place: nothing to do.
+    """
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:
+        sync()
+
+
+class _Masked:
+    """A variable constraint ``w ↦ before(w) · mask``: the Keras optimizer applies it after every update, on every
+    backend. ``mask`` is a non-trainable Keras variable (not tracked by the model), so a new mask is an assign."""
+
+    def __init__(self, mask, before=None):
+        self.mask, self.before = mask, before
+
+    def __call__(self, w):
+        import keras
+
+        return keras.ops.multiply(w if self.before is None else self.before(w), self.mask)
+
+
 def _enforcer_class():
     """Build the Keras callback class on first use (keeps ``import prune_core`` free of Keras)."""
     global _ENFORCER_CLASS
@@ -84,30 +109,72 @@ def _enforcer_class():
     import keras
 
     class MaskEnforcer(keras.callbacks.Callback):
-        """Re-applies a MaskSet (kernels and removed units' biases) to the variables after every batch.
+        """Holds a MaskSet (kernels and removed units' biases) at zero while training, on every Keras backend.
 
-        In Keras 3 a ``kernel_constraint`` set after build does nothing, so the mask is multiplied
-        into the variables themselves (at train begin, after each batch, at train end). Pass the
-        effective masks (:func:`effective_masks`) for unit pruning.
+        One mechanism: for the duration of training each masked variable's ``constraint`` becomes
+        ``w ↦ w · mask`` (composed after a constraint it already had), which Keras' optimizers apply after
+        every update under TensorFlow, JAX and PyTorch alike — inside the compiled training step, where a
+        callback cannot reach under JAX. The masks are multiplied in at train begin; the previous constraints
+        are restored at train end (:meth:`release`). Pass the effective masks (:func:`effective_masks`) for unit
+        pruning. (In Keras 3 a ``kernel_constraint`` set on a layer after build does nothing: the constraint is
+        set on the variable.)
         """
 
         def __init__(self, model, mask_set: MaskSet):
             super().__init__()
-            self.pairs = [(v, keras.ops.convert_to_tensor(np.asarray(m, dtype=v.dtype)))
-                          for v, m in masked_variables(model, mask_set)]
+            self.held: dict[int, tuple] = {}  # id(variable) -> (variable, mask variable, constraint it had)
+            self.masks = self._pairs(model, mask_set)
+
+        @staticmethod
+        def _pairs(model, mask_set):
+            return [(v, np.asarray(m, dtype=v.dtype)) for v, m in masked_variables(model, mask_set)]
 
         def enforce(self):
-            for variable, mask in self.pairs:
-                variable.assign(variable * mask)
+            """Multiply the masks into the variables now (outside a training step; under JAX after
+            :func:`live_weights`)."""
+            for variable, mask in self.masks:
+                variable.assign(keras.ops.convert_to_numpy(variable) * mask)
+
+        def hold(self) -> bool:
+            """Install (or update) the masking constraints; True when a variable got a constraint it did not have
+            (a compiled training step must then be rebuilt to see it)."""
+            added, current = False, set()
+            for variable, mask in self.masks:
+                current.add(id(variable))
+                if id(variable) in self.held:
+                    self.held[id(variable)][1].assign(mask)
+                    continue
+                masker = keras.Variable(mask, trainable=False, dtype=variable.dtype, name="prune_mask")
+                self.held[id(variable)] = (variable, masker, variable.constraint)
+                variable.constraint = _Masked(masker, variable.constraint)
+                added = True
+            for key, (_, masker, _) in self.held.items():
+                if key not in current:  # no longer masked: let it train
+                    masker.assign(np.ones(masker.shape, dtype=masker.dtype))
+            return added
+
+        def update(self, model, mask_set: MaskSet) -> None:
+            """Hold a new MaskSet from now on (during ``fit``): multiply it in and rebuild the training step where
+            it baked the old masks in (JAX compiles variables outside its state as constants)."""
+            live_weights(model)
+            self.masks = self._pairs(model, mask_set)
+            self.enforce()
+            if self.hold() or keras.backend.backend() == "jax":
+                model.make_train_function(force=True)
+
+        def release(self) -> None:
+            """Give every held variable back the constraint it had before."""
+            for variable, _, before in self.held.values():
+                variable.constraint = before
+            self.held = {}
 
         def on_train_begin(self, logs=None):
             self.enforce()
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.enforce()
+            if self.hold():
+                self.model.make_train_function(force=True)
 
         def on_train_end(self, logs=None):
-            self.enforce()
+            self.release()
 
     _ENFORCER_CLASS = MaskEnforcer
     return MaskEnforcer
@@ -147,7 +214,7 @@ def _gradual_class():
     import keras
 
     class GradualPruner(keras.callbacks.Callback):
-        """Re-prunes on the schedule's update steps and holds the current mask after every batch.
+        """Re-prunes on the schedule's update steps and holds the current mask (:class:`MaskEnforcer`'s constraints).
 
         The step counter counts training batches across epochs (from 0). ``events`` records each
         update (with the weight sparsity held, incoming rows of removed units included); ``mask_set``
@@ -166,20 +233,24 @@ def _gradual_class():
 
         def on_train_batch_begin(self, batch, logs=None):
             if self.schedule.should_prune(self.step):
+                live_weights(self.model)  # JAX: the current weights, to score
                 target = self.schedule.sparsity(self.step)
                 self.mask_set = current_masks(self.model, target, criterion=self.criterion, scope=self.scope,
                                               granularity=self.granularity, previous=self.mask_set,
                                               x=self.x, y=self.y, seed=self.seed + self.step,
                                               batches=self.batches, batch_size=self.batch_size)
                 effective = mk.effective_masks(self.model, self.mask_set)
-                self._enforcer = _enforcer_class()(self.model, effective)
-                self._enforcer.enforce()
+                if self._enforcer is None:
+                    self._enforcer = _enforcer_class()(self.model, effective)
+                self._enforcer.update(self.model, effective)
                 self.events.append(PruneEvent(self.step, target, effective.overall_sparsity))
 
         def on_train_batch_end(self, batch, logs=None):
-            if self._enforcer is not None:
-                self._enforcer.enforce()
             self.step += 1
+
+        def on_train_end(self, logs=None):
+            if self._enforcer is not None:
+                self._enforcer.release()
 
     return GradualPruner
 

@@ -3,7 +3,8 @@ baseline (:func:`train_model`, optionally with L1), and retraining a pruned mode
 fine-tuning, learning-rate rewinding, weight rewinding).
 
 In Keras 3 a ``kernel_constraint`` set after build does nothing, so pruned weights are held at zero by
-:class:`~prune_core.train.callbacks.MaskEnforcer`, which multiplies the mask into the variables after every batch.
+:class:`~prune_core.train.callbacks.MaskEnforcer`, which sets each masked variable's own ``constraint`` to ``w · mask``
+for the duration of training: the Keras optimizer applies it after every update on TensorFlow, JAX and PyTorch.
 """
 
 from __future__ import annotations

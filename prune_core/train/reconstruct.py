@@ -91,15 +91,29 @@ def layer_rows(layer, inputs: np.ndarray) -> np.ndarray | None:
     if kind not in ("Conv1D", "Conv2D") or getattr(layer, "data_format", "channels_last") != "channels_last" \
             or getattr(layer, "groups", 1) != 1 or layer.padding not in ("valid", "same"):
         return None
-    import tensorflow as tf
-
     images = inputs[:, None] if kind == "Conv1D" else inputs
     size = (1, *layer.kernel_size) if kind == "Conv1D" else tuple(layer.kernel_size)
     strides = (1, *layer.strides) if kind == "Conv1D" else tuple(layer.strides)
     rates = (1, *layer.dilation_rate) if kind == "Conv1D" else tuple(layer.dilation_rate)
-    patches = tf.image.extract_patches(images, sizes=[1, *size, 1], strides=[1, *strides, 1],
-                                       rates=[1, *rates, 1], padding=layer.padding.upper())
-    return np.asarray(patches).reshape(-1, patches.shape[-1])
+    return _patches(np.asarray(images), size, strides, rates, layer.padding)
+
+
+def _patches(images: np.ndarray, size, strides, rates, padding: str) -> np.ndarray:
+    """im2col in numpy, as ``tf.image.extract_patches`` lays it out: (n·out_h·out_w, kh·kw·c) rows, "same"
+    padding split as TensorFlow splits it (the extra row/column after). Any Keras backend."""
+    n, h, w, c = images.shape
+    span = [(k - 1) * r + 1 for k, r in zip(size, rates)]
+    if padding == "same":
+        out = [-(-d // s) for d, s in zip((h, w), strides)]
+        pad = [max((o - 1) * s + e - d, 0) for o, s, e, d in zip(out, strides, span, (h, w))]
+        images = np.pad(images, ((0, 0), (pad[0] // 2, pad[0] - pad[0] // 2), (pad[1] // 2, pad[1] - pad[1] // 2), (0, 0)))
+    else:
+        out = [(d - e) // s + 1 for d, e, s in zip((h, w), span, strides)]
+    out = [max(o, 0) for o in out]
+    rows = [images[:, i * rates[0]:i * rates[0] + (out[0] - 1) * strides[0] + 1:strides[0],
+                   j * rates[1]:j * rates[1] + (out[1] - 1) * strides[1] + 1:strides[1], :]
+            for i in range(size[0]) for j in range(size[1])]
+    return np.stack(rows, axis=3).reshape(n * out[0] * out[1], size[0] * size[1] * c)
 
 
 def _why_not(layer) -> str | None:

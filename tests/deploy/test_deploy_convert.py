@@ -11,6 +11,8 @@ from prune_core.deploy import convert
 from prune_core.methods import masks as mk
 from prune_core.train import regularize
 
+pytestmark = pytest.mark.tf_only  # TFLite/LiteRT conversion and measurement are TensorFlow's own
+
 
 def tiny_net(seed=0):
     import keras

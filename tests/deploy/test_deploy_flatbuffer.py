@@ -8,6 +8,8 @@ import pytest
 
 from prune_core import deploy
 
+pytestmark = pytest.mark.tf_only  # TFLite/LiteRT conversion and measurement are TensorFlow's own
+
 
 def dense_with(kernel: np.ndarray):
     """Input(in) → Dense fc (this kernel) → Dense out(4)."""

@@ -14,6 +14,8 @@ from prune_core import deploy
 from prune_core.io import data
 from tests import model_zoo
 
+pytestmark = pytest.mark.tf_only  # TFLite/LiteRT conversion and measurement are TensorFlow's own
+
 
 def _lstm_model():
     import keras

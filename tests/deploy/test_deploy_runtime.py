@@ -4,10 +4,13 @@ a convnet nobody here designed); latency times every file, interleaved. No timin
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import prune_core as pc
 from prune_core import deploy
 from tests import model_zoo
+
+pytestmark = pytest.mark.tf_only  # TFLite/LiteRT conversion and measurement are TensorFlow's own
 
 
 def _mlp():

@@ -56,8 +56,8 @@ def randomize_biases(model, rng):
 
 def assert_equivalent(model, units, x):
     compact = compact_model(model, units)
-    expected = np.asarray(masked_reference(model, units)(x, training=False))
-    got = np.asarray(compact(x, training=False))
+    expected = keras.ops.convert_to_numpy(masked_reference(model, units)(x, training=False))
+    got = keras.ops.convert_to_numpy(compact(x, training=False))
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)
     return compact
 
@@ -95,7 +95,7 @@ def test_lenet5_equivalence_through_pool_and_flatten():
     assert compact.get_layer("output").kernel.shape == (kept["dense2"], 10)
     assert [type(layer).__name__ for layer in compact.layers] == [type(layer).__name__ for layer in model.layers]
     x = rng.random((4, 28, 28), dtype=np.float32)  # the compact model's config rebuilds it (save/export path)
-    np.testing.assert_allclose(without_optimizer(compact)(x), compact(x), atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(without_optimizer(compact)(x)), keras.ops.convert_to_numpy(compact(x)), atol=1e-6)
 
 
 def test_flatten_positions_follow_channels_last_order():
@@ -287,8 +287,8 @@ def test_zoo_global_30_percent_masked_equals_compact(name):
             zeroed += int((new != old).sum())
     assert zeroed == sum(int((~m).sum()) for weights in masks.values() for m in weights.values())
 
-    expected = np.asarray(model(x, training=False))
-    got = np.asarray(small(x, training=False))
+    expected = keras.ops.convert_to_numpy(model(x, training=False))
+    got = keras.ops.convert_to_numpy(small(x, training=False))
     assert got.shape == expected.shape
     assert np.abs(got - expected).max() <= 1e-5 * np.abs(expected).max()
     assert small.count_params() < dense_params
@@ -328,7 +328,7 @@ def test_compact_of_nested_and_shared_models_round_trips_through_config():
         small = compact_model(model, units)
         again = keras.Model.from_config(small.get_config())
         again.set_weights(small.get_weights())
-        np.testing.assert_allclose(np.asarray(again(x)), np.asarray(small(x)), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(again(x)), keras.ops.convert_to_numpy(small(x)), rtol=1e-6, atol=1e-6)
 
 
 def test_inlined_backbone_keeps_its_training_false():
@@ -346,5 +346,5 @@ def test_inlined_backbone_keeps_its_training_false():
     x = np.random.default_rng(0).random((4, 6, 6, 2), dtype=np.float32)
     assert small.get_layer("b_bn")._inbound_nodes[0].arguments.kwargs.get("training") is False
     for training in (False, True):
-        np.testing.assert_allclose(np.asarray(small(x, training=training)), np.asarray(model(x, training=training)),
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(small(x, training=training)), keras.ops.convert_to_numpy(model(x, training=training)),
                                    rtol=1e-5, atol=1e-6)

@@ -1,5 +1,6 @@
 """Masks: building them from scores, applying them without touching the original."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -120,7 +121,7 @@ def test_removing_dense_units_equals_physical_removal(activation):
     z = x @ w1[:, keep] + b1[keep]
     hidden = np.maximum(z, 0) if activation == "relu" else 1 / (1 + np.exp(-z))
     expected = softmax(hidden @ w2[keep] + b2)
-    np.testing.assert_allclose(np.asarray(masked(x)), expected, atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(masked(x)), expected, atol=1e-6)
     mw1, mb1 = masked.get_layer("h").get_weights()
     assert not mw1[:, ~keep].any() and not mb1[~keep].any()
     assert not masked.get_layer("out").kernel.numpy()[~keep].any()
@@ -159,7 +160,7 @@ def test_removing_filters_across_bn_pool_flatten_equals_physical_removal():
     flat_keep = np.tile(k2, 4)  # channels-last: flat index (h*W + w)*C + c over a 2x2 map
     small.get_layer("out").set_weights([w[flat_keep], b])
 
-    np.testing.assert_allclose(np.asarray(masked(x, training=False)), np.asarray(small(x, training=False)), atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(masked(x, training=False)), keras.ops.convert_to_numpy(small(x, training=False)), atol=1e-5)
     assert not masked.get_layer("c2").kernel.numpy()[:, :, 1, :].any()
     out_kernel = masked.get_layer("out").kernel.numpy()
     assert [i for i in range(16) if not out_kernel[i].any()] == [2, 6, 10, 14]

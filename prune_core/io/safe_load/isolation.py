@@ -166,6 +166,10 @@ def _child_check(path: str, label: str, budget: int, conn) -> None:
     try:
         _limit_memory(budget)
         try:
+            import keras
+
+            if keras.backend.backend() != "tensorflow":  # JAX / PyTorch: do not load TensorFlow for its threads
+                raise ImportError
             import tensorflow as tf
 
             tf.config.threading.set_intra_op_parallelism_threads(2)
