@@ -8,7 +8,8 @@ The library surface::
     result = pc.prune(model, spec, data=None)      # .masks, .model (masked copy), .table, .sparsity
     small = pc.compact(model, result.masks)        # unit granularity: the physically smaller model
     pc.CRITERIA["magnitude"], pc.RULES["sparsity"] # registries; pc.register_criterion / pc.register_rule
-    pc.run_oneshot(...), pc.run_gradual(...), pc.run_iterative(...)   # prune + retrain → RunResult
+    pc.run(model, data, pc.RunSpec(mode="iterative", prune=spec, target_sparsity=0.9))  # prune + retrain → RunResult
+    pc.run_oneshot(...), pc.run_gradual(...), pc.run_iterative(...)   # the per-mode functions run() calls
 
 TensorFlow is imported lazily inside functions, so importing ``prune_core`` is cheap (numpy only).
 """
@@ -24,7 +25,8 @@ from .methods.masks import MaskSet, apply_masks  # noqa: E402
 from .pruning import PruneResult, compact, prune, select  # noqa: E402
 from .methods.rules import RULES, Rule, get_rule, register_rule, unregister_rule  # noqa: E402
 from .experiments.runs import RunResult, run_gradual, run_iterative, run_oneshot  # noqa: E402
-from .spec import PruneSpec  # noqa: E402
+from .spec import PruneSpec, RunSpec  # noqa: E402
+from .experiments.api import run  # noqa: E402
 from .train.fit import fine_tune
 
 __all__ = [
@@ -32,5 +34,5 @@ __all__ = [
     "scored_together",
     "RULES", "Rule", "get_rule", "register_rule", "unregister_rule",
     "PruneSpec", "PruneResult", "prune", "select", "compact", "MaskSet", "apply_masks", "fine_tune",
-    "RunResult", "run_oneshot", "run_gradual", "run_iterative", "Dataset",
+    "RunSpec", "run", "RunResult", "run_oneshot", "run_gradual", "run_iterative", "Dataset",
 ]
