@@ -86,7 +86,7 @@ with st.form("retrain"):
             form.update(step_percent=step, target_percent=target, tolerance_points=tolerance, max_rounds=max_rounds)
     submitted = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:", disabled=running)
 settings.reset_button("rt_", label="Reset the settings")
-if submitted and rt.start_run(mode, rt.run_params(mode, form)):
+if submitted and rt.start_run(rt.run_spec(mode, form)):
     st.rerun()  # redraw with the Run button disabled while the job runs
 
 

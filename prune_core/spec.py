@@ -1,4 +1,5 @@
-"""PruneSpec: what to prune and how, validated once, with one user-facing message per bad field.
+"""PruneSpec: what to prune and how; RunSpec: a whole run (a PruneSpec, the mode, the retraining) — each validated
+once, with one user-facing message per bad field.
 
 >>> PruneSpec(criterion="magnitude", rule="sparsity", value=0.9, scope="global").validate().value
 0.9
@@ -12,6 +13,12 @@ ValueError: The coefficient must be between 0 and 1 (inclusive); got 1.5.
 Traceback (most recent call last):
 ...
 ValueError: The N:M semi-structured rule prunes individual weights only, not whole neurons / filters; choose granularity 'weight', or another rule.
+>>> RunSpec(mode="gradual", target_sparsity=0.8, epochs=2).validate().prune.criterion
+'magnitude'
+>>> RunSpec(mode="gradual", reconstruct=True).validate()
+Traceback (most recent call last):
+...
+ValueError: Reconstruction updates a one-shot mask's remaining weights; use mode 'oneshot' (got 'gradual').
 """
 
 from __future__ import annotations
@@ -22,10 +29,25 @@ from typing import Mapping
 from .methods.criteria import get_criterion
 from .methods.masks import GRANULARITIES
 from .methods.rules import get_rule
-from .methods.thresholds import SCOPES
+from .methods.thresholds import check_fraction, check_non_negative, SCOPES
 
+MODES = ("oneshot", "gradual", "iterative", "init")
+RETRAIN_STRATEGIES = {
+    "finetune": "Fine-tune: keep training the pruned weights at one constant learning rate.",
+    "rewind-lr": "Learning-rate rewinding (Renda et al. 2020): retrain from the trained weights with the original "
+                 "training's learning-rate schedule, replayed from its rewind point.",
+    "rewind-weights": "Weight rewinding (Frankle & Carbin 2019; Frankle et al. 2020): reset the kept weights to "
+                      "their values early in training, then retrain them with the original schedule.",
+}
 GRANULARITY_ALIASES = {"neuron": "unit", "filter": "unit", "channel": "unit", "heads": "head"}
 HEAD = "head"  # attention heads (pruning.select scores head vectors; rules that take unit vectors take them)
+
+
+def check_retrain(strategy: str) -> str:
+    """``strategy`` if it is one of :data:`RETRAIN_STRATEGIES`; ValueError listing them otherwise."""
+    if strategy not in RETRAIN_STRATEGIES:
+        raise ValueError(f"Unknown retraining strategy {strategy!r}; choose one of {', '.join(RETRAIN_STRATEGIES)}.")
+    return strategy
 
 
 def _whole(value, name: str, low: int) -> int:
@@ -110,3 +132,93 @@ class PruneSpec:
         if self.round_to != 1:
             out["round_to"] = self.round_to
         return out
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A whole run: how to prune (``prune``), in which ``mode``, and how to (re)train — what
+    :func:`prune_core.experiments.api.run` executes, for the CLI and the app alike.
+
+    ``mode``: "oneshot" (a mask applied once, then ``epochs`` of masked retraining; 0 measures it untrained),
+    "gradual" (prune while training ``epochs`` on a polynomial schedule from ``initial_sparsity`` to
+    ``target_sparsity``), "iterative" (prune ``step_fraction`` of what remains, retrain ``epochs`` per round, until
+    accuracy falls below dense − ``tolerance``, the ``target_sparsity`` is reached or ``max_rounds`` are done), or
+    "init" (prune a freshly initialised copy by ``prune``, then train it ``epochs``). Gradual and iterative runs prune
+    weights by ``prune.criterion`` and ``prune.scope``; with ``target_sparsity`` None they aim for the sparsity
+    ``prune`` gives one-shot on the dense model. ``retrain``: a key of :data:`RETRAIN_STRATEGIES` (one-shot and
+    iterative). ``reconstruct``: one-shot only, layer-wise reconstruction before retraining. ``l1``: an L1 penalty λ
+    while training. ``compact``/``latency_repeats``: build and time the physically smaller model (unit granularity).
+    """
+
+    mode: str = "oneshot"
+    prune: PruneSpec = field(default_factory=PruneSpec)
+    epochs: int = 1
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    seed: int = 0
+    l1: float = 0.0
+    retrain: str = "finetune"
+    reconstruct: bool = False
+    initial_sparsity: float = 0.0
+    target_sparsity: float | None = None
+    step_fraction: float = 0.2
+    tolerance: float = 0.01
+    max_rounds: int = 20
+    compact: bool = True
+    latency_repeats: int = 10
+    label: str | None = None
+
+    def validate(self) -> "RunSpec":
+        """The spec with its PruneSpec validated and numbers normalised; ValueError naming what is wrong."""
+        if self.mode not in MODES:
+            raise ValueError(f"Unknown run mode {self.mode!r}; choose one of {', '.join(MODES)}.")
+        if not isinstance(self.prune, PruneSpec):
+            raise ValueError("A RunSpec's prune must be a prune_core.PruneSpec.")
+        prune = self.prune.validate()
+        _whole(self.epochs, "number of epochs", 0 if self.mode == "oneshot" else 1)
+        _whole(self.batch_size, "batch size", 1)
+        _whole(self.seed, "seed", 0)
+        _whole(self.latency_repeats, "number of latency repeats", 0)
+        if not (isinstance(self.learning_rate, (int, float)) and math.isfinite(self.learning_rate)
+                and self.learning_rate > 0):
+            raise ValueError(f"The learning rate must be a positive number; got {self.learning_rate!r}.")
+        l1 = check_non_negative(self.l1, "the L1 strength λ")
+        check_retrain(self.retrain)
+        if self.reconstruct and self.mode != "oneshot":
+            raise ValueError(f"Reconstruction updates a one-shot mask's remaining weights; use mode 'oneshot' "
+                             f"(got {self.mode!r}).")
+        if self.retrain != "finetune" and self.mode not in ("oneshot", "iterative"):
+            raise ValueError(f"The {self.retrain} strategy retrains one-shot or iterative runs; got mode {self.mode!r}.")
+        if self.retrain == "rewind-weights" and self.reconstruct:
+            raise ValueError("Weight rewinding resets the kept weights, which would undo the reconstruction; choose "
+                             "one of them.")
+        target = None if self.target_sparsity is None else check_fraction(self.target_sparsity, "target sparsity")
+        if self.mode in ("gradual", "iterative"):
+            if prune.granularity != "weight":
+                raise ValueError(f"Mode {self.mode!r} prunes individual weights; use granularity 'weight' "
+                                 "(or mode 'oneshot' for whole neurons / filters).")
+            if get_rule(prune.rule).local_pattern:
+                raise ValueError(f"Mode {self.mode!r} prunes to a target sparsity; use mode 'oneshot' or 'init' for "
+                                 f"the {get_rule(prune.rule).label} rule.")
+        initial = check_fraction(self.initial_sparsity, "initial sparsity")
+        step = check_fraction(self.step_fraction, "fraction pruned per round")
+        if step == 0.0:
+            raise ValueError("The fraction pruned per round must be above 0, or the loop never ends.")
+        tolerance = check_non_negative(self.tolerance, "accuracy tolerance")
+        _whole(self.max_rounds, "number of rounds", 1)
+        return replace(self, prune=prune, l1=l1, target_sparsity=target, initial_sparsity=initial,
+                       step_fraction=step, tolerance=tolerance, learning_rate=float(self.learning_rate))
+
+    def to_dict(self) -> dict:
+        """Plain settings (for records): the prune spec's, then the run's."""
+        out = {"mode": self.mode, **self.prune.to_dict(), "epochs": self.epochs, "batch_size": self.batch_size,
+               "learning_rate": self.learning_rate, "seed": self.seed, "l1": self.l1, "retrain": self.retrain}
+        if self.mode == "oneshot":
+            out["reconstruct"] = self.reconstruct
+        if self.mode == "gradual":
+            out.update(initial_sparsity=self.initial_sparsity, target_sparsity=self.target_sparsity)
+        if self.mode == "iterative":
+            out.update(step_fraction=self.step_fraction, tolerance=self.tolerance, max_rounds=self.max_rounds,
+                       target_sparsity=self.target_sparsity)
+        return out
+

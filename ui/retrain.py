@@ -75,24 +75,25 @@ def starting_point() -> tuple[state.Candidate | None, masks.MaskSet, dict, str]:
     return None, mask_set, settings, text
 
 
-def run_params(mode: str, form: dict) -> dict:
-    """The run function's arguments from the form's widget values (percent and points → fractions)."""
-    params = dict(batch_size=int(form["batch_size"]), learning_rate=float(form["learning_rate"]),
-                  seed=int(form["seed"]), l1=float(form["l1"]))
-    if mode == "oneshot":
-        return {**params, "epochs": int(form["epochs"]), "retrain": form.get("retrain", "finetune"),
-                "reconstruct": bool(form.get("reconstruct", False))}
+def run_spec(mode: str, form: dict) -> pc.RunSpec:
+    """The run the form asks for (percent and points → fractions), as the library's RunSpec."""
+    common = dict(mode=mode, epochs=int(form["epochs"]), batch_size=int(form["batch_size"]),
+                  learning_rate=float(form["learning_rate"]), seed=int(form["seed"]), l1=float(form["l1"]))
+    if mode == "oneshot":  # the mask is the Prune page's candidate (starting_point), not a spec
+        return pc.RunSpec(**common, prune=DEFAULT_SPEC, retrain=form.get("retrain", "finetune"),
+                          reconstruct=bool(form.get("reconstruct", False)))
     if mode == "init":
-        spec = pc.PruneSpec(criterion=form["criterion"], rule="sparsity", value=form["target_percent"] / 100,
-                            scope=form["scope"], seed=int(form["seed"]))
-        return {**params, "epochs": int(form["epochs"]), "spec": spec}
-    params.update(criterion=form["criterion"], scope=form["scope"])
+        return pc.RunSpec(**common, prune=pc.PruneSpec(criterion=form["criterion"], rule="sparsity",
+                                                       value=form["target_percent"] / 100, scope=form["scope"],
+                                                       seed=int(form["seed"])))
+    target = (form["final_percent"] if mode == "gradual" else form["target_percent"]) / 100
+    prune = pc.PruneSpec(criterion=form["criterion"], rule="sparsity", value=target, scope=form["scope"])
     if mode == "gradual":
-        return {**params, "epochs": int(form["epochs"]), "initial_sparsity": form["initial_percent"] / 100,
-                "final_sparsity": form["final_percent"] / 100}
-    return {**params, "fine_tune_epochs": int(form["epochs"]), "step_fraction": form["step_percent"] / 100,
-            "target_sparsity": form["target_percent"] / 100, "tolerance": form["tolerance_points"] / 100,
-            "max_rounds": int(form["max_rounds"]), "retrain": form.get("retrain", "finetune")}
+        return pc.RunSpec(**common, prune=prune, initial_sparsity=form["initial_percent"] / 100,
+                          target_sparsity=target)
+    return pc.RunSpec(**common, prune=prune, target_sparsity=target, step_fraction=form["step_percent"] / 100,
+                      tolerance=form["tolerance_points"] / 100, max_rounds=int(form["max_rounds"]),
+                      retrain=form.get("retrain", "finetune"))
 
 
 def describe(settings: dict, values) -> dict:
@@ -103,49 +104,31 @@ def describe(settings: dict, values) -> dict:
     return out
 
 
-def start_run(mode: str, params: dict) -> jobs.Job | None:
-    """Start a retrain run as a background job; the job records it in the session's workspace."""
-    from prune_core.experiments import runs
-
+def start_run(spec: pc.RunSpec) -> jobs.Job | None:
+    """Start a retrain run (:func:`prune_core.run`) as a background job; the job records it in the session's
+    workspace."""
     entry, ds = state.current_model(), state.dataset()
     dense_accuracy = state.measure(entry, ds)["accuracy"]
     store, workspace = state.run_store(), state.workspace()
     extra = dict(architecture=entry.architecture, model=entry.name, data=ds.name)
-    if mode == "oneshot":
+    mask_set = pruned_accuracy = None
+    if spec.mode == "oneshot":
         candidate, mask_set, prune_settings, _ = starting_point()
         extra.update(describe(prune_settings, candidate.values if candidate else DEFAULT_SPEC.value))
-        kwargs = dict(mask_set=mask_set, **params)
         pruned_accuracy = candidate.pruned_accuracy if candidate else None
-    else:
-        kwargs, pruned_accuracy = dict(params), None
     model = entry.model
 
     def work(job: jobs.Job):
-        call = dict(kwargs, settings=extra, dense_accuracy=dense_accuracy, progress=job.progress,
-                    on_epoch=job.on_epoch)
-        if mode == "iterative":
-            call["on_round"] = job.on_round
-        if call.get("retrain") == "rewind-weights":
-            job.progress(0.0, "Weight rewinding: training a fresh copy 1 epoch for the rewind point…")
-            call["rewind_weights"] = runs.early_weights(model, ds, seed=call["seed"], batch_size=call["batch_size"])
-        if mode == "init":
-            spec = call.pop("spec")
-            result = runs.run_init(model, ds, spec, **call)
-        elif mode == "oneshot":
-            mask_set = call.pop("mask_set")
-            result = runs.run_oneshot(model, mask_set, ds, **call)
-        elif mode == "gradual":
-            result = runs.run_gradual(model, ds, **call)
-        else:
-            result = runs.run_iterative(model, ds, **call)
-        if pruned_accuracy is not None and mode == "oneshot":
+        result = pc.run(model, ds, spec, mask_set=mask_set, settings=extra, dense_accuracy=dense_accuracy,
+                        progress=job.progress, on_epoch=job.on_epoch, on_round=job.on_round)
+        if pruned_accuracy is not None:
             result.pruned_accuracy = pruned_accuracy
         job.progress(1.0, "Recording the run in the history…")
         result.run_id = store.add(workspace, result.to_record())
         result.dense_model, result.dataset = model, ds  # what the Deploy page compares the run against
         return result
 
-    return jobs.start(f"{MODES[mode]} run", JOB_KIND, work)
+    return jobs.start(f"{MODES[spec.mode]} run", JOB_KIND, work)
 
 
 def finished_results() -> list:

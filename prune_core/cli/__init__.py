@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from .. import deploy
-from ..experiments import example, runs
+from ..experiments import api, example
 from ..io import data
 from ..io.data import DataUnavailableError
 from ..io.downloads import safe_filename
@@ -36,18 +36,16 @@ from ..measure.metrics import human_bytes, prunable_counts
 from ..methods.criteria import CRITERIA
 from ..methods.masks import copy_model
 from ..methods.rules import RULES
-from ..pruning import prune, select
+from ..pruning import prune
 from ..methods.thresholds import SCOPES
-from ..spec import GRANULARITIES, PruneSpec
+from ..spec import GRANULARITIES, MODES, PruneSpec, RETRAIN_STRATEGIES, RunSpec
 from ..train import fit, models
 from ..train.callbacks import early_weights_callback
-from ..io.downloads import safe_filename
 
 MODELS = ("mlp-128", "lenet-300-100", "lenet-5")
 DATA_SOURCES = ("auto", "bundled", "full", "fashion")  # MNIST sources, then the bundled Fashion-MNIST
 GRANULARITIES = tuple("neuron" if g == "unit" else g for g in GRANULARITIES)  # the CLI's words: "neuron" for "unit"
-MODES = ("oneshot", "gradual", "iterative", "init")
-RETRAIN = ("finetune", "rewind-lr", "rewind-weights")  # prune_core.train.schedules.RETRAIN_STRATEGIES
+RETRAIN = tuple(RETRAIN_STRATEGIES)
 BASELINE_ARCHITECTURE = "lenet-300-100"  # the shipped baseline, reused with --train-epochs 0
 
 
@@ -232,6 +230,13 @@ class ExperimentConfig:
         return PruneSpec(criterion=self.criterion, granularity=self.granularity, rule=self.rule, scope=self.scope,
                          value=self.value, seed=self.seed).validate()
 
+    def run_spec(self, target: float | None = None) -> RunSpec:
+        """The RunSpec this experiment runs (``target``: gradual / iterative's target sparsity)."""
+        return RunSpec(mode=self.mode, prune=self.spec(), epochs=self.fine_tune_epochs, learning_rate=self.learning_rate,
+                       seed=self.seed, retrain=self.retrain, reconstruct=self.reconstruct, target_sparsity=target,
+                       step_fraction=self.fraction, tolerance=self.tolerance, compact=self.compact,
+                       latency_repeats=10 if self.compact else 0).validate()
+
     def validate(self) -> None:
         """Combinations argparse cannot see (UsageError, one line)."""
         check_value(self.rule, self.value)
@@ -283,63 +288,49 @@ def _stderr_log(text: str) -> None:
 
 
 def _baseline(config: ExperimentConfig, ds, progress):
-    """(model, description): trained here, or the shipped baseline when train_epochs is 0."""
+    """(model, description, rewind weights): trained here, or the shipped baseline when train_epochs is 0; the
+    rewind weights (the epoch-1 weights) only for --retrain rewind-weights, else None."""
     if config.train_epochs == 0:
         import keras
 
         path = data.asset(f"baseline-{BASELINE_ARCHITECTURE}.keras")
-        return keras.saving.load_model(path, safe_mode=True, compile=False), f"shipped baseline {path.name}"
+        return keras.saving.load_model(path, safe_mode=True, compile=False), f"shipped baseline {path.name}", None
     model = models.build_model(config.model, ds.input_shape, ds.num_classes, seed=config.seed)
     if config.retrain == "rewind-weights":  # the same training as train_model, keeping the epoch-1 weights
-
         keep = early_weights_callback(1)
         model = copy_model(model)
         result = fit.train(model, ds.x_train, ds.y_train, epochs=config.train_epochs, seed=config.seed,
-                              validation=(ds.x_test, ds.y_test), progress=progress, callbacks=[keep])
-        object.__setattr__(model, "_rewind_weights", keep.weights)  # not a tracked Keras attribute
-        return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s (epoch-1 weights kept)"
+                           validation=(ds.x_test, ds.y_test), progress=progress, callbacks=[keep])
+        return (model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s (epoch-1 weights kept)",
+                keep.weights)
     model, result = fit.train_model(model, ds, epochs=config.train_epochs, seed=config.seed, progress=progress)
-    return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s"
+    return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s", None
 
 
-def target_sparsity(config: ExperimentConfig, dense, ds) -> float:
-    """What gradual / iterative runs aim for: --value under the sparsity rule; under the other rules, the
-    sparsity that rule gives one-shot on the dense baseline."""
-    if config.rule == "sparsity":
-        return config.value
-    return float(select(dense, config.spec(), data=ds).overall_sparsity)
-
-
-def run_pipeline(config: ExperimentConfig, dense, dense_eval, ds, progress, say):
-    """The run the config asks for, by the library's run functions: a RunResult."""
-    common = dict(seed=config.seed, progress=progress, dense_accuracy=dense_eval.accuracy,
-                  latency_repeats=10 if config.compact else 0, settings=config.spec().to_dict(),
-                  learning_rate=config.learning_rate)
-    strategy = dict(retrain=config.retrain, rewind_weights=getattr(dense, "_rewind_weights", None))
+def run_pipeline(config: ExperimentConfig, dense, dense_eval, ds, progress, say, rewind_weights=None):
+    """The run the config asks for, by the library's one run API (:func:`prune_core.experiments.api.run`): a
+    RunResult. The CLI only adds its log lines (the one-shot mask's sparsity, the target it aims for)."""
+    mask_set = target = None
     if config.mode == "oneshot":
         pruned = prune(dense, config.spec(), ds)
         say(f"pruned: sparsity {pruned.sparsity:.2%}")
-        result = runs.run_oneshot(dense, pruned.masks, ds, epochs=config.fine_tune_epochs, compact=config.compact,
-                                  reconstruct=config.reconstruct, **strategy, **common)
-        if config.reconstruct:
-            say(f"reconstructed: accuracy {result.pruned_accuracy:.2%} → {result.reconstructed_accuracy:.2%} "
-                "before fine-tuning")
-        return result
-    if config.mode == "init":
+        mask_set = pruned.masks
+    elif config.mode == "init":
         say(f"pruning at initialization by {config.criterion}, then training {config.fine_tune_epochs} epoch(s)")
-        return runs.run_init(dense, ds, config.spec(), epochs=config.fine_tune_epochs, compact=config.compact,
-                             **common)
-    target = target_sparsity(config, dense, ds)
-    if config.mode == "gradual":
-        say(f"gradual: to sparsity {target:.2%} over {config.fine_tune_epochs} epoch(s)")
-        return runs.run_gradual(dense, ds, final_sparsity=target, epochs=config.fine_tune_epochs,
-                                criterion=config.criterion, scope=config.scope, **common)
-    say(f"iterative: {config.fraction:g} of the remaining weights a round, to sparsity {target:.2%},"
-        f" tolerance {config.tolerance:g}")
-    result = runs.run_iterative(dense, ds, step_fraction=config.fraction, fine_tune_epochs=config.fine_tune_epochs,
-                                tolerance=config.tolerance, target_sparsity=target, criterion=config.criterion,
-                                scope=config.scope, **strategy, **common)
-    say(f"iterative: stopped, {result.stopped_because}")
+    else:
+        target = api.target_sparsity(dense, ds, config.run_spec())
+        if config.mode == "gradual":
+            say(f"gradual: to sparsity {target:.2%} over {config.fine_tune_epochs} epoch(s)")
+        else:
+            say(f"iterative: {config.fraction:g} of the remaining weights a round, to sparsity {target:.2%},"
+                f" tolerance {config.tolerance:g}")
+    result = api.run(dense, ds, config.run_spec(target), mask_set=mask_set, dense_accuracy=dense_eval.accuracy,
+                     settings=config.spec().to_dict(), progress=progress, rewind_weights=rewind_weights)
+    if config.mode == "oneshot" and config.reconstruct:
+        say(f"reconstructed: accuracy {result.pruned_accuracy:.2%} → {result.reconstructed_accuracy:.2%} "
+            "before fine-tuning")
+    if config.mode == "iterative":
+        say(f"iterative: stopped, {result.stopped_because}")
     return result
 
 
@@ -394,10 +385,10 @@ def run_experiment(config: ExperimentConfig, progress: Callable[[float, str], No
     say = log or (lambda text: None)
     ds = data.load_dataset(config.data)
     say(f"data: {ds.description}")
-    dense, baseline_note = _baseline(config, ds, progress)
+    dense, baseline_note, rewind_weights = _baseline(config, ds, progress)
     dense_eval = metrics.evaluate(dense, ds.x_test, ds.y_test)
     say(f"baseline: {baseline_note} · test accuracy {dense_eval.accuracy:.2%}")
-    result = run_pipeline(config, dense, dense_eval, ds, progress, say)
+    result = run_pipeline(config, dense, dense_eval, ds, progress, say, rewind_weights)
     if config.compact:
         say("compact: removed pruned neurons physically")
     report = report_from(config, ds, baseline_note, dense_eval, result)

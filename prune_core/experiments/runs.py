@@ -45,17 +45,13 @@ from ..methods import masks as mk
 from ..methods.criteria import get_criterion
 from ..methods.thresholds import check_fraction, check_scope
 from ..pruning import select
-from ..spec import PruneSpec
-from ..train.callbacks import Progress
-from ..train.fit import train
-from ..train.reconstruct import reconstruct as reconstruct_layers
-from ..train.callbacks import current_masks, epoch_logger, OnEpoch
-from ..train.fit import retrain as retrain_masked
+from ..spec import check_retrain, PruneSpec
+from ..train.callbacks import current_masks, epoch_logger, OnEpoch, Progress
+from ..train.fit import retrain as retrain_masked, train
 from ..train.loops import gradual_prune, iterative_prune
-from ..train.schedules import check_retrain, PolynomialDecay
+from ..train.reconstruct import reconstruct as reconstruct_layers
 from ..train.regularize import check_l1, has_l1, with_l1, without_l1
-
-MODES = ("oneshot", "gradual", "iterative", "init")
+from ..train.schedules import PolynomialDecay
 OnRound = Callable[[dict], None]
 
 
@@ -217,7 +213,9 @@ def _dense_accuracy(model, x_test, y_test, given) -> float:
 
 def _check_training(epochs, batch_size, learning_rate, *, allow_zero_epochs=False) -> None:
     low = 0 if allow_zero_epochs else 1
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < low:
+    if epochs is None:  # checked by the caller's loop
+        pass
+    elif isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < low:
         raise ValueError(f"The number of epochs must be a whole number >= {low}; got {epochs!r}.")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"The batch size must be a whole number >= 1; got {batch_size!r}.")
@@ -438,22 +436,13 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     model when none was). ``loops.iterative_prune`` on the test split, plus ``on_round(record)``
     after each round and per-epoch ``on_epoch``.
     """
-    step_fraction = check_fraction(step_fraction, "fraction pruned per round")
-    target_sparsity = check_fraction(target_sparsity, "target sparsity")
-    if step_fraction == 0.0:
-        raise ValueError("The fraction pruned per round must be above 0, or the loop never ends.")
-    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
-        raise ValueError(f"The accuracy tolerance must be a number >= 0; got {tolerance!r}.")
-    if isinstance(max_rounds, bool) or not isinstance(max_rounds, (int, np.integer)) or max_rounds < 1:
-        raise ValueError(f"The number of rounds must be a whole number >= 1; got {max_rounds!r}.")
-    _check_training(fine_tune_epochs, batch_size, learning_rate)
-
-    check_retrain(retrain)
+    # the loop's own arguments (fraction, tolerance, target, rounds, epochs, strategy) are checked once, by
+    # iterative_prune (train.loops.check_iterative), before it evaluates the dense model
+    _check_training(None, batch_size, learning_rate)
     get_criterion(criterion)
     check_scope(scope)
     l1 = check_l1(l1)
     x, y, x_test, y_test = as_arrays(data)
-    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
     started = time.perf_counter()
 
     def report_round(step) -> None:
@@ -466,9 +455,10 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     loop = iterative_prune(with_l1(model, l1) if l1 else model, x, y, x_test, y_test, fraction=step_fraction,
                            fine_tune_epochs=fine_tune_epochs, tolerance=tolerance, target_sparsity=target_sparsity,
                            max_rounds=max_rounds, criterion=criterion, scope=scope, batch_size=batch_size,
-                           learning_rate=learning_rate, seed=seed, baseline_accuracy=dense_eval, progress=progress,
+                           learning_rate=learning_rate, seed=seed, baseline_accuracy=dense_accuracy, progress=progress,
                            on_round=report_round, round_callbacks=epoch_log, retrain_strategy=retrain,
                            original_schedule=original_schedule, rewind_weights=rewind_weights)
+    dense_eval = loop.baseline_accuracy
     best, best_masks, stopped = loop.model, loop.mask_set, loop.stopped_because
     rounds = [_round_record(step) for step in loop.steps]
     history: dict[str, list] = {"loss": [], "accuracy": [], "round": []}

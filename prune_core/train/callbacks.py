@@ -17,8 +17,8 @@ import numpy as np
 from ..methods import masks as mk
 from ..methods.masks import MaskSet, masked_variables
 from ..pruning import select
-from ..spec import PruneSpec
-from .schedules import check_retrain, cosine_rate, PruningSchedule, rewound_rates
+from ..spec import check_retrain, PruneSpec
+from .schedules import cosine_rate, PruningSchedule, rewound_rates
 
 # progress(fraction_done in [0, 1], message) — the one progress signature used across prune_core.
 Progress = Callable[[float, str], None]

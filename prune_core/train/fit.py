@@ -18,8 +18,8 @@ import numpy as np
 from ..io.data import as_arrays
 from ..methods import masks as mk
 from ..methods.masks import apply_masks, effective_masks, MaskSet
+from ..spec import check_retrain
 from .callbacks import OnEpoch, Progress, _enforcer_class, epoch_logger, progress_callback, rate_callback
-from .schedules import check_retrain
 from .regularize import with_l1, without_l1
 
 

@@ -8,12 +8,15 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..measure.metrics import evaluate
 from ..methods import masks as mk
 from ..methods.thresholds import check_fraction
+from ..spec import check_retrain
 from .callbacks import _gradual_class, current_masks, Progress, PruneEvent, scored_sparsity
 from .fit import retrain, train
-from .schedules import check_retrain, iterative_schedule, PolynomialDecay, PruningSchedule
+from .schedules import iterative_schedule, PolynomialDecay, PruningSchedule
 
 
 @dataclass
@@ -84,6 +87,23 @@ class IterativeResult:
         return good[-1] if good else 0.0
 
 
+def check_iterative(fraction, tolerance, target_sparsity, max_rounds, fine_tune_epochs) -> tuple[float, float, float]:
+    """(fraction, tolerance, target_sparsity) as floats when an iterative loop can run with them; ValueError naming
+    the first that cannot. The one check of the loop's arguments (:func:`iterative_prune` calls it; so does
+    ``experiments.runs.run_iterative``, through it)."""
+    fraction = check_fraction(fraction, "fraction pruned per round")
+    target_sparsity = check_fraction(target_sparsity, "target sparsity")
+    if fraction == 0.0:
+        raise ValueError("The fraction pruned per round must be above 0, or the loop never ends.")
+    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"The accuracy tolerance must be a number >= 0; got {tolerance!r}.")
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, (int, np.integer)) or max_rounds < 1:
+        raise ValueError(f"The number of rounds must be a whole number >= 1; got {max_rounds!r}.")
+    if isinstance(fine_tune_epochs, bool) or not isinstance(fine_tune_epochs, (int, np.integer)) or fine_tune_epochs < 1:
+        raise ValueError(f"The number of epochs must be a whole number >= 1; got {fine_tune_epochs!r}.")
+    return float(fraction), float(tolerance), float(target_sparsity)
+
+
 def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tune_epochs: int = 1,
                     tolerance: float = 0.01, target_sparsity: float = 0.9, max_rounds: int = 20,
                     criterion: str = "magnitude", scope: str = "layer", granularity: str = "weight",
@@ -104,21 +124,15 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
     ``on_round(step)`` is called after each round; ``round_callbacks(k)`` gives extra Keras callbacks
     for round k's fine-tuning (e.g. a per-epoch logger).
     """
-    fraction = check_fraction(fraction, "fraction pruned per round")
-    target_sparsity = check_fraction(target_sparsity, "target sparsity")
-    if fraction == 0.0:
-        raise ValueError("The fraction pruned per round must be above 0, or the loop never ends.")
-    if not (math.isfinite(tolerance) and tolerance >= 0):
-        raise ValueError(f"The accuracy tolerance must be a number >= 0; got {tolerance!r}.")
-    if max_rounds < 1 or fine_tune_epochs < 1:
-        raise ValueError("The number of rounds and of fine-tuning epochs must be at least 1.")
+    fraction, tolerance, target_sparsity = check_iterative(fraction, tolerance, target_sparsity, max_rounds,
+                                                           fine_tune_epochs)
+    check_retrain(retrain_strategy)
     if baseline_accuracy is None:
         baseline_accuracy = evaluate(model, x_val, y_val).accuracy
     result = IterativeResult(baseline_accuracy=baseline_accuracy, model=mk.copy_model(model))
     floor = baseline_accuracy - tolerance
     current, mask_set = model, None
     schedule = iterative_schedule(fraction, max_rounds)
-    check_retrain(retrain_strategy)
     for k, scheduled in enumerate(schedule, start=1):
         round_started = time.perf_counter()
         sparsity = min(scheduled, target_sparsity)

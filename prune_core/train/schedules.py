@@ -209,19 +209,3 @@ def cosine_rate(learning_rate: float, step: int, total: int) -> float:
     (0.01, 0.005)
     """
     return float(learning_rate) * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(1, total)))
-
-
-RETRAIN_STRATEGIES = {
-    "finetune": "Fine-tune: keep training the pruned weights at one constant learning rate.",
-    "rewind-lr": "Learning-rate rewinding (Renda et al. 2020): retrain from the trained weights with the original "
-                 "training's learning-rate schedule, replayed from its rewind point.",
-    "rewind-weights": "Weight rewinding (Frankle & Carbin 2019; Frankle et al. 2020): reset the kept weights to "
-                      "their values early in training, then retrain them with the original schedule.",
-}
-
-
-def check_retrain(strategy: str) -> str:
-    """``strategy`` if it is one of :data:`RETRAIN_STRATEGIES`; ValueError listing them otherwise."""
-    if strategy not in RETRAIN_STRATEGIES:
-        raise ValueError(f"Unknown retraining strategy {strategy!r}; choose one of {', '.join(RETRAIN_STRATEGIES)}.")
-    return strategy
