@@ -14,6 +14,7 @@ from . import widgets
 from .errors import guarded
 from .prune_labels import criterion_label
 from .prune_session import Context
+from .prune_view import TILE_WIDTH
 from .text import md
 
 CACHE = "pr_heads_cache"  # {(weights, criterion): (head table, removal curve or None)}; one model at a time
@@ -63,12 +64,14 @@ def section(ctx: Context, scores: dict, criterion: str) -> None:
         per_layer = st.slider("Heads removed per attention layer (the lowest-scored)", 0, most, 0, step=1,
                               key="pr_heads_removed")
     keep = mh.lowest_heads(table, per_layer)
-    heatmap, curve = st.columns([3, 2], gap="medium") if steps else (st.container(), None)
+    row = st.container(horizontal=True, gap="medium")  # side by side where the width allows, stacked at 900 px
+    heatmap = row.container(width=TILE_WIDTH)
+    curve = row.container(width=TILE_WIDTH) if steps else None
     with heatmap:
         widgets.chart(heads_heatmap(table, keep), key="heads-heatmap")
         st.caption(md(f"One row per attention layer, one cell per head: darker is more important under "
                       f"{criterion_label(criterion)} (the sum of the head's query, key, value and output weight "
-                      "scores), relative to the layer's most important head; × marks the heads the slider removes."))
+                      "scores), relative to the layer's most important head (the colours span the shares shown); an orange frame marks the heads the slider removes."))
     if curve is not None:
         with curve:
             widgets.chart(heads_curve_figure(steps, ctx.dense_accuracy, per_layer), key="heads-curve")

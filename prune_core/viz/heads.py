@@ -1,5 +1,5 @@
 """Attention heads, drawn: the heads heatmap (attention layers × heads, colour = importance, removed heads
-crossed out) and the accuracy as heads are removed. The numbers come from :mod:`prune_core.measure.heads`.
+framed in orange) and the accuracy as heads are removed. The numbers come from :mod:`prune_core.measure.heads`.
 
 >>> import numpy as np
 >>> fig = heads_heatmap({"mha0": np.array([1.0, 4.0]), "mha1": np.array([2.0, 4.0])},
@@ -23,8 +23,8 @@ IMPORTANCE_SCALE = [[0.0, "#f0fdfa"], [0.5, "#5eead4"], [1.0, "#0f766e"]]
 
 def heads_heatmap(scores: Mapping[str, np.ndarray], keep: Mapping[str, np.ndarray] | None = None, *,
                   height: int | None = None) -> go.Figure:
-    """Layers (rows, in model order) × heads (columns); colour = the head's importance as a share of its layer's
-    largest (each row reads on its own scale), an orange × on every removed head (``keep`` False)."""
+    """Layers (rows, in model order) × heads (columns); colour and text = the head's importance as a share of its
+    layer's largest (each row reads on its own scale), an orange frame on every removed head (``keep`` False)."""
     layers = list(scores)
     width = max(len(v) for v in scores.values())
     z = np.full((len(layers), width), np.nan)
@@ -34,14 +34,19 @@ def heads_heatmap(scores: Mapping[str, np.ndarray], keep: Mapping[str, np.ndarra
         top = float(np.max(np.abs(vector))) or 1.0
         z[i, :len(vector)], raw[i, :len(vector)] = vector / top, vector
     heads = [f"head {h}" for h in range(width)]
-    cells = go.Heatmap(z=_cells(z), x=heads, y=layers, customdata=_cells(raw), colorscale=IMPORTANCE_SCALE, zmin=0, zmax=1,
-                       xgap=2, ygap=2, colorbar=dict(title=dict(text="share of<br>layer's top"), tickformat=".0%",
+    # The colour range starts at the smallest share shown (rounded down to 5%), so heads within a few percent of
+    # each other are told apart; the colour bar's ticks and each cell's text say the true shares.
+    low = float(np.floor(np.nanmin(z) * 20) / 20) if np.isfinite(np.nanmin(z)) else 0.0
+    low = min(max(low, 0.0), 0.95)
+    text = [["" if np.isnan(v) else f"{v:.1%}" for v in row] for row in z]
+    cells = go.Heatmap(z=_cells(z), x=heads, y=layers, customdata=_cells(raw), colorscale=IMPORTANCE_SCALE,
+                       zmin=low, zmax=1, text=text, texttemplate="%{text}", textfont=dict(size=12), xgap=2, ygap=2, colorbar=dict(title=dict(text="share of<br>layer's top"), tickformat=".0%",
                                                      thickness=12),
                        hovertemplate="%{y} · %{x}<br>importance %{customdata:.4g} (%{z:.0%} of the layer's top)"
                                      "<extra></extra>")
     removed = [(f"head {h}", name) for name in layers for h, kept in enumerate((keep or {}).get(name, ())) if not kept]
     crosses = go.Scatter(x=[h for h, _ in removed], y=[n for _, n in removed], mode="markers", name="removed",
-                         marker=dict(symbol="x-thin", size=18, line=dict(width=3, color=PRUNED)),
+                         marker=dict(symbol="square-open", size=34, line=dict(width=3, color=PRUNED), color=PRUNED),
                          hovertemplate="%{y} · %{x}: removed<extra></extra>", showlegend=bool(removed))
     layout = house_layout(height=height or 90 + 46 * len(layers), xaxis=dict(side="top", showgrid=False),
                           yaxis=dict(autorange="reversed", showgrid=False), margin=dict(l=10, r=10, t=30, b=40))
