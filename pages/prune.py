@@ -5,7 +5,7 @@ import streamlit as st
 from ui.router import require_router
 from ui import quickstart
 from ui import guide
-from ui import prune_labels, prune_session, prune_url, prune_view
+from ui import prune_heads, prune_labels, prune_session, prune_url, prune_view
 from ui import state, widgets
 from ui.errors import guarded
 
@@ -199,3 +199,6 @@ def live_view():
 
 
 live_view()
+
+if prune_heads.has_heads(ctx):
+    prune_heads.section(ctx, scores, criterion)

@@ -32,7 +32,7 @@ LAST_PAGE = "_settings_page"
 # Widget keys that are settings (kept across navigation). Buttons, file uploaders, data editors and
 # dataframe selections are not: Streamlit refuses to have their state written.
 CARRIED = re.compile(
-    r"^(pr_(criterion|granularity|rule|scope|same|view|show_layers|per_class|v_.+)"
+    r"^(pr_(criterion|granularity|rule|scope|same|view|show_layers|per_class|heads_removed|v_.+)"
     r"|sens_(criterion|drop)"
     r"|we_(criterion|coefficient|own_max|maximum|epochs)"
     r"|model_(data|arch|epochs|batch_size|learning_rate|seed)"

@@ -27,6 +27,7 @@ from typing import Callable
 
 from .. import deploy
 from ..experiments import api, example
+from ..graph.coverage import coverage, coverage_sentence
 from ..io import data
 from ..io.data import DataUnavailableError
 from ..io.downloads import safe_filename
@@ -42,7 +43,7 @@ from ..spec import GRANULARITIES, MODES, PruneSpec, RETRAIN_STRATEGIES, RunSpec
 from ..train import fit, models
 from ..train.callbacks import early_weights_callback
 
-MODELS = ("mlp-128", "lenet-300-100", "lenet-5")
+MODELS = ("mlp-128", "lenet-300-100", "lenet-5", "vit-tiny", "gru-rows")  # prune_core.train.models.ARCHITECTURES
 DATA_SOURCES = ("auto", "bundled", "full", "fashion")  # MNIST sources, then the bundled Fashion-MNIST
 GRANULARITIES = tuple("neuron" if g == "unit" else g for g in GRANULARITIES)  # the CLI's words: "neuron" for "unit"
 RETRAIN = tuple(RETRAIN_STRATEGIES)
@@ -345,7 +346,7 @@ def report_from(config: ExperimentConfig, ds, baseline_note: str, dense_eval, re
         "pruned_accuracy": result.pruned_accuracy, "pruned_loss": result.pruned_loss,
         "final_accuracy": result.final_accuracy, "final_loss": result.final_loss,
         "sparsity": result.sparsity, "layers": result.layer_sparsity,
-        "pruned_weights": zeros, "prunable_weights": total,
+        "pruned_weights": zeros, "prunable_weights": total, "coverage": coverage_sentence(coverage(result.model)),
         "thresholds": {k: float(v) for k, v in (result.mask_set.thresholds if result.mask_set else {}).items()},
         "params": result.params, "nonzero_params": result.nonzero_params, "gzip_bytes": result.gzip_bytes,
         "sparse_bytes": result.sparse_bytes, "float32_bytes": result.float32_bytes,
@@ -429,6 +430,7 @@ def format_report(report: dict) -> str:
         "",
         f"sparsity of prunable weights: {report['sparsity']:.2%}"
         f" ({report['pruned_weights']:,} of {report['prunable_weights']:,})",
+        *([report["coverage"]] if report.get("coverage") else []),
     ]
     for name, s in report["layers"].items():
         threshold = report["thresholds"].get(name)

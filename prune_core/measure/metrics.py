@@ -165,15 +165,16 @@ def totals(model_or_table) -> dict:
 
 
 def prunable_counts(model) -> tuple[int, int]:
-    """(zeros, total) over the prunable kernels only (no biases)."""
+    """(zeros, total) over every kernel a run can prune (graph.kernels: Dense/Conv, attention projections,
+    Embedding tables, recurrent kernels; no biases)."""
     arrays = kernels(model).values()
     size = sum(a.size for a in arrays)
     return size - sum(int(np.count_nonzero(a)) for a in arrays), size
 
 
 def prunable_sparsity(model) -> float:
-    """Fraction of zeros over the prunable kernels only (Dense/Conv2D, no biases): the UI's
-    "overall sparsity". 0.0 for a model without prunable layers."""
+    """Fraction of zeros over every prunable kernel (see :func:`prunable_counts`; no biases): the UI's
+    "overall sparsity". 0.0 for a model without prunable kernels."""
     zeros, size = prunable_counts(model)
     return _sparsity(size - zeros, size)
 

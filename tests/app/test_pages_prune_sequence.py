@@ -43,3 +43,44 @@ def test_every_kernel_is_in_the_numbers_and_the_coverage_is_stated(build, covere
         sizes = [int(k.size) for k in pc.graph.kernels(model).values()]
         assert list(at.data_editor[0].value["parameters"]) == sizes
         assert sizes[0] == 7 * 7 * 1 * 64
+
+
+def test_a_model_with_attention_gets_the_heads_heatmap_and_the_measured_curve():
+    """ViT-tiny (random weights) on the bundled digits: the heatmap's cells are the heads' magnitude scores as a
+    share of their layer's top; the slider crosses out each layer's lowest heads; the caption's numbers are the
+    masked models' measured accuracies."""
+    import json
+
+    import numpy as np
+    from ui import state
+    from prune_core.measure import heads as mh
+    from prune_core.methods.criteria import get_criterion
+    from prune_core.train import models
+
+    ds = data.load_dataset("bundled")
+    model = models.build_model("vit-tiny", ds.input_shape, ds.num_classes, seed=0)
+    at = page_test("prune")
+    at.session_state["model_entry"] = state.ModelEntry(model=model, name="vit", architecture="vit-tiny",
+                                                       origin="uploaded", data_key="")
+    at.run()
+    assert not at.exception
+    table = mh.head_table(model, get_criterion("magnitude").scores(model, None))
+    assert list(table) == ["mha0", "mha1"] and all(len(v) == 4 for v in table.values())
+
+    def heatmap():
+        figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        return next(f for f in figures if f["data"][0]["type"] == "heatmap")
+
+    z = np.array(heatmap()["data"][0]["z"], dtype=float)
+    assert np.allclose(z, [v / v.max() for v in table.values()])
+    assert heatmap()["data"][1].get("x", []) == []  # nothing removed yet
+
+    at.slider(key="pr_heads_removed").set_value(2).run()
+    assert not at.exception
+    crosses = heatmap()["data"][1]
+    lowest = {name: np.argsort(v, kind="stable")[:2] for name, v in table.items()}
+    assert sorted(zip(crosses["y"], crosses["x"])) == sorted((n, f"head {h}") for n, hs in lowest.items() for h in hs)
+    steps = mh.removal_curve(model, table, ds.x_test, ds.y_test)
+    assert [s.removed for s in steps] == [0, 2, 4, 6]
+    from ui.prune_heads import curve_caption
+    assert curve_caption(steps, steps[0].accuracy) in [c.value for c in at.caption]  # 0 removed = the dense model

@@ -246,3 +246,17 @@ def test_experiment_pruning_at_init_in_process(capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["sparsity"] == pytest.approx(0.9, abs=1e-4) and report["config"]["mode"] == "init"
     assert report["pruned_accuracy"] < 0.5 < report["final_accuracy"]  # untrained when pruned, trained after
+
+
+def test_experiment_on_a_recurrent_net_prunes_every_kernel_and_names_the_denominator(capsys):
+    code = cli.main(["experiment", "--model", "gru-rows", "--data", "bundled", "--train-epochs", "1",
+                     "--criterion", "magnitude", "--rule", "sparsity", "--value", "0.5", "--scope", "layer",
+                     "--mode", "oneshot", "--fine-tune-epochs", "1", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    # GRU(64) over 28 rows of 28 pixels: kernel 28×192, recurrent kernel 64×192, classifier 64×10 — half of each
+    assert report["layers"] == {"gru/kernel": 0.5, "gru/recurrent_kernel": 0.5, "output": 0.5}
+    assert report["pruned_weights"] == (5_376 + 12_288 + 640) // 2 and report["prunable_weights"] == 18_304
+    assert report["coverage"] == ("This run covers 18,304 of 18,698 parameters (97.9%); not covered: "
+                                  "biases and normalization parameters — not pruned by design (394).")
+    assert "This run covers 18,304 of 18,698 parameters" in cli.format_report(report)
