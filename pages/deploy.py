@@ -15,6 +15,9 @@ st.caption("A masked Keras model still multiplies every zero. Here each model is
            "(float32 with the sparsity optimization, and int8) and measured in the LiteRT interpreter: which file "
            "is smaller, which is faster, by how much, and why.")
 widgets.data_badge()
+if ud.unavailable():
+    st.info(ud.unavailable(), icon=":material/info:")
+    st.stop()
 
 src = ud.source()
 if src is None:

@@ -81,3 +81,12 @@ def test_bundled_data_is_package_data(tmp_path):
     assert PYPROJECT["tool"]["setuptools"]["package-data"]["prune_core"] == ["assets/*"]
     # The top-level assets/ is a link into the package (the product spec lists assets/ at the top).
     assert (ROOT / "assets").is_symlink() and (ROOT / "assets").resolve() == ROOT / "prune_core" / "assets"
+
+
+def test_every_test_module_has_a_unique_basename():
+    """pytest imports test modules by basename (rootdir-relative, no __init__.py): two tests/*/test_x.py files stop
+    collection with "import file mismatch" — which once failed CI after every test had passed."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}

@@ -293,3 +293,8 @@ def rule_text() -> str:
 def downloads(report, src: Source) -> list[tuple[str, bytes, str, str]]:
     """(label, bytes, file name, mime) for every file the report holds."""
     return [(label, data, name, "application/octet-stream") for label, name, data in report.files(src.stem)]
+
+
+def unavailable() -> str | None:
+    """Why deploying cannot run in this installation (no TensorFlow), or None."""
+    return deploy.unavailable()

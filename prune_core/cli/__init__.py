@@ -268,6 +268,8 @@ class ExperimentConfig:
         if self.mode in ("gradual", "iterative") and self.rule in ("nm", "block", "per-output"):
             raise UsageError(f"argument --rule: --mode {self.mode} prunes to a target sparsity; use --mode oneshot "
                              f"or init for the {self.rule} rule")
+        if self.deploy and deploy.unavailable():
+            raise UsageError(f"argument --deploy: {deploy.unavailable()}")
         if self.compact and self.granularity != "neuron":
             raise UsageError("argument --compact: needs --granularity neuron (weight pruning removes no neurons)")
         if self.train_epochs == 0 and self.model != BASELINE_ARCHITECTURE:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .convert import (block_sparsity, compact_bytes, converter_reason, FLOAT_BLOCK, FLOAT_RATIO, INT8_BLOCK,
                       INT8_RATIO, keras_bytes, keras_int8, predicted_sparse, representative, scattered_threshold,
-                      strip_locations, TFLITE_IDENTIFIER, tflite_bytes, TFLiteExport, to_tflite)
+                      strip_locations, TFLITE_IDENTIFIER, tflite_bytes, TFLiteExport, to_tflite, unavailable)
 from .flatbuffer import Kernel, operators, Operators, WEIGHTED_OPS
 from .report import (ACCURACY_TOLERANCE, best_row, deploy, deploy_run, DeployReport, headline, Row, ROW_HELP,
                      ROW_NAMES, verdict)

@@ -39,6 +39,25 @@ FLOAT_BLOCK, FLOAT_RATIO = 4, 0.9   # the converter's block size and ratio for f
 INT8_BLOCK, INT8_RATIO = 16, 0.8    # … and for int8 ones
 
 
+def unavailable() -> str | None:
+    """None when TensorFlow Lite export can run here; otherwise one sentence saying why not. The converter is
+    TensorFlow's own: under the JAX or PyTorch backend it exports through TensorFlow too, so TensorFlow must be
+    installed (the ``deploy`` extra), whatever ``KERAS_BACKEND`` is.
+
+    >>> unavailable() is None  # this project's environment has TensorFlow
+    True
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        import keras
+
+        return (f"Deploying needs TensorFlow (its TensorFlow Lite converter), which is not installed here; Keras runs "
+                f"on {keras.backend.backend()}. Install it with pip install 'prune-core[deploy]' — pruning, retraining "
+                "and every other page work without it.")
+    return None
+
+
 def keras_bytes(model) -> bytes:
     """The model as a .keras file (architecture + weights; no optimizer state, no training-only L1
     regularizer), as bytes. Loads back with ``keras.saving.load_model(path, safe_mode=True)``."""
