@@ -47,27 +47,41 @@ if not records:
     if cu.retrain_page_registered():
         st.page_link("pages/retrain.py", label="Go to the Retrain page", icon=":material/arrow_forward:")
 else:
-    frame = cu.store().list(workspace)
-    best, smallest = cu.best_runs(records)
+    groups = cu.runs_by_model(records)
+    if len(groups) > 1:
+        options = [*groups, cu.ALL_MODELS]
+        chosen_model = st.selectbox(
+            "Model", options, index=options.index(cu.default_model_choice(groups)), key="cmp_model",
+            format_func=lambda k: cu.model_choice_label(k, groups),
+            help="Runs are compared within one model: each model has its own dense baseline and Pareto frontier.")
+    else:
+        chosen_model = next(iter(groups))
+        st.caption(f"Runs of {md(cu.model_words(groups[chosen_model]))}.")
+    shown_runs = records if chosen_model == cu.ALL_MODELS else groups.get(chosen_model, records)
+    best, smallest = cu.best_runs(shown_runs)
     row = st.container(horizontal=True, gap="medium")  # wraps on a narrow screen instead of cutting labels
-    row.metric("Runs", f"{len(records)}", width=120)
+    row.metric("Runs", f"{len(shown_runs)}", width=120)
     row.metric("Best final accuracy", f"{best['final_accuracy']:.2%}", width=200,
-               help=f"Run #{best['run_id']}: {best.get('label', '')}")
+               help=f"Run #{best['run_id']}: {md(best.get('label', ''))} · {md(cu.model_words([best]))}")
     if smallest is not None:
         row.metric("Fewest nonzero parameters", f"{smallest['nonzero_params']:,}", width=230,
-                  help=f"Run #{smallest['run_id']}: {smallest.get('label', '')}, "
-                       f"final accuracy {smallest['final_accuracy']:.2%}")
+                   help=f"Run #{smallest['run_id']}: {md(smallest.get('label', ''))}, "
+                        f"final accuracy {smallest['final_accuracy']:.2%} · {md(cu.model_words([smallest]))}")
 
     x = st.segmented_control("Size axis", list(cu.SIZE_AXES), format_func=cu.SIZE_AXES.get,
                              default="nonzero_params", key="cmp_size_axis") or "nonzero_params"
-    widgets.chart(cu.accuracy_size_figure(records, x), key="cmp_accuracy_size")
+    charted = groups.items() if chosen_model == cu.ALL_MODELS else [(chosen_model, shown_runs)]
+    for key, runs in charted:
+        if chosen_model == cu.ALL_MODELS:
+            st.markdown(f"**{md(cu.model_words(runs))}**")
+        widgets.chart(cu.accuracy_size_figure(runs, x), key=f"cmp_accuracy_size_{key}")
     st.caption(cu.ACCURACY_SIZE_CAPTION)
 
-    shown = cu.history_frame(frame)
+    shown = cu.table_frame(shown_runs)
     st.dataframe(shown, width="stretch", hide_index=True, column_config=cu.column_config(shown), key="cmp_history")
-    st.caption("One row per run, oldest first: settings, then accuracy on the test split before pruning (dense), "
-               "right after pruning and after fine-tuning, overall sparsity of the prunable weights, size and "
-               "latency of the final model.")
+    st.caption("One row per run, oldest first: settings and the model it pruned, then accuracy on the test split "
+               "before pruning (dense), right after pruning and after fine-tuning, overall sparsity of the prunable "
+               "weights, size and latency of the final model.")
 
     files = st.container(horizontal=True)  # wraps on a narrow screen
     files.download_button("Run history (CSV)", cu.csv_text(workspace), file_name=cu.csv_filename(workspace),
@@ -121,9 +135,9 @@ with st.form("cmp_sweep_form"):
                           default=list(cu.SWEEP_SPARSITIES), format_func="{}%".format, key="cmp_sweep_sparsities")
     epochs = c3.select_slider("Fine-tune epochs", [0, 1, 2], value=1, key="cmp_sweep_epochs",
                               help="0: prune only, no retraining (seconds). Each epoch takes a few seconds per point.")
-    st.caption(f"About {cu.estimate_seconds(list(choices), list(cu.SWEEP_SPARSITIES), 1):.0f} s for "
-               "everything with 1 epoch on LeNet-300-100 and the bundled digits; 0 epochs takes seconds. It runs in "
-               "the background: you can look at the history meanwhile.")
+    estimate = cu.estimate_sentence(len(choices) * len(cu.SWEEP_SPARSITIES), 1)
+    st.caption(f"{md(estimate[:1].upper() + estimate[1:])} 0 epochs takes seconds. It runs in the background: you "
+               "can look at the history meanwhile.")
     run_it = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:", disabled=running)
 settings.reset_button("cmp_", label="Reset the sweep settings")
 

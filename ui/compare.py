@@ -29,7 +29,7 @@ TABLE_COLUMNS = (
     ("drop", "Δ vs dense", "pts"),
     ("sparsity", "Sparsity", "percent"),
     ("nonzero_params", "Nonzero params", "int"),
-    ("gzip_kb", "gzip", "kb"),
+    ("gzip_mb", "gzip", "mb"),
     ("latency_ms", "Latency", "ms"),
     ("pruned_accuracy", "Pruned acc.", "percent"),
     ("dense_accuracy", "Dense acc.", "percent"),
@@ -44,7 +44,7 @@ TABLE_COLUMNS = (
     ("seconds", "Time", "s"),
     ("created_at", "When", "text"),
 )
-FORMATS = {"percent": "%.2f%%", "pts": "%+.2f pts", "kb": "%.1f kB", "ms": "%.2f ms", "s": "%.1f s",
+FORMATS = {"percent": "%.2f%%", "pts": "%+.2f pts", "mb": "%.3f MB", "ms": "%.2f ms", "s": "%.1f s",
            "int": "localized", "float": "%g", "id": "#%d"}
 
 
@@ -88,10 +88,11 @@ def _text_column(values) -> list[str]:
     return ["—" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
 
 
-def history_frame(frame):
+def history_frame(frame, models: list[str] | None = None):
     """``RunStore.list`` reshaped for display: known settings and metrics first with units in percent,
-    points, kB, ms and s (column_config formats them), then any other settings columns. Every column holds
-    one type: numbers, or text in words (per-layer values as "dense1 50%, dense2 60%", "—" where missing)."""
+    points, MB, ms and s (column_config formats them), then any other settings columns. Every column holds
+    one type: numbers, or text in words (per-layer values as "dense1 50%, dense2 60%", "—" where missing).
+    ``models``: each row's model in words (a "Model" column after the label)."""
     import pandas as pd
 
     from prune_core.viz import words
@@ -99,7 +100,7 @@ def history_frame(frame):
     shown = pd.DataFrame(index=frame.index)
     source = frame.copy()
     source["drop"] = (source["final_accuracy"] - source["dense_accuracy"]) * 100
-    source["gzip_kb"] = source["gzip_bytes"] / 1000.0
+    source["gzip_mb"] = source["gzip_bytes"] / 1e6
     settings = [{c.removeprefix("settings."): row[c] for c in frame.columns if c.startswith("settings.")}
                 for _, row in frame.iterrows()]
     for column, label, kind in TABLE_COLUMNS:
@@ -118,6 +119,8 @@ def history_frame(frame):
         else:
             values = _text_column(values)
         shown[label] = values
+        if column == "label" and models is not None:
+            shown["Model"] = list(models)
     known = {c for c, _, _ in TABLE_COLUMNS} | {"settings.mode"}  # the record's own mode column says it
     for column in frame.columns:
         if column.startswith("settings.") and column not in known:
@@ -205,11 +208,12 @@ def html_report(workspace: str, records: list[dict], x: str, sweep: "Sweep | Non
     the accuracy-vs-size chart and, when there is one, the session's criteria sweep."""
     from prune_core.viz import figures, report
 
-    shown = formatted_rows(history_frame(store().list(workspace)))
+    shown = formatted_rows(table_frame(records))
     split = METRIC_LABELS.index("Dense acc.") + 1
     metrics = [{k: row[k] for k in METRIC_LABELS[:split] if k in row} for row in shown]
     settings_rows = [{k: v for k, v in row.items() if k == "Run" or k not in METRIC_LABELS[:split]} for row in shown]
-    charts = [(ACCURACY_SIZE_CAPTION, _for_report(figures.accuracy_size_figure(records, x=x)))]
+    charts = [(f"{model_words(runs)}. {ACCURACY_SIZE_CAPTION}", _for_report(figures.accuracy_size_figure(runs, x=x)))
+              for runs in runs_by_model(records).values()]
     tables = {"Settings of each run": settings_rows}
     if sweep is not None:
         charts.append((sweep_caption(sweep), _for_report(figures.criteria_sweep_figure(
@@ -269,7 +273,27 @@ class Sweep:
 
 
 def estimate_seconds(criteria: list, sparsities: list, epochs: int) -> float:
+    """The default baseline's measured figure (LeNet-300-100, bundled digits), when no model is loaded yet."""
     return len(criteria) * len(sparsities) * (0.1 + SECONDS_PER_POINT_EPOCH * epochs)
+
+
+def estimate_sentence(points: int, epochs: int) -> str:
+    """How long a sweep of ``points`` with ``epochs`` fine-tune epochs should take on the current model and data,
+    extrapolated from the model's timed test-split evaluation (``sweeps.estimate_sweep_seconds``), naming both."""
+    from prune_core.experiments import sweeps
+    from prune_core.viz import words
+
+    what = f"{points} point{'s' if points != 1 else ''} with {epochs} fine-tune epoch{'s' if epochs != 1 else ''}"
+    if not (state.has_model() and state.has_data()):
+        seconds = points * (0.1 + SECONDS_PER_POINT_EPOCH * epochs)
+        return (f"{words.duration(seconds)} for {what} on {current_model_name()} and the bundled digits "
+                "(measured on this kind of machine).")
+    entry, ds = state.current_model(), state.dataset()
+    numbers = state.measure(entry, ds)
+    seconds = sweeps.estimate_sweep_seconds(points, epochs, eval_seconds=numbers.get("eval_seconds", 0.0),
+                                            test_samples=max(len(ds.y_test), 1), train_samples=len(ds.y_train))
+    return (f"{words.duration(seconds)} for {what} on {current_model_name()} and {ds.name} (extrapolated from one "
+            "timed evaluation of this model; scoring and compilation come on top).")
 
 
 def current_sweep() -> Sweep | None:
@@ -377,6 +401,58 @@ def sweep_figure(sweep):
 
     return figures.criteria_sweep_figure(criterion_words(sweep.frame), dense_accuracy=sweep.dense_accuracy,
                                          show_pruned=sweep.fine_tune_epochs > 0)
+
+
+# --- runs by model ---------------------------------------------------------------------------------
+
+ALL_MODELS = "all"
+
+
+def runs_by_model(records: list[dict]) -> dict[str, list[dict]]:
+    """{model key: its runs}, the models with the newest run first (``history.group_by_model``)."""
+    from prune_core.io import history
+
+    return history.group_by_model(records)
+
+
+def model_words(runs: list[dict]) -> str:
+    from prune_core.viz import words
+
+    return words.run_model(runs[-1])
+
+
+def current_model_key() -> str | None:
+    """The key runs of the current model carry (its architecture and parameter count), or None when no model
+    is loaded yet (nothing is loaded to say it)."""
+    from prune_core.io import history
+
+    if not state.has_model():
+        return None
+    entry = st.session_state["model_entry"]
+    return history.model_key({"settings": {"architecture": entry.architecture, "model": entry.name},
+                              "dense": {"params": entry.model.count_params()}})
+
+
+def default_model_choice(groups: dict) -> str:
+    """The current model's runs when it has any, otherwise the model of the newest run."""
+    current = current_model_key()
+    return current if current in groups else next(iter(groups))
+
+
+def model_choice_label(key: str, groups: dict) -> str:
+    if key == ALL_MODELS:
+        total = sum(len(v) for v in groups.values())
+        return f"All models ({len(groups)} models, {total} runs, each on its own chart)"
+    runs = groups[key]
+    return f"{model_words(runs)} ({len(runs)} run{'s' if len(runs) != 1 else ''})"
+
+
+def table_frame(runs: list[dict]):
+    """The history table of ``runs`` with each run's model."""
+    from prune_core.io import history
+    from prune_core.viz import words
+
+    return history_frame(history.records_frame(runs), models=[words.run_model(r) for r in runs])
 
 
 def best_runs(records: list[dict]) -> tuple[dict, dict | None]:

@@ -98,6 +98,29 @@ def max_sparsity_within(df, dense_accuracy: float, max_drop: float) -> dict[str,
     return result
 
 
+TRAIN_PASS_COST = 3.0  # a training step costs about three forward passes (forward, backward, update)
+
+
+def estimate_sweep_seconds(points: int, fine_tune_epochs: int, *, eval_seconds: float, test_samples: int,
+                           train_samples: int) -> float:
+    """Seconds a criteria sweep of ``points`` (criterion, sparsity) pairs should take on a model whose test-split
+    evaluation took ``eval_seconds`` for ``test_samples``: per point two evaluations (pruned, fine-tuned) and
+    ``fine_tune_epochs`` passes over ``train_samples`` at :data:`TRAIN_PASS_COST` forward passes each. An
+    estimate from one timed step, extrapolated (the scoring pass and compilation are not counted).
+
+    >>> estimate_sweep_seconds(10, 1, eval_seconds=0.5, test_samples=2000, train_samples=8000)
+    70.0
+    >>> estimate_sweep_seconds(10, 0, eval_seconds=0.5, test_samples=2000, train_samples=8000)
+    5.0
+    """
+    if points < 0 or fine_tune_epochs < 0 or eval_seconds < 0 or test_samples <= 0:
+        raise ValueError("points, epochs and the evaluation time must be >= 0 and the test split non-empty.")
+    per_sample = eval_seconds / test_samples
+    evaluations = (2 if fine_tune_epochs else 1) * eval_seconds
+    training = fine_tune_epochs * TRAIN_PASS_COST * per_sample * train_samples
+    return float(points * (evaluations + training))
+
+
 def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune_epochs: int = 1, *,
                    scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
                    score_batches: int = 4, progress: Progress | None = None):

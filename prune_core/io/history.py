@@ -287,3 +287,43 @@ def pareto_front(df, x: str, y: str, *, minimize_x: bool = True, maximize_y: boo
             keep.append(i)
             best = ys[i]
     return frame.iloc[keep].copy()
+
+
+# --- runs by model: each model its own baseline and frontier -----------------------------------------
+
+def model_key(record: dict) -> str:
+    """Which model a run pruned: its architecture id and the dense model's parameter count (an upload also
+    by its file name), so runs of different models are never compared on one chart.
+
+    >>> model_key({"settings": {"architecture": "lenet-300-100", "model": "LeNet-300-100 · default baseline"},
+    ...            "dense": {"params": 266610}})
+    'lenet-300-100|266610'
+    >>> model_key({"settings": {"architecture": "uploaded (Functional)", "model": "resnet50.keras · uploaded"},
+    ...            "dense": {"params": 23608202}})
+    'uploaded (Functional)|resnet50.keras|23608202'
+    """
+    settings = record.get("settings") or {}
+    dense = record.get("dense") or {}
+    architecture = str(settings.get("architecture") or "unknown")
+    parts = [architecture]
+    if architecture.startswith("uploaded"):
+        parts.append(str(settings.get("model") or "").split(" · ")[0])
+    params = dense.get("params")
+    parts.append(str(int(params)) if isinstance(params, (int, float)) and math.isfinite(params) else "?")
+    return "|".join(parts)
+
+
+def group_by_model(records: list[dict]) -> dict[str, list[dict]]:
+    """{model_key: that model's runs, oldest first}, models ordered by their newest run (newest first).
+
+    >>> runs = [{"run_id": 1, "settings": {"architecture": "a"}, "dense": {"params": 10}},
+    ...         {"run_id": 2, "settings": {"architecture": "b"}, "dense": {"params": 20}},
+    ...         {"run_id": 3, "settings": {"architecture": "a"}, "dense": {"params": 10}}]
+    >>> {k: [r["run_id"] for r in v] for k, v in group_by_model(runs).items()}
+    {'a|10': [1, 3], 'b|20': [2]}
+    """
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        groups.setdefault(model_key(record), []).append(record)
+    newest = {key: max(range(len(records)), key=lambda i: (model_key(records[i]) == key, i)) for key in groups}
+    return dict(sorted(groups.items(), key=lambda item: -newest[item[0]]))

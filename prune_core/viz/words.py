@@ -68,6 +68,43 @@ def model_name(name) -> str:
     return head + sep + tail
 
 
+def run_model(record: dict) -> str:
+    """The model a run pruned, for a person: its name and the dense parameter count (runs are grouped by it).
+
+    >>> run_model({"settings": {"architecture": "lenet-300-100"}, "dense": {"params": 266610}})
+    'LeNet-300-100 · 266,610 parameters'
+    >>> run_model({"settings": {"architecture": "uploaded (Functional)", "model": "resnet50.keras · uploaded"},
+    ...            "dense": {"params": 23608202}})
+    'resnet50.keras (uploaded) · 23,608,202 parameters'
+    """
+    settings = record.get("settings") or {}
+    architecture = str(settings.get("architecture") or "")
+    if architecture.startswith("uploaded"):
+        name = str(settings.get("model") or "uploaded model").split(" · ")[0] + " (uploaded)"
+    elif architecture:
+        name = model_name(architecture)
+    else:
+        name = "unknown model"
+    params = (record.get("dense") or {}).get("params")
+    return f"{name} · {int(params):,} parameters" if isinstance(params, (int, float)) and params == params else name
+
+
+def duration(seconds: float) -> str:
+    """A time estimate in words, rounded as an estimate should be.
+
+    >>> duration(42.4), duration(194), duration(5400), duration(0.3)
+    ('about 42 s', 'about 3 min', 'about 1.5 h', 'under 1 s')
+    """
+    seconds = float(seconds)
+    if seconds < 1:
+        return "under 1 s"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"
+
+
 def setting_name(key) -> str:
     """'batch_size' → 'Batch size' (known settings by their names on the Retrain page)."""
     key = str(key)

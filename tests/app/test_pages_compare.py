@@ -74,7 +74,7 @@ def test_history_table_and_chart_show_the_stored_runs_and_survive_a_new_session(
         assert table["Final acc."].tolist() == pytest.approx([96.05, 93.85])
         assert table["Δ vs dense"].tolist() == pytest.approx([1.05, -1.15])
         assert table["Nonzero params"].tolist() == [133_510, 27_030]
-        assert table["gzip"].tolist() == pytest.approx([590.049, 191.8])
+        assert table["gzip"].tolist() == pytest.approx([0.590049, 0.1918])  # MB: "30.629 MB" fits, "30628.9 kB" did not
         assert table["Mode"].tolist() == ["one-shot", "gradual"]
         assert table["Criterion"].tolist() == ["Magnitude |w|", "Magnitude |w|"]
         traces = chart_traces(at)
@@ -181,6 +181,17 @@ def test_two_point_sweep_runs_in_the_background_and_shows_the_core_numbers():
     assert table["Time"].tolist() == ["—", "—"]  # 0 epochs: no training to time
     at.run()  # another rerun: the sweep is still there
     assert at.dataframe[-1].value["Sparsity"].tolist() == [50, 90]
+    # the estimate now comes from the loaded model's own timed evaluation and names it and its data
+    numbers = entry.measurements["mnist-bundled"]
+    points = len(sweeps_criteria()) * 6
+    ds = data.load_mnist("bundled")
+    seconds = sweeps.estimate_sweep_seconds(points, 1, eval_seconds=numbers["eval_seconds"],
+                                            test_samples=len(ds.y_test), train_samples=len(ds.y_train))
+    from prune_core.viz import words
+    caption = next(c.value for c in at.caption if "fine-tune epoch on" in c.value)
+    assert caption.startswith(f"{words.duration(seconds).capitalize()} for {points} points with 1 fine-tune epoch on "
+                              f"LeNet-300-100 · default baseline and {ds.name} (extrapolated from one timed "
+                              "evaluation of this model")
 
 
 def test_per_layer_values_make_one_text_column_and_every_column_one_type(store):
@@ -246,3 +257,70 @@ def test_a_sweep_after_a_one_shot_leaves_its_compact_download():
     assert not at.exception
     assert [b.proto.label for b in at.get("download_button")] == files
     assert any(h.value.startswith("Last run") for h in at.subheader)
+
+
+def of_model(rec: dict, architecture: str, params: int, model: str | None = None) -> dict:
+    """``rec`` as a run of another model: its architecture and the dense parameter count."""
+    return {**rec, "settings": {**rec["settings"], "architecture": architecture, "model": model or architecture},
+            "dense": {**rec["dense"], "params": params}}
+
+
+@pytest.fixture
+def two_models(store):
+    """Two LeNet runs, then one ResNet-50 run (uploaded): the newest run is ResNet's."""
+    lenet = [store.add("default", of_model(record(0.9605, 133_510, 590_049), "lenet-300-100", 266_610)),
+             store.add("default", of_model(record(0.9385, 27_030, 191_800, mode="gradual"), "lenet-300-100", 266_610))]
+    resnet = dict(record(0.10, 21_000_000, 30_628_900, dense=0.11), params=23_608_202)
+    resnet["dense"] = {**resnet["dense"], "nonzero_params": 23_608_202, "gzip_bytes": 87_000_000}
+    resnet_id = store.add("default", of_model(resnet, "uploaded (Functional)", 23_608_202, "resnet50.keras · uploaded"))
+    return lenet, resnet_id
+
+
+def test_runs_of_two_models_are_never_compared_on_one_chart(two_models):
+    lenet, resnet = two_models
+    at = page_test("compare").run()
+    assert not at.exception
+    # no model loaded: the newest run's model (ResNet-50) is shown, with its own baseline and numbers
+    assert at.selectbox(key="cmp_model").value == "uploaded (Functional)|resnet50.keras|23608202"
+    assert at.selectbox(key="cmp_model").options == [
+        "resnet50.keras (uploaded) · 23,608,202 parameters (1 run)",
+        "LeNet-300-100 · 266,610 parameters (2 runs)",
+        "All models (2 models, 3 runs, each on its own chart)"]
+    assert metric_value(at, "Runs") == "1" and metric_value(at, "Best final accuracy") == "10.00%"
+    table = at.dataframe[0].value
+    assert table["Run"].tolist() == [resnet]
+    assert table["Model"].tolist() == ["resnet50.keras (uploaded) · 23,608,202 parameters"]
+    assert table["gzip"].tolist() == pytest.approx([30.6289])
+    traces = chart_traces(at)
+    assert traces["dense"] == ([23_608_202], [pytest.approx(11.0)])
+
+    at.selectbox(key="cmp_model").set_value("lenet-300-100|266610").run()
+    assert metric_value(at, "Runs") == "2" and metric_value(at, "Best final accuracy") == "96.05%"
+    assert at.dataframe[0].value["Run"].tolist() == lenet
+    traces = chart_traces(at)
+    assert traces["dense"] == ([266_610], [pytest.approx(95.0)])
+    assert traces["Pareto frontier"][0] == [27_030, 133_510]
+
+    at.selectbox(key="cmp_model").set_value("all").run()
+    assert not at.exception
+    assert metric_value(at, "Runs") == "3"
+    assert at.dataframe[0].value["Model"].tolist() == ["LeNet-300-100 · 266,610 parameters"] * 2 + [
+        "resnet50.keras (uploaded) · 23,608,202 parameters"]
+    # one chart per model, each with its own dense star
+    assert [chart_traces(at, i)["dense"][0] for i in range(2)] == [[23_608_202], [266_610]]
+
+
+def test_the_sweep_estimate_names_the_model_it_is_for():
+    at = page_test("compare").run()
+    caption = next(c.value for c in at.caption if "fine-tune epoch on" in c.value)
+    points = len(sweeps_criteria()) * 6
+    seconds = points * (0.1 + 3.5)
+    from prune_core.viz import words
+    assert caption.startswith(f"{words.duration(seconds).capitalize()} for {points} points with 1 fine-tune epoch on "
+                              "LeNet-300-100 · default baseline and the bundled digits")
+
+
+def sweeps_criteria():
+    import prune_core as pc
+
+    return list(pc.CRITERIA)
