@@ -130,7 +130,7 @@ def show_run(result, newest: bool) -> None:
                            "on the test split (iterative runs record training only: solid lines only).")
             else:
                 widgets.chart(rt.steps_figure(result), key="steps")
-                st.caption("Test accuracy of the dense model, of the pruned model before retraining, and after it.")
+                st.caption(rt.steps_caption(result))
         with right:
             if result.rounds:
                 widgets.chart(rt.rounds_figure(result.rounds, result.dense_accuracy, result.settings.get("tolerance")),
@@ -148,8 +148,7 @@ def show_run(result, newest: bool) -> None:
     if result.compact:
         st.markdown("**Compact: the physically smaller model**")
         st.dataframe(rt.size_comparison(result), hide_index=True, width="stretch", key=f"rt_compact_{k}")
-        st.caption("Pruned neurons removed for real: fewer parameters, fewer bytes and less time per batch of 256 "
-                   "than the dense and the masked (zeros kept in place) models.")
+        st.caption(rt.compact_caption(result))
         for note in rt.compact_notes(result):
             st.info(note, icon=":material/info:")
 

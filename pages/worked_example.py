@@ -68,8 +68,10 @@ st.caption(f"Each score against its own threshold, coefficient {coefficient:.2f}
            + ". Bars below the dashed line are pruned (orange); bars on or above it are kept (blue).")
 
 with st.container(border=True, key="we_article"):
-    st.markdown("#### What the article got wrong")
     article = ex.article_setting()
+    st.markdown("#### What the article got wrong")
+    st.caption(f"The article: “{article['title']}” (“{article['title_en']}”), a Chinese-language introduction to "
+               f"pruning; its worked example is section {article['section']}.")
     st.markdown(f"The classic article's example uses coefficient **{article['coefficient']}** on the sensitivity "
                 "column. Its answer, and the one the table gives:")
     said, computed = st.columns(2, border=True)

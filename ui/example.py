@@ -65,7 +65,8 @@ def rankings() -> dict[str, str]:
 def article_setting() -> dict:
     """The article's setting (coefficient 0.3, sensitivity): its threshold and pruned set next to ours."""
     ours = example.apply_coefficient_rule("sensitivity", example.ARTICLE_COEFFICIENT)
-    return {"coefficient": f"{example.ARTICLE_COEFFICIENT:g}",
+    return {"title": example.ARTICLE_TITLE, "title_en": example.ARTICLE_TITLE_EN, "section": example.ARTICLE_SECTION,
+            "coefficient": f"{example.ARTICLE_COEFFICIENT:g}",
             "article_threshold": f"{example.ARTICLE_THRESHOLD:g}",
             "article_formula": f"{example.ARTICLE_COEFFICIENT:g} × {example.ARTICLE_MAX_SENSITIVITY:g}",
             "article_pruned": example.set_text(example.ARTICLE_PRUNED),

@@ -38,6 +38,7 @@ class Context:
     image_shape: tuple | None
     has_data: bool = True
     groups: list = None  # the model's dependency groups (prune_core.graph), walked once per model
+    dense_sparse_bytes: int = 0  # the dense model under the same storage rule as the pruned one (its own zeros out)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -89,7 +90,7 @@ def context() -> Context | None:
     return Context(entry=entry, dataset=ds, kernels=model_kernels(entry.model), names=names,
                    output_layer=output_layer_name(entry.model), dense_accuracy=numbers["accuracy"],
                    dense_params=numbers["params"], image_shape=shape, has_data=state.has_data(),
-                   groups=model_groups(entry))
+                   groups=model_groups(entry), dense_sparse_bytes=numbers.get("sparse_bytes", 0))
 
 
 def model_groups(entry: state.ModelEntry) -> list:

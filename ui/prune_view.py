@@ -79,7 +79,9 @@ class Numbers:
 def numbers(ctx: Context, mask_set: masks.MaskSet) -> Numbers:
     """Size estimate and test accuracy of the masked scratch model (no retraining), against the dense model."""
     pruned_model = scratch(ctx).load(mask_set)
-    sparse, dense_bytes = sparse_bytes(pruned_model), float32_bytes(ctx.dense_params)
+    # against the dense model under the same rule: at 0% pruned the change is exactly 0 (a dense model's own zeros,
+    # e.g. fresh biases, are left out of both)
+    sparse, dense_bytes = sparse_bytes(pruned_model), ctx.dense_sparse_bytes or float32_bytes(ctx.dense_params)
     size_delta = f"{sparse / dense_bytes - 1:+.1%} vs dense {human_bytes(dense_bytes)}"
     if not ctx.has_data:
         return Numbers(human_bytes(sparse), size_delta, "needs data", None,

@@ -193,6 +193,15 @@ def size_comparison(result):
         "test accuracy": f"{r['accuracy']:.2%}"} for name, r in rows])
 
 
+def compact_caption(result) -> str:
+    from prune_core.viz import words
+
+    info = result.compact or {}
+    if not all(k in info for k in ("params", "gzip_bytes")):  # compaction failed: compact_notes says why
+        return "Dense, masked (zeros kept in place) and compact models side by side."
+    return words.compact_caption(result.dense, info)
+
+
 def compact_notes(result) -> list[str]:
     """Plain sentences on what could not be made smaller, and why (empty when everything was removed)."""
     info = result.compact or {}
@@ -282,11 +291,13 @@ class Metric:
 
 def headline(result) -> list[Metric]:
     """The five numbers at the top of a finished run, with their deltas against the dense model."""
+    from prune_core.viz import words
+
     dense = result.dense_accuracy
     return [
         Metric("Dense accuracy", f"{dense:.2%}"),
-        Metric("Pruned, before retraining", f"{result.pruned_accuracy:.2%}",
-               f"{(result.pruned_accuracy - dense) * 100:+.2f} pts"),
+        Metric(words.pruned_stage(result.mode)[0], f"{result.pruned_accuracy:.2%}",
+               f"{(result.pruned_accuracy - dense) * 100:+.2f} pts", help=words.pruned_stage(result.mode)[1]),
         Metric("After retraining", f"{result.final_accuracy:.2%}", f"{(result.final_accuracy - dense) * 100:+.2f} pts vs dense"),
         Metric("Sparsity", f"{result.sparsity:.1%}", help="Zeros among the prunable kernel weights."),
         Metric("gzip size", human_bytes(result.gzip_bytes), f"{result.gzip_bytes / result.dense['gzip_bytes'] - 1:+.1%} vs dense",
@@ -314,7 +325,18 @@ def rounds_figure(rounds: list, dense_accuracy: float, tolerance: float | None =
 
 
 def steps_figure(result):
-    return figures.accuracy_steps(result.dense_accuracy, result.pruned_accuracy, result.final_accuracy)
+    from prune_core.viz import words
+
+    label = words.pruned_stage(result.mode)[0]
+    return figures.accuracy_steps(result.dense_accuracy, result.pruned_accuracy, result.final_accuracy,
+                                  pruned_label=label[:1].lower() + label[1:])
+
+
+def steps_caption(result) -> str:
+    from prune_core.viz import words
+
+    label, why = words.pruned_stage(result.mode)
+    return f"Test accuracy of the dense model, {label.lower()} ({why[:1].lower() + why[1:].rstrip('.')}), and after retraining."
 
 
 def layer_sparsity_figure(result):

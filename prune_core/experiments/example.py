@@ -147,6 +147,9 @@ def side_by_side(coefficient: float) -> dict[str, ExampleResult]:
 # --- the classic article's claims, next to what the table gives ------------------------------------------
 
 # What the article (shared/seed/pruning-article-zh.md, section 4.3) says about the table above.
+ARTICLE_TITLE = "剪枝技术：如何识别和移除神经网络中的冗余部分"
+ARTICLE_TITLE_EN = "Pruning techniques: how to identify and remove the redundant parts of a neural network"
+ARTICLE_SECTION = "4.3"
 ARTICLE_COEFFICIENT = 0.3
 ARTICLE_MAX_SENSITIVITY = 0.6
 ARTICLE_THRESHOLD = 0.18

@@ -17,7 +17,7 @@ from . import metrics
 
 
 def headline_numbers(model, ds: data.Dataset) -> dict:
-    """accuracy, loss, params, float32_bytes, gzip_bytes of ``model`` on ``ds``'s test split, and eval_seconds
+    """accuracy, loss, params, float32_bytes, sparse_bytes (zeros it already has left out), gzip_bytes of ``model`` on ``ds``'s test split, and eval_seconds
     (how long that evaluation took: the base of time estimates). With no data (an empty Dataset) accuracy and
     loss are NaN and eval_seconds 0: sizes only."""
     started = time.perf_counter()
@@ -28,4 +28,5 @@ def headline_numbers(model, ds: data.Dataset) -> dict:
     seconds = time.perf_counter() - started if data.has_samples(ds) else 0.0
     params = metrics.count_params(model)
     return {"eval_seconds": seconds, "accuracy": evaluation.accuracy, "loss": evaluation.loss, "params": params,
-            "float32_bytes": metrics.float32_bytes(params), "gzip_bytes": metrics.gzip_bytes(model)}
+            "float32_bytes": metrics.float32_bytes(params),
+            "sparse_bytes": metrics.sparse_bytes(model), "gzip_bytes": metrics.gzip_bytes(model)}

@@ -65,11 +65,14 @@ def training_history(history: dict[str, list[float]], title: str | None = None) 
     return go.Figure(data=data, layout=layout)
 
 
-def accuracy_steps(dense: float, pruned: float, final: float, height: int = 320) -> go.Figure:
-    """Three bars: dense, pruned before retraining, after retraining (test accuracy in %, axis 0–100%)."""
-    labels = ["dense", "pruned, before retraining", "after retraining"]
+def accuracy_steps(dense: float, pruned: float, final: float, height: int = 320, *,
+                   pruned_label: str = "pruned, before retraining") -> go.Figure:
+    """Three bars: dense, pruned before retraining (or ``pruned_label``: e.g. "one-shot reference" for a gradual
+    run), after retraining (test accuracy in %, axis 0–100%)."""
+    labels = ["dense", pruned_label, "after retraining"]
     values = [100 * dense, 100 * pruned, 100 * final]
-    data = [go.Bar(x=["dense", "pruned,<br>before retraining", "after<br>retraining"], y=values, customdata=labels,
+    data = [go.Bar(x=["dense", pruned_label.replace(", ", ",<br>", 1) if ", " in pruned_label
+                      else pruned_label.replace(" ", "<br>", 1), "after<br>retraining"], y=values, customdata=labels,
                    marker_color=[DENSE, SERIES[1], SERIES[0]], text=[f"{v:.2f}%" for v in values],
                    textposition="outside", cliponaxis=False, hovertemplate="%{customdata}: %{y:.2f}%<extra></extra>")]
     layout = house_layout(height=height, showlegend=False,

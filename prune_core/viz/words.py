@@ -105,6 +105,56 @@ def duration(seconds: float) -> str:
     return f"about {seconds / 3600:.1f} h"
 
 
+PRUNED_STAGE = {
+    "oneshot": ("Pruned, before retraining", "Test accuracy right after pruning, before any retraining."),
+    "gradual": ("One-shot reference", "Not a stage of this run: the dense model pruned one-shot to the sparsity this "
+                "run reached, without retraining — what pruning gradually avoids."),
+    "iterative": ("One-shot reference", "Not a stage of this run: the dense model pruned one-shot to the sparsity "
+                  "this run reached, without retraining — what pruning in rounds avoids."),
+    "init": ("Pruned at initialization", "Test accuracy of the untrained network after pruning, before training."),
+}
+
+
+def pruned_stage(mode) -> tuple[str, str]:
+    """(label, explanation) of a run's "pruned" accuracy: a stage of one-shot and init runs, only a one-shot
+    reference for gradual and iterative runs (they never hold the full sparsity untrained).
+
+    >>> pruned_stage("gradual")[0], pruned_stage("oneshot")[0]
+    ('One-shot reference', 'Pruned, before retraining')
+    """
+    return PRUNED_STAGE.get(str(mode), PRUNED_STAGE["oneshot"])
+
+
+SAME_SPEED = 0.05  # timings within 5% of each other are "no faster": a latency measured here varies that much
+
+
+def compact_caption(dense: dict, compact: dict) -> str:
+    """One sentence on what removing the pruned units bought, each claim measured: parameters, gzip bytes and time
+    per batch of 256 against the dense model ("no faster" within :data:`SAME_SPEED`).
+
+    >>> compact_caption({"params": 1000, "gzip_bytes": 4000, "latency_ms": 7.37},
+    ...                 {"params": 400, "gzip_bytes": 1800, "latency_ms": 7.35})
+    'Pruned neurons removed for real: 60.0% fewer parameters and 55.0% fewer gzip bytes than the dense model, but no faster per batch of 256 (7.35 vs 7.37 ms, within the 5% a timing varies here).'
+    >>> compact_caption({"params": 1000, "gzip_bytes": 4000, "latency_ms": 10.0},
+    ...                 {"params": 400, "gzip_bytes": 1800, "latency_ms": 2.9})
+    'Pruned neurons removed for real: 60.0% fewer parameters and 55.0% fewer gzip bytes than the dense model, and 3.45× faster per batch of 256 (2.90 vs 10.00 ms).'
+    """
+    def fewer(key: str) -> float:
+        return 1 - compact[key] / dense[key] if dense.get(key) else 0.0
+
+    text = (f"Pruned neurons removed for real: {fewer('params'):.1%} fewer parameters and {fewer('gzip_bytes'):.1%} "
+            "fewer gzip bytes than the dense model")
+    new, old = compact.get("latency_ms"), dense.get("latency_ms")
+    if not (isinstance(new, (int, float)) and isinstance(old, (int, float)) and new > 0 and old > 0):
+        return text + "; time per batch was not measured."
+    if new <= old * (1 - SAME_SPEED):
+        return text + f", and {old / new:.2f}× faster per batch of 256 ({new:.2f} vs {old:.2f} ms)."
+    if new < old * (1 + SAME_SPEED):
+        return (text + f", but no faster per batch of 256 ({new:.2f} vs {old:.2f} ms, within the {SAME_SPEED:.0%} a "
+                "timing varies here).")
+    return text + f", but slower per batch of 256 ({new:.2f} vs {old:.2f} ms)."
+
+
 def setting_name(key) -> str:
     """'batch_size' → 'Batch size' (known settings by their names on the Retrain page)."""
     key = str(key)

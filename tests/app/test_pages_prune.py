@@ -67,6 +67,12 @@ def test_coefficient_zero_prunes_nothing_and_keeps_dense_accuracy():
     assert metric_value(at, "Overall sparsity") == "0.0%"
     dense = at.session_state["model_entry"].measurements["mnist-bundled"]["accuracy"]
     assert metric_value(at, "Test accuracy") == f"{dense:.2%}"
+    # nothing pruned, nothing saved: the size is compared with the dense model stored the same way
+    from prune_core.measure.metrics import human_bytes, sparse_bytes
+
+    size = next(m for m in at.metric if m.label == "Size estimate")
+    dense_bytes = sparse_bytes(at.session_state["model_entry"].model)
+    assert (size.value, size.proto.delta) == (human_bytes(dense_bytes), f"+0.0% vs dense {human_bytes(dense_bytes)}")
 
 
 def test_coefficient_one_keeps_only_the_maximum_of_each_layer():

@@ -81,6 +81,10 @@ def test_gradual_reaches_its_final_sparsity():
     result = run_and_wait(at)
     assert result.mode == "gradual" and result.sparsity == pytest.approx(0.80, abs=5e-4)
     assert metric_value(at, "Sparsity") == "80.0%"
+    # a gradual run never held 80% untrained: its "pruned" number is a one-shot reference, named so
+    labels = [m.label for m in at.metric]
+    assert "One-shot reference" in labels and "Pruned, before retraining" not in labels
+    assert metric_value(at, "One-shot reference") == f"{result.pruned_accuracy:.2%}"
 
 
 def test_iterative_records_each_round():

@@ -98,6 +98,9 @@ def test_article_panel_shows_the_computed_threshold_and_pruned_set():
     assert metric_value(at, "Computed: pruned") == "{w2, w4}"
     assert metric_value(at, "Cut-off 0.3 × 0.6 =") == "0.18"  # the article's
     assert metric_value(at, "The article prunes") == "{w4}"
+    assert ("The article: “剪枝技术：如何识别和移除神经网络中的冗余部分” (“Pruning techniques: how to identify and "
+            "remove the redundant parts of a neural network”), a Chinese-language introduction to pruning; its worked "
+            "example is section 4.3.") in [c.value for c in at.caption]
     claims = at.table[1].value
     assert claims.loc["Threshold at coefficient 0.3", "computed"] == "0.3 × 0.4 = 0.12"
     assert claims.loc["Sensitivity ranking", "computed"] == "w3 > w5 > w1 > w2 > w4"
