@@ -46,12 +46,13 @@ test: $(STAMP) chromium
 
 # The core suite again under the other Keras backends (TensorFlow ran above); tf_only tests skip. PyTorch (~1 min):
 # scoring, masks, the graph rules and compaction on the model zoo, fine-tuning with masks held at zero, the loops,
-# reconstruction, and the cross-backend equality test. JAX (~3 min; eager JAX is slow on the zoo models, whose graph
-# rules are backend-free numpy and run under torch): scoring, masks, fine-tuning and the loops, the equality test.
+# reconstruction, and the cross-backend equality test. JAX (~1.5 min; eager JAX is slow on the zoo models, whose graph
+# rules are backend-free numpy and run under torch, as do the loops, which only orchestrate fit and masks): scoring,
+# masks, fine-tuning with masks held on every kernel kind, the pruning callbacks, the equality test.
 TORCH_TESTS := tests/methods tests/graph tests/train tests/test_pruning.py tests/test_backends_agree.py \
 	prune_core/methods/signals.py
 JAX_TESTS := tests/methods tests/train/test_fit.py tests/train/test_callbacks.py tests/train/test_every_kernel_held.py \
-	tests/train/test_loops.py tests/test_backends_agree.py prune_core/methods/signals.py
+	tests/test_backends_agree.py prune_core/methods/signals.py
 test-backends: $(STAMP)
 	KERAS_BACKEND=torch $(PY) -m pytest -m "not browser" -n $(JOBS) $(TORCH_TESTS)
 	KERAS_BACKEND=jax $(PY) -m pytest -m "not browser" -n $(JOBS) $(JAX_TESTS)
