@@ -82,16 +82,19 @@ def live_view():
     layers = prune_session.slider_layers(ctx, granularity)
     if scope == "global" or same:
         label = "Global " if scope == "global" else "All layers · "
-        values = prune_view.value_widget(st, f"{label}{prune_labels.rule_label(rule)}", rule,
+        values = prune_view.value_widget(st, f"{label}{prune_labels.value_label(rule, granularity)}", rule,
                                          prune_url.value_key(granularity, rule, None))
     elif prune_view.uses_table(layers):
         per = "layer" if granularity == "weight" else "group"
-        st.markdown(f"##### {prune_labels.rule_label(rule).capitalize()} per {per}")
+        st.markdown(f"##### {prune_labels.value_label(rule, granularity).capitalize()} per {per}")
         values = prune_view.values_table(ctx, layers, granularity, rule)
         st.caption(f"{len(layers)} {'layers' if granularity == 'weight' else 'groups of layers'}: too many for a "
                    "row of sliders, so each value is a cell — double-click one to change it.")
     else:
         values = {}
+        if granularity == "unit" and rule in prune_labels.UNIT_SHARE_RULES:
+            st.caption("Each slider is the share of that layer's neurons / filters removed; the weights they take "
+                       "with them are counted in Overall sparsity below.")
         for row in range(0, len(layers), 4):  # at most 4 sliders side by side: labels stay readable
             chunk = layers[row:row + 4]
             for col, name in zip(st.columns(max(len(chunk), min(len(layers), 4))), chunk):
@@ -109,6 +112,11 @@ def live_view():
                delta_arrow="off", width=170,
                help="Kernel weights this run covers (Dense, Conv, attention, Embedding and recurrent kernels) that "
                     "are kept, of all of them; biases and normalization parameters are not counted.")
+    if granularity == "unit":
+        share, count = prune_labels.units_removed(mask_set)
+        row.metric("Units removed", share, delta=count, delta_color="off", delta_arrow="off", width=170,
+                   help="Neurons / filters removed, of those in the groups that can lose any (the output layer's "
+                        "are never removed). Each takes its weights with it: Overall sparsity counts those.")
     row.metric("Overall sparsity", prune_labels.percent(mask_set.overall_sparsity), width=170,
                help="Share of the covered kernel weights set to zero (never rounded to 100% while any is kept); "
                     "the line under these numbers says what share of the model that is.")

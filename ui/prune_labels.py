@@ -88,3 +88,25 @@ def stale_candidate_text(held: state.Candidate) -> str:
 
 def _accuracy_text(value: float) -> str:
     return "unmeasured (no data)" if value is None or value != value else f"{value:.2%}"
+
+
+UNIT_SHARE_RULES = ("sparsity",)  # rules whose value is a share: under unit granularity a share of units
+
+
+def value_label(rule: str, granularity: str) -> str:
+    """The rule's name as its control reads it; under whole neurons/filters a share says what it counts.
+
+    >>> value_label("sparsity", "unit"), value_label("sparsity", "weight")
+    ('target sparsity (% of neurons / filters)', 'target sparsity (%)')
+    """
+    label = rule_label(rule)
+    if granularity == "unit" and rule in UNIT_SHARE_RULES:
+        return label.removesuffix(" (%)") + " (% of neurons / filters)"
+    return label
+
+
+def units_removed(mask_set) -> tuple[str, str]:
+    """(share removed, "N of M") of the neurons/filters a unit MaskSet removes, over the groups that can lose any."""
+    kept, total = mask_set.unit_counts
+    removed = total - kept
+    return percent(removed / total if total else 0.0), f"{removed:,} of {total:,}"

@@ -76,6 +76,17 @@ class MaskSet:
         total = self.total
         return 1.0 - self.kept / total if total else 0.0
 
+    @property
+    def unit_counts(self) -> tuple[int, int]:
+        """(kept, total) neurons/channels over the groups this set prunes by unit (``units``), or attention heads
+        (``heads``); (0, 0) for weight masks. Groups that cannot lose units (the output's) are not in the total.
+
+        >>> MaskSet(kernels={}, units={"d1": np.array([True, False, False, True])}, granularity="unit").unit_counts
+        (2, 4)
+        """
+        vectors = list(self.units.values()) or list(self.heads.values())
+        return sum(int(np.count_nonzero(v)) for v in vectors), sum(int(np.size(v)) for v in vectors)
+
     def table(self):
         """pandas DataFrame: layer, kept, total, sparsity, threshold, units_kept, units_total."""
         import pandas as pd

@@ -129,6 +129,13 @@ def test_neuron_granularity_with_target_sparsity_one_row_per_neuron():
     assert len(table) == 400 and set(table["status"]) == {"kept", "pruned"}
     assert int((table[table.layer == "dense1"].status == "pruned").sum()) == 120  # round(0.4 × 300)
     assert int((table[table.layer == "dense2"].status == "pruned").sum()) == 50   # default 50% of 100
+    # both counts, each over its own denominator: units of the prunable groups, then the weights they take along
+    units = next(m for m in at.metric if m.label == "Units removed")
+    assert (units.value, units.proto.delta) == (sparsity_text(170 / 400), "170 of 400")
+    removed_weights = 120 * 784 + (120 * 100 + 50 * 300 - 120 * 50) + 50 * 10  # dense1, dense2, output rows
+    assert metric_value(at, "Overall sparsity") == sparsity_text(removed_weights / (784 * 300 + 300 * 100 + 100 * 10))
+    assert any(c.value.startswith("Each slider is the share of that layer's neurons / filters removed")
+               for c in at.caption)
 
 
 def test_global_scope_has_one_slider_and_one_threshold():
@@ -136,6 +143,11 @@ def test_global_scope_has_one_slider_and_one_threshold():
     at.radio(key="pr_scope").set_value("global").run()
     assert not at.exception
     assert len(at.slider) == 1 and at.slider[0].label.startswith("Global")
+    at.radio(key="pr_granularity").set_value("unit").run()
+    at.radio(key="pr_rule").set_value("sparsity").run()
+    assert [s.label for s in at.slider] == ["Global target sparsity (% of neurons / filters)"]
+    at.radio(key="pr_granularity").set_value("weight").run()
+    at.radio(key="pr_rule").set_value("coefficient").run()
     model = at.session_state["model_entry"].model
     top = max(np.abs(k).max() for k in kernels(model).values())
     pruned = sum(int(np.count_nonzero(np.abs(k) < 0.3 * top)) for k in kernels(model).values())
