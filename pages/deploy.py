@@ -53,7 +53,8 @@ with st.form("deploy"):
     c3, c4 = st.columns(2)
     int8 = c3.checkbox("int8 files", value=chosen["int8"], help="Post-training quantization of every model.")
     keras_int8 = c4.checkbox("Keras int8", value=chosen["keras_int8"],
-                             help="Keras 3's own model.quantize('int8') of the pruned model, for comparison.")
+                             help="Keras 3's own model.quantize('int8') of the pruned model, for comparison: a Keras file only "
+                                  "(TensorFlow Lite cannot convert its int8 layers), so it is off by default.")
     submitted = st.form_submit_button("Convert and measure", type="primary", icon=":material/play_arrow:",
                                       disabled=jobs.busy())
 if submitted and ud.start(src, dict(calibration=calibration, budget=budget, int8=int8, keras_int8=keras_int8)):

@@ -25,7 +25,7 @@ AUTOSTART_KEY = "deploy_autostart"
 SETTINGS_KEY = "deploy_settings"
 CALIBRATION_CHOICES = [100, 200, 500, 1000]
 BUDGETS = {1.0: "quick (about 1 s)", 3.0: "standard (about 3 s)", 10.0: "careful (about 10 s)"}
-DEFAULTS = dict(calibration=200, budget=3.0, int8=True, keras_int8=True)
+DEFAULTS = dict(calibration=200, budget=3.0, int8=True, keras_int8=False)  # Keras int8 never converts to TFLite
 
 
 @dataclass

@@ -23,6 +23,6 @@ from .convert import (block_sparsity, compact_bytes, converter_reason, FLOAT_BLO
                       INT8_RATIO, keras_bytes, keras_int8, predicted_sparse, representative, scattered_threshold,
                       strip_locations, TFLITE_IDENTIFIER, tflite_bytes, TFLiteExport, to_tflite, unavailable)
 from .flatbuffer import Kernel, operators, Operators, WEIGHTED_OPS
-from .report import (ACCURACY_TOLERANCE, best_row, deploy, deploy_run, DeployReport, headline, Row, ROW_HELP,
-                     ROW_NAMES, verdict)
+from .report import (ACCURACY_TOLERANCE, best_row, deploy, deploy_run, DeployReport, headline, keras_int8_reason, Row,
+                     ROW_HELP, ROW_NAMES, verdict)
 from .runtime import accuracy, interpreter_class, interpreter_name, LATENCY_BLOCK, latency_us, pinned_thread, predict, Runner

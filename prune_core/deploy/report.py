@@ -187,7 +187,9 @@ def verdict(rows) -> str:
     dense = rows[0]
     if not dense.ok:
         return f"TensorFlow Lite could not convert this model, so nothing here runs in TFLite — {dense.reason}"
-    subject = next((by[n] for n in ("pruned", "compact") if n in by), None)
+    # the run's physically smaller model first: advice about the masked file would contradict what the run bought
+    subject = next((by[n] for n in ("compact", "pruned") if n in by and by[n].ok),
+                   next((by[n] for n in ("compact", "pruned") if n in by), None))
     if subject is None:
         return ("Only the dense model is here: prune it and retrain on the Retrain page to see what pruning buys "
                 "in TFLite.")
@@ -207,7 +209,10 @@ def verdict(rows) -> str:
         why = (f"the sparse kernel runs in {sparse} of {n} layers" if sparse
                else "it simply has fewer weights to multiply")
         return f"{lead} is {size} and {_times(1 / ratio)} faster in TFLite ({why}), {cost}."
-    speed = "not faster" if ratio < 1.1 else f"slower ({ratio:.2f}× the dense latency)"
+    speed = "not faster" if ratio < 1.1 else "slower"
+    if subject.name == "compact":
+        return (f"{lead} is {size} but {speed} in TFLite ({ratio:.2f}× the dense latency) — removing more neurons "
+                "or filters (a larger share, or from the widest layers) is what shortens it.")
     if densified:
         return (f"{lead} is {size} but {speed} in TFLite ({ratio:.2f}× the dense latency): the converter densified "
                 f"{densified} of {n} kernels, as it does below ~{scattered_threshold():.1%} scattered zeros per layer — "
@@ -215,6 +220,19 @@ def verdict(rows) -> str:
     return (f"{lead} is {size} but {speed} in TFLite ({ratio:.2f}× the dense latency): its zeros are too few for the "
             f"converter to store them sparse (it needs ≥ 30% per layer, and ~{scattered_threshold():.1%} scattered for "
             "a sparse kernel) — try 98%, 1×4 blocks, or removing neurons.")
+
+
+def keras_int8_reason(converter_reason: str) -> str:
+    """Why a Keras-quantized model has no TFLite file, in words first; the converter's own first line after it.
+
+    >>> keras_int8_reason("'tfl.fully_connected' op operand #0 must be tensor of 32-bit float or QI8 values")[:87]
+    'A Keras file only: TensorFlow Lite cannot convert the int8 layers Keras 3 quantizes to '
+    """
+    detail = str(converter_reason).strip().splitlines()[0] if str(converter_reason).strip() else ""
+    detail = detail if len(detail) <= 160 else detail[:157] + "…"
+    return ("A Keras file only: TensorFlow Lite cannot convert the int8 layers Keras 3 quantizes to (its converter "
+            "takes float32 models and quantizes them itself — the 'int8' rows). Its Keras size and accuracy are "
+            "measured." + (f" Converter: {detail}" if detail else ""))
 
 
 def _source_row(name: str, model, x_test, y_test) -> Row:
@@ -300,7 +318,7 @@ def deploy(dense, data, *, pruned=None, compact=None, int8: bool = True, keras_q
             if converted.ok:
                 _fill_tflite(row, converted, models[name][1])
             else:
-                row.reason = "A Keras file only — " + converted.reason
+                row.reason = keras_int8_reason(converted.reason)
         rows.append(row)
 
     step("Measuring accuracy through the interpreter…")

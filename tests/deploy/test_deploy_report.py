@@ -95,9 +95,8 @@ def test_lenet_report_numbers_are_consistent(lenet_report):
     keras_int8 = report.row("Keras int8")
     assert keras_int8.keras_bytes < pruned.keras_bytes and keras_int8.keras_accuracy > 0.8
     assert keras_int8.reason.startswith("A Keras file only")
-    text = report.verdict()
-    assert text.startswith("At 90% sparsity this model is") and "densified 3 of 3 kernels" in text \
-        or "faster" in text
+    text = report.verdict()  # about the compact model, the run's physically smaller one
+    assert text.startswith("With its pruned neurons removed this model is") and "try 98%" not in text
     best = report.best()
     assert best.tflite_accuracy >= dense.tflite_accuracy - 0.01 and best.latency_us == min(
         r.latency_us for r in report.rows if r.ok and r.tflite_accuracy >= dense.tflite_accuracy - 0.01)
@@ -172,3 +171,29 @@ def test_cli_deploy_writes_the_files_and_adds_the_keys(tmp_path, capsys):
     assert report["tflite_bytes"] == rows["pruned"]["tflite_bytes"] == (out / "lenet-300-100-oneshot-pruned.tflite").stat().st_size
     assert report["tflite_accuracy"] == pytest.approx(report["final_accuracy"], abs=0.0005)  # float TFLite = Keras
     assert sorted(p.name for p in out.iterdir()) == sorted(p.rsplit("/", 1)[-1] for p in report["deploy"]["files"])
+
+
+def test_the_verdict_reads_the_compact_model_when_the_run_has_one():
+    """A run that removed filters: its compact file is 0.29× the dense latency while the masked file is densified
+    (0.91×) — the advice is about the compact model, never 'try removing neurons'."""
+    rows = [_row("dense"),
+            _row("pruned", sparsity=0.5, latency_ratio=0.91, tflite_bytes=990,
+                 kernels=[{"layer": "c", "op": "CONV_2D", "status": "densified"}]),
+            _row("compact", sparsity=0.0, latency_ratio=0.29, tflite_bytes=260, params=26)]
+    assert deploy.verdict(rows) == ("With its pruned neurons removed this model is 3.8× smaller and 3.4× faster in "
+                                    "TFLite (it simply has fewer weights to multiply), at the same accuracy.")
+    rows[2] = _row("compact", latency_ratio=0.98, tflite_bytes=700)
+    text = deploy.verdict(rows)
+    assert text.startswith("With its pruned neurons removed this model is 1.4× smaller but not faster in TFLite "
+                           "(0.98× the dense latency)") and "try 98%" not in text
+    rows[2] = _row("compact", latency_ratio=None, tflite_bytes=None, reason="could not convert")
+    rows[2].tflite_file = None
+    assert deploy.verdict(rows).startswith("At 50% sparsity this model")  # the compact file failed: the masked one
+
+
+def test_keras_int8_says_why_in_words_before_the_converter():
+    reason = deploy.keras_int8_reason("'tfl.fully_connected' op operand #0 must be tensor of 32-bit float or QI8\nloc(x)")
+    assert reason == ("A Keras file only: TensorFlow Lite cannot convert the int8 layers Keras 3 quantizes to (its "
+                      "converter takes float32 models and quantizes them itself — the 'int8' rows). Its Keras size and "
+                      "accuracy are measured. Converter: 'tfl.fully_connected' op operand #0 must be tensor of 32-bit "
+                      "float or QI8")
