@@ -74,7 +74,8 @@ if report is not None:
     st.caption(ud.footnote(report, src.dataset))
     widgets.chart(ud.figure(report), key="deploy-ratios")
     st.caption("Latency and file size of each TFLite file as a ratio to the dense float32 file (dashed line at 1×): "
-               "shorter bars are better.")
+               "shorter bars are better; a hatched latency bar ran on the interpreter's built-in kernels because XNNPACK "
+               "refused that file, so its time is the runtime's as much as the model's.")
     with st.expander("Which layers run sparse, and what each export is"):
         st.markdown(ud.rule_text())
         kernels = ud.kernel_table(report)

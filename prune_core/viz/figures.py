@@ -400,22 +400,38 @@ def deploy_ratios_figure(rows, *, title: str | None = None, height: int | None =
     """Each export's TFLite latency and file size as a ratio to the dense float32 file: two horizontal bars per
     export (latency violet, size teal), the dense level (1×) as a dashed grey line; shorter is better.
 
-    ``rows``: ``DeployReport.rows`` or their records (name, latency_ratio, size_ratio, reason). An export that
-    did not convert (or a Keras-only row) is listed with "no TFLite file" and no bars.
+    ``rows``: ``DeployReport.rows`` or their records (name, latency_ratio, size_ratio, reason, runtime). An export
+    that did not convert (or a Keras-only row) is listed with "no TFLite file" and no bars. A file the fast runtime
+    refused (``runtime`` not XNNPACK: the interpreter fell back to its built-in kernels) gets a hatched latency bar
+    marked "built-in kernels": its time says as much about the runtime as about the model.
+
+    >>> fig = deploy_ratios_figure([{"name": "dense", "latency_ratio": 1.0, "size_ratio": 1.0, "runtime": "XNNPACK"},
+    ...     {"name": "pruned + int8", "latency_ratio": 1.87, "size_ratio": 0.1,
+    ...      "runtime": "built-in kernels (XNNPACK could not prepare this file)"}])
+    >>> list(fig.data[0].text), list(fig.data[0].marker.pattern.shape)
+    (['1.00×', '1.87× · built-in kernels, not XNNPACK'], ['', '/'])
     """
     rows = [r if isinstance(r, dict) else r.to_record() for r in rows]
     names = [str(r["name"]) for r in rows]
+    fallback = [bool(r.get("runtime")) and not str(r.get("runtime")).startswith("XNNPACK") for r in rows]
 
-    def bar(key, label, colour):
+    def bar(key, label, colour, mark_fallback=False):
         values = [r.get(key) for r in rows]
         text = [f"{v:.2f}×" if v is not None else "no TFLite file" for v in values]
+        marker = dict(color=colour)
+        if mark_fallback:
+            text = [t + (" · built-in kernels, not XNNPACK" if f and v is not None else "")
+                    for t, f, v in zip(text, fallback, values)]
+            marker["pattern"] = dict(shape=["/" if f else "" for f in fallback], fillmode="overlay", size=6)
         return go.Bar(y=names, x=[v if v is not None else 0 for v in values], orientation="h", name=label,
-                      marker_color=colour, text=text, textposition="outside", cliponaxis=False,
+                      marker=marker, text=text, textposition="outside", cliponaxis=False,
                       hovertemplate="%{y}: %{text} the dense file's " + label.split(" ")[0] + "<extra></extra>")
 
-    data = [bar("latency_ratio", "latency (batch 1, one thread)", LATENCY_COLOUR),
+    data = [bar("latency_ratio", "latency (batch 1, one thread)", LATENCY_COLOUR, mark_fallback=True),
             bar("size_ratio", "size of the .tflite file", SIZE_COLOUR)]
     biggest = max([1.0] + [r.get(k) or 0 for r in rows for k in ("latency_ratio", "size_ratio")])
+    if any(fallback):  # room for the longer label
+        biggest *= 1.35
     layout = house_layout(title=title, height=height or 90 + 46 * len(rows), barmode="group", bargap=0.25,
                           shapes=[vline(1.0, DENSE)],
                           xaxis=dict(title="× the dense float32 file (shorter is better)",
