@@ -108,7 +108,7 @@ else:
                        "This cannot be undone.", icon=":material/warning:")
             y, n, _ = st.columns([1, 1, 3])
             if y.button("Yes, delete it", type="primary", key="cmp_delete_yes"):
-                cu.store().delete(workspace, pending)
+                cu.delete_run(workspace, pending)
                 st.session_state.pop(cu.CONFIRM_KEY, None)
                 st.session_state["flash"] = f"Deleted run #{pending} from “{md(workspace)}”."
                 st.rerun()

@@ -21,9 +21,30 @@ if ud.unavailable():
 
 src = ud.source()
 if src is None:
-    st.info("No finished run in this session yet. Run one on the **Retrain** page and press **Deploy this model** "
-            "there to compare its pruned and compact files with the dense one — or measure the current model alone.",
-            icon=":material/info:")
+    saved = ud.history_runs()
+    if saved:
+        st.info(f"No finished run in this session yet — but {len(saved)} run(s) of this workspace have their models "
+                "saved on disk: deploy one of them, run a new one on the **Retrain** page, or measure the current "
+                "model alone.", icon=":material/info:")
+        with st.form("deploy_history", border=False):
+            by_id = {r["run_id"]: r for r in saved}
+            chosen_run = st.selectbox("Run from the history", list(by_id), key=ud.HISTORY_CHOICE_KEY,
+                                      format_func=lambda i: ud.history_label(by_id[i]),
+                                      help="Runs recorded in this workspace, newest first; their pruned, compact and "
+                                           "dense models were saved when they finished.")
+            load = st.form_submit_button("Deploy this run", type="primary", icon=":material/upload_file:",
+                                         disabled=jobs.busy())
+        if load:
+            with st.spinner(f"Loading run #{chosen_run}'s models from disk…"):
+                why = ud.choose_history_run(by_id[chosen_run])
+            if why:
+                st.error(md(why), icon=":material/error:")
+            else:
+                st.rerun()
+    else:
+        st.info("No finished run in this session yet. Run one on the **Retrain** page and press **Deploy this model** "
+                "there to compare its pruned and compact files with the dense one — or measure the current model "
+                "alone.", icon=":material/info:")
     c1, c2 = st.columns(2)
     c1.page_link("pages/retrain.py", label="Go to the Retrain page", icon=":material/arrow_forward:")
     if c2.button("Measure the current model alone", icon=":material/memory:", disabled=jobs.busy()):

@@ -152,6 +152,8 @@ def show_run(result, newest: bool) -> None:
         for note in rt.compact_notes(result):
             st.info(note, icon=":material/info:")
 
+    if getattr(result, "files_note", None):
+        st.warning(result.files_note, icon=":material/warning:")
     st.markdown("**Export**")
     with st.container(horizontal=True):  # wraps on a narrow screen
         for i, (label, make, file_name, mime) in enumerate(rt.downloads(result)):

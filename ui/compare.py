@@ -61,6 +61,12 @@ def workspaces() -> list[str]:
     return names if current in names else [*names, current]
 
 
+def delete_run(workspace: str, run_id: int) -> None:
+    """Delete a run from the history and its model files from disk."""
+    store().delete(workspace, run_id)
+    state.run_files().delete(workspace, run_id)
+
+
 def choose_workspace(name: str) -> None:
     st.session_state[state.WORKSPACE_KEY] = name
     st.session_state.pop(CONFIRM_KEY, None)

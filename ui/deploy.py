@@ -99,6 +99,74 @@ def source() -> Source | None:
     return last
 
 
+# --- runs from the history: their models are on disk (prune_core.io.run_files) ----------------------------------
+
+HISTORY_CHOICE_KEY = "deploy_history_choice"
+
+
+def history_runs() -> list[dict]:
+    """Runs of this workspace whose models are on disk, newest first (they survive a reload)."""
+    files, workspace = state.run_files(), state.workspace()
+    records = state.run_store().records(workspace)
+    return [r for r in reversed(records) if "pruned" in files.available(workspace, r["run_id"])]
+
+
+def history_label(record: dict) -> str:
+    from prune_core.viz import words
+
+    accuracy = record.get("final_accuracy")
+    tail = f" · {accuracy:.2%}" if isinstance(accuracy, (int, float)) else ""
+    return f"#{record['run_id']} · {words.human_label(record.get('label') or '')}{tail} · {words.run_model(record)}"
+
+
+def _dataset_for(record: dict):
+    """The data the run was measured on, when it is at hand: this session's, or the bundled set it names; None."""
+    from prune_core.io import data
+
+    wanted = (record.get("settings") or {}).get("data")
+    current = state.dataset()
+    if wanted is None or current.name == wanted:
+        return current
+    for source in ("bundled", "fashion"):
+        try:
+            candidate = data.load_dataset(source)
+        except Exception:  # noqa: BLE001 - an unavailable bundled set is simply not a match
+            continue
+        if candidate.name == wanted:
+            return candidate
+    return None
+
+
+def load_history_run(record: dict) -> tuple[Source | None, str]:
+    """(Source, "") for a run from the history, its models read from disk (safe mode); (None, why) otherwise."""
+    from prune_core.viz import words
+
+    run_id, workspace = record["run_id"], state.workspace()
+    dataset = _dataset_for(record)
+    if dataset is None:
+        wanted = (record.get("settings") or {}).get("data")
+        return None, (f"Run #{run_id} was measured on “{wanted}”, which is not loaded now: load that data on the Model "
+                      "page, then come back to deploy this run.")
+    try:
+        models = state.run_files().load(workspace, run_id)
+    except Exception as exc:  # noqa: BLE001 - a damaged or missing file: say which run, go on
+        return None, f"Run #{run_id}'s model files could not be read ({type(exc).__name__}); run it again to deploy it."
+    name = f"#{run_id} · {words.human_label(record.get('label') or '')} · {record.get('final_accuracy', 0):.2%}"
+    sparsity = record.get("sparsity")
+    return Source(key=f"history-{workspace}-{run_id}", what="Run", name=name,
+                  stem=safe_filename(f"run-{run_id}-{record.get('label') or 'run'}"), dense=models.get("dense"),
+                  dataset=dataset, pruned=models.get("pruned"), compact=models.get("compact"),
+                  sparsity=float(sparsity) if isinstance(sparsity, (int, float)) else None), ""
+
+
+def choose_history_run(record: dict) -> str:
+    """Make a history run the page's source; "" on success, else the reason (shown as an error)."""
+    src, why = load_history_run(record)
+    if src is not None:
+        st.session_state[SOURCE_KEY] = src
+    return why
+
+
 CURRENT = "current-model"
 
 

@@ -126,6 +126,13 @@ def start_run(spec: pc.RunSpec) -> jobs.Job | None:
         job.progress(1.0, "Recording the run in the history…")
         result.run_id = store.add(workspace, result.to_record())
         result.dense_model, result.dataset = model, ds  # what the Deploy page compares the run against
+        job.progress(1.0, "Saving the run's models beside the history (for Deploy after a reload)…")
+        try:
+            state.run_files().save(workspace, result.run_id, {"pruned": result.model, "compact": result.compact_model,
+                                                              "dense": model})
+        except Exception as exc:  # a full disk must not lose the finished run: it stays in this session
+            result.files_note = (f"The run's models could not be saved to disk ({type(exc).__name__}): it can be "
+                                 "deployed from this session only.")
         return result
 
     return jobs.start(f"{MODES[spec.mode]} run", JOB_KIND, work)

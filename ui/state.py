@@ -228,6 +228,13 @@ def run_store():
     return default_store()
 
 
+def run_files():
+    """The runs' model files beside the history (``prune_core.io.run_files``), in the same data directory."""
+    from prune_core.io.run_files import RunFiles
+
+    return RunFiles()
+
+
 def restore_default_baseline() -> None:
     """Back to the shipped baseline: the current model (and a candidate pruned from it) is dropped and the
     default loads on the next run. Finished runs stay in the run history."""

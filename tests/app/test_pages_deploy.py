@@ -52,6 +52,23 @@ def test_deploy_this_model_from_retrain_converts_and_shows_the_cores_numbers():
     at.switch_page("pages/retrain.py").run()
     assert not at.exception and any(h.value.startswith("Last run") for h in at.subheader)
 
+    # a reload is a new session: the run is still deployable, its models read back from disk
+    from prune_core.io.run_files import RunFiles
+
+    assert sorted(RunFiles().available("default", run.run_id)) == ["compact", "dense", "pruned"]
+    fresh = page_test("deploy").run()
+    assert not fresh.exception
+    assert "1 run(s) of this workspace have their models saved on disk" in fresh.info[0].value
+    assert fresh.selectbox(key="deploy_history_choice").value == run.run_id
+    next(b for b in fresh.button if b.label == "Deploy this run").click().run()
+    assert not fresh.exception and not fresh.error
+    loaded = fresh.session_state["deploy_source"]
+    assert loaded.pruned.count_params() == run.params and loaded.compact.count_params() == run.compact["params"]
+    for mine, theirs in zip(loaded.pruned.get_weights(), run.model.get_weights()):
+        assert (mine == theirs).all()
+    assert loaded.sparsity == pytest.approx(run.sparsity)
+    assert any(b.label == "Convert and measure" for b in fresh.button)
+
 
 def test_without_a_run_the_current_model_is_measured_alone_and_its_name_stays_text():
     at = page_test("deploy").run()
