@@ -7,7 +7,7 @@ import streamlit as st
 
 import prune_core as pc
 
-from . import present, settings
+from . import lost_upload, present, settings
 from .prune_labels import GRANULARITIES, SCOPES, VIEWS, effective_granularity, rule_choices, slider_range
 
 
@@ -90,6 +90,7 @@ def write_url(settings: dict, values: dict[str, float] | float) -> None:
     params = {"criterion": settings["criterion"], "granularity": settings["granularity"], "rule": settings["rule"],
               "scope": settings["scope"], "same": "1" if settings["same"] else "0", "view": settings["view"], "v": v}
     params.update(present.url_params())  # a reload stays in presenter mode
+    params.update(lost_upload.url_params())  # and says which upload is gone
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
 

@@ -33,12 +33,13 @@ PAGES = {
 
 def main() -> None:
     """Page config, navigation over pages/, the chosen page, then the sidebar summary."""
-    from . import present, quickstart, settings, tour
+    from . import lost_upload, present, quickstart, settings, tour
     from .errors import report
     from .widgets import sidebar
 
     st.set_page_config(page_title="Pruning Explorer", page_icon=":material/content_cut:", layout="wide")
     present.update_from_url()
+    lost_upload.check()
     pages = {section: [st.Page(path, title=title, icon=icon, default=path == "pages/home.py")
                        for path, title, icon in entries] for section, entries in PAGES.items()}
     page = st.navigation(pages, position="top" if present.on() else "sidebar")
@@ -49,11 +50,12 @@ def main() -> None:
     present.style()
     try:
         tour.card(name)
+        lost_upload.show(name)
         page.run()
     except Exception as exc:  # st.rerun / st.stop are BaseExceptions and pass through
         report(exc, f"showing the {page.title} page")
     finally:
-        settings.write_url(name, extra=present.url_params())
+        settings.write_url(name, extra={**present.url_params(), **lost_upload.url_params()})
         settings.keep()
     present.leave_button()
     if not present.on():
