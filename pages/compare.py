@@ -127,10 +127,11 @@ if no_data:
             "for it on the Model page (MNIST when its input fits, or your own .npz).", icon=":material/info:")
 running = jobs.busy() or no_data
 with st.form("cmp_sweep_form"):
-    c1, c2, c3 = st.columns([2, 2.4, 1])
     choices = cu.sweep_criteria()
-    criteria = c1.pills("Criteria", list(choices), selection_mode="multi", default=list(choices),
+    # every criterion visible (a narrow column cut the row at three of nine): the pills get the full width
+    criteria = st.pills(f"Criteria ({len(choices)})", list(choices), selection_mode="multi", default=list(choices),
                         format_func=choices.get, key="cmp_sweep_criteria")
+    c2, c3 = st.columns([2.4, 1])
     sparsities = c2.pills("Sparsities", list(cu.SWEEP_SPARSITIES), selection_mode="multi",
                           default=list(cu.SWEEP_SPARSITIES), format_func="{}%".format, key="cmp_sweep_sparsities")
     epochs = c3.select_slider("Fine-tune epochs", [0, 1, 2], value=1, key="cmp_sweep_epochs",
