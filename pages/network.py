@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import network as nu
-from ui import widgets
+from ui import settings, widgets
 from ui.errors import guarded
 from ui.router import require_router
 from ui.text import md
@@ -52,6 +52,7 @@ def live_view():
     coefficient = st.slider("Coefficient — prune where score < coefficient × the layer's largest score", low, high,
                             step=step, format="%.2f", key="net_coefficient",
                             help="One threshold per layer. Typical values are 0.1–0.5; at 0 nothing is pruned.")
+    settings.write_page_url("network")  # a fragment's rerun does not reach the router: the link follows here
     mask = nu.mask_set(ctx, all_scores, criterion, granularity, coefficient)
     if shown.kind == "dense":
         fig, summary = nu.figure(ctx, all_scores, criterion, granularity, mask, sample)

@@ -55,7 +55,7 @@ def main() -> None:
     except Exception as exc:  # st.rerun / st.stop are BaseExceptions and pass through
         report(exc, f"showing the {page.title} page")
     finally:
-        settings.write_url(name, extra={**present.url_params(), **lost_upload.url_params()})
+        settings.write_page_url(name)
         settings.keep()
     present.leave_button()
     if not present.on():

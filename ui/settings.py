@@ -247,6 +247,14 @@ def restore_from_url(page: str) -> None:
             st.session_state[setting.resolved()] = value
 
 
+def write_page_url(page: str) -> None:
+    """The page's URL with what every page adds (presenter mode, the upload's name): for the router after a page
+    ran, and for a fragment whose rerun changed a setting (a fragment's rerun does not reach the router)."""
+    from . import lost_upload, present
+
+    write_url(page, extra={**present.url_params(), **lost_upload.url_params()})
+
+
 def write_url(page: str, extra: dict | None = None) -> None:
     """Show the page's current settings in the URL (defaults included, so a link is complete); a page
     without settings gets a clean URL."""
