@@ -302,9 +302,14 @@ def _external_storage(f) -> None:
 
 # --- the data corpus -------------------------------------------------------------------------------------
 
-def npz_bytes(**arrays) -> bytes:
+def npz_bytes(raw: dict | None = None, **arrays) -> bytes:
+    """np.savez of ``arrays`` (None values left out), plus ``raw`` members written byte for byte (name.npy)."""
     out = io.BytesIO()
-    np.savez(out, **arrays)
+    np.savez(out, **{k: v for k, v in arrays.items() if v is not None})
+    if raw:
+        with zipfile.ZipFile(out, "a") as archive:
+            for name, content in raw.items():
+                archive.writestr(f"{name}.npy", content)
     return out.getvalue()
 
 
@@ -360,9 +365,32 @@ def npz_cases() -> list[Case]:
     add("npz-uint64-huge-labels", changed(y_train=np.array([0] * 11 + [2**63 + 5], np.uint64)),
         "y_train has labels from 0 to 9223372036854775813, outside the model's output range 0–2")
     add("npz-float-huge-labels", changed(y_test=np.array([0.0] * 5 + [1e300])), "y_test has labels from 0 to 1e+300")
-    add("npz-bomb", _zip_declaring(npz_bytes(x_train=np.zeros((4000, 4000), np.uint8))), "would expand to",
-        max_bytes=200_000)
+    add("npz-bomb", _zip_declaring(npz_bytes(x_train=np.zeros((4000, 4000), np.uint8))),
+        "x_train in the .npz expands from 15.3 KB to 15.3 MB (over 200:1, where real data compresses about 2–10:1): "
+        "refused as a decompression bomb.", max_bytes=200_000)
+    add("npz-lying-header", npz_bytes(**{**good, "x_train": None}, raw={"x_train": _npy_header((10**11, 4))}),
+        "x_train's header declares 100,000,000,000 rows × 4 float32 values (1,490.1 GB), but the member holds "
+        "0 bytes of data: the file is damaged or crafted.")
+    add("npz-too-large-decompressed", npz_compressed(**{**good, "x_train": np.ones((12, 4), np.float32),
+                                                        "x_test": np.ones((20_000, 4), np.float32)}),
+        "The .npz is too large once decompressed: it declares 312.8 KB (the largest, x_test, 20,000 rows × 4 float32 "
+        "values), 625.5 KB in memory with the float32 copy of the images; the limit is 488.3 KB.", max_bytes=100_000)
+    add("npz-many-members", npz_bytes(**good, **{f"extra{i}": np.zeros(1) for i in range(20)}),
+        "The .npz holds 24 files; at most 16 are read.")
     return cases
+
+
+def npz_compressed(**arrays) -> bytes:
+    out = io.BytesIO()
+    np.savez_compressed(out, **arrays)
+    return out.getvalue()
+
+
+def _npy_header(shape, dtype="<f4") -> bytes:
+    """Only the .npy header of an array of ``shape``: the member declares it and holds no data."""
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return out.getvalue()
 
 
 def _npy(array) -> bytes:

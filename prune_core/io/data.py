@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from . import npz_bounds
 from .safe_load.bounds import max_upload_bytes, too_large_message
 from .safe_load.errors import _mb
 
@@ -242,7 +243,7 @@ def content_hash(*arrays: np.ndarray) -> str:
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 MNIST_INPUT_SHAPES = ((28, 28), (28, 28, 1), (784,))
-NPZ_UNCOMPRESSED_FACTOR = 5  # arrays may declare at most 5 × the upload limit once decompressed
+NPZ_UNCOMPRESSED_FACTOR = 5  # arrays (and the images' float32 copies) may take at most 5 × the upload limit in memory
 NO_DATA_KEY = "none"
 
 
@@ -314,22 +315,14 @@ def load_npz(data: bytes, *, input_shape=None, num_classes: int | None = None, n
     if len(data) > limit:
         raise DataFileError(too_large_message("The data file", len(data), limit, "data"))
     import io
-    import zipfile
 
     if data[:6] == b"\x93NUMPY":
         raise DataFileError("This is a single NumPy array (.npy), not an .npz archive. Save the four arrays together "
                             "with np.savez('data.npz', x_train=..., y_train=..., x_test=..., y_test=...).")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            declared = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise DataFileError("This file is not an .npz archive (or it is truncated). Save the arrays with "
-                            "np.savez('data.npz', x_train=..., y_train=..., x_test=..., y_test=...) "
-                            "and upload that file.") from None
-    if declared > NPZ_UNCOMPRESSED_FACTOR * limit:
-        raise DataFileError(f"The .npz would expand to {_mb(declared)} in memory, more than "
-                            f"{NPZ_UNCOMPRESSED_FACTOR} × the upload limit ({_mb(NPZ_UNCOMPRESSED_FACTOR * limit)}). "
-                            "Upload a smaller subset.")
+    try:  # what decompressing would cost, from the zip directory and the .npy headers, before reading any array
+        npz_bounds.inspect_npz(data, memory_limit=NPZ_UNCOMPRESSED_FACTOR * limit)
+    except npz_bounds.NpzBoundsError as exc:
+        raise DataFileError(str(exc)) from None
     arrays = {}
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
