@@ -123,8 +123,16 @@ def live_view():
     # Size and accuracy need the masked model: filled after the charts, which should not wait for them.
     size_slot, accuracy_slot = row.empty(), row.empty()
     st.caption(prune_view.coverage_caption(ctx, mask_set))
-    for warning in guide.collapse(ctx, mask_set):
-        st.warning(warning, icon=":material/warning:")
+    collapsing = guide.collapse(ctx, mask_set)
+    summary = guide.collapse_summary(collapsing, mask_set)
+    if summary:  # dozens of boxes would push the charts screens down: one line, the list behind it
+        st.warning(summary, icon=":material/warning:")
+        with st.expander(f"The {len(collapsing)} layers", icon=":material/list:"):
+            for warning in collapsing:
+                st.markdown(f"- {warning}")
+    else:
+        for warning in collapsing:
+            st.warning(warning, icon=":material/warning:")
 
     st.markdown("##### Sparsity per layer")
     widgets.chart(prune_view.sparsity_figure(mask_set), key="bars")

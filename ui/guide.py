@@ -133,6 +133,11 @@ def collapse(ctx, mask_set) -> list[str]:
     return [md(w) for w in guidance.collapse_warnings(mask_set, model=ctx.entry.model, groups=ctx.groups)]
 
 
+def collapse_summary(warnings: list[str], mask_set) -> str | None:
+    """One line instead of many warnings (None when they are few enough to show one by one)."""
+    return guidance.collapse_summary(warnings, len(mask_set.kernels))
+
+
 def per_class(ctx, mask_set):
     """(figure, caption) of test accuracy per class, dense against pruned before retraining, worst drop first."""
     from prune_core.measure import metrics

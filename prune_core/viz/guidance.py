@@ -185,3 +185,21 @@ def coefficient_curve_figure(curve, current: float | None = None, *, title: str 
                           xaxis=dict(title="coefficient (× the largest score)", range=[0, 1]),
                           yaxis=dict(title="sparsity / accuracy", range=[0, 100], ticksuffix="%"))
     return go.Figure(data=data, layout=layout)
+
+
+SUMMARY_ABOVE = 3  # more collapse warnings than this read as one line (the list behind it)
+
+
+def collapse_summary(warnings: list[str], layers: int, *, above: int = SUMMARY_ABOVE) -> str | None:
+    """One line for many collapse warnings (a big model under a harsh global rule can have dozens), or None when
+    there are few enough to show one by one. ``layers``: how many layers the masks cover.
+
+    >>> collapse_summary(["a keeps none of …", "b keeps 0.1% …", "c keeps 0.2% …", "d keeps 0.3% …"], 53)
+    '4 of 53 layers are cut off or close to collapse (under 1% of their weights kept, or no signal passing) — the list is below, and the table shows every layer.'
+    >>> collapse_summary(["a keeps none of …"], 53) is None
+    True
+    """
+    if len(warnings) <= above:
+        return None
+    return (f"{len(warnings)} of {layers} layers are cut off or close to collapse (under {MIN_KEPT:.0%} of their "
+            "weights kept, or no signal passing) — the list is below, and the table shows every layer.")

@@ -318,3 +318,23 @@ def test_a_model_with_more_than_8_layers_gets_a_values_table_and_six_histograms(
 
     at.multiselect(key="pr_show_layers").set_value(["d0", "out"]).run()
     assert not at.exception and len([c for c in at.get("plotly_chart") if c.key != "coefficient-curve"]) == 3
+
+
+def test_many_collapsing_layers_read_as_one_line_with_the_list_behind_it():
+    from prune_core.io import data
+    from prune_core.viz import guidance
+    from ui import state
+
+    at = page_test("prune", rule="sparsity", same="1", v="100")
+    at.session_state["model_entry"] = state.ModelEntry(model=deep_mlp(), name="deep", architecture="deep",
+                                                       origin="uploaded", data_key=data.NO_DATA_KEY)
+    at.run()
+    assert not at.exception
+    assert metric_value(at, "Kept weights") == "0"
+    assert [w.value for w in at.warning] == [
+        "10 of 10 layers are cut off or close to collapse (under 1% of their weights kept, or no signal passing) — "
+        "the list is below, and the table shows every layer."]
+    (listing,) = [e for e in at.expander if e.label == "The 10 layers"]
+    items = [m.value for m in listing.markdown]
+    assert len(items) == 10 and items[0].startswith("- d0 keeps none of its 48 weights")
+    assert guidance.SUMMARY_ABOVE == 3
