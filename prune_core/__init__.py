@@ -10,7 +10,7 @@ The library surface::
     small = pc.compact(model, result.masks)        # unit granularity: the physically smaller model
     pc.CRITERIA["magnitude"], pc.RULES["sparsity"] # registries; pc.register_criterion / pc.register_rule
     pc.run(model, data, pc.RunSpec(mode="iterative", prune=spec, target_sparsity=0.9))  # prune + retrain → RunResult
-    pc.run_oneshot(...), pc.run_gradual(...), pc.run_iterative(...)   # the per-mode functions run() calls
+    pc.run_oneshot(...), pc.run_gradual(...), pc.run_iterative(...), pc.run_sparse(...)  # what run() calls
 
 TensorFlow is imported lazily inside functions, so importing ``prune_core`` is cheap (numpy only) and has no
 side effects on the environment: the app and the CLI set their own logging (``TF_CPP_MIN_LOG_LEVEL``).
@@ -26,7 +26,7 @@ from .graph.coverage import Coverage, coverage, coverage_sentence
 from .methods.masks import MaskSet, apply_masks
 from .pruning import PruneResult, compact, prune, select
 from .methods.rules import RULES, Rule, get_rule, register_rule, unregister_rule
-from .experiments.runs import RunResult, run_gradual, run_iterative, run_oneshot
+from .experiments.runs import RunResult, run_gradual, run_iterative, run_oneshot, run_sparse
 from .spec import PruneSpec, RunSpec
 from .experiments.api import run
 from .train.fit import fine_tune
@@ -36,5 +36,5 @@ __all__ = [
     "scored_together",
     "RULES", "Rule", "get_rule", "register_rule", "unregister_rule",
     "PruneSpec", "PruneResult", "prune", "select", "compact", "MaskSet", "apply_masks", "fine_tune",
-    "RunSpec", "run", "RunResult", "run_oneshot", "run_gradual", "run_iterative", "Dataset", "Coverage", "coverage", "coverage_sentence",
+    "RunSpec", "run", "RunResult", "run_oneshot", "run_gradual", "run_iterative", "run_sparse", "Dataset", "Coverage", "coverage", "coverage_sentence",
 ]

@@ -31,7 +31,9 @@ from .methods.masks import GRANULARITIES
 from .methods.rules import get_rule
 from .methods.thresholds import check_fraction, check_non_negative, SCOPES
 
-MODES = ("oneshot", "gradual", "iterative", "init")
+MODES = ("oneshot", "gradual", "iterative", "init", "sparse")
+SPARSE_METHODS = ("rigl", "set")          # prune_core.train.sparse: how connections grow back
+SPARSE_DISTRIBUTIONS = ("uniform", "erk")  # per-layer densities
 RETRAIN_STRATEGIES = {
     "finetune": "Fine-tune: keep training the pruned weights at one constant learning rate.",
     "rewind-lr": "Learning-rate rewinding (Renda et al. 2020): retrain from the trained weights with the original "
@@ -143,7 +145,11 @@ class RunSpec:
     "gradual" (prune while training ``epochs`` on a polynomial schedule from ``initial_sparsity`` to
     ``target_sparsity``), "iterative" (prune ``step_fraction`` of what remains, retrain ``epochs`` per round, until
     accuracy falls below dense − ``tolerance``, the ``target_sparsity`` is reached or ``max_rounds`` are done), or
-    "init" (prune a freshly initialised copy by ``prune``, then train it ``epochs``). Gradual and iterative runs prune
+    "init" (prune a freshly initialised copy by ``prune``, then train it ``epochs``), or "sparse" (train ``epochs`` at
+    ``target_sparsity`` from the start, the connections moving every ``update_every`` steps by ``sparse_method`` —
+    "rigl" grows by gradient, "set" at random — dropping ``drop_fraction`` of each layer's active weights on a cosine
+    decay; per-layer densities ``distribution`` "uniform" or "erk"; from the given model, or from a fresh
+    initialisation with ``from_init``). Gradual and iterative runs prune
     weights by ``prune.criterion`` and ``prune.scope``; with ``target_sparsity`` None they aim for the sparsity
     ``prune`` gives one-shot on the dense model. ``retrain``: a key of :data:`RETRAIN_STRATEGIES` (one-shot and
     iterative). ``reconstruct``: one-shot only, layer-wise reconstruction before retraining. ``l1``: an L1 penalty λ
@@ -167,6 +173,11 @@ class RunSpec:
     compact: bool = True
     latency_repeats: int = 10
     label: str | None = None
+    sparse_method: str = "rigl"
+    distribution: str = "uniform"
+    update_every: int | None = None
+    drop_fraction: float = 0.3
+    from_init: bool = False
 
     def validate(self) -> "RunSpec":
         """The spec with its PruneSpec validated and numbers normalised; ValueError naming what is wrong."""
@@ -206,6 +217,20 @@ class RunSpec:
             raise ValueError("The fraction pruned per round must be above 0, or the loop never ends.")
         tolerance = check_non_negative(self.tolerance, "accuracy tolerance")
         _whole(self.max_rounds, "number of rounds", 1)
+        if self.mode == "sparse":
+            if self.sparse_method not in SPARSE_METHODS:
+                raise ValueError(f"Unknown sparse-training method {self.sparse_method!r}; choose one of "
+                                 f"{', '.join(SPARSE_METHODS)}.")
+            if self.distribution not in SPARSE_DISTRIBUTIONS:
+                raise ValueError(f"Unknown density distribution {self.distribution!r}; choose one of "
+                                 f"{', '.join(SPARSE_DISTRIBUTIONS)}.")
+            if self.update_every is not None:
+                _whole(self.update_every, "number of steps between updates", 1)
+            if not (isinstance(self.drop_fraction, (int, float)) and 0 < self.drop_fraction < 1):
+                raise ValueError(f"The drop fraction must be between 0 and 1 (exclusive); got {self.drop_fraction!r}.")
+            if target is None and prune.rule != "sparsity":
+                raise ValueError("Sparse training holds a target sparsity from the start: give target_sparsity (or a "
+                                 "PruneSpec with rule 'sparsity').")
         return replace(self, prune=prune, l1=l1, target_sparsity=target, initial_sparsity=initial,
                        step_fraction=step, tolerance=tolerance, learning_rate=float(self.learning_rate))
 
@@ -220,5 +245,8 @@ class RunSpec:
         if self.mode == "iterative":
             out.update(step_fraction=self.step_fraction, tolerance=self.tolerance, max_rounds=self.max_rounds,
                        target_sparsity=self.target_sparsity)
+        if self.mode == "sparse":
+            out.update(sparse_method=self.sparse_method, distribution=self.distribution, update_every=self.update_every,
+                       drop_fraction=self.drop_fraction, from_init=self.from_init, target_sparsity=self.target_sparsity)
         return out
 

@@ -39,7 +39,7 @@ from ..methods.masks import copy_model
 from ..methods.rules import RULES
 from ..pruning import prune
 from ..methods.thresholds import SCOPES
-from ..spec import GRANULARITIES, MODES, PruneSpec, RETRAIN_STRATEGIES, RunSpec
+from ..spec import GRANULARITIES, MODES, PruneSpec, RETRAIN_STRATEGIES, RunSpec, SPARSE_DISTRIBUTIONS, SPARSE_METHODS
 from ..train import fit, models
 from ..train.callbacks import early_weights_callback
 
@@ -157,7 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--scope", choices=SCOPES, default="layer")
     exp.add_argument("--mode", choices=MODES, default="oneshot",
                      help="init: pruning at initialization (prune a freshly initialised copy of the architecture, "
-                          "then train the sparse network --fine-tune-epochs epochs)")
+                          "then train the sparse network --fine-tune-epochs epochs); sparse: dynamic sparse training "
+                          "(RigL or SET, --sparse-method) at --value sparsity (--rule sparsity) for --fine-tune-epochs")
+    exp.add_argument("--sparse-method", choices=SPARSE_METHODS, default="rigl",
+                     help="sparse mode: grow connections by gradient (rigl, Evci et al. 2020) or at random (set, "
+                          "Mocanu et al. 2018)")
+    exp.add_argument("--distribution", choices=SPARSE_DISTRIBUTIONS, default="uniform",
+                     help="sparse mode: per-layer densities, uniform or Erdős–Rényi-Kernel (erk)")
     exp.add_argument("--fine-tune-epochs", type=non_negative_int, default=1)
     exp.add_argument("--learning-rate", type=positive_number, default=ExperimentConfig.learning_rate,
                      help="Adam learning rate for fine-tuning / retraining (default %(default)s)")
@@ -225,6 +231,8 @@ class ExperimentConfig:
     retrain: str = "finetune"    # finetune | rewind-lr | rewind-weights
     reconstruct: bool = False    # one-shot: layer-wise reconstruction before fine-tuning
     deploy: str | None = None    # a folder: TFLite/Keras files written there, their measurements reported
+    sparse_method: str = "rigl"  # sparse mode: rigl | set
+    distribution: str = "uniform"  # sparse mode: uniform | erk
 
     def spec(self):
         """The PruneSpec this experiment prunes by."""
@@ -236,6 +244,7 @@ class ExperimentConfig:
         return RunSpec(mode=self.mode, prune=self.spec(), epochs=self.fine_tune_epochs, learning_rate=self.learning_rate,
                        seed=self.seed, retrain=self.retrain, reconstruct=self.reconstruct, target_sparsity=target,
                        step_fraction=self.fraction, tolerance=self.tolerance, compact=self.compact,
+                       sparse_method=self.sparse_method, distribution=self.distribution,
                        latency_repeats=10 if self.compact else 0).validate()
 
     def validate(self) -> None:
@@ -261,7 +270,10 @@ class ExperimentConfig:
         if self.mode not in ("oneshot", "init") and self.granularity != "weight":
             raise UsageError(f"argument --granularity: --mode {self.mode} prunes weights; use --granularity weight"
                              " (or --mode oneshot for neurons)")
-        if self.mode in ("gradual", "iterative") and self.fine_tune_epochs < 1:
+        if self.mode == "sparse" and self.rule != "sparsity":
+            raise UsageError(f"argument --rule: --mode sparse trains at a target sparsity; use --rule sparsity "
+                             f"(got --rule {self.rule})")
+        if self.mode in ("gradual", "iterative", "sparse") and self.fine_tune_epochs < 1:
             raise UsageError(f"argument --fine-tune-epochs: --mode {self.mode} prunes while training; give at least 1")
         if not 0 < self.fraction <= 1:
             raise UsageError(f"argument --fraction: needs a value in (0, 1], got {self.fraction:g}")
@@ -324,6 +336,9 @@ def run_pipeline(config: ExperimentConfig, dense, dense_eval, ds, progress, say,
         target = api.target_sparsity(dense, ds, config.run_spec())
         if config.mode == "gradual":
             say(f"gradual: to sparsity {target:.2%} over {config.fine_tune_epochs} epoch(s)")
+        elif config.mode == "sparse":
+            say(f"sparse training ({config.sparse_method}, {config.distribution} densities) at sparsity "
+                f"{target:.2%} for {config.fine_tune_epochs} epoch(s)")
         else:
             say(f"iterative: {config.fraction:g} of the remaining weights a round, to sparsity {target:.2%},"
                 f" tolerance {config.tolerance:g}")
@@ -360,6 +375,9 @@ def report_from(config: ExperimentConfig, ds, baseline_note: str, dense_eval, re
         report["reconstruction"] = result.reconstruction
     if config.mode == "gradual":
         report.update(target_sparsity=result.settings["target_sparsity"], schedule=result.events)
+    if config.mode == "sparse":
+        report.update(target_sparsity=result.settings["target_sparsity"],
+                      updates=[{k: e[k] for k in ("step", "fraction", "moved")} for e in result.events])
     if config.mode == "iterative":
         report.update(target_sparsity=result.settings["target_sparsity"], stopped_because=result.stopped_because,
                       history=[{"step": r["round"], **{k: r[k] for k in ("sparsity", "pruned_accuracy", "accuracy",
@@ -450,6 +468,12 @@ def format_report(report: dict) -> str:
     if c["mode"] in ("gradual", "iterative"):
         lines += ["", f"{c['mode']} to target sparsity {report['target_sparsity']:.2%}"
                       " ('pruned' accuracy: the dense model pruned one-shot to the final sparsity, untrained)"]
+    if c["mode"] == "sparse":
+        lines += ["", f"sparse training ({c['sparse_method']}) at {report['target_sparsity']:.2%} from the start "
+                      "('pruned' accuracy: the starting connectivity, untrained)"]
+    for update in report.get("updates", []):
+        lines.append(f"  step {update['step']:>5}: moved {update['moved']:,} connections "
+                     f"(drop fraction {update['fraction']:.3f})")
     for event in report.get("schedule", []):
         lines.append(f"  step {event['step']:>5}: scheduled {event['target']:.2%} · held {event['sparsity']:.2%}")
     for step in report.get("history", []):
@@ -497,7 +521,8 @@ def run_experiment_command(args) -> int:
                               scope=args.scope, mode=args.mode, fine_tune_epochs=args.fine_tune_epochs,
                               seed=args.seed, compact=args.compact, fraction=args.fraction,
                               tolerance=args.tolerance, learning_rate=args.learning_rate, retrain=args.retrain,
-                              reconstruct=args.reconstruct, deploy=args.deploy)
+                              reconstruct=args.reconstruct, deploy=args.deploy, sparse_method=args.sparse_method,
+                              distribution=args.distribution)
     config.validate()  # before TensorFlow loads: bad arguments fail fast
     # Anything a library prints while we work goes to stderr, so stdout is only the report / JSON.
     with contextlib.redirect_stdout(sys.stderr):

@@ -59,6 +59,10 @@ def run(model, data, spec: RunSpec, *, mask_set: mk.MaskSet | None = None, dense
     if spec.mode == "init":
         return runs.run_init(model, data, spec.prune, epochs=spec.epochs, compact=spec.compact, **common)
     target = target_sparsity(model, data, spec)
+    if spec.mode == "sparse":
+        return runs.run_sparse(model, data, sparsity=target, method=spec.sparse_method, distribution=spec.distribution,
+                               epochs=spec.epochs, update_every=spec.update_every, drop_fraction=spec.drop_fraction,
+                               from_init=spec.from_init, **common)
     if spec.mode == "gradual":
         return runs.run_gradual(model, data, final_sparsity=target, initial_sparsity=spec.initial_sparsity,
                                 epochs=spec.epochs, criterion=spec.prune.criterion, scope=spec.prune.scope, **common)

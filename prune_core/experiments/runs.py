@@ -52,6 +52,7 @@ from ..train.loops import gradual_prune, iterative_prune
 from ..train.reconstruct import reconstruct as reconstruct_layers
 from ..train.regularize import check_l1, has_l1, with_l1, without_l1
 from ..train.schedules import PolynomialDecay
+from ..train.sparse import sparse_train
 OnRound = Callable[[dict], None]
 
 
@@ -480,3 +481,46 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
                    x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
                    rounds=rounds, stopped_because=stopped, label=label, class_names=_class_names(data))
 
+
+
+def run_sparse(model, data, *, sparsity: float, method: str = "rigl", distribution: str = "uniform", epochs: int = 2,
+               update_every: int | None = None, drop_fraction: float = 0.3, from_init: bool = False,
+               batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0, l1: float = 0.0,
+               progress: Progress | None = None, on_epoch: OnEpoch | None = None, settings: dict | None = None,
+               dense_accuracy: float | None = None, latency_repeats: int = 10, label: str | None = None) -> RunResult:
+    """Sparse training (:mod:`prune_core.train.sparse`: RigL or SET): train ``epochs`` at ``sparsity`` from the
+    start with the connections moving, from ``model`` (or, ``from_init``, a freshly initialised copy of it).
+
+    ``pruned_accuracy`` is the starting point's: the model masked to its initial connectivity, untrained. ``events``
+    lists every update (step, drop fraction, connections moved in all and per layer)."""
+    _check_training(epochs, batch_size, learning_rate)
+    check_fraction(sparsity, "sparsity")
+    if check_l1(l1):
+        raise ValueError("Sparse training moves connections by magnitude; an L1 penalty would bias which ones move. "
+                         "Use l1=0 with mode 'sparse'.")
+    x, y, x_test, y_test = as_arrays(data)
+    if progress:
+        progress(0.0, f"Setting up {method.upper()} sparse training at {sparsity:.1%}…")
+    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    start = initialised_copy(model, seed) if from_init else model
+    started = time.perf_counter()
+    trained, result = sparse_train(start, x, y, sparsity, method=method, distribution=distribution, epochs=epochs,
+                                   update_every=update_every, drop_fraction=drop_fraction, batch_size=batch_size,
+                                   learning_rate=learning_rate, seed=seed, validation=(x_test, y_test),
+                                   progress=progress, callbacks=[epoch_logger(on_epoch)])
+    seconds = time.perf_counter() - started
+    if progress:
+        progress(1.0, "Measuring the sparse model…")
+    from ..train.sparse import initial_masks
+
+    first = mk.MaskSet(kernels=initial_masks(kernels(start), result.densities), granularity="weight")
+    pruned_eval = metrics.evaluate(mk.apply_masks(start, first), x_test, y_test)
+    events = [{"step": u.step, "fraction": u.fraction, "moved": u.moved, "per_layer": u.per_layer}
+              for u in result.updates]
+    engine = dict(mode="sparse", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                  seed=int(seed), granularity="weight", target_sparsity=float(sparsity), sparse_method=method,
+                  distribution=distribution, update_every=int(result.schedule.update_every),
+                  drop_fraction=float(drop_fraction), end_step=int(result.schedule.end_step), init=bool(from_init))
+    return _finish("sparse", _settings(settings, **engine), model, dense_eval, pruned_eval, trained, result.mask_set,
+                   x_test, y_test, seconds=seconds, history=result.history, latency_repeats=latency_repeats,
+                   events=events, label=label, class_names=_class_names(data))

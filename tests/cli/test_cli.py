@@ -1,6 +1,7 @@
 """`python -m prune_core`: JSON shape, exit codes, one-line errors."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -200,6 +201,8 @@ BAD_NEW = [
     ["experiment", "--mode", "init", "--fine-tune-epochs", "0"],
     ["experiment", "--learning-rate", "0"],
     ["experiment", "--criterion", "hessian"],
+    ["experiment", "--mode", "sparse", "--rule", "coefficient"],
+    ["experiment", "--mode", "sparse", "--rule", "sparsity", "--sparse-method", "lottery"],
 ]
 
 
@@ -260,3 +263,18 @@ def test_experiment_on_a_recurrent_net_prunes_every_kernel_and_names_the_denomin
     assert report["coverage"] == ("This run covers 18,304 of 18,698 parameters (97.9%); not covered: "
                                   "biases and normalization parameters — not pruned by design (394).")
     assert "This run covers 18,304 of 18,698 parameters" in cli.format_report(report)
+
+
+def test_experiment_sparse_training_keeps_exact_counts_and_reports_every_update(capsys):
+    code = cli.main(["experiment", "--model", "mlp-128", "--data", "bundled", "--train-epochs", "1", "--rule",
+                     "sparsity", "--value", "0.9", "--mode", "sparse", "--sparse-method", "set", "--fine-tune-epochs",
+                     "1", "--seed", "0", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["config"]["sparse_method"] == "set" and report["target_sparsity"] == 0.9
+    # 10,035 + 128 non-zeros kept (10% of 100,352 and 1,280 kernel weights); a kept weight may have trained to 0
+    assert report["pruned_weights"] >= (100_352 - 10_035) + (1_280 - 128)
+    # 8,000 images at batch 32: 250 steps; updates every 18 steps before round(0.75 · 250) = 188
+    assert [u["step"] for u in report["updates"]] == list(range(18, 188, 18))
+    assert report["updates"][0]["moved"] == round(0.15 * (1 + math.cos(math.pi * 18 / 188)) * 10_035) + round(
+        0.15 * (1 + math.cos(math.pi * 18 / 188)) * 128)

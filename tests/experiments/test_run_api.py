@@ -56,7 +56,7 @@ def test_a_coefficient_rule_names_its_one_shot_sparsity_as_the_target(dense, dat
 
 
 @pytest.mark.parametrize("fields, message", [
-    (dict(mode="sideways"), "Unknown run mode 'sideways'; choose one of oneshot, gradual, iterative, init."),
+    (dict(mode="sideways"), "Unknown run mode 'sideways'; choose one of oneshot, gradual, iterative, init, sparse."),
     (dict(mode="gradual", reconstruct=True),
      "Reconstruction updates a one-shot mask's remaining weights; use mode 'oneshot' (got 'gradual')."),
     (dict(mode="gradual", prune=pc.PruneSpec(granularity="unit")),
