@@ -46,10 +46,10 @@ with st.form("retrain"):
                                       "in bench/bench_methods.py.")
     batch_size = c3.selectbox("Batch size", [32, 64, 128, 256], index=0, key=key("batch_size"))
     seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key=key("seed"))
-    l1 = c5.selectbox("L1 penalty λ", rt.L1_CHOICES, format_func=lambda v: "off" if v == 0 else f"{v:g}",
-                      key=key("l1"),
-                      help="Adds λ·Σ|w| over the kernels to the loss while training: weights pile up at zero, "
-                           "so pruning afterwards costs less. Compare runs with and without on the Compare page.")
+    l1 = 0.0 if mode == "sparse" else c5.selectbox(  # sparse training moves weights by magnitude: no L1 bias
+        "L1 penalty λ", rt.L1_CHOICES, format_func=lambda v: "off" if v == 0 else f"{v:g}", key=key("l1"),
+        help="Adds λ·Σ|w| over the kernels to the loss while training: weights pile up at zero, "
+             "so pruning afterwards costs less. Compare runs with and without on the Compare page.")
     form = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, l1=l1)
     if mode in ("oneshot", "iterative"):
         r1, _ = st.columns([2, 1])
@@ -59,7 +59,18 @@ with st.form("retrain"):
         if mode == "oneshot":
             form["reconstruct"] = r2.checkbox("Reconstruct the remaining weights first", key=key("reconstruct"),
                                               help=rt.RECONSTRUCT_HELP)
-    if mode == "init":
+    if mode == "sparse":
+        d1, d2, d3 = st.columns(3)
+        method = d1.selectbox("Connections grow", list(rt.SPARSE_METHODS), format_func=rt.SPARSE_METHODS.get,
+                              key=key("sparse_method"))
+        distribution = d2.selectbox("Per-layer density", list(rt.DISTRIBUTIONS), format_func=rt.DISTRIBUTIONS.get,
+                                    key=key("distribution"))
+        target = d3.slider("Target sparsity", 50, 99, 90, 1, format="%d%%", key=key("target"))
+        from_init = st.checkbox("Start from a fresh initialisation (not the trained weights)", key=key("from_init"),
+                                help="RigL and SET are made to train sparse from scratch; starting from the trained "
+                                     "model keeps its largest weights as the first connectivity.")
+        form.update(sparse_method=method, distribution=distribution, target_percent=target, from_init=from_init)
+    elif mode == "init":
         d1, d2, d3 = st.columns(3)
         criterion = d1.selectbox("Criterion (on the untrained network)", rt.criterion_choices("init"),
                                  format_func=prune_labels.criterion_label, key=key("criterion"))
@@ -138,6 +149,9 @@ def show_run(result, newest: bool) -> None:
                 st.caption("Each round's accuracy against the sparsity it holds: after fine-tuning (teal line, "
                            "round numbers on it) and right after pruning (violet dots), a crimson cross where a "
                            "round fell below the tolerance; grey dashed: the dense model, black dotted: the floor.")
+            elif rt.updates_figure(result) is not None:
+                widgets.chart(rt.updates_figure(result), key="updates")
+                st.caption(rt.updates_caption(result))
             else:
                 widgets.chart(rt.layer_sparsity_figure(result), key="layers")
                 st.caption("Share of each layer's kernel weights that ended at zero.")

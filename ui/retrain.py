@@ -21,6 +21,7 @@ MODES = {
     "gradual": "Gradual",
     "iterative": "Iterative",
     "init": "Pruning at initialization",
+    "sparse": "Sparse training",
 }
 MODE_HELP = {
     "oneshot": "Prune once with the Prune page's settings, then fine-tune with the pruned weights held at exactly zero.",
@@ -31,7 +32,12 @@ MODE_HELP = {
     "init": "Prune the untrained network (a fresh, seeded initialisation of this architecture) by SNIP, SynFlow, "
             "random or a shuffled control, then train the sparse network from scratch; compare with pruning the "
             "trained model.",
+    "sparse": "Train at the target sparsity from the first step while the connections move: every few steps each "
+              "layer drops its smallest weights and grows as many new ones — by gradient (RigL, Evci et al. 2020) or "
+              "at random (SET, Mocanu et al. 2018) — fewer and fewer as training goes on (a cosine schedule).",
 }
+SPARSE_METHODS = {"rigl": "RigL: grow by gradient", "set": "SET: grow at random"}
+DISTRIBUTIONS = {"uniform": "Uniform: every layer at the target", "erk": "ERK: small layers denser (Erdős–Rényi)"}
 RETRAIN = {"finetune": "Fine-tune", "rewind-lr": "Learning-rate rewinding", "rewind-weights": "Weight rewinding"}
 RETRAIN_HELP = ("**Fine-tune**: keep training at the chosen rate. **Learning-rate rewinding** (Renda et al. 2020): "
                 "retrain with the rate rewound to the chosen one and annealed to 0 (the app's models train at one "
@@ -86,6 +92,11 @@ def run_spec(mode: str, form: dict) -> pc.RunSpec:
         return pc.RunSpec(**common, prune=pc.PruneSpec(criterion=form["criterion"], rule="sparsity",
                                                        value=form["target_percent"] / 100, scope=form["scope"],
                                                        seed=int(form["seed"])))
+    if mode == "sparse":
+        target = form["target_percent"] / 100
+        return pc.RunSpec(**{**common, "l1": 0.0}, prune=pc.PruneSpec(rule="sparsity", value=target),
+                          target_sparsity=target, sparse_method=form["sparse_method"],
+                          distribution=form["distribution"], from_init=bool(form.get("from_init", False)))
     target = (form["final_percent"] if mode == "gradual" else form["target_percent"]) / 100
     prune = pc.PruneSpec(criterion=form["criterion"], rule="sparsity", value=target, scope=form["scope"])
     if mode == "gradual":
@@ -321,6 +332,22 @@ def summary_line(result) -> str:
         text += (f" · L1 λ = {result.settings['l1']:g}: {near_zero_share(result):.1%} of the kept weights have "
                  "|w| < 0.001")
     return text
+
+
+def updates_figure(result):
+    """Connections moved per update of a sparse-training run (None for other runs)."""
+    if result.mode != "sparse" or not result.events:
+        return None
+    from prune_core.viz import figures
+
+    return figures.sparse_updates_figure(result.events)
+
+
+def updates_caption(result) -> str:
+    total = sum(e["moved"] for e in result.events)
+    return (f"Connections moved at each of the {len(result.events)} updates ({total:,} in all): each layer dropped that "
+            "many of its smallest weights and grew as many new ones, which start at zero; the count falls on the "
+            "cosine schedule, and the number of non-zero weights never changes.")
 
 
 def history_figure(history: dict):

@@ -142,7 +142,7 @@ class RunResult:
 
 
 def _label(mode: str, settings: dict, sparsity: float) -> str:
-    parts = [mode, settings.get("criterion"), settings.get("scope"), f"{sparsity:.1%}"]
+    parts = [mode, settings.get("sparse_method") or settings.get("criterion"), settings.get("scope"), f"{sparsity:.1%}"]
     if settings.get("reconstruct"):
         parts.append("reconstructed")
     if settings.get("retrain") not in (None, "finetune"):

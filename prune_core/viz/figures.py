@@ -288,6 +288,25 @@ def accuracy_size_figure(runs, *, x: str = "nonzero_params", dense: dict | None 
     return go.Figure(data=data, layout=layout)
 
 
+def sparse_updates_figure(events, *, title: str | None = None, height: int = 320) -> go.Figure:
+    """Connections moved at each update of a sparse-training run (RigL / SET): one bar per update at its training
+    step, the count written on it.
+
+    >>> fig = sparse_updates_figure([{"step": 18, "moved": 2981}, {"step": 36, "moved": 2781}])
+    >>> list(fig.data[0].x), list(fig.data[0].text)
+    ([18, 36], ['2,981', '2,781'])
+    """
+    steps = [int(e["step"]) for e in events]
+    counts = [int(e["moved"]) for e in events]
+    data = [go.Bar(x=steps, y=counts, marker_color=SERIES[0], text=[f"{c:,}" for c in counts],
+                   textposition="outside", cliponaxis=False, name="moved",
+                   hovertemplate="step %{x}: %{y:,} connections moved<extra></extra>")]
+    layout = house_layout(title=title, height=height, showlegend=False,
+                          xaxis=dict(title="training step"),
+                          yaxis=dict(title="connections moved", range=[0, max(counts + [1]) * 1.18]))
+    return go.Figure(data=data, layout=layout)
+
+
 def criteria_sweep_figure(sweep, *, dense_accuracy: float | None = None, show_pruned: bool = True,
                           title: str | None = None, height: int = 380) -> go.Figure:
     """Accuracy (%) against sparsity (%), one colour per criterion: after fine-tuning solid, before it

@@ -14,7 +14,7 @@ from ..methods.rules import RULES
 from ..train.models import ARCHITECTURES
 
 
-MODE_WORDS = {"oneshot": "one-shot", "gradual": "gradual", "iterative": "iterative",
+MODE_WORDS = {"oneshot": "one-shot", "gradual": "gradual", "iterative": "iterative", "sparse": "sparse training",
               "init": "pruning at initialization"}
 _LABEL_WORDS = {**MODE_WORDS, "init": "at initialization", "layer": "per layer", "global": "global",
                 "rewind-lr": "learning-rate rewinding", "rewind-weights": "weight rewinding"}
@@ -22,7 +22,9 @@ _CHOICE_WORDS = {"granularity": {"weight": "individual weights", "unit": "whole 
                  "scope": {"layer": "per layer", "global": "global"},
                  "retrain": {"finetune": "fine-tune", "rewind-lr": "learning-rate rewinding",
                              "rewind-weights": "weight rewinding"},
-                 "mode": MODE_WORDS}
+                 "mode": MODE_WORDS,
+                 "sparse_method": {"rigl": "RigL (grow by gradient)", "set": "SET (grow at random)"},
+                 "distribution": {"uniform": "uniform", "erk": "Erdős–Rényi-Kernel"}}
 # setting key → (name a person reads, how its value is shown)
 SETTING_NAMES = {
     "architecture": ("Architecture", "architecture"), "model": ("Model", "text"), "data": ("Data", "text"),
@@ -37,6 +39,8 @@ SETTING_NAMES = {
     "frequency": ("Re-pruned every", "steps"), "end_step": ("Schedule ends at", "step"),
     "init": ("Pruned at initialization", "bool"), "init_seed": ("Initialization seed", "int"),
     "block": ("Block", "text"),
+    "sparse_method": ("Connections grow", "choice"), "distribution": ("Per-layer density", "choice"),
+    "update_every": ("Moved every", "steps"), "drop_fraction": ("Drop fraction", "percent"),
 }
 
 
@@ -112,6 +116,8 @@ PRUNED_STAGE = {
     "iterative": ("One-shot reference", "Not a stage of this run: the dense model pruned one-shot to the sparsity "
                   "this run reached, without retraining — what pruning in rounds avoids."),
     "init": ("Pruned at initialization", "Test accuracy of the untrained network after pruning, before training."),
+    "sparse": ("Starting connectivity", "Test accuracy of the starting model masked to its first connectivity, "
+               "before sparse training moved anything."),
 }
 
 

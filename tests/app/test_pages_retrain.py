@@ -132,7 +132,7 @@ def test_mode_control_always_has_a_value():
     at = page_test("retrain").run()
     mode = at.radio(key="rt_mode")
     assert mode.value == "oneshot" and mode.options == ["One-shot", "Gradual", "Iterative",
-                                                         "Pruning at initialization"]
+                                                         "Pruning at initialization", "Sparse training"]
     at.session_state["rt_mode"] = None  # what a deselected segmented control used to leave
     at.run()
     assert not at.exception and at.radio(key="rt_mode").value == "oneshot"
@@ -183,3 +183,29 @@ def test_two_finished_runs_are_listed_newest_first_each_with_its_files():
     assert [b.key for b in continues] == [f"rt_continue_{second.run_id}", f"rt_continue_{first.run_id}"]
     continues[1].click().run()  # the older run's own button
     assert not at.exception and at.session_state["model_entry"].model is first.model
+
+
+def test_sparse_training_runs_from_the_page_and_shows_every_update():
+    from prune_core.train import sparse
+
+    at = page_test("retrain").run()
+    at.radio(key="rt_mode").set_value("sparse").run()
+    assert not at.exception
+    from ui import retrain as rt
+
+    assert rt.MODE_HELP["sparse"] in [c.value for c in at.caption]
+    at.selectbox(key="rt_set_sparse_sparse_method").set_value("set")
+    next(s for s in at.slider if s.label == "Target sparsity").set_value(80)
+    at.number_input[0].set_value(1)
+    result = run_and_wait(at)
+    assert result.mode == "sparse" and result.settings["sparse_method"] == "set"
+    kept = {n: int(m.sum()) for n, m in result.mask_set.kernels.items()}
+    sizes = {n: m.size for n, m in result.mask_set.kernels.items()}
+    assert kept == {n: sparse.active_count(sizes[n], 0.2) for n in sizes}  # exactly 20% of every layer
+    assert [e["step"] for e in result.events] == list(range(result.settings["update_every"], result.settings["end_step"],
+                                                            result.settings["update_every"]))
+    assert metric_value(at, "Starting connectivity") == f"{result.pruned_accuracy:.2%}"
+    caption = next(c.value for c in at.caption if c.value.startswith("Connections moved at each of the"))
+    assert caption.startswith(f"Connections moved at each of the {len(result.events)} updates "
+                              f"({sum(e['moved'] for e in result.events):,} in all)")
+    assert at.query_params["mode"] == "sparse" and at.query_params["sparse_method"] == "set"
