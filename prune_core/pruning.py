@@ -24,7 +24,7 @@ from .graph import dependency_groups, kernels as model_kernels, round_units, wei
 from .graph.coverage import Coverage, coverage, coverage_sentence
 from .graph.heads import compact_heads, head_scores, head_weight_masks
 from .graph.surgery import compact_model
-from .methods import masks as mk
+from .methods import masks as mk, normalize
 from .methods.criteria import get_criterion
 from .methods.rules import get_rule
 from .spec import PruneSpec
@@ -85,10 +85,15 @@ def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | Non
         weight_scores = scores(model, spec, data)
     if spec.granularity == "head":
         return select_heads(model, spec, weight_scores, previous=previous)
+    scales = {}
     if spec.granularity == "unit":
         groups = dependency_groups(model) if groups is None else groups
         scored = criterion.unit_scores(model, weight_scores, groups=groups, seed=spec.seed)
         held = previous.units if previous is not None else {}
+        raw = dict(scored)
+        if spec.scope == "global" and spec.normalize != "none":  # comparable across groups; order inside kept
+            scales = {n: normalize.scale(spec.normalize, s) for n, s in scored.items()}
+            scored = {n: np.asarray(s, dtype=np.float64) / scales[n] for n, s in scored.items()}
     else:
         scored = dict(weight_scores)
         held = previous.kernels if previous is not None else {}
@@ -104,10 +109,25 @@ def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | Non
         keep = {n: np.reshape(m, np.shape(scored[n])) for n, m in keep.items()}
         return mk.MaskSet(kernels=keep, thresholds=cuts, granularity="weight")
     keep, cuts = rule.select(scored, value, scope=spec.scope)
+    cuts = {n: t * scales.get(n, 1.0) for n, t in cuts.items()}  # back in each group's own units
     keep = {n: _at_least_one(m, scored[n]) for n, m in keep.items()}
+    if spec.min_keep and spec.scope == "global":  # per layer, each group's share is the user's own choice
+        keep = {n: m | _floor(raw[n], spec.min_keep, held.get(n)) for n, m in keep.items()}
     if spec.round_to > 1:
         keep = {n: round_units(m, scored[n], spec.round_to) for n, m in keep.items()}
     return mk.effective_masks(model, mk.MaskSet(kernels={}, units=keep, thresholds=cuts, granularity="unit"))
+
+
+def _floor(scores, min_keep: float, held=None) -> np.ndarray:
+    """The top ``normalize.floor_count`` channels of a group by its own scores (never one pruned before)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if held is not None:
+        scores = np.where(held, scores, -np.inf)
+    count = min(normalize.floor_count(scores.size, min_keep), int(np.isfinite(scores).sum()))
+    order = np.lexsort((np.arange(scores.size), -scores))[:count]
+    out = np.zeros(scores.size, dtype=bool)
+    out[order] = True
+    return out
 
 
 def select_heads(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray], *,

@@ -84,7 +84,9 @@ def test_prune_gives_exactly_the_old_masks(lenet, granularity, rule, scope, valu
     else:
         old = masks.build_masks(weight_scores, rule, value, scope=scope, weights=found)
     old = masks.effective_masks(lenet, old)
-    result = pc.prune(lenet, pc.PruneSpec(granularity=granularity, rule=rule, scope=scope, value=value))
+    # the old path ranked raw scores: no normalisation, no floor (the global-units defaults since issue 24)
+    result = pc.prune(lenet, pc.PruneSpec(granularity=granularity, rule=rule, scope=scope, value=value,
+                                          normalize="none", min_keep=0.0))
     assert list(result.masks.kernels) == list(old.kernels) == ["dense1", "dense2", "output"]
     for name in old.kernels:
         assert np.array_equal(result.masks.kernels[name], old.kernels[name])
@@ -208,3 +210,27 @@ def test_readme_library_example_runs():
     exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
     assert namespace["result"].sparsity == pytest.approx(0.9, abs=1e-6)
     assert namespace["small"].count_params() < namespace["model"].count_params()
+
+
+def test_global_units_are_ranked_on_mean_normalised_scores_with_a_floor(lenet):
+    """By hand: each group's magnitude scores over their mean, one cut at 0.5 × the largest, then every group keeps at
+    least ceil(10% of its channels) of its own best."""
+    found = kernels(lenet)
+    raw = importance.unit_scores(importance.magnitude_scores(found), "magnitude", "output")
+    normalised = {n: s / s.mean() for n, s in raw.items()}
+    cut = 0.5 * max(s.max() for s in normalised.values())
+    expected = {}
+    for name, s in normalised.items():
+        keep = s >= cut
+        floor = int(np.ceil(0.1 * s.size))
+        keep[np.argsort(-raw[name], kind="stable")[:floor]] = True
+        expected[name] = keep
+    result = pc.select(lenet, pc.PruneSpec(granularity="unit", rule="coefficient", scope="global", value=0.5),
+                       importance.magnitude_scores(found))
+    assert sorted(result.units) == sorted(expected) == ["dense1", "dense2"]
+    for name in expected:
+        assert np.array_equal(result.units[name], expected[name]), name
+        assert result.thresholds[name] == pytest.approx(cut * raw[name].mean())  # back in the group's own units
+    raw_global = pc.select(lenet, pc.PruneSpec(granularity="unit", rule="coefficient", scope="global", value=0.5,
+                                               normalize="none", min_keep=0.0), importance.magnitude_scores(found))
+    assert any(not np.array_equal(raw_global.units[n], expected[n]) for n in expected)  # the default changed it

@@ -39,6 +39,7 @@ from ..methods.masks import copy_model
 from ..methods.rules import RULES
 from ..pruning import prune
 from ..methods.thresholds import SCOPES
+from ..methods.normalize import NORMALIZERS
 from ..spec import GRANULARITIES, MODES, PruneSpec, RETRAIN_STRATEGIES, RunSpec, SPARSE_DISTRIBUTIONS, SPARSE_METHODS
 from ..train import fit, models
 from ..train.callbacks import early_weights_callback
@@ -155,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
                           + "; ".join(f"{r.name} {' | '.join(r.choices)}" for r in RULES.values() if r.choices)
                           + f" (default {', '.join(f'{r.name} {_default_text(r)}' for r in RULES.values())})")
     exp.add_argument("--scope", choices=SCOPES, default="layer")
+    exp.add_argument("--normalize", choices=tuple(NORMALIZERS), default="mean",
+                     help="neurons under --scope global: divide each group's scores by their mean / max / sum before "
+                          "the one ranking (none: raw scores; default %(default)s)")
+    exp.add_argument("--min-keep", type=_number, default=0.1,
+                     help="neurons under --scope global: every group keeps at least this share of its channels "
+                          "(default %(default)s)")
     exp.add_argument("--mode", choices=MODES, default="oneshot",
                      help="init: pruning at initialization (prune a freshly initialised copy of the architecture, "
                           "then train the sparse network --fine-tune-epochs epochs); sparse: dynamic sparse training "
@@ -231,13 +238,16 @@ class ExperimentConfig:
     retrain: str = "finetune"    # finetune | rewind-lr | rewind-weights
     reconstruct: bool = False    # one-shot: layer-wise reconstruction before fine-tuning
     deploy: str | None = None    # a folder: TFLite/Keras files written there, their measurements reported
+    normalize: str = "mean"      # neurons under global scope: group scores over their mean before ranking
+    min_keep: float = 0.1        # neurons under global scope: share of each group always kept
     sparse_method: str = "rigl"  # sparse mode: rigl | set
     distribution: str = "uniform"  # sparse mode: uniform | erk
 
     def spec(self):
         """The PruneSpec this experiment prunes by."""
         return PruneSpec(criterion=self.criterion, granularity=self.granularity, rule=self.rule, scope=self.scope,
-                         value=self.value, seed=self.seed).validate()
+                         value=self.value, seed=self.seed, normalize=self.normalize,
+                         min_keep=self.min_keep).validate()
 
     def run_spec(self, target: float | None = None) -> RunSpec:
         """The RunSpec this experiment runs (``target``: gradual / iterative's target sparsity)."""
@@ -522,7 +532,8 @@ def run_experiment_command(args) -> int:
                               seed=args.seed, compact=args.compact, fraction=args.fraction,
                               tolerance=args.tolerance, learning_rate=args.learning_rate, retrain=args.retrain,
                               reconstruct=args.reconstruct, deploy=args.deploy, sparse_method=args.sparse_method,
-                              distribution=args.distribution)
+                              distribution=args.distribution,
+                              normalize=args.normalize, min_keep=args.min_keep)
     config.validate()  # before TensorFlow loads: bad arguments fail fast
     # Anything a library prints while we work goes to stderr, so stdout is only the report / JSON.
     with contextlib.redirect_stdout(sys.stderr):
