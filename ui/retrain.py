@@ -48,7 +48,20 @@ RECONSTRUCT_HELP = ("Before retraining, update each pruned layer's remaining wei
                     "digits change as little as possible (OBS / SparseGPT style, Frantar & Alistarh 2023). With 0 "
                     "epochs it is the whole method.")
 LEARNING_RATES = [2e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4]
-DEFAULT_LEARNING_RATE = 1e-2  # bench_methods: best 2-epoch fine-tuning rate at 98–99% sparsity (1e-3 was 2–5 pts worse)
+def default_learning_rate(mode: str) -> float:
+    """The measured default (``prune_core.spec.default_learning_rate``): one-shot by the candidate's sparsity."""
+    from prune_core.spec import default_learning_rate as measured
+
+    sparsity = None
+    if mode == "oneshot" and state.candidate() is not None:
+        sparsity = state.candidate().sparsity
+    return measured(mode, sparsity)
+
+
+LEARNING_RATE_HELP = ("Adam's rate while retraining. Default 1e-3, and 1e-2 for a one-shot candidate at 95% sparsity "
+                      "or more — measured on LeNet-300-100, 1 epoch: at 85% one-shot 1e-3 gave 96.10% against 94.70%, "
+                      "at 98% 1e-2 gave 92.85% against 89.00%; iterative at 1e-2 fell out of tolerance in its first "
+                      "round and kept nothing.")
 INIT_CRITERIA = ("snip", "synflow", "random", "magnitude", "shuffled")
 L1_CHOICES = [0.0, 1e-5, 1e-4, 1e-3]
 DEFAULT_SPEC = pc.PruneSpec(criterion="magnitude", rule="coefficient", scope="layer",

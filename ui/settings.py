@@ -191,7 +191,7 @@ URL: dict[str, dict[str, Setting]] = {
     "retrain": {"mode": Setting("rt_mode", "oneshot", choices=("oneshot", "gradual", "iterative", "init", "sparse")),
                 # the form's values, per mode ({rt_mode} is the mode chosen above; only the shown ones are written)
                 "epochs": Setting("rt_set_{rt_mode}_epochs", 1, low=1, high=50),
-                "learning_rate": Setting("rt_set_{rt_mode}_learning_rate", 1e-2,
+                "learning_rate": Setting("rt_set_{rt_mode}_learning_rate", 1e-3,
                                          choices=(2e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)),
                 "batch_size": Setting("rt_set_{rt_mode}_batch_size", 32, choices=(32, 64, 128, 256)),
                 "seed": Setting("rt_set_{rt_mode}_seed", 0, low=0, high=2**31 - 1),

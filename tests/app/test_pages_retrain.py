@@ -209,3 +209,16 @@ def test_sparse_training_runs_from_the_page_and_shows_every_update():
     assert caption.startswith(f"Connections moved at each of the {len(result.events)} updates "
                               f"({sum(e['moved'] for e in result.events):,} in all)")
     assert at.query_params["mode"] == "sparse" and at.query_params["sparse_method"] == "set"
+
+
+def test_the_learning_rate_starts_at_the_measured_default_for_the_run():
+    at = page_test("retrain").run()
+    assert at.selectbox(key="rt_set_oneshot_learning_rate").value == 1e-3  # the default candidate: 85.4% sparse
+    at.radio(key="rt_mode").set_value("iterative").run()
+    assert at.selectbox(key="rt_set_iterative_learning_rate").value == 1e-3  # 1e-2 kept nothing in round 1
+    high = page_test("prune", rule="sparsity", same="1", v="98").run()
+    next(b for b in high.button if b.label.startswith("Apply")).click().run()
+    high.switch_page("pages/retrain.py").run()
+    assert not high.exception
+    assert high.session_state["candidate"].sparsity >= 0.95
+    assert high.selectbox(key="rt_set_oneshot_learning_rate").value == 1e-2
