@@ -48,3 +48,10 @@ def two_rule_data(n=256, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 6)).astype("float32")
     return x, (x[:, 0] > 0).astype("int64") + (x[:, 1] > 1).astype("int64")
+
+
+def flaky_task(shared, payload):
+    """An executor task (importable by a Ray worker) that fails for payload 1, every attempt, and squares the rest."""
+    if payload == 1:
+        raise RuntimeError("this point cannot be measured")
+    return shared + payload * payload

@@ -123,16 +123,19 @@ def estimate_sweep_seconds(points: int, fine_tune_epochs: int, *, eval_seconds: 
 
 def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune_epochs: int = 1, *,
                    scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
-                   score_batches: int = 4, progress: Progress | None = None):
+                   score_batches: int = 4, progress: Progress | None = None, executor=None):
     """DataFrame[criterion, sparsity, pruned_accuracy, final_accuracy, held_sparsity, seconds].
 
     For each criterion (scores once on the dense model) and each sparsity: exact-count weight masks
     (``scope`` "layer" or "global"), test accuracy pruned, then ``fine_tune_epochs`` of masked fine-tuning
     (0: none, final = pruned) and test accuracy again. ``held_sparsity`` is the mask's real overall
-    sparsity. ``data``: a Dataset or (x_train, y_train, x_test, y_test).
+    sparsity. ``data``: a Dataset or (x_train, y_train, x_test, y_test). ``executor``: where the points run
+    (:mod:`prune_core.experiments.executor`: "local", the default, or "ray" / a ``RayExecutor``); the same seeds give
+    the same numbers on either. A point that failed twice has NaN accuracies and its reason in ``failed``.
     """
     import pandas as pd
 
+    from .executor import get_executor, LocalExecutor, TaskFailed
 
     criteria = list(criteria)
     if not criteria:
@@ -141,31 +144,99 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
     check_scope(scope)
     if fine_tune_epochs < 0:
         raise ValueError(f"The fine-tuning epochs must be >= 0; got {fine_tune_epochs!r}.")
+    runner = get_executor(executor)
     x, y, x_test, y_test = as_arrays(data)
     all_scores = all_weight_scores(model, x, y, criteria=criteria, batches=score_batches, seed=seed)
-    scratch = MaskedScratch(model)
-    rows, total, done = [], len(criteria) * len(sparsities), 0
-    for criterion in criteria:
-        for sparsity in sparsities:
-            started = time.perf_counter()
-            mask_set = mk.build_masks(all_scores[criterion], "sparsity", sparsity, scope=scope)
-            pruned_accuracy = scratch.evaluate(mask_set, x_test, y_test).accuracy
-            final_accuracy = pruned_accuracy
-            if fine_tune_epochs:
-                def report(fraction, message, done=done, criterion=criterion, sparsity=sparsity):
-                    if progress:
-                        progress(min(1.0, (done + fraction) / total), f"{criterion} at {sparsity:.0%} · {message}")
+    settings = dict(scope=scope, epochs=int(fine_tune_epochs), batch_size=batch_size, learning_rate=learning_rate,
+                    seed=seed)
+    payloads = [dict(index=i, criterion=c, sparsity=float(s), **settings)
+                for i, (c, s) in enumerate((c, s) for c in criteria for s in sparsities)]
+    total = len(payloads)
+    finished = []
 
-                tuned, _ = fine_tune(model, mask_set, x, y, epochs=fine_tune_epochs, batch_size=batch_size,
-                                        learning_rate=learning_rate, seed=seed, progress=report)
-                final_accuracy = evaluate(tuned, x_test, y_test).accuracy
-            rows.append({"criterion": criterion, "sparsity": float(sparsity), "pruned_accuracy": pruned_accuracy,
-                         "final_accuracy": final_accuracy, "held_sparsity": float(mask_set.overall_sparsity),
-                         "seconds": time.perf_counter() - started})
-            done += 1
-            if progress:
-                progress(done / total, f"{criterion} at {sparsity:.0%}: {pruned_accuracy:.2%} → {final_accuracy:.2%}")
-    return pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
+    def within(i, fraction, message):  # in this process: progress inside a point's fine-tuning too
+        if progress:
+            p = payloads[i]
+            progress(min(1.0, (len(finished) + fraction) / total), f"{p['criterion']} at {p['sparsity']:.0%} · {message}")
+
+    shared = dict(data=(x, y, x_test, y_test), scores=all_scores)
+    if isinstance(runner, LocalExecutor):
+        shared.update(model=model, scratch=MaskedScratch(model), report=within)
+    else:
+        if progress:
+            progress(0.0, f"Sending the model and {total} sweep points to {runner.name}…")
+        shared.update(model=_keras_bytes(model))
+
+    def on_result(i, row):
+        finished.append(i)
+        if progress:
+            p = payloads[i]
+            text = ("failed: " + row.reason) if isinstance(row, TaskFailed) else \
+                f"{row['pruned_accuracy']:.2%} → {row['final_accuracy']:.2%}"
+            progress(len(finished) / total, f"{p['criterion']} at {p['sparsity']:.0%}: {text}")
+
+    rows = runner.map(sweep_point, payloads, shared=shared, on_result=on_result)
+    out = []
+    for payload, row in zip(payloads, rows):
+        if isinstance(row, TaskFailed):
+            row = {"criterion": payload["criterion"], "sparsity": payload["sparsity"], "pruned_accuracy": np.nan,
+                   "final_accuracy": np.nan, "held_sparsity": np.nan, "seconds": np.nan, "failed": row.reason}
+        out.append(row)
+    columns = list(SWEEP_COLUMNS) + (["failed"] if any("failed" in r for r in out) else [])
+    return pd.DataFrame(out, columns=columns)
+
+
+def _keras_bytes(model) -> bytes:
+    from ..measure.metrics import saved_model_bytes
+
+    return saved_model_bytes(model)
+
+
+_WORKER_MODELS: dict = {}  # in a Ray worker: the shared model loaded once per worker process, by its bytes' hash
+
+
+def _model_of(shared: dict):
+    """(dense model, scratch copy for masked evaluation): the caller's in this process; in a worker, loaded from the
+    ``.keras`` bytes (safe mode) once per worker process."""
+    if "scratch" in shared:
+        return shared["model"], shared["scratch"]
+    import hashlib
+
+    raw = shared["model"]
+    key = hashlib.sha256(raw).hexdigest()
+    if key not in _WORKER_MODELS:
+        import tempfile
+
+        import keras
+
+        with tempfile.NamedTemporaryFile(suffix=".keras") as handle:
+            handle.write(raw)
+            handle.flush()
+            model = keras.saving.load_model(handle.name, compile=False, safe_mode=True)
+        _WORKER_MODELS.clear()  # one model at a time per worker
+        _WORKER_MODELS[key] = (model, MaskedScratch(model))
+    return _WORKER_MODELS[key]
+
+
+def sweep_point(shared: dict, payload: dict) -> dict:
+    """One point of a criteria sweep: prune the dense model to ``payload["sparsity"]`` by its criterion's scores,
+    measure, fine-tune ``epochs`` with the mask held, measure again (a task for an executor)."""
+    started = time.perf_counter()
+    model, scratch = _model_of(shared)
+    x, y, x_test, y_test = shared["data"]
+    criterion, sparsity = payload["criterion"], payload["sparsity"]
+    mask_set = mk.build_masks(shared["scores"][criterion], "sparsity", sparsity, scope=payload["scope"])
+    pruned_accuracy = scratch.evaluate(mask_set, x_test, y_test).accuracy
+    final_accuracy = pruned_accuracy
+    if payload["epochs"]:
+        report = shared.get("report")
+        inner = (lambda fraction, message: report(payload["index"], fraction, message)) if report else None
+        tuned, _ = fine_tune(model, mask_set, x, y, epochs=payload["epochs"], batch_size=payload["batch_size"],
+                             learning_rate=payload["learning_rate"], seed=payload["seed"], progress=inner)
+        final_accuracy = evaluate(tuned, x_test, y_test).accuracy
+    return {"criterion": criterion, "sparsity": float(sparsity), "pruned_accuracy": pruned_accuracy,
+            "final_accuracy": final_accuracy, "held_sparsity": float(mask_set.overall_sparsity),
+            "seconds": time.perf_counter() - started}
 
 
 def within_table(df, dense_accuracy: float, best: dict[str, float], shapes: dict[str, tuple]):
