@@ -23,6 +23,15 @@ def tiny_net(seed=0, hidden=8):
     return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="out")(x))
 
 
+def trained_tiny_net(data, epochs=4):
+    """``tiny_net()`` trained on ``data``'s training split (seeded): the dense model the run tests prune."""
+    from prune_core.train.fit import train
+
+    model = tiny_net()
+    train(model, data[0], data[1], epochs=epochs, seed=0, learning_rate=1e-2)
+    return model
+
+
 def tiny_data(n=384, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 6)).astype("float32")

@@ -511,10 +511,7 @@ def run_sparse(model, data, *, sparsity: float, method: str = "rigl", distributi
     seconds = time.perf_counter() - started
     if progress:
         progress(1.0, "Measuring the sparse model…")
-    from ..train.sparse import initial_masks
-
-    first = mk.MaskSet(kernels=initial_masks(kernels(start), result.densities), granularity="weight")
-    pruned_eval = metrics.evaluate(mk.apply_masks(start, first), x_test, y_test)
+    pruned_eval = metrics.evaluate(mk.apply_masks(start, result.initial), x_test, y_test)
     events = [{"step": u.step, "fraction": u.fraction, "moved": u.moved, "per_layer": u.per_layer}
               for u in result.updates]
     engine = dict(mode="sparse", epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),

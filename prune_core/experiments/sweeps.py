@@ -22,7 +22,7 @@ import time
 
 from ..graph import weight_targets
 from ..io.data import as_arrays
-from ..measure.metrics import evaluate
+from ..measure.metrics import evaluate, saved_model_bytes
 from ..measure.preview import MaskedScratch
 from ..methods import masks as mk
 from ..methods.criteria import all_weight_scores, weight_scores
@@ -165,7 +165,7 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
     else:
         if progress:
             progress(0.0, f"Sending the model and {total} sweep points to {runner.name}…")
-        shared.update(model=_keras_bytes(model))
+        shared.update(model=saved_model_bytes(model))
 
     def on_result(i, row):
         finished.append(i)
@@ -184,12 +184,6 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
         out.append(row)
     columns = list(SWEEP_COLUMNS) + (["failed"] if any("failed" in r for r in out) else [])
     return pd.DataFrame(out, columns=columns)
-
-
-def _keras_bytes(model) -> bytes:
-    from ..measure.metrics import saved_model_bytes
-
-    return saved_model_bytes(model)
 
 
 _WORKER_MODELS: dict = {}  # in a Ray worker: the shared model loaded once per worker process, by its bytes' hash

@@ -261,6 +261,7 @@ class SparseResult:
     seconds: float = 0.0
     densities: dict = field(default_factory=dict)
     schedule: UpdateSchedule | None = None
+    initial: mk.MaskSet | None = None  # the starting connectivity (largest magnitudes at each layer's density)
 
 
 def sparse_train(model, x, y, sparsity: float, *, method: str = "rigl", distribution: str = "uniform",
@@ -291,4 +292,5 @@ def sparse_train(model, x, y, sparsity: float, *, method: str = "rigl", distribu
     result = train(trained, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
                    validation=validation, progress=progress, callbacks=[mover, *(callbacks or [])])
     return trained, SparseResult(mask_set=mover.mask_set(), updates=mover.updates, history=result.history,
-                                 seconds=result.seconds, densities=densities, schedule=schedule)
+                                 seconds=result.seconds, densities=densities, schedule=schedule,
+                                 initial=mk.MaskSet(kernels=masks, granularity="weight"))

@@ -6,7 +6,7 @@ import pytest
 
 import prune_core as pc
 from prune_core.experiments import api, runs
-from tests.tiny import same_weights, tiny_data, tiny_net
+from tests.tiny import same_weights, tiny_data, trained_tiny_net
 
 
 @pytest.fixture(scope="module")
@@ -16,10 +16,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def dense(data):
-    from prune_core.train.fit import train
-    model = tiny_net()
-    train(model, data[0], data[1], epochs=4, seed=0, learning_rate=1e-2)
-    return model
+    return trained_tiny_net(data)
 
 
 def magnitude(value, **kw):

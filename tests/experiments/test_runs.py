@@ -11,7 +11,7 @@ from prune_core.experiments import runs
 from prune_core.train import callbacks, fit, loops, regularize, schedules as sc
 from prune_core.io.data import Dataset
 from prune_core.graph import kernels
-from tests.tiny import same_weights, tiny_data, tiny_net
+from tests.tiny import same_weights, tiny_data, tiny_net, trained_tiny_net
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +21,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def dense(data):
-    from prune_core.train.fit import train
-    model = tiny_net()
-    train(model, data[0], data[1], epochs=4, seed=0, learning_rate=1e-2)
-    return model
+    return trained_tiny_net(data)
 
 
 def magnitude_masks(model, sparsity, scope="layer"):
