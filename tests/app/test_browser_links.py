@@ -22,7 +22,7 @@ def test_links_reopen_the_view_in_a_new_context_and_pages_write_only_their_own(b
 
     fresh = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     open_page(fresh, link, timeout=180_000)
-    expect(slider(fresh, "Coefficient")).to_contain_text("0.33")
+    expect(slider(fresh, "Coefficient")).to_contain_text("0.33", timeout=180_000)  # a new session loads the model first
     wait_idle(fresh)
     assert "coefficient=0.33" in fresh.url
     assert_no_exception(fresh)
@@ -41,6 +41,6 @@ def test_links_reopen_the_view_in_a_new_context_and_pages_write_only_their_own(b
 
     fresh = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     open_page(fresh, link, timeout=180_000)
-    expect(fresh.locator("[data-testid='stRadio']").get_by_role("radio", name="Gradual")).to_be_checked()
+    expect(fresh.locator("[data-testid='stRadio']").get_by_role("radio", name="Gradual")).to_be_checked(timeout=180_000)
     assert_no_exception(fresh)
     fresh.context.close()
