@@ -87,7 +87,7 @@ def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | Non
         return select_heads(model, spec, weight_scores, previous=previous)
     scales = {}
     if spec.granularity == "unit":
-        groups = dependency_groups(model) if groups is None else groups
+        groups = dependency_groups(model, streams=spec.streams) if groups is None else groups
         scored = criterion.unit_scores(model, weight_scores, groups=groups, seed=spec.seed)
         held = previous.units if previous is not None else {}
         raw = dict(scored)
@@ -115,7 +115,8 @@ def select(model, spec: PruneSpec, weight_scores: Mapping[str, np.ndarray] | Non
         keep = {n: m | _floor(raw[n], spec.min_keep, held.get(n)) for n, m in keep.items()}
     if spec.round_to > 1:
         keep = {n: round_units(m, scored[n], spec.round_to) for n, m in keep.items()}
-    return mk.effective_masks(model, mk.MaskSet(kernels={}, units=keep, thresholds=cuts, granularity="unit"))
+    return mk.effective_masks(model, mk.MaskSet(kernels={}, units=keep, thresholds=cuts, granularity="unit",
+                                                 streams=spec.streams))
 
 
 def _floor(scores, min_keep: float, held=None) -> np.ndarray:
@@ -200,4 +201,4 @@ def compact(model, mask_set: mk.MaskSet):
     if not units:
         raise ValueError("These masks remove no whole units (weight granularity), so nothing can be removed "
                          "physically; prune with granularity='unit' to get a smaller model.")
-    return compact_model(model, units)
+    return compact_model(model, units, streams=isinstance(mask_set, mk.MaskSet) and mask_set.streams)

@@ -91,6 +91,10 @@ class PruneSpec:
     ``min_keep`` of its channels (default 10%; the count removed then falls short by what the floor holds back).
     Defaults measured by ``bench/bench_global_units.py`` on ResNet-50, global 50% of channels: raw scores leave 30 of
     37 groups under 10% of their channels, mean-normalised none (the smallest keeps 45%).
+    ``streams`` (unit granularity only): LayerNormalization/RMSNormalization over the channels let channels
+    through, so a transformer's or ConvNeXt's residual stream becomes one prunable group
+    (:func:`prune_core.graph.dependency_graph`); the statistics then change with the removed channels, so the
+    compact model (:func:`prune_core.compact`) is the truth and the masked one an approximation.
     """
 
     criterion: str = "magnitude"
@@ -105,6 +109,7 @@ class PruneSpec:
     round_to: int = 1
     normalize: str = "mean"
     min_keep: float = 0.1
+    streams: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
     def validate(self) -> "PruneSpec":
@@ -142,6 +147,10 @@ class PruneSpec:
                              f"got {self.min_keep!r}.")
         if isinstance(value, float) and math.isnan(value):
             raise ValueError("The value is not a number.")
+        if not isinstance(self.streams, bool):
+            raise ValueError(f"streams is True or False, not {self.streams!r}.")
+        if self.streams and granularity != "unit":
+            raise ValueError("streams mode removes whole channels of the residual stream: it needs granularity 'unit'.")
         return replace(self, granularity=granularity, value=value, per_layer=per_layer)
 
     def values_for(self, names) -> float | dict[str, float]:
@@ -164,6 +173,8 @@ class PruneSpec:
             out["round_to"] = self.round_to
         if self.granularity != "weight" and self.scope == "global":
             out.update(normalize=self.normalize, min_keep=self.min_keep)
+        if self.streams:
+            out["streams"] = True
         return out
 
 

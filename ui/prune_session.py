@@ -144,19 +144,22 @@ def slider_label(ctx: Context, name: str, granularity: str = "unit") -> str:
 def layer_label(ctx: Context, name: str, granularity: str = "unit") -> str:
     """'dense1 (784×300)'; for neurons/filters, a group of several layers: 'conv2_block1_0_conv + 2 more (256
     channels)' (a weight's layer is just the layer)."""
-    group = next((g for g in ctx.groups if g.name == name and len(g.producers) > 1), None) \
-        if granularity == "unit" else None
-    if group is not None:
+    group = next((g for g in ctx.groups if g.name == name and (len(g.producers) > 1 or name not in ctx.kernels)),
+                 None) if granularity == "unit" else None
+    if group is not None and len(group.producers) > 1:
         return f"{name} + {len(group.producers) - 1} more ({group.size} channels)"
+    if group is not None:  # an RNN's units, an Embedding's width, an attention layer's output channels
+        return f"{name} ({group.size} units)"
     shape = "×".join(str(d) for d in ctx.kernels[name].shape)
     return f"{name} ({shape})"
 
 
 def layer_parameters(ctx: Context, name: str, granularity: str = "unit") -> int:
-    """Kernel weights of a layer (weight granularity: that kernel only), or of a group's producing layers."""
+    """Kernel weights of a layer (weight granularity: that kernel only), or of a group's producing layers (every
+    kernel a producer holds: an RNN's two, an attention layer's four)."""
     group = next((g for g in ctx.groups if g.name == name), None) if ctx.groups and granularity == "unit" else None
     producers = group.producers if group is not None else (name,)
-    return int(sum(ctx.kernels[p].size for p in producers if p in ctx.kernels))
+    return int(sum(k.size for key, k in ctx.kernels.items() for p in producers if key == p or key.startswith(f"{p}/")))
 
 
 def shape_text(ctx: Context, name: str, granularity: str) -> str:

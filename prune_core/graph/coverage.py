@@ -145,6 +145,8 @@ def _classify(variable, owner, chain: tuple, is_target: bool) -> tuple[str, str]
         return f"variables of the custom layer `{owner.name}` ({cls})", "a layer of unknown kind"
     if name == "bias" or (cls in _NORMALIZATION and name in _BIAS_NAMES):
         return "biases and normalization parameters", BY_DESIGN
+    if cls == "LayerScale":  # ConvNeXt's per-channel scale: a gamma by another name
+        return "LayerScale vectors (per-channel scales)", BY_DESIGN
     opaque = next((layer for layer in chain if _is_custom(layer)), None)
     if opaque is not None:
         what = "subclassed model" if opaque is chain[0] else "custom layer"

@@ -35,7 +35,7 @@ import weakref
 
 import numpy as np
 
-from .kinds import kernel_variable, kind, out_axis
+from .kinds import kind, score_axes, weights_by_id
 from .targets import Target, targets_of
 from .units import Group, check_removable, full_mask, resolve_units
 from .walk import Walk, graph_of
@@ -50,8 +50,9 @@ class DependencyGraph:
     which ``surgery`` reads to rebuild a smaller model.
     """
 
-    def __init__(self, model):
-        self.walk = Walk(model)
+    def __init__(self, model, streams: bool = False):
+        self.streams = streams
+        self.walk = Walk(model, streams=streams)
         self._targets: list[Target] | None = None
 
     @property
@@ -96,26 +97,34 @@ class DependencyGraph:
             raise ValueError(f"reduce must be 'sum' or 'mean', not {reduce!r}.")
         if groups is None:
             groups = list(self.groups)
-        found = {layer.name: layer for layer in self.prunable_layers()}
+        keys = {(t.top, self.weight_id(t)): t.key for t in self.targets()}
         result = {}
         for group in groups:
             if not group.prunable:
                 continue
             total = np.zeros(group.size, dtype=np.float64)
             for name in group.producers:
-                if name not in weight_scores:
-                    raise ValueError(f"No scores for layer {name!r}, a producer of group {group.name!r}.")
-                s = np.asarray(weight_scores[name])
-                axis = out_axis(found[name])
-                s = np.moveaxis(s, axis, -1) if axis != -1 else s
-                unit = s.reshape(-1, s.shape[-1]).sum(axis=0, dtype=np.float64)
-                member = next(m for m in group.members
-                              if m.layer == name and m.weight in ("kernel", "pointwise_kernel"))
-                np.add.at(total, np.asarray(member.channels), unit[np.asarray(member.positions)])
+                for weight, axis in score_axes(self.layers[name]):
+                    key = keys.get((name, weight))
+                    if key not in weight_scores:
+                        which = f" (its {weight} {key!r})" if key not in (None, name) else ""
+                        raise ValueError(f"No scores for layer {name!r}{which}, a producer of group {group.name!r}.")
+                    s = np.asarray(weight_scores[key])
+                    unit = np.moveaxis(s, axis, -1).reshape(-1, s.shape[axis]).sum(axis=0, dtype=np.float64)
+                    member = next(m for m in group.members if (m.layer, m.weight, m.axis) == (name, weight, axis))
+                    np.add.at(total, np.asarray(member.channels), unit[np.asarray(member.positions)])
             if reduce == "mean":
                 total /= len(group.producers)
             result[group.name] = total.astype(np.float32)
         return result
+
+    def weight_id(self, target: Target) -> str | None:
+        """The id (``kinds.weights_by_id``) of a target's variable within its graph layer, or None when the graph
+        layer does not hold it directly (a kernel nested in a custom layer)."""
+        top = self.layers.get(target.top)
+        variable = target.variable
+        found = weights_by_id(top) if top is not None else {}
+        return next((wid for wid, v in found.items() if v is variable), None)
 
     def checked_units(self, units, groups=None) -> dict[str, np.ndarray]:
         """{group name: mask} from ``units`` with every removal allowed, or a ValueError."""
@@ -136,7 +145,7 @@ class DependencyGraph:
     def zero_units(self, units, groups=None) -> None:
         """In place: multiply every ``weight_masks`` mask into the layers' variables."""
         for layer_name, weights in self._masks(self.checked_units(units, groups)).items():
-            variables = {w.name: w for w in self.layers[layer_name].weights}
+            variables = weights_by_id(self.layers[layer_name])
             for weight, mask in weights.items():
                 variable = variables[weight]
                 value = np.asarray(variable.numpy())
@@ -145,26 +154,31 @@ class DependencyGraph:
     def _masks(self, resolved) -> dict[str, dict[str, np.ndarray]]:
         masks: dict[str, dict[str, np.ndarray]] = {}
         for layer_name, weights in self.walk.axis_keeps(resolved).items():
-            shapes = {w.name: tuple(w.shape) for w in self.layers[layer_name].weights}
+            shapes = {wid: tuple(v.shape) for wid, v in weights_by_id(self.layers[layer_name]).items()}
             masks[layer_name] = {w: full_mask(shapes[w], a) for w, a in weights.items()}
         return masks
 
 
-_GRAPHS: dict[int, tuple] = {}  # id(Functional graph) -> (weakref to it, weight count, DependencyGraph)
+_GRAPHS: dict[tuple, tuple] = {}  # (id(Functional graph), streams) -> (weakref to it, weight count, DependencyGraph)
 
 
-def dependency_graph(model) -> DependencyGraph:
+def dependency_graph(model, *, streams: bool = False) -> DependencyGraph:
     """The ``DependencyGraph`` of ``model``, built once per model graph and returned again while the
     graph lives and its weight count is unchanged (a Functional graph cannot change; the weight count
     catches a later quantize() or LoRA; ``Sequential.add`` makes a new graph). ValueError for a
-    subclassed model, an unbuilt Sequential or two layers with one name."""
+    subclassed model, an unbuilt Sequential or two layers with one name.
+
+    ``streams=True``: LayerNormalization/RMSNormalization over the channels let channels through (sliced per
+    channel) instead of keeping what feeds them whole, so a transformer's or ConvNeXt's residual stream is one
+    prunable group. Removing stream channels then changes the normalization's statistics: the compact model
+    (``surgery.compact(..., streams=True)``) is the truth, the masked one only an approximation."""
     graph = graph_of(model)
     n_weights = len(graph.weights)
-    cached = _GRAPHS.get(id(graph))
+    key = (id(graph), bool(streams))
+    cached = _GRAPHS.get(key)
     if cached is not None and cached[0]() is graph and cached[1] == n_weights:
         return cached[2]
-    built = DependencyGraph(model)
-    key = id(graph)
+    built = DependencyGraph(model, streams=bool(streams))
     _GRAPHS[key] = (weakref.ref(graph, lambda _, key=key: _GRAPHS.pop(key, None)), n_weights, built)
     return built
 
@@ -207,15 +221,16 @@ def output_layer_names(model) -> set[str]:
     return dependency_graph(model).output_layer_names()
 
 
-def dependency_groups(model) -> list[Group]:
+def dependency_groups(model, *, streams: bool = False) -> list[Group]:
     """All dependency groups (prunable or not), in topological order of their first producer.
 
-    Every prunable layer is the producer of exactly one group.
+    Every prunable layer is the producer of exactly one group. ``streams``: see ``dependency_graph``.
     """
-    return list(dependency_graph(model).groups)
+    return list(dependency_graph(model, streams=streams).groups)
 
 
-def group_scores(model, weight_scores, groups=None, *, reduce: str = "sum") -> dict[str, np.ndarray]:
+def group_scores(model, weight_scores, groups=None, *, reduce: str = "sum", streams: bool = False
+                 ) -> dict[str, np.ndarray]:
     """{group name: float32 score per channel} for the prunable groups.
 
     A producer's score for one of its output units is the sum of its kernel-shaped scores over every
@@ -229,10 +244,10 @@ def group_scores(model, weight_scores, groups=None, *, reduce: str = "sum") -> d
     >>> group_scores(model, {"h": np.array([[1., 2.], [3., 4.]]), "o": np.ones((2, 1))})
     {'h': array([4., 6.], dtype=float32)}
     """
-    return dependency_graph(model).group_scores(weight_scores, groups, reduce=reduce)
+    return dependency_graph(model, streams=streams).group_scores(weight_scores, groups, reduce=reduce)
 
 
-def weight_masks(model, units, groups=None) -> dict[str, dict[str, np.ndarray]]:
+def weight_masks(model, units, groups=None, *, streams: bool = False) -> dict[str, dict[str, np.ndarray]]:
     """{layer: {weight name: bool mask of the weight's full shape, True = kept}} for every weight the
     groups named in ``units`` touch: producers' output columns and biases, per-channel parameters
     (BatchNormalization gamma/beta/moving statistics, PReLU alpha, DepthwiseConv kernel/bias),
@@ -242,9 +257,9 @@ def weight_masks(model, units, groups=None) -> dict[str, dict[str, np.ndarray]]:
     ``units``: {group name: bool vector over its channels, True = kept}. ValueError for unknown
     names, wrong lengths, groups that are not prunable and removing every channel of a group.
     """
-    return dependency_graph(model).weight_masks(units, groups)
+    return dependency_graph(model, streams=streams).weight_masks(units, groups)
 
 
-def zero_units(model, units, groups=None) -> None:
+def zero_units(model, units, groups=None, *, streams: bool = False) -> None:
     """In place: multiply every ``weight_masks`` mask into the model's variables."""
-    dependency_graph(model).zero_units(units, groups)
+    dependency_graph(model, streams=streams).zero_units(units, groups)

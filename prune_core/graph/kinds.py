@@ -11,8 +11,13 @@ Imports nothing of Keras at module level (a layer is only looked at, never built
 
 from __future__ import annotations
 
+import numpy as np
+
 _PRUNABLE = ("Dense", "Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D",
              "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
+_RECURRENT = ("SimpleRNN", "GRU", "LSTM")
+GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+"""Gates per recurrent layer: its kernel, recurrent kernel and bias hold ``gates × units`` columns, gate by gate."""
 _FOLLOW = ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "SpatialDropout1D",
            "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
            "ActivityRegularization", "Identity", "RepeatVector",
@@ -25,33 +30,52 @@ _FOLLOW = ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "Spat
 KINDS: dict[str, str] = {
     **{name: "prunable" for name in _PRUNABLE},
     **{name: "follow" for name in _FOLLOW},
-    "BatchNormalization": "channel_params", "PReLU": "channel_params",
+    "BatchNormalization": "channel_params", "PReLU": "channel_params", "LayerScale": "channel_params",
     **{name: "couple" for name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")},
     "Concatenate": "concat",
+    **{name: "recurrent" for name in _RECURRENT},
+    "Embedding": "embedding",
+    "MultiHeadAttention": "attention",
+    "GroupNormalization": "group_norm",
     "Flatten": "reshape", "Reshape": "reshape",
     "InputLayer": "input",
     # Known, but a removed channel would change the others: groups feeding them stay whole.
-    "LayerNormalization": "barrier", "GroupNormalization": "barrier", "UnitNormalization": "barrier",
+    "LayerNormalization": "barrier", "RMSNormalization": "barrier", "UnitNormalization": "barrier",
 }
 """Keras class name → role. Roles:
 
 - ``prunable``: a kernel whose output units can be removed and whose input rows/channels follow
-  their input (SeparableConv: the pointwise kernel is the pruned one, its depthwise kernel follows).
+  their input (SeparableConv: the pointwise kernel is the pruned one, its depthwise kernel follows). A
+  grouped convolution (``groups`` > 1) removes whole groups: the walker unites group g's input channels
+  with its output filters, so both sides go together and ``groups`` shrinks.
 - ``follow``: the output channels are the input channels, one by one (activations, dropout, pooling,
   padding/cropping/upsampling, global pooling, DepthwiseConv with ``depth_multiplier=1``, whose
   kernel and bias are sliced with the channel).
 - ``channel_params``: like follow, with per-channel parameters sliced (BatchNormalization on the
-  channel axis, PReLU).
+  channel axis, PReLU, ConvNeXt's LayerScale).
 - ``couple``: all inputs share channel indices (Add, Subtract, Multiply, Average, Maximum, Minimum).
 - ``concat``: each input's channels at their offset (Concatenate on the last axis; on another axis
   its inputs share channel indices, as in ``couple``).
 - ``reshape``: Flatten and Reshape (a removed channel removes its block of flat features).
+- ``recurrent``: SimpleRNN, GRU, LSTM: a unit is an output channel; it owns its column in every gate of
+  ``kernel`` and ``recurrent_kernel``, its row of ``recurrent_kernel`` and its bias per gate; the kernel's
+  rows read the input channels. A removed unit (all of that zeroed) stays exactly 0 at every step when the
+  activation maps 0 to 0 and the initial state is 0, so the masked and the compact model agree.
+- ``embedding``: an Embedding table's columns are its output channels (the width can be removed).
+- ``attention``: MultiHeadAttention as channels (its heads are :mod:`prune_core.graph.heads`' business): the
+  query/key/value kernels' rows read the query/key/value channels, the output projection's columns and bias are
+  its output channels (``output_shape`` follows).
+- ``group_norm``: GroupNormalization on the last axis: the channels of one of its groups are removed
+  together (the walker unites them), with their gamma and beta; ``groups`` shrinks.
 - ``barrier``: known layers that mix channels (LayerNormalization over the channels: its mean and
-  variance include every channel, so the masked and the compact model would differ; GroupNormalization;
-  UnitNormalization): what feeds them stays whole, what they output starts afresh.
+  variance include every channel, so the masked and the compact model would differ; RMSNormalization;
+  UnitNormalization): what feeds them stays whole, what they output starts afresh. In *streams* mode
+  (``STREAM_NORMS``, opt-in) LayerNormalization and RMSNormalization over the last axis act as
+  ``channel_params`` instead: the residual stream they normalise becomes one prunable group, and the compact
+  model (statistics over the kept channels) is the truth, not the masked one.
 - ``input``: InputLayer.
 
-Any other class (GRU, attention, Lambda, Embedding, keras.ops in a graph, custom layers) is unknown:
+Any other class (Bidirectional, Lambda, keras.ops in a graph other than ``x + y`` & co., custom layers) is unknown:
 the channels it reads stay whole and its outputs cannot be removed.
 """
 
@@ -63,6 +87,13 @@ _WEIGHTS = {
     "DepthwiseConv1D": {"kernel", "bias"}, "DepthwiseConv2D": {"kernel", "bias"},
     "BatchNormalization": {"gamma", "beta", "moving_mean", "moving_variance"},
     "PReLU": {"alpha"},
+    "LayerScale": {"variable"},
+    "MultiHeadAttention": {f"{part}/{w}" for part in ("query", "key", "value", "attention_output")
+                           for w in ("kernel", "bias")},
+    "LayerNormalization": {"gamma", "beta"}, "RMSNormalization": {"scale"},
+    **{name: {"kernel", "recurrent_kernel", "bias"} for name in _RECURRENT},
+    "Embedding": {"embeddings"},
+    "GroupNormalization": {"gamma", "beta"},
 }
 
 _ELEMENTWISE = frozenset({
@@ -72,9 +103,14 @@ _ELEMENTWISE = frozenset({
     "exponential", "threshold"})
 _MIXING = frozenset({"softmax", "log_softmax", "glu", "sparsemax"})
 
+# f(0) = 0: a removed recurrent unit (every weight zero) then stays exactly 0 at every step
+_ZERO_AT_ZERO = frozenset({
+    "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "swish", "hard_silu",
+    "hard_swish", "mish", "tanh", "hard_tanh", "tanh_shrink", "hard_shrink", "soft_shrink", "softsign"})
+
 BARRIER_WHY = {
     "LayerNormalization": "whose mean and variance include every channel, so removing one changes the others",
-    "GroupNormalization": "which normalises channels in groups, so removing one changes its group's statistics",
+    "RMSNormalization": "whose root mean square includes every channel, so removing one changes the others",
     "UnitNormalization": "which divides by the norm over the channels, so removing one changes the others",
 }
 
@@ -108,15 +144,24 @@ def unit_rule(layer, role: str, rank: int | None) -> str | None:
     config = layer.get_config()
     if config.get("data_format") == "channels_first":
         return "uses data_format='channels_first' (only channels-last tensors are handled)"
-    extra = {w.name for w in layer.weights} - _WEIGHTS.get(cls, set())
+    found = weights_by_id(layer)
+    extra = set(found) - _WEIGHTS.get(cls, set())
+    if len(found) != len(layer.weights):
+        extra |= {str(w.path) for w in layer.weights if not any(w is v for v in found.values())}
+    if cls == "LayerScale" and len(layer.weights) == 1:
+        extra = set()  # its one unnamed weight is the scale (Keras numbers it: variable, variable_1, ...)
     if extra:
         return f"has weights the graph cannot slice ({', '.join(sorted(extra))})"
-    if role == "prunable" and config.get("groups", 1) != 1:
-        return f"is a grouped convolution (groups={config['groups']})"
     if cls.startswith("DepthwiseConv") and config.get("depth_multiplier", 1) != 1:
         return f"has depth_multiplier={config['depth_multiplier']} (several outputs per input channel)"
     if cls == "Activation":
         return activation_rule(layer)
+    if role == "recurrent":
+        return recurrent_rule(config)
+    if role == "attention" and len(tuple(layer._output_dense.kernel.shape)) != 3:
+        return f"projects to an output of shape {config.get('output_shape')} (only one channel axis is handled)"
+    if role == "group_norm" and rank and int(config.get("axis", -1)) % rank != rank - 1:
+        return f"normalises groups along axis {config['axis']}, not the channels (last axis)"
     if cls in ("BatchNormalization", "Softmax") and rank:
         axes = config["axis"] if isinstance(config["axis"], (list, tuple)) else [config["axis"]]
         on_channels = [int(a) % rank == rank - 1 for a in axes]
@@ -127,6 +172,34 @@ def unit_rule(layer, role: str, rank: int | None) -> str | None:
     return None
 
 
+STREAM_NORMS = ("LayerNormalization", "RMSNormalization")
+"""Normalizations that streams mode lets channels pass (sliced per channel) instead of stopping them."""
+
+CHANNEL_SIZE_KEY = {"LayerScale": "projection_dim"}
+"""Channel-following layers whose config names their width (rebuilt with the kept count)."""
+
+
+def stream_rule(layer, rank: int | None) -> str | None:
+    """Why a LayerNormalization/RMSNormalization cannot carry removed channels in streams mode (None: it can):
+    it must normalise over the last axis only."""
+    axes = layer.get_config().get("axis", -1)
+    axes = list(axes) if isinstance(axes, (list, tuple)) else [axes]
+    if rank and [int(a) % rank for a in axes] != [rank - 1]:
+        return f"normalises over axis {layer.get_config()['axis']}, not the channels (last axis) alone"
+    return None
+
+
+def recurrent_rule(config: dict) -> str | None:
+    """Why a SimpleRNN/GRU/LSTM (by its config) cannot lose units, or None."""
+    if config.get("stateful"):
+        return "is stateful (its state outlives a call)"
+    activation = config.get("activation")
+    if activation not in _ZERO_AT_ZERO:
+        return (f"uses the activation {activation!r}, which does not map 0 to 0 (a removed unit would not stay "
+                "zero)")
+    return None
+
+
 def kernel_variable(layer):
     """The prunable kernel variable: ``pointwise_kernel`` for SeparableConv, else ``kernel``."""
     if type(layer).__name__.startswith("SeparableConv"):
@@ -134,8 +207,116 @@ def kernel_variable(layer):
     return layer.kernel
 
 
+COUPLE_OPS = ("Add", "Subtract", "Multiply", "Maximum", "Minimum")
+"""keras.ops operations (``x + y`` in a Functional graph) that couple their two tensor inputs like the layers do."""
+
+
+def couples_as_op(op, node) -> bool:
+    """Whether a keras.ops operation in the graph is ``x + y`` & co. on two tensors (no constants, no options)."""
+    return (type(op).__name__ in COUPLE_OPS and type(op).__module__.startswith("keras.")
+            and len(node.input_tensors) == len(node.arguments.args) == 2 and not node.arguments.kwargs)
+
+
 PRUNABLE_TYPES = tuple(name for name, role in KINDS.items() if role == "prunable")
 """The Keras class names whose kernel can be pruned, in table order."""
+
+PRODUCER_ROLES = ("prunable", "recurrent", "embedding", "attention")
+"""Roles whose layers make fresh output channels that can be removed (a dependency group's producers)."""
+
+_SIZE_KEY = {"Dense": "units", "SimpleRNN": "units", "GRU": "units", "LSTM": "units", "Embedding": "output_dim"}
+
+
+def size_key(layer) -> str:
+    """The config key holding a producer's output width: ``units``, ``output_dim`` or ``filters``."""
+    return _SIZE_KEY.get(type(layer).__name__, "filters")
+
+
+def producer_weight(layer):
+    """The variable whose columns are a producer's output units: the kernel (``pointwise_kernel`` for
+    SeparableConv), an RNN's ``kernel`` (gate by gate), an Embedding's ``embeddings``."""
+    if kind(layer) == "embedding":
+        return layer.embeddings
+    if kind(layer) == "attention":
+        return layer._output_dense.kernel
+    if kind(layer) == "recurrent":
+        return layer.cell.kernel
+    return kernel_variable(layer)
+
+
+def producer_size(layer) -> int:
+    """How many output units (channels) a producer has."""
+    if kind(layer) == "recurrent":
+        return int(layer.cell.units)
+    return int(producer_weight(layer).shape[out_axis(layer)])
+
+
+def producer_axes(layer, atoms):
+    """(weight name, axis, atom of each index along it) for a producer's own weights: the output-unit axes.
+
+    An RNN's kernel, recurrent kernel and bias hold one block of ``units`` columns per gate (the atoms are
+    tiled); its recurrent kernel's rows are its units too.
+    """
+    role = kind(layer)
+    if role == "attention":
+        yield "attention_output/kernel", 2, atoms
+        if layer._output_dense.bias is not None:
+            yield "attention_output/bias", 0, atoms
+        return
+    for w in layer.weights:
+        name, rank = _short(w), len(w.shape)
+        if role == "recurrent":
+            gated = np.tile(atoms, GATES[type(layer).__name__])
+            if name in ("kernel", "bias"):
+                yield name, rank - 1, gated
+            elif name == "recurrent_kernel":
+                yield name, 0, atoms
+                yield name, 1, gated
+        elif role == "embedding":
+            if name == "embeddings":
+                yield name, 1, atoms
+        elif name in ("kernel", "pointwise_kernel"):
+            yield name, rank + out_axis(layer), atoms
+        elif name == "bias":
+            yield name, 0, atoms
+
+
+def score_axes(layer) -> tuple[tuple[str, int], ...]:
+    """(weight, axis) pairs whose scores make a producer's unit score: the columns of its output units (an
+    RNN's in every gate of ``kernel`` and ``recurrent_kernel``)."""
+    role = kind(layer)
+    if role == "recurrent":
+        return ("kernel", 1), ("recurrent_kernel", 1)
+    if role == "attention":
+        return ("attention_output/kernel", 2),
+    weight = producer_weight(layer)
+    return (_short(weight), len(weight.shape) + out_axis(layer)),
+
+
+_ATTENTION_PARTS = (("query", "_query_dense"), ("key", "_key_dense"), ("value", "_value_dense"),
+                    ("gate", "_gate_dense"), ("attention_output", "_output_dense"))
+
+
+def weights_by_id(layer) -> dict[str, object]:
+    """{weight id: variable}: the variable's short name ("kernel", "bias", "gamma"), or for a MultiHeadAttention
+    its projection and short name ("query/kernel", "attention_output/bias"), so every id is unique in the layer.
+
+    >>> import keras
+    >>> mha = keras.layers.MultiHeadAttention(2, 4)
+    >>> _ = mha(keras.Input((5, 8)), keras.Input((5, 8)))
+    >>> list(weights_by_id(mha))[:3]
+    ['query/kernel', 'query/bias', 'key/kernel']
+    """
+    if type(layer).__name__ == "MultiHeadAttention":
+        found = {}
+        for part, attr in _ATTENTION_PARTS:
+            for variable in getattr(getattr(layer, attr, None), "weights", []):
+                found[f"{part}/{_short(variable)}"] = variable
+        return found
+    return {_short(variable): variable for variable in layer.weights}
+
+
+def _short(variable) -> str:
+    return str(variable.name).rsplit("/", 1)[-1]
 
 
 def out_axis(layer) -> int:

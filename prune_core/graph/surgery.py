@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .dependency import dependency_graph
-from .kinds import kernel_variable, kind, out_axis
+from .kinds import CHANNEL_SIZE_KEY, PRODUCER_ROLES, kind, producer_size, size_key, weights_by_id
 from .units import check_removable, resolve_units
 from .walk import graph_of, interpret
 
@@ -58,18 +58,19 @@ class CompactReport:
         return out
 
 
-def compact(model, units, *, strict: bool = False):
+def compact(model, units, *, strict: bool = False, streams: bool = False):
     """(smaller model, CompactReport) with the channels marked False in ``units`` removed.
 
     ``units``: {group name (or one of its producers' names): bool vector over the group's channels}.
     Unknown names, wrong lengths and non-boolean masks raise ``ValueError``. A group that cannot
     lose channels (not prunable, or every channel removed) raises with ``strict=True``; otherwise it
     is left as it is (its weights copied, so a masked model stays masked) and listed in
-    ``report.left_masked`` with the reason.
+    ``report.left_masked`` with the reason. ``streams``: group by the streams-mode graph
+    (``dependency.dependency_graph``); the result is then the truth the masked model only approximates.
     """
     import keras
 
-    walk = dependency_graph(model).walk
+    walk = dependency_graph(model, streams=streams).walk
     resolved = resolve_units(walk.groups, units)
     by_name = {group.name: group for group in walk.groups}
     apply, report = {}, CompactReport(params_before=int(model.count_params()))
@@ -93,7 +94,7 @@ def compact(model, units, *, strict: bool = False):
     return small, report
 
 
-def compact_model(model, units: dict[str, np.ndarray]):
+def compact_model(model, units: dict[str, np.ndarray], *, streams: bool = False):
     """A new Keras model with the units marked False in ``units`` physically removed.
 
     ``units``: {group name: bool vector}, True = kept; groups not named keep everything. Raises
@@ -101,7 +102,7 @@ def compact_model(model, units: dict[str, np.ndarray]):
     groups that cannot lose units (the output layer, or a group that reaches a layer kind the graph
     does not handle; the message names it).
     """
-    return compact(model, units, strict=True)[0]
+    return compact(model, units, strict=True, streams=streams)[0]
 
 
 def kept_counts(units: dict[str, np.ndarray]) -> dict[str, tuple[int, int]]:
@@ -115,9 +116,6 @@ def kept_counts(units: dict[str, np.ndarray]) -> dict[str, tuple[int, int]]:
 
 # --- rebuilding ----------------------------------------------------------------------------------
 
-_SIZE_KEY = {"Dense": "units"}  # every other prunable kind: "filters"
-
-
 class _Builder:
     def __init__(self, model, walk, axes, atom_keep):
         self.model, self.walk, self.axes, self.atom_keep = model, walk, axes, atom_keep
@@ -129,12 +127,25 @@ class _Builder:
             return self.new[old.name]
         config = old.get_config()
         cls = type(old).__name__
-        if kind(old) == "prunable" and old.name in self.axes:
-            kernel = kernel_variable(old)
-            axis = len(kernel.shape) + out_axis(old)
-            keep = self.axes[old.name].get(kernel.name, {}).get(axis)
-            if keep is not None:
-                config = {**config, _SIZE_KEY.get(cls, "filters"): int(keep.sum())}
+        if kind(old) in PRODUCER_ROLES and kind(old) != "attention" and old.name in self.walk.producers:
+            kept = int(self.atom_keep[self.walk.producers[old.name]].sum())
+            if kept != producer_size(old):
+                config = {**config, size_key(old): kept}
+        if kind(old) == "attention" and old.name in self.walk.producers:
+            kept = int(self.atom_keep[self.walk.producers[old.name]].sum())
+            query = self.walk.reads.get(old.name)
+            width = int(self.atom_keep[query[:int(old._query_dense.kernel.shape[0])]].sum()) if query is not None else kept
+            if kept != width or config.get("output_shape") is not None:
+                config = {**config, "output_shape": (kept,)}
+        if cls in CHANNEL_SIZE_KEY and old.name in self.walk.reads:
+            config = {**config, CHANNEL_SIZE_KEY[cls]: int(self.atom_keep[self.walk.reads[old.name]].sum())}
+        if kind(old) == "prunable" and int(config.get("groups", 1)) > 1:
+            atoms = self.walk.producers[old.name]
+            config = {**config, "groups": int(config["groups"]) * int(self.atom_keep[atoms].sum()) // atoms.size}
+        if kind(old) == "group_norm" and old.name in self.walk.reads and int(config["groups"]) != -1:
+            atoms = self.walk.reads[old.name]
+            kept = int(self.atom_keep[atoms].sum())
+            config = {**config, "groups": int(config["groups"]) * kept // atoms.size}
         if cls == "Reshape" and old.name in self.walk.reshapes:
             _, out_atoms = self.walk.reshapes[old.name]
             target = tuple(config["target_shape"])
@@ -152,9 +163,10 @@ class _Builder:
     def weights(self, old) -> list[np.ndarray]:
         sliced = []
         cuts = self.axes.get(old.name, {})
+        ids = {id(v): wid for wid, v in weights_by_id(old).items()}
         for w in old.weights:
             value = np.asarray(w.numpy())
-            for axis, keep in cuts.get(w.name, {}).items():
+            for axis, keep in cuts.get(ids.get(id(w)), {}).items():
                 if not keep.all():
                     value = np.compress(keep, value, axis=axis)
             sliced.append(value)

@@ -1,6 +1,6 @@
 """The one walker over a Keras graph: every channel of every tensor labelled with an *atom*.
 
-A prunable layer's output channels get fresh atoms (the same atoms for every call of a shared layer);
+A producer's output channels (a Dense/Conv layer's units, an RNN's units, an Embedding's width) get fresh atoms (the same atoms for every call of a shared layer);
 a model input or the output of a layer the table of kinds (``kinds.KINDS``) does not know gets fresh
 *fixed* atoms (they can never be removed). Channel-following layers pass the labels on; Add & co. unite
 the labels of their inputs position by position; Concatenate concatenates them; Flatten/Reshape tile
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kinds import (BARRIER_WHY, activation_rule, concat_on_last, describe, in_axis, kernel_variable, kind,
-                    out_axis, unit_rule)
+from .kinds import (BARRIER_WHY, PRODUCER_ROLES, STREAM_NORMS, activation_rule, concat_on_last, couples_as_op, describe, in_axis, kind,
+                    producer_axes, producer_size, stream_rule, unit_rule, weights_by_id)
 from .units import Group, Member
 
 
@@ -132,10 +132,11 @@ def _period(atoms: np.ndarray) -> int:
 class Walk:
     """One walk of a model: atoms, unions, and what each layer's weights read and write."""
 
-    def __init__(self, model):
+    def __init__(self, model, streams: bool = False):
         import keras
 
         self.keras = keras
+        self.streams = streams  # LayerNormalization/RMSNormalization pass channels (see kinds.STREAM_NORMS)
         self.model_name = model.name
         self.uf = _UnionFind()
         self.fixed: list[tuple[np.ndarray, str]] = []     # atoms that can never go, and where they come from
@@ -205,29 +206,27 @@ class Walk:
     def _dispatch(self, op, node, ins, scope) -> list:
         keras = self.keras
         if not isinstance(op, keras.layers.Layer):
+            if couples_as_op(op, node):
+                return [self._couple(op, node, ins, tuple(node.outputs[0].shape))]
             return self._opaque(op, node, ins, f"feeds the operation {describe(op)} (a kind the graph does not know)")
         self._register(op, scope)
         role = kind(op)
         if role is None:
             return self._opaque(op, node, ins, f"feeds {describe(op)} (a layer kind the graph does not know)")
+        rank = len(node.input_tensors[0].shape) if node.input_tensors else None
+        if role == "barrier" and self.streams and type(op).__name__ in STREAM_NORMS:
+            why = stream_rule(op, rank) or unit_rule(op, "channel_params", rank)
+            if why:
+                return self._opaque(op, node, ins, f"feeds {describe(op)}, which {why}")
+            role = "channel_params"
         if role == "barrier":
             return self._opaque(op, node, ins, f"feeds {describe(op)}, {BARRIER_WHY[type(op).__name__]}")
-        rank = len(node.input_tensors[0].shape) if node.input_tensors else None
         why = unit_rule(op, role, rank)
         out_shape = tuple(node.outputs[0].shape) if node.outputs else ()
-        if role == "prunable":
-            atoms = self.producers.get(op.name)
-            if atoms is None:
-                atoms = self.producers[op.name] = self.uf.new(int(kernel_variable(op).shape[out_axis(op)]))
-            if why:
-                self._block(ins, f"feeds {describe(op)}, which {why}")
-                self.blocked.append((atoms, f"is produced by {describe(op)}, which {why}"))
-            elif ins[0].atoms is not None:
-                self._read(op, ins[0].atoms)
-            mixing = activation_rule(op)
-            if mixing:
-                self.blocked.append((atoms, f"is produced by {describe(op)}, which {mixing}"))
-            return [_Value(atoms, out_shape)]
+        if role in PRODUCER_ROLES:
+            return self._produce(op, node, ins, role, why, out_shape)
+        if role == "group_norm" and not why:
+            return [self._group_norm(op, node, ins, out_shape)]
         if why and type(op).__name__ in ("Activation", "Softmax") and len(ins) == 1 and ins[0].atoms is not None:
             # softmax & co. keep one output per channel but mix them: nothing may go, yet the channels
             # still reach what follows (a Dense + softmax head is still the output layer)
@@ -251,6 +250,79 @@ class Walk:
         if role == "reshape":
             return [self._reshape(op, node, ins, out_shape)]
         return self._opaque(op, node, ins, f"feeds {describe(op)} (a layer kind the graph does not know)")
+
+    def _produce(self, op, node, ins, role, why, out_shape) -> list:
+        """A producer's call: its output units get its atoms (the same for every call of a shared layer); its
+        weights read the input channels (an Embedding reads token ids, not channels)."""
+        atoms = self.producers.get(op.name)
+        if atoms is None:
+            atoms = self.producers[op.name] = self.uf.new(producer_size(op))
+        if role == "recurrent" and len(ins) > 1 and not why:
+            why = "is called with initial states or constants"
+        groups = int(op.get_config().get("groups", 1)) if role == "prunable" else 1
+        if why:
+            self._block(ins, f"feeds {describe(op)}, which {why}")
+        elif groups > 1:
+            self._unite_groups(op, node, ins, atoms, groups)
+        elif role == "attention":
+            self._read_attention(op, node, ins, atoms)
+        elif role != "embedding" and ins[0].atoms is not None:
+            self._read(op, ins[0].atoms)
+        if why:
+            self.blocked.append((atoms, f"is produced by {describe(op)}, which {why}"))
+        mixing = activation_rule(op) if role == "prunable" else None
+        if mixing:
+            self.blocked.append((atoms, f"is produced by {describe(op)}, which {mixing}"))
+        if role == "attention":  # the attention scores, when returned, are no channels of anyone's
+            return [_Value(atoms, out_shape)] + [self._fresh(t.shape, f"the attention scores of {describe(op)}")
+                                                 for t in node.outputs[1:]]
+        # an RNN with return_state also returns its last state(s): the same units
+        return [_Value(atoms, tuple(t.shape)) for t in node.outputs] if node.outputs else [_Value(atoms, out_shape)]
+
+    def _read_attention(self, op, node, ins, atoms) -> None:
+        """A MultiHeadAttention's query, key and value kernels read the channels of its query, key (the value when
+        not given) and value inputs: recorded as one read, query | key | value."""
+        args, kwargs = node.arguments.args, node.arguments.kwargs
+
+        def argument(index, name):
+            return args[index] if len(args) > index else kwargs.get(name)
+
+        query, value, key = argument(0, "query"), argument(1, "value"), argument(2, "key")
+        key = value if key is None else key
+        where = {id(t): i for i, t in enumerate(node.input_tensors)}
+        parts = [ins[where[id(t)]] if id(t) in where else None for t in (query, key, value)]
+        if any(part is None or part.atoms is None for part in parts):
+            self._block(ins, f"feeds {describe(op)} with an input of unknown size")
+            self.blocked.append((atoms, f"is produced by {describe(op)}, whose inputs have unknown sizes"))
+            return
+        self._read(op, np.concatenate([part.atoms for part in parts]))
+
+    def _unite_groups(self, op, node, ins, atoms, groups: int) -> None:
+        """A grouped convolution: group g's output filters read only group g's input channels, so the two
+        are one channel of a dependency group (removed together; the kernel's input axis is not cut)."""
+        if ins[0].atoms is None:
+            self._block(ins, f"feeds {describe(op)} with an input of unknown size")
+            self.blocked.append((atoms, f"is produced by {describe(op)}, whose input has an unknown size"))
+            return
+        for inside, outside in zip(ins[0].atoms.reshape(groups, -1), atoms.reshape(groups, -1)):
+            block = np.concatenate([inside, outside])
+            self.uf.union(np.full(block.size - 1, block[0]), block[1:])
+
+    def _group_norm(self, op, node, ins, out_shape) -> _Value:
+        """GroupNormalization: the channels of one of its groups are one channel of the dependency group
+        (united), so only whole groups go; gamma and beta follow their channel."""
+        (value,) = ins if len(ins) == 1 else (_Value(None, ()),)
+        if value.atoms is None:
+            return self._opaque(op, node, ins, f"feeds {describe(op)} with an input of unknown size")[0]
+        groups = int(op.groups)
+        if groups == -1 or groups == value.atoms.size:
+            pass  # one channel per group (instance normalization): nothing to unite
+        else:
+            for block in value.atoms.reshape(groups, -1):
+                self.uf.union(np.full(block.size - 1, block[0]), block[1:])
+        if op.weights:
+            self._read(op, value.atoms)
+        return _Value(value.atoms, out_shape)
 
     def _couple(self, op, node, ins, out_shape) -> _Value:
         last = out_shape[-1]
@@ -333,7 +405,7 @@ class Walk:
                                              tuple(self.channel[r[inside]].tolist())))
         consumers: list[list[str]] = [[] for _ in infos]
         for name, atoms in self.reads.items():
-            if kind(self.layers[name]) == "prunable":
+            if kind(self.layers[name]) in ("prunable", "recurrent", "attention"):
                 where = self.group_index[self.root[atoms]]
                 for index in np.unique(where[where >= 0]).tolist():
                     consumers[index].append(name)
@@ -358,18 +430,21 @@ class Walk:
     def weight_axes(self):
         """(layer, weight name, axis, atom of each index along that axis) for every sliced weight axis."""
         for name, atoms in self.producers.items():
-            layer = self.layers[name]
-            for w in layer.weights:
-                if w.name in ("kernel", "pointwise_kernel"):
-                    yield name, w.name, len(w.shape) + out_axis(layer), atoms
-                elif w.name == "bias":
-                    yield name, "bias", 0, atoms
+            for weight, axis, along in producer_axes(self.layers[name], atoms):
+                yield name, weight, axis, along
         for name in self.reads:
             yield from self._reads_axes(name)
 
     def _reads_axes(self, name: str):
         layer, atoms = self.layers[name], self.reads[name]
         cls = type(layer).__name__
+        if kind(layer) == "attention":  # atoms: query | key | value channels
+            start, found = 0, weights_by_id(layer)
+            for part in ("query", "key", "value"):
+                size = int(found[f"{part}/kernel"].shape[0])
+                yield name, f"{part}/kernel", 0, atoms[start:start + size]
+                start += size
+            return
         for w in layer.weights:
             shape = tuple(w.shape)
             if cls.startswith("SeparableConv"):
@@ -380,6 +455,9 @@ class Walk:
             elif kind(layer) == "prunable":
                 if w.name == "kernel":
                     yield name, w.name, len(shape) + in_axis(layer), atoms
+            elif kind(layer) == "recurrent":
+                if w.name == "kernel":
+                    yield name, w.name, 0, atoms
             elif cls.startswith("DepthwiseConv"):
                 yield name, w.name, (len(shape) - 2 if w.name == "kernel" else 0), atoms
             elif cls == "PReLU":

@@ -16,7 +16,8 @@ from typing import Mapping
 
 import numpy as np
 
-from ..graph import kernel_variable, layers, weight_masks, weight_targets
+from ..graph import dependency_graph, layers, weight_masks, weight_targets
+from ..graph.kinds import weights_by_id
 from . import thresholds as th
 from .rules import get_rule
 
@@ -37,7 +38,8 @@ class MaskSet:
     groups (unit granularity only; a group is named after its first producing layer, so a chain layer's
     units are keyed by the layer's name; groups reaching the output never appear); ``heads``: {MultiHeadAttention
     name: bool vector of num_heads} (head granularity; its kernels and ``extra`` biases already hold the heads'
-    slices, see :mod:`prune_core.graph.heads`); ``thresholds``: the
+    slices, see :mod:`prune_core.graph.heads`); ``streams``: the units are groups of the streams-mode graph
+    (:func:`prune_core.graph.dependency_graph`; the compact model is then the truth); ``thresholds``: the
     threshold per scored layer or group; ``extra``: {layer: {weight: mask}} for the other weights removed
     units take with them (filled by :func:`effective_masks`). Layers absent from ``kernels`` are left
     untouched.
@@ -50,6 +52,7 @@ class MaskSet:
     extra: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     effective: bool = False  # already expanded by effective_masks (expanding again changes nothing)
     heads: dict[str, np.ndarray] = field(default_factory=dict)
+    streams: bool = False
 
     def kept_counts(self) -> dict[str, int]:
         return {n: int(np.count_nonzero(m)) for n, m in self.kernels.items()}
@@ -166,30 +169,31 @@ def effective_masks(model, mask_set: MaskSet) -> MaskSet:
     kernels = {n: np.asarray(m, dtype=bool).copy() for n, m in mask_set.kernels.items()}
     extra = {n: dict(w) for n, w in mask_set.extra.items()}
     if mask_set.units:
-        touched = weight_masks(model, mask_set.units)
+        touched = weight_masks(model, mask_set.units, streams=mask_set.streams)
         _check_shapes(model, kernels)
-        ordered = {}
+        ordered, covered = {}, set()
+        graph = dependency_graph(model, streams=mask_set.streams)
         for target in weight_targets(model):  # every kernel, so sparsities count over all of them
-            own = touched.get(target.key, {}) if target.key == target.layer.name else {}
+            own = touched.get(target.top, {})
+            wid = graph.weight_id(target) if own else None
             base = kernels.get(target.key, np.ones(target.shape, dtype=bool))
-            ordered[target.key] = base & own[target.weight] if target.weight in own else base
+            ordered[target.key] = base & own[wid] if wid in own else base
+            if wid in own:
+                covered.add((target.top, wid))
         kernels = ordered
         for name, weights in touched.items():
             for weight, mask in weights.items():
-                if name in kernels and weight == _kernel_name(model, name):
+                if (name, weight) in covered:
                     continue
                 extra.setdefault(name, {})[weight] = extra.get(name, {}).get(weight, True) & mask
     return MaskSet(kernels=kernels, units=dict(mask_set.units), thresholds=dict(mask_set.thresholds),
-                   granularity=mask_set.granularity, extra=extra, effective=True, heads=dict(mask_set.heads))
+                   granularity=mask_set.granularity, extra=extra, effective=True, heads=dict(mask_set.heads),
+                   streams=mask_set.streams)
 
 
 def _short(variable) -> str:
     """A Keras 3 variable's name within its layer ("kernel", "bias", "gamma", ...)."""
     return variable.name.rsplit("/", 1)[-1]
-
-
-def _kernel_name(model, layer_name: str) -> str:
-    return _short(kernel_variable(_layers_by_name(model)[layer_name]))
 
 
 def _layers_by_name(model) -> dict:
@@ -234,9 +238,12 @@ def masked_variables(model, mask_set: MaskSet) -> list[tuple[object, np.ndarray]
     for name, weights in mask_set.extra.items():
         if name not in found:
             raise ValueError(f"The masks name a layer {name!r} that is not a layer of this model.")
-        variables = {_short(v): v for v in found[name].weights}
+        own = found[name].weights
+        variables = weights_by_id(found[name])
         for weight, mask in weights.items():
-            pairs.append((variables[weight], np.asarray(mask, dtype=bool)))
+            # a layer's one unnamed weight (LayerScale's) is numbered anew in a copy: variable, variable_1, ...
+            variable = variables[weight] if weight in variables or len(own) != 1 else own[0]
+            pairs.append((variable, np.asarray(mask, dtype=bool)))
     return pairs
 
 

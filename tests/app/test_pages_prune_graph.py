@@ -43,12 +43,14 @@ def test_unit_mode_works_on_graph_models(name):
 
 
 def test_residual_stream_is_one_slider_and_blocked_groups_are_explained():
-    at, model = open_with("gru_model")
+    at, model = open_with("dense_bn_layernorm")
     blocked = [g for g in pc.graph.dependency_groups(model) if not g.prunable]
     table = at.dataframe[0].value
     assert list(table.columns) == ["Layers", "Channels", "Why they stay whole"]
-    assert len(table) == len([g for g in blocked if g.producers != (pc.graph.output_layer_name(model),)])
-    assert any("GRU" in why or "gru" in why for why in table["Why they stay whole"])
+    assert len(table) == len([g for g in blocked if g.producers != (pc.graph.output_layer_name(model),)]) == 1
+    assert "feeds LayerNormalization 'ln'" in table["Why they stay whole"][0]
+    at_gru, _ = open_with("gru_model")  # an RNN's units and an Embedding's width are groups with sliders
+    assert {"gru (6 units)", "emb (40×8)"} <= {s.label for s in at_gru.slider}
     at2, resnet = open_with("resnet_blocks")
     stream = next(g for g in pc.graph.dependency_groups(resnet) if len(g.producers) > 1 and g.prunable)
     assert any(s.label.startswith(f"{stream.name} + {len(stream.producers) - 1} more") for s in at2.slider)

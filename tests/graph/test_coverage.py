@@ -218,7 +218,7 @@ def test_convnext_tiny():
     assert len(cov.layers) == 59
     layer_scale = 3 * 96 + 3 * 192 + 9 * 384 + 3 * 768
     assert _by_reason(cov) == {BIASES: total - kernels - depthwise - layer_scale,
-                               ("LayerScale weights", "a layer kind the graph does not score"): layer_scale}
+                               ("LayerScale vectors (per-channel scales)", BY_DESIGN): layer_scale}
     assert coverage_sentence(cov).startswith("This run covers 27,763,680 of 27,827,818 parameters (99.8%)")
 
 

@@ -122,7 +122,8 @@ def test_mobilenet_v2_groups():
 
 
 def test_groups_text_separable_transpose_conv3d_se_shared():
-    assert summary(zoo.conv1d_text()[0]) == {"conv": (32, ("conv",), ("fc",), True),
+    assert summary(zoo.conv1d_text()[0]) == {"emb": (16, ("emb",), ("conv",), True),
+                                             "conv": (32, ("conv",), ("fc",), True),
                                              "fc": (16, ("fc",), ("out",), True), "out": (2, ("out",), (), False)}
     assert summary(zoo.separable()[0]) == {"conv": (8, ("conv",), ("sep1",), True),
                                            "sep1": (16, ("sep1",), ("sep2",), True),
@@ -154,18 +155,19 @@ def _after_hidden(make_layer, input_shape=(6,), hidden=None):
 
 
 @pytest.mark.parametrize("build, words", [
-    (lambda: zoo.gru_model()[0], "feeds GRU 'gru' (a layer kind the graph does not know)"),
+    (lambda: _after_hidden(lambda: keras.layers.Bidirectional(keras.layers.GRU(3), name="bi"), (5, 4)),
+     "feeds Bidirectional 'bi' (a layer kind the graph does not know)"),
+    (lambda: _after_hidden(lambda: keras.layers.SimpleRNN(3, activation="sigmoid", name="rnn"), (5, 4)),
+     "feeds SimpleRNN 'rnn', which uses the activation 'sigmoid', which does not map 0 to 0"),
     (lambda: zoo.dense_bn_layernorm()[0], "feeds LayerNormalization 'ln', whose mean and variance"),
     (lambda: _after_hidden(lambda: keras.layers.Lambda(lambda t: t * 2, name="double")),
      "feeds Lambda 'double' (a layer kind the graph does not know)"),
-    (lambda: _after_hidden(lambda: keras.layers.GroupNormalization(2, name="gn")), "feeds GroupNormalization 'gn'"),
+    (lambda: _after_hidden(lambda: keras.layers.GroupNormalization(2, axis=1, name="gn"), (4, 6)),
+     "feeds GroupNormalization 'gn', which normalises groups along axis 1"),
     (lambda: _after_hidden(lambda: keras.layers.Softmax(name="sm")), "feeds Softmax 'sm', which applies softmax"),
     (lambda: _after_hidden(lambda: keras.layers.Dense(3, name="next"),
                            hidden=keras.layers.Dense(8, activation="softmax", name="hidden")),
      "is produced by Dense 'hidden', which applies softmax across the channels"),
-    (lambda: _after_hidden(lambda: keras.layers.Conv2D(4, 1, groups=2, name="grouped"), (5, 5, 2),
-                           keras.layers.Conv2D(8, 1, name="hidden")),
-     "feeds Conv2D 'grouped', which is a grouped convolution (groups=2)"),
     (lambda: _after_hidden(lambda: keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw2"), (5, 5, 2),
                            keras.layers.Conv2D(8, 1, name="hidden")),
      "feeds DepthwiseConv2D 'dw2', which has depth_multiplier=2"),
