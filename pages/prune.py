@@ -43,6 +43,12 @@ with st.container(border=True):
     tools = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     same = tools.toggle("Same value for all layers", key="pr_same", disabled=scope == "global",
                         help="One slider sets every layer's value; each layer still gets its own threshold.")
+    streams = prune_session.has_streams(ctx) and tools.toggle(
+        "Streams: prune through LayerNorm", key=prune_url.seed_slider("pr_streams", False),
+        disabled=granularity != "unit",
+        help="Neurons / filters only. LayerNormalization normally keeps the channels it normalises whole (removing "
+             "one changes its mean and variance); on, the residual stream becomes one group that loses channels "
+             "everywhere at once, and the numbers are measured on the compact model.")
     tools.button("Reset to defaults", key="pr_btn_reset", icon=":material/restart_alt:",
                  on_click=prune_url.reset_to_defaults,
                  help="Every control on this page back to its default (magnitude, weights, coefficient 0.3 per "
@@ -57,6 +63,12 @@ with st.container(border=True):
 granularity, granularity_note = prune_labels.granularity_for(rule, granularity)
 if granularity_note:
     st.info(granularity_note, icon=":material/info:")
+streams = bool(streams) and granularity == "unit"
+ctx = prune_session.with_streams(ctx, streams)
+if streams:
+    st.caption("Streams mode: every LayerNorm lets channels through, so each residual stream (the embedding width "
+               "and every layer writing or reading it) is one group. The norms' statistics then change, so size and "
+               "accuracy below are measured on the physically smaller model, not on a masked copy.")
 if granularity == "unit":
     blocked = prune_session.unprunable_groups(ctx)
     if len(blocked):
@@ -70,7 +82,7 @@ if not ctx.has_data:
             "labelled examples. Magnitude and random pruning and all size figures work. Add data on the Model page.",
             icon=":material/info:")
 scores = prune_session.all_scores(ctx, criterion, where=busy)
-settings = dict(criterion=criterion, granularity=granularity, rule=rule, scope=scope, same=same)
+settings = dict(criterion=criterion, granularity=granularity, rule=rule, scope=scope, same=same, streams=streams)
 default_note = guide.default_text(ctx, scores, settings, guide.follow_criterion(ctx, scores, settings))
 if default_note:
     st.caption(default_note)

@@ -4,12 +4,14 @@ and the labels of layers and groups."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
 import prune_core as pc
 from prune_core.graph import dependency_groups, output_layer_name, weight_targets
+from prune_core.graph import layers as graph_layers
+from prune_core.graph.kinds import STREAM_NORMS
 from prune_core.graph import kernels as model_kernels
 from prune_core.io import data
 from prune_core.measure import preview
@@ -93,13 +95,25 @@ def context() -> Context | None:
                    groups=model_groups(entry), dense_sparse_bytes=numbers.get("sparse_bytes", 0))
 
 
-def model_groups(entry: state.ModelEntry) -> list:
-    """The model's dependency groups, walked once per session and model."""
-    held = st.session_state.get("pr_groups")
-    if not held or held[0] != entry.weights_key:
-        held = (entry.weights_key, dependency_groups(entry.model))
-        st.session_state["pr_groups"] = held
-    return held[1]
+def model_groups(entry: state.ModelEntry, streams: bool = False) -> list:
+    """The model's dependency groups (``streams``: of the streams-mode graph), walked once per session and model."""
+    key = (entry.weights_key, streams)
+    held = st.session_state.setdefault("pr_groups", {})
+    if key not in held:
+        if not any(k[0] == entry.weights_key for k in held):
+            held.clear()  # another model: its groups go
+        held[key] = dependency_groups(entry.model, streams=streams)
+    return held[key]
+
+
+def has_streams(ctx: Context) -> bool:
+    """Whether the model normalises channels with LayerNormalization/RMSNormalization (streams mode can open it)."""
+    return any(type(layer).__name__ in STREAM_NORMS for layer in graph_layers(ctx.entry.model))
+
+
+def with_streams(ctx: Context, streams: bool) -> Context:
+    """The context with the streams-mode groups when ``streams`` (the page's toggle), else as it is."""
+    return replace(ctx, groups=model_groups(ctx.entry, True)) if streams else ctx
 
 
 def scratch(ctx: Context) -> preview.MaskedScratch:

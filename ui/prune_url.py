@@ -40,6 +40,7 @@ def restore_from_url(names: list[str]) -> None:
             st.session_state[f"pr_{key}"] = q[key]
     if q.get("same") in ("0", "1"):
         st.session_state["pr_same"] = q["same"] == "1"
+    st.session_state["pr_streams"] = q.get("streams") == "1"
     rule = st.session_state.get("pr_rule", "coefficient")
     granularity = effective_granularity(rule, st.session_state.get("pr_granularity", "weight"))
     low, high, _, _ = slider_range(rule)
@@ -89,6 +90,8 @@ def write_url(settings: dict, values: dict[str, float] | float) -> None:
         v = _url_value(values)
     params = {"criterion": settings["criterion"], "granularity": settings["granularity"], "rule": settings["rule"],
               "scope": settings["scope"], "same": "1" if settings["same"] else "0", "view": settings["view"], "v": v}
+    if settings.get("streams"):
+        params["streams"] = "1"
     params.update(present.url_params())  # a reload stays in presenter mode
     params.update(lost_upload.url_params())  # and says which upload is gone
     if dict(st.query_params) != params:
@@ -124,7 +127,7 @@ def stored_value(granularity: str, rule: str, layer: str | None):
 
 
 DEFAULTS = {"pr_criterion": "magnitude", "pr_granularity": "weight", "pr_rule": "coefficient", "pr_scope": "layer",
-            "pr_same": False, "pr_view": "weights"}
+            "pr_same": False, "pr_view": "weights", "pr_streams": False}
 
 
 def reset_to_defaults() -> None:

@@ -39,7 +39,7 @@ def spec_for(settings: dict, values) -> pc.PruneSpec:
     """The PruneSpec the controls describe (slider values converted from what they show to the rule's units)."""
     rule = pc.RULES[settings["rule"]]
     common = dict(criterion=settings["criterion"], granularity=settings["granularity"], rule=settings["rule"],
-                  scope=settings["scope"])
+                  scope=settings["scope"], streams=bool(settings.get("streams")) and settings["granularity"] == "unit")
     if isinstance(values, dict):
         per_layer = {n: rule.from_display(v) for n, v in values.items()}
         return pc.PruneSpec(**common, value=rule.default, per_layer=per_layer)
@@ -77,8 +77,11 @@ class Numbers:
 
 
 def numbers(ctx: Context, mask_set: masks.MaskSet) -> Numbers:
-    """Size estimate and test accuracy of the masked scratch model (no retraining), against the dense model."""
-    pruned_model = scratch(ctx).load(mask_set)
+    """Size estimate and test accuracy of the masked scratch model (no retraining), against the dense model; in
+    streams mode of the compact model (the normalizations' statistics change: the masked one is not the truth)."""
+    pruned_model = pc.compact(ctx.entry.model, mask_set) if mask_set.streams else scratch(ctx).load(mask_set)
+    which = "compact model (streams mode: it, not the masked one, is the truth)" if mask_set.streams else \
+        "pruned model"
     # against the dense model under the same rule: at 0% pruned the change is exactly 0 (a dense model's own zeros,
     # e.g. fresh biases, are left out of both)
     sparse, dense_bytes = sparse_bytes(pruned_model), ctx.dense_sparse_bytes or float32_bytes(ctx.dense_params)
@@ -89,7 +92,7 @@ def numbers(ctx: Context, mask_set: masks.MaskSet) -> Numbers:
     accuracy = metrics.evaluate(pruned_model, ctx.dataset.x_test, ctx.dataset.y_test).accuracy
     return Numbers(human_bytes(sparse), size_delta, f"{accuracy:.2%}",
                    f"{(accuracy - ctx.dense_accuracy) * 100:+.2f} pts vs dense",
-                   f"Test accuracy of the pruned model before any retraining, measured on "
+                   f"Test accuracy of the {which} before any retraining, measured on "
                    f"{len(ctx.dataset.y_test):,} test {ctx.dataset.noun}; dense model {ctx.dense_accuracy:.2%}.",
                    accuracy)
 
@@ -144,7 +147,8 @@ def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks
     shown = {c: s for c, s in scores.items() if c != "random" or c == criterion}
     held = _histogram_cache(ctx)
     if settings["granularity"] == "unit":
-        by_criterion = _held(held, ("unit scores", tuple(shown)), lambda: unit_scores_by_criterion(ctx, shown))
+        groups = tuple(g.name for g in ctx.groups if g.prunable)  # streams mode has other groups
+        by_criterion = _held(held, ("unit scores", tuple(shown), groups), lambda: unit_scores_by_criterion(ctx, shown))
         table = preview.unit_table(by_criterion, criterion, mask_set.units)
         table = preview.extreme_units(table, n=5) if len(mask_set.units) > TABLE_ABOVE else table
         return _only(table, only)
@@ -211,7 +215,8 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
             if granularity == "unit" else scores[criterion]
         return {n: preview.log_score_bins(v) for n, v in values.items()}
 
-    all_bins = _held(held, ("bins", criterion, granularity), score_bins)
+    groups = tuple(g.name for g in ctx.groups if g.prunable) if granularity == "unit" else ()  # streams: other groups
+    all_bins = _held(held, ("bins", criterion, granularity, groups), score_bins)
     for name, binned in all_bins.items():
         if name not in wanted:
             continue

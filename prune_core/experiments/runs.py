@@ -252,13 +252,21 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
     if reconstruct and retrain == "rewind-weights":
         raise ValueError("Weight rewinding resets the kept weights, which would undo the reconstruction; choose "
                          "one of them.")
+    if mask_set.streams and (reconstruct or retrain != "finetune"):
+        raise ValueError("Streams mode fine-tunes the physically smaller model (a masked copy is not what it "
+                         "computes); reconstruction and rewinding work on masks: choose plain fine-tuning.")
     x, y, x_test, y_test = as_arrays(data)
     dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
     started = time.perf_counter()
-    pruned = mk.apply_masks(model, mask_set)
+    held, removed = mask_set, None
+    if mask_set.streams:  # the compact model is the truth: prune it physically, then fine-tune it as it is
+        pruned, removed = compact_graph(model, mask_set.units, strict=True, streams=True)
+        held = mk.MaskSet(kernels={})  # the channels are gone: nothing to hold at zero
+    else:
+        pruned = mk.apply_masks(model, mask_set)
     pruned_eval = metrics.evaluate(pruned, x_test, y_test)
     history: dict = {}
-    final, start = pruned, model
+    final, start = pruned, (pruned if mask_set.streams else model)
     reconstructed_accuracy, report = None, None
     if reconstruct:
         if progress:
@@ -267,7 +275,7 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
         start, report = final, found.to_dict()
         reconstructed_accuracy = metrics.evaluate(final, x_test, y_test).accuracy
     if epochs:
-        final, result = retrain_masked(with_l1(start, l1) if l1 else start, mask_set, x, y, strategy=retrain,
+        final, result = retrain_masked(with_l1(start, l1) if l1 else start, held, x, y, strategy=retrain,
                                        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
                                        original_schedule=original_schedule, rewind_weights=rewind_weights,
                                        validation=(x_test, y_test), progress=progress,
@@ -280,9 +288,18 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
                   seed=int(seed), l1=l1, granularity=mask_set.granularity, retrain=retrain,
                   reconstruct=bool(reconstruct),
                   target_sparsity=float(mk.effective_masks(model, mask_set).overall_sparsity))
+    if mask_set.streams:
+        engine["streams"] = True
     result = _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_eval, final, mask_set,
                      x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
-                     compact=compact, label=label, class_names=_class_names(data))
+                     compact=compact and not mask_set.streams, label=label, class_names=_class_names(data))
+    if removed is not None:  # the final model is the compact one: its record says so
+        result.compact = {"params": result.params, "nonzero_params": result.nonzero_params,
+                          "float32_bytes": result.float32_bytes, "gzip_bytes": result.gzip_bytes,
+                          "latency_ms": result.latency_ms, "accuracy": result.final_accuracy,
+                          "units": {n: list(kept_total) for n, kept_total in removed.removed.items()},
+                          "left_masked": {}}
+        result.compact_model = final
     result.reconstructed_accuracy, result.reconstruction = reconstructed_accuracy, report
     return result
 

@@ -84,3 +84,37 @@ def test_a_model_with_attention_gets_the_heads_heatmap_and_the_measured_curve():
     assert [s.removed for s in steps] == [0, 2, 4, 6]
     from ui.prune_heads import curve_caption
     assert curve_caption(steps, steps[0].accuracy) in [c.value for c in at.caption]  # 0 removed = the dense model
+
+
+def test_streams_mode_opens_the_vit_stream_and_measures_the_compact_model():
+    from ui import state
+    from ui.prune_url import value_key
+    from prune_core.measure import metrics
+    from prune_core.train import models
+
+    ds = data.load_dataset("bundled")
+    model = models.build_model("vit-tiny", ds.input_shape, ds.num_classes, seed=0)
+    at = page_test("prune")
+    at.session_state["model_entry"] = state.ModelEntry(model=model, name="vit", architecture="vit-tiny",
+                                                       origin="uploaded", data_key="")
+    at.run()
+    at.radio(key="pr_granularity").set_value("unit").run()
+    at.radio(key="pr_rule").set_value("sparsity").run()
+    at.radio(key="pr_scope").set_value("global").run()
+    assert not at.exception and at.toggle(key="pr_streams").value is False
+    blocked = at.dataframe[0].value  # the stream stays whole without streams mode, and says why
+    assert any("LayerNormalization" in why for why in blocked["Why they stay whole"])
+    at.toggle(key="pr_streams").set_value(True).run()
+    at.slider(key=value_key("unit", "sparsity", None)).set_value(50.0).run()
+    assert not at.exception
+    assert any(c.value.startswith("Streams mode: every LayerNorm lets channels through") for c in at.caption)
+    spec = pc.PruneSpec(granularity="unit", rule="sparsity", scope="global", value=pc.RULES["sparsity"].from_display(50.0),
+                        streams=True)
+    small = pc.compact(model, pc.select(model, spec))
+    assert small.count_params() < model.count_params()
+    accuracy = metrics.evaluate(small, ds.x_test, ds.y_test).accuracy
+    shown = next(m for m in at.metric if m.label == "Test accuracy")
+    assert shown.value == f"{accuracy:.2%}" and "compact model (streams mode" in shown.help
+    assert at.query_params["streams"] in ("1", ["1"])
+    at.segmented_control(key="pr_view").set_value("scores").run()  # the stream's unit scores get a histogram
+    assert not at.exception

@@ -77,3 +77,21 @@ def test_convnext_tiny_streams_open_every_stage():
     assert (len(plain), sum(g.prunable for g in plain)) == (24, 18)
     assert (len(streams), sum(g.prunable for g in streams)) == (23, 22)
     assert [g.name for g in streams if not g.prunable] == ["convnext_tiny_head_dense"]
+
+
+def test_a_one_shot_run_in_streams_mode_fine_tunes_the_compact_model():
+    model = _stream_net()
+    rng = np.random.default_rng(2)
+    x, x_test = rng.normal(size=(64, 6, 4)).astype("float32"), rng.normal(size=(32, 6, 4)).astype("float32")
+    y, y_test = rng.integers(0, 3, 64), rng.integers(0, 3, 32)
+    mask_set = pc.select(model, pc.PruneSpec(granularity="unit", rule="sparsity", scope="global", value=0.5,
+                                             streams=True, min_keep=0.0))
+    with pytest.raises(ValueError, match="choose plain fine-tuning"):
+        pc.run_oneshot(model, mask_set, (x, y, x_test, y_test), epochs=1, reconstruct=True)
+    result = pc.run_oneshot(model, mask_set, (x, y, x_test, y_test), epochs=1, batch_size=16, latency_repeats=1)
+    small = pc.compact(model, mask_set)
+    assert result.model.count_params() == small.count_params() == result.params == result.compact["params"]
+    assert result.compact_model is result.model and result.settings["streams"] is True
+    assert result.compact["units"] == {n: [int(m.sum()), m.size] for n, m in mask_set.units.items()}
+    assert result.pruned_accuracy == pytest.approx(float(np.mean(np.argmax(small.predict(x_test, verbose=0), 1)
+                                                                 == y_test)))
