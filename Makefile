@@ -48,10 +48,10 @@ test: $(STAMP) chromium
 # backend: scoring and gradients, masks applied and held while training (every kernel kind, the pruning callbacks,
 # sparse training), compaction's rebuilt layers, reconstruction, and the cross-backend equality test. The graph rules,
 # thresholds, rules and schedules are backend-free numpy over layer configs: TensorFlow's run covers them.
-# PyTorch ~55 s, JAX ~75 s (eager JAX is slow: it gets the gradient, mask and training core; the conv-net scoring
-# test runs under PyTorch, whose conv gradients are the other non-TF path).
+# Side by side ~100 s (eager JAX is slow: it gets the gradient, mask and training core; the conv-net scoring test and
+# the rebuilt RNN/attention/grouped layers run under PyTorch, whose conv gradients are the other non-TF path).
 TORCH_TESTS := tests/methods/test_criteria.py tests/methods/test_signals.py tests/methods/test_masks.py \
-	tests/graph/test_surgery.py tests/graph/test_heads.py tests/train/test_fit.py tests/train/test_callbacks.py \
+	tests/graph/test_surgery.py tests/graph/test_heads.py tests/graph/test_sequence_groups.py tests/train/test_fit.py tests/train/test_callbacks.py \
 	tests/train/test_every_kernel_held.py tests/train/test_sparse.py tests/train/test_reconstruct.py \
 	tests/train/test_regularize.py tests/test_backends_agree.py prune_core/methods/signals.py
 JAX_TESTS := tests/methods/test_criteria.py tests/methods/test_signals.py tests/train/test_fit.py \
@@ -59,9 +59,14 @@ JAX_TESTS := tests/methods/test_criteria.py tests/methods/test_signals.py tests/
 	tests/train/test_sparse.py::test_every_update_keeps_the_count_and_starts_grown_weights_at_zero \
 	tests/test_backends_agree.py prune_core/methods/signals.py \
 	--deselect tests/methods/test_signals.py::test_conv_net_scores_have_kernel_shapes_and_taylor_is_w_times_sensitivity
+# The two backends run side by side, one process each (a worker's start — importing Keras on its backend — is
+# most of a small suite's time); the PyTorch log is printed after the JAX one, and either failing fails the target.
 test-backends: $(STAMP)
-	KERAS_BACKEND=torch $(PY) -m pytest -m "not browser" -n $(JOBS) $(TORCH_TESTS)
-	KERAS_BACKEND=jax $(PY) -m pytest -m "not browser" -n $(JOBS) $(JAX_TESTS)
+	@KERAS_BACKEND=torch $(PY) -m pytest -m "not browser" --basetemp=$(VENV)/tmp-torch $(TORCH_TESTS) \
+	    > $(VENV)/torch-tests.log 2>&1 & torch=$$!; \
+	  KERAS_BACKEND=jax $(PY) -m pytest -m "not browser" --basetemp=$(VENV)/tmp-jax $(JAX_TESTS); jax=$$?; \
+	  wait $$torch; torch=$$?; echo "--- KERAS_BACKEND=torch"; cat $(VENV)/torch-tests.log; \
+	  test $$jax -eq 0 && test $$torch -eq 0
 
 # Sweeps on Ray (prune_core.experiments.executor): installs the optional Ray extra and runs its test module on a local
 # Ray with 2 workers (about a minute; outside make test's 20-minute budget).
