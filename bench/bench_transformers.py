@@ -8,10 +8,19 @@
    whole, as the library did before it covered them): the share of ALL parameters zeroed (the honest
    denominator), test accuracy after pruning and after 1 fine-tune epoch.
 
+3. Compact ViT-tiny at 50% heads + 50% FFN neurons (heads removed, then each FFN's hidden neurons): parameters,
+   multiply-adds and CPU latency (batch 32) against dense.
+4. Streams mode: 25 / 50% of the residual stream's 64 channels removed (patchify, both attention outputs, both FFN
+   outputs and every LayerNorm together): the compact model's accuracy (the truth in this mode), after 1
+   fine-tune epoch of the compact model, parameters and latency.
+5. keras.applications.ConvNeXtTiny(weights=None) at 224×224 (untrained: sizes and speed only): 50% of the channels
+   of every group in streams mode (each stage's stream, each block's expansion), compact vs dense: parameters,
+   multiply-adds and CPU latency (batch 32; ``--skip-convnext`` skips it).
+
 Training: 5 epochs, batch 64, Adam 2e-3, seed 0; fine-tuning: 1 epoch, batch 64, Adam 1e-3, seed 0.
-Prints figures, asserts nothing. Run (about 4-6 minutes on 2 cores):
+Prints figures, asserts nothing. Run (about 8-12 minutes on 2 cores):
     .venv/bin/python bench/bench_transformers.py
-    .venv/bin/python bench/bench_transformers.py --epochs 3 --repeats 10
+    .venv/bin/python bench/bench_transformers.py --epochs 3 --repeats 10 --skip-convnext
 """
 
 from __future__ import annotations
@@ -44,10 +53,33 @@ def zeroed_share(model, mask_set) -> float:
     return removed / model.count_params()
 
 
+def multiply_adds(model) -> int:
+    """Multiply-adds of one example, counted from the layers' shapes: every Dense/Conv kernel once per output
+    position (a grouped conv's kernel holds its input group only), attention's four projections once per token and
+    its two matmuls (heads × queries × keys × (key_dim + value_dim)). Elementwise work (norms, activations, adds,
+    pooling) is not counted."""
+    from prune_core import graph
+
+    total = 0
+    for layer in graph.layers(model):
+        cls = type(layer).__name__
+        if cls == "MultiHeadAttention":
+            inputs = layer._inbound_nodes[0].input_tensors
+            queries, keys = int(inputs[0].shape[1]), int(inputs[1].shape[1])
+            total += queries * int(np.prod(layer._query_dense.kernel.shape))
+            total += keys * int(np.prod(layer._key_dense.kernel.shape) + np.prod(layer._value_dense.kernel.shape))
+            total += queries * int(np.prod(layer._output_dense.kernel.shape))
+            total += layer.num_heads * queries * keys * (layer.key_dim + layer.value_dim)
+        elif cls in ("Dense", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D"):
+            total += int(np.prod(layer.output.shape[1:-1])) * int(np.prod(layer.kernel.shape))
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=5, help="training epochs of the dense ViT-tiny")
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per latency figure")
+    parser.add_argument("--skip-convnext", action="store_true", help="skip ConvNeXtTiny at 224×224")
     args = parser.parse_args()
 
     import prune_core as pc
@@ -94,6 +126,51 @@ def main() -> None:
             pruned = evaluate(pc.apply_masks(model, masks), xt, yt).accuracy
             print(f"{target:>7.0%} {label:>15} {zeroed_share(model, masks):>21.1%} {pruned:>14.2%} "
                   f"{tuned_accuracy(masks):>9.2%}")
+
+    batch = xt[:32]
+    print("\n## Compact ViT-tiny: 50% heads + 50% FFN neurons (batch 32)")
+    heads = pc.prune(model, pc.PruneSpec(criterion="magnitude", granularity="head", rule="sparsity", value=0.5))
+    fewer_heads = pc.compact(model, heads.masks)
+    ffn = {g.name: 0.5 for g in pc.graph.dependency_groups(fewer_heads) if g.prunable and g.name.endswith("_up")}
+    units = pc.prune(fewer_heads, pc.PruneSpec(criterion="magnitude", granularity="unit", rule="sparsity", value=0.0,
+                                               per_layer=ffn))
+    small = pc.compact(fewer_heads, units.masks)
+    print(f"{'model':>24} {'params':>8} {'mult-adds':>10} {'latency ms':>11} {'accuracy':>9}")
+    for label, m in (("dense", model), ("50% heads + 50% FFN", small)):
+        print(f"{label:>24} {m.count_params():>8,} {multiply_adds(m):>10,} "
+              f"{latency_ms(m, batch, batch_size=32, repeats=args.repeats):>11.2f} {evaluate(m, xt, yt).accuracy:>9.2%}")
+
+    print("\n## Streams mode: channels of the residual stream removed (compact model; batch 32 latency)")
+    print(f"{'removed':>8} {'compact acc':>12} {'+1 epoch':>9} {'params':>8} {'mult-adds':>10} {'latency ms':>11}")
+    for share in (0.25, 0.5):
+        spec = pc.PruneSpec(criterion="magnitude", granularity="unit", rule="sparsity", value=0.0,
+                            per_layer={"patchify": share}, streams=True)
+        mask_set = pc.select(model, spec)
+        run = pc.run_oneshot(model, mask_set, ds, epochs=1, batch_size=64, seed=0, latency_repeats=args.repeats)
+        small = run.model
+        print(f"{share:>8.0%} {run.pruned_accuracy:>12.2%} {run.final_accuracy:>9.2%} {small.count_params():>8,} "
+              f"{multiply_adds(small):>10,} {latency_ms(small, batch, batch_size=32, repeats=args.repeats):>11.2f}")
+
+    if args.skip_convnext:
+        return
+    import keras
+
+    print("\n## ConvNeXtTiny 224×224 (untrained): 50% of every group's channels in streams mode (batch 32)")
+    dense = keras.applications.ConvNeXtTiny(weights=None, input_shape=(224, 224, 3), classes=1000)
+    groups = pc.graph.dependency_groups(dense, streams=True)
+    print(f"groups: {len(groups)}, prunable with streams: {sum(g.prunable for g in groups)}, without: "
+          f"{sum(g.prunable for g in pc.graph.dependency_groups(dense))}")
+    started = time.perf_counter()
+    mask_set = pc.select(dense, pc.PruneSpec(criterion="magnitude", granularity="unit", rule="sparsity", value=0.5,
+                                             streams=True))
+    small = pc.compact(dense, mask_set)
+    print(f"selected and rebuilt in {time.perf_counter() - started:.1f} s")
+    images = np.random.default_rng(0).random((32, 224, 224, 3), dtype=np.float32) * 255
+    repeats = max(3, args.repeats // 4)
+    print(f"{'model':>8} {'params':>12} {'mult-adds':>15} {'latency ms':>11}")
+    for label, m in (("dense", dense), ("compact", small)):
+        print(f"{label:>8} {m.count_params():>12,} {multiply_adds(m):>15,} "
+              f"{latency_ms(m, images, batch_size=32, repeats=repeats):>11.1f}")
 
 
 if __name__ == "__main__":

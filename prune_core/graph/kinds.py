@@ -103,6 +103,14 @@ _ELEMENTWISE = frozenset({
     "exponential", "threshold"})
 _MIXING = frozenset({"softmax", "log_softmax", "glu", "sparsemax"})
 
+WRAPPER_WHY = {
+    "Bidirectional": "a wrapper whose forward and backward layers' units are concatenated; unit pruning does not go "
+                     "inside wrappers (its kernels are still pruned weight by weight)",
+    "TimeDistributed": "a wrapper; unit pruning does not go inside wrappers (its kernel is still pruned weight by "
+                       "weight)",
+}
+"""Why a Keras wrapper stops unit pruning (its inner kernels are weight targets all the same)."""
+
 # f(0) = 0: a removed recurrent unit (every weight zero) then stays exactly 0 at every step
 _ZERO_AT_ZERO = frozenset({
     "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "swish", "hard_silu",

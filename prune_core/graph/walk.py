@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kinds import (BARRIER_WHY, PRODUCER_ROLES, STREAM_NORMS, activation_rule, concat_on_last, couples_as_op, describe, in_axis, kind,
-                    producer_axes, producer_size, stream_rule, unit_rule, weights_by_id)
+from .kinds import (BARRIER_WHY, PRODUCER_ROLES, STREAM_NORMS, WRAPPER_WHY, activation_rule, concat_on_last,
+                    couples_as_op, describe, in_axis, kind, producer_axes, producer_size, stream_rule, unit_rule,
+                    weights_by_id)
 from .units import Group, Member
 
 
@@ -212,7 +213,9 @@ class Walk:
         self._register(op, scope)
         role = kind(op)
         if role is None:
-            return self._opaque(op, node, ins, f"feeds {describe(op)} (a layer kind the graph does not know)")
+            wrapper = WRAPPER_WHY.get(type(op).__name__) if type(op).__module__.startswith("keras.") else None
+            why = f"feeds {describe(op)}, {wrapper}" if wrapper else f"feeds {describe(op)} (a layer kind the graph does not know)"
+            return self._opaque(op, node, ins, why)
         rank = len(node.input_tensors[0].shape) if node.input_tensors else None
         if role == "barrier" and self.streams and type(op).__name__ in STREAM_NORMS:
             why = stream_rule(op, rank) or unit_rule(op, "channel_params", rank)

@@ -156,7 +156,7 @@ def _after_hidden(make_layer, input_shape=(6,), hidden=None):
 
 @pytest.mark.parametrize("build, words", [
     (lambda: _after_hidden(lambda: keras.layers.Bidirectional(keras.layers.GRU(3), name="bi"), (5, 4)),
-     "feeds Bidirectional 'bi' (a layer kind the graph does not know)"),
+     "feeds Bidirectional 'bi', a wrapper whose forward and backward layers' units are concatenated"),
     (lambda: _after_hidden(lambda: keras.layers.SimpleRNN(3, activation="sigmoid", name="rnn"), (5, 4)),
      "feeds SimpleRNN 'rnn', which uses the activation 'sigmoid', which does not map 0 to 0"),
     (lambda: zoo.dense_bn_layernorm()[0], "feeds LayerNormalization 'ln', whose mean and variance"),
