@@ -193,8 +193,9 @@ def live_view():
 
     shown_numbers = prune_view.numbers(ctx, mask_set)
     size_slot.metric("Size estimate", shown_numbers.size, delta_color="inverse", delta=shown_numbers.size_delta,
-                     width=230,  # its delta names the dense size: "+0.0% vs dense 278.75 kB" is never cut help="Sparse size: nonzero weights as float32 values plus indices (CSR), dense where "
-                                     "that is smaller; the change is against the dense model stored the same way.")
+                     width=230,  # its delta names the dense size: "+0.0% vs dense 278.75 kB" is never cut
+                     help="Sparse size: nonzero weights as float32 values plus indices (CSR), dense where "
+                          "that is smaller; the change is against the dense model stored the same way.")
     accuracy_slot.metric("Test accuracy", shown_numbers.accuracy, delta=shown_numbers.accuracy_delta, width=170,
                          help=shown_numbers.accuracy_help)
 
