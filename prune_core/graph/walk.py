@@ -1,10 +1,13 @@
 """The one walker over a Keras graph: every channel of every tensor labelled with an *atom*.
 
-A producer's output channels (a Dense/Conv layer's units, an RNN's units, an Embedding's width) get fresh atoms (the same atoms for every call of a shared layer);
-a model input or the output of a layer the table of kinds (``kinds.KINDS``) does not know gets fresh
-*fixed* atoms (they can never be removed). Channel-following layers pass the labels on; Add & co. unite
-the labels of their inputs position by position; Concatenate concatenates them; Flatten/Reshape tile
-them (channels-last flat index ``(h*W + w)*C + c``). A group is a set of producers linked by united
+A producer's output channels (a Dense/Conv layer's units, an RNN's units, an Embedding's width, an attention
+layer's output channels) get fresh atoms (the same atoms for every call of a shared layer); a model input or the
+output of a layer the table of kinds (``kinds.KINDS``) does not know gets fresh *fixed* atoms (they can never be
+removed). Channel-following layers pass the labels on; Add & co. (and ``x + y`` in the graph) unite the labels of
+their inputs position by position; Concatenate concatenates them; Flatten/Reshape tile them (channels-last flat
+index ``(h*W + w)*C + c``); a GroupNormalization unites the channels of each of its groups, a grouped convolution
+each group's input channels with its output filters. In streams mode (``Walk(model, streams=True)``)
+LayerNormalization/RMSNormalization pass labels like BatchNormalization. A group is a set of producers linked by united
 atoms; each united class of atoms is one of its channels. A group is not prunable when one of its
 channels reaches a model output, feeds a layer kind the table does not know (or a known kind in a
 configuration it cannot slice), or is united with fixed atoms; ``Group.reason`` says which.
