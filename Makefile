@@ -39,9 +39,9 @@ chromium:
 # never races the browser against a page's timeouts.
 # Last, the wheel in a clean venv outside the repository (see wheel-check).
 test: $(STAMP) chromium
-	$(PY) -m pytest -m "not browser" -n $(JOBS)
+	$(PY) -m pytest -m "not browser" -n $(JOBS) --durations=15
 	$(MAKE) --no-print-directory test-backends
-	$(PY) -m pytest -m browser
+	$(PY) -m pytest -m browser --durations=10
 	$(PY) scripts/wheel_check.py
 
 # The core suite again under the other Keras backends (TensorFlow ran above); tf_only tests skip. What touches the
