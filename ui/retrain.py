@@ -330,10 +330,21 @@ def headline(result) -> list[Metric]:
         Metric(words.pruned_stage(result.mode)[0], f"{result.pruned_accuracy:.2%}",
                f"{(result.pruned_accuracy - dense) * 100:+.2f} pts", help=words.pruned_stage(result.mode)[1]),
         Metric("After retraining", f"{result.final_accuracy:.2%}", f"{(result.final_accuracy - dense) * 100:+.2f} pts vs dense"),
-        Metric("Sparsity", f"{result.sparsity:.1%}", help="Zeros among the prunable kernel weights."),
+        _size_metric(result),
         Metric("gzip size", human_bytes(result.gzip_bytes), f"{result.gzip_bytes / result.dense['gzip_bytes'] - 1:+.1%} vs dense",
                delta_color="inverse"),
     ]
+
+
+def _size_metric(result) -> Metric:
+    """Sparsity (zeros among the kernel weights); for a streams-mode run, whose final model is the compact one and
+    holds no zeros, the share of the dense model's parameters it no longer has."""
+    if result.settings.get("streams") and result.dense.get("params"):
+        return Metric("Parameters removed", f"{1 - result.params / result.dense['params']:.1%}",
+                      f"{result.params:,} of {result.dense['params']:,} left", delta_color="off",
+                      help="Streams mode fine-tunes the physically smaller model: it holds no zeros, it has fewer "
+                           "parameters.")
+    return Metric("Sparsity", f"{result.sparsity:.1%}", help="Zeros among the prunable kernel weights.")
 
 
 def summary_line(result) -> str:
