@@ -156,8 +156,6 @@ def unit_rule(layer, role: str, rank: int | None) -> str | None:
     extra = set(found) - _WEIGHTS.get(cls, set())
     if len(found) != len(layer.weights):
         extra |= {str(w.path) for w in layer.weights if not any(w is v for v in found.values())}
-    if cls == "LayerScale" and len(layer.weights) == 1:
-        extra = set()  # its one unnamed weight is the scale (Keras numbers it: variable, variable_1, ...)
     if extra:
         return f"has weights the graph cannot slice ({', '.join(sorted(extra))})"
     if cls.startswith("DepthwiseConv") and config.get("depth_multiplier", 1) != 1:
@@ -271,7 +269,7 @@ def producer_axes(layer, atoms):
             yield "attention_output/bias", 0, atoms
         return
     for w in layer.weights:
-        name, rank = _short(w), len(w.shape)
+        name, rank = short_name(w), len(w.shape)
         if role == "recurrent":
             gated = np.tile(atoms, GATES[type(layer).__name__])
             if name in ("kernel", "bias"):
@@ -297,7 +295,7 @@ def score_axes(layer) -> tuple[tuple[str, int], ...]:
     if role == "attention":
         return ("attention_output/kernel", 2),
     weight = producer_weight(layer)
-    return (_short(weight), len(weight.shape) + out_axis(layer)),
+    return (short_name(weight), len(weight.shape) + out_axis(layer)),
 
 
 _ATTENTION_PARTS = (("query", "_query_dense"), ("key", "_key_dense"), ("value", "_value_dense"),
@@ -318,12 +316,15 @@ def weights_by_id(layer) -> dict[str, object]:
         found = {}
         for part, attr in _ATTENTION_PARTS:
             for variable in getattr(getattr(layer, attr, None), "weights", []):
-                found[f"{part}/{_short(variable)}"] = variable
+                found[f"{part}/{short_name(variable)}"] = variable
         return found
-    return {_short(variable): variable for variable in layer.weights}
+    if type(layer).__name__ == "LayerScale" and len(layer.weights) == 1:
+        return {"variable": layer.weights[0]}  # its one unnamed weight: Keras numbers it variable, variable_1, ...
+    return {short_name(variable): variable for variable in layer.weights}
 
 
-def _short(variable) -> str:
+def short_name(variable) -> str:
+    """A Keras 3 variable's name within its layer ("kernel", "bias", "gamma", ...)."""
     return str(variable.name).rsplit("/", 1)[-1]
 
 

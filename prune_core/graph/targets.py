@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kinds import PRUNABLE_TYPES, kernel_variable, kind
+from .kinds import PRUNABLE_TYPES, kernel_variable, kind, short_name
 
 KERNEL_WEIGHTS: dict[str, tuple[str, ...]] = {
     **{name: ("kernel",) for name in PRUNABLE_TYPES},
@@ -73,7 +73,7 @@ class Target:
         """The Keras variable (never a computed tensor: a LoRA-enabled Dense is not a target)."""
         if kind(self.layer) == "prunable":
             return kernel_variable(self.layer)
-        return next(v for v in self.layer.weights if _short(v) == self.weight)
+        return next(v for v in self.layer.weights if short_name(v) == self.weight)
 
     @property
     def kind(self) -> str:
@@ -95,10 +95,6 @@ class Target:
     def value(self) -> np.ndarray:
         """The kernel as float32 numpy."""
         return np.asarray(self.variable.numpy(), dtype=np.float32)
-
-
-def _short(variable) -> str:
-    return str(variable.name).rsplit("/", 1)[-1]
 
 
 def einsum_matrix_shape(equation: str, shape: tuple[int, ...]) -> tuple[int, int] | None:
@@ -136,7 +132,7 @@ def _leaf_targets(layer, path: str, top: str) -> list[Target]:
     cls = type(layer).__name__
     if not _own(layer) or cls not in KERNEL_WEIGHTS or getattr(layer, "lora_enabled", False):
         return []
-    names = {_short(v) for v in layer.weights}
+    names = {short_name(v) for v in layer.weights}
     weights = [w for w in KERNEL_WEIGHTS[cls] if w in names]
     if len(weights) == 1 and len(KERNEL_WEIGHTS[cls]) == 1:
         return [Target(path, layer, weights[0], top)]
@@ -166,7 +162,7 @@ def targets_of(graph_layers) -> list[Target]:
             continue
         seen.add(id(layer))
         if kind(layer) == "prunable" and not getattr(layer, "lora_enabled", False):
-            found.append(Target(layer.name, layer, _short(kernel_variable(layer)), layer.name))
+            found.append(Target(layer.name, layer, short_name(kernel_variable(layer)), layer.name))
             continue
         found += _leaf_targets(layer, layer.name, layer.name)
         found += _nested_targets(layer, layer.name, layer.name, seen)

@@ -451,26 +451,26 @@ class Walk:
                 yield name, f"{part}/kernel", 0, atoms[start:start + size]
                 start += size
             return
-        for w in layer.weights:
+        for wid, w in weights_by_id(layer).items():
             shape = tuple(w.shape)
             if cls.startswith("SeparableConv"):
-                if w.name == "depthwise_kernel":
-                    yield name, w.name, len(shape) - 2, atoms
-                elif w.name == "pointwise_kernel":
-                    yield name, w.name, len(shape) - 2, np.repeat(atoms, shape[-2] // atoms.size)
+                if wid == "depthwise_kernel":
+                    yield name, wid, len(shape) - 2, atoms
+                elif wid == "pointwise_kernel":
+                    yield name, wid, len(shape) - 2, np.repeat(atoms, shape[-2] // atoms.size)
             elif kind(layer) == "prunable":
-                if w.name == "kernel":
-                    yield name, w.name, len(shape) + in_axis(layer), atoms
+                if wid == "kernel":
+                    yield name, wid, len(shape) + in_axis(layer), atoms
             elif kind(layer) == "recurrent":
-                if w.name == "kernel":
-                    yield name, w.name, 0, atoms
+                if wid == "kernel":
+                    yield name, wid, 0, atoms
             elif cls.startswith("DepthwiseConv"):
-                yield name, w.name, (len(shape) - 2 if w.name == "kernel" else 0), atoms
+                yield name, wid, (len(shape) - 2 if wid == "kernel" else 0), atoms
             elif cls == "PReLU":
                 if shape[-1] == atoms.size and (atoms.size == 1 or shape[-1] != 1):
-                    yield name, w.name, len(shape) - 1, atoms
-            else:  # BatchNormalization: gamma, beta, moving_mean, moving_variance
-                yield name, w.name, 0, atoms
+                    yield name, wid, len(shape) - 1, atoms
+            else:  # BatchNormalization, GroupNorm, LayerNorm (streams), LayerScale: per-channel vectors
+                yield name, wid, 0, atoms
 
     # masks ----------------------------------------------------------------------------------------
     def atom_keep(self, resolved: dict[str, np.ndarray]) -> np.ndarray:

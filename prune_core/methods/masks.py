@@ -191,11 +191,6 @@ def effective_masks(model, mask_set: MaskSet) -> MaskSet:
                    streams=mask_set.streams)
 
 
-def _short(variable) -> str:
-    """A Keras 3 variable's name within its layer ("kernel", "bias", "gamma", ...)."""
-    return variable.name.rsplit("/", 1)[-1]
-
-
 def _layers_by_name(model) -> dict:
     return {layer.name: layer for layer in layers(model)}
 
@@ -238,12 +233,9 @@ def masked_variables(model, mask_set: MaskSet) -> list[tuple[object, np.ndarray]
     for name, weights in mask_set.extra.items():
         if name not in found:
             raise ValueError(f"The masks name a layer {name!r} that is not a layer of this model.")
-        own = found[name].weights
         variables = weights_by_id(found[name])
         for weight, mask in weights.items():
-            # a layer's one unnamed weight (LayerScale's) is numbered anew in a copy: variable, variable_1, ...
-            variable = variables[weight] if weight in variables or len(own) != 1 else own[0]
-            pairs.append((variable, np.asarray(mask, dtype=bool)))
+            pairs.append((variables[weight], np.asarray(mask, dtype=bool)))
     return pairs
 
 

@@ -23,6 +23,19 @@ def open_with(model, name: str):
     return at
 
 
+def open_zoo_vit():
+    """(AppTest on the Prune page, the zoo's ViT-tiny with random weights, the bundled digits it is measured on)."""
+    from ui import state
+    from prune_core.train import models
+
+    ds = data.load_dataset("bundled")
+    model = models.build_model("vit-tiny", ds.input_shape, ds.num_classes, seed=0)
+    at = page_test("prune")
+    at.session_state["model_entry"] = state.ModelEntry(model=model, name="vit", architecture="vit-tiny",
+                                                       origin="uploaded", data_key="")
+    return at.run(), model, ds
+
+
 @pytest.mark.parametrize("build, covered", [(zoo.vit_tiny, 69_312), (zoo.gru_rows, 6_080)])
 def test_every_kernel_is_in_the_numbers_and_the_coverage_is_stated(build, covered):
     from ui.text import md
@@ -52,17 +65,10 @@ def test_a_model_with_attention_gets_the_heads_heatmap_and_the_measured_curve():
     import json
 
     import numpy as np
-    from ui import state
     from prune_core.measure import heads as mh
     from prune_core.methods.criteria import get_criterion
-    from prune_core.train import models
 
-    ds = data.load_dataset("bundled")
-    model = models.build_model("vit-tiny", ds.input_shape, ds.num_classes, seed=0)
-    at = page_test("prune")
-    at.session_state["model_entry"] = state.ModelEntry(model=model, name="vit", architecture="vit-tiny",
-                                                       origin="uploaded", data_key="")
-    at.run()
+    at, model, ds = open_zoo_vit()
     assert not at.exception
     table = mh.head_table(model, get_criterion("magnitude").scores(model, None))
     assert list(table) == ["mha0", "mha1"] and all(len(v) == 4 for v in table.values())
@@ -87,17 +93,10 @@ def test_a_model_with_attention_gets_the_heads_heatmap_and_the_measured_curve():
 
 
 def test_streams_mode_opens_the_vit_stream_and_measures_the_compact_model():
-    from ui import state
     from ui.prune_url import value_key
     from prune_core.measure import metrics
-    from prune_core.train import models
 
-    ds = data.load_dataset("bundled")
-    model = models.build_model("vit-tiny", ds.input_shape, ds.num_classes, seed=0)
-    at = page_test("prune")
-    at.session_state["model_entry"] = state.ModelEntry(model=model, name="vit", architecture="vit-tiny",
-                                                       origin="uploaded", data_key="")
-    at.run()
+    at, model, ds = open_zoo_vit()
     at.radio(key="pr_granularity").set_value("unit").run()
     at.radio(key="pr_rule").set_value("sparsity").run()
     at.radio(key="pr_scope").set_value("global").run()
