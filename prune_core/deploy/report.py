@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -73,8 +72,6 @@ class Row:
         return {k: v for k, v in asdict(self).items() if k not in ("tflite_file", "keras_file")}
 
 
-def _gzip(raw: bytes) -> int:
-    return len(gzip.compress(raw, compresslevel=9, mtime=0))
 
 
 @dataclass
@@ -239,7 +236,7 @@ def _source_row(name: str, model, x_test, y_test) -> Row:
     raw = keras_bytes(model)
     return Row(name=name, source=name, precision="float32", params=metrics.count_params(model),
                nonzero=metrics.count_nonzero(model), sparsity=metrics.prunable_sparsity(model),
-               keras_bytes=len(raw), keras_gzip_bytes=_gzip(metrics.canonical_keras_bytes(raw)),
+               keras_bytes=len(raw), keras_gzip_bytes=metrics.gzipped_size(metrics.canonical_keras_bytes(raw)),
                keras_accuracy=metrics.evaluate(model, x_test, y_test).accuracy if len(y_test) else None,
                keras_file=raw)
 
@@ -250,7 +247,7 @@ def _fill_tflite(row: Row, converted, layer_names) -> None:
         row.reason = converted.reason
         return
     row.tflite_file = converted.data
-    row.tflite_bytes, row.tflite_gzip_bytes = len(converted.data), _gzip(converted.data)
+    row.tflite_bytes, row.tflite_gzip_bytes = len(converted.data), metrics.gzipped_size(converted.data)
     found = operators(converted.data, layer_names)
     row.sparse_kernel, row.densify_ops = found.sparse, found.densify
     row.kernels = [{"layer": k.layer, "op": k.op, "status": k.status} for k in found.kernels]
@@ -312,7 +309,7 @@ def deploy(dense, data, *, pruned=None, compact=None, int8: bool = True, keras_q
         else:
             raw = metrics.saved_model_bytes(quantized)
             row.keras_file, row.keras_bytes = raw, len(raw)
-            row.keras_gzip_bytes = _gzip(metrics.canonical_keras_bytes(raw))
+            row.keras_gzip_bytes = metrics.gzipped_size(metrics.canonical_keras_bytes(raw))
             row.keras_accuracy = metrics.evaluate(quantized, x_test, y_test).accuracy if has_data else None
             converted = to_tflite(quantized)
             if converted.ok:

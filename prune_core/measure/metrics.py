@@ -97,12 +97,25 @@ def canonical_keras_bytes(raw: bytes) -> bytes:
     return out.getvalue()
 
 
+GZIP_LEVEL = 6  # gzip's own default (what `gzip file` and web servers use). Level 9 is ~1% smaller on a half-zero
+# float32 file but 8× slower there (36.6 s vs 4.5 s for ResNet-50's 96 MB: long match chains over the zeros).
+
+
+def gzipped_size(raw: bytes) -> int:
+    """Bytes of ``raw`` after gzip at :data:`GZIP_LEVEL` (no timestamp, so the same bytes give the same size).
+
+    >>> gzipped_size(bytes(1000)) < 40
+    True
+    """
+    return len(gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0))
+
+
 def gzip_bytes(model) -> int:
-    """Size of the saved .keras file after gzip (level 9): what zeros really save on the wire.
+    """Size of the saved .keras file after gzip: what zeros really save on the wire.
 
     Measured on :func:`canonical_keras_bytes`, so the same weights always give the same number.
     """
-    return len(gzip.compress(canonical_keras_bytes(saved_model_bytes(model)), compresslevel=9, mtime=0))
+    return gzipped_size(canonical_keras_bytes(saved_model_bytes(model)))
 
 
 def human_bytes(n: float) -> str:
