@@ -3,7 +3,7 @@ and HTML export) and a criteria sweep (accuracy vs sparsity per criterion)."""
 
 import streamlit as st
 
-from ui import compare as cu
+from ui import compare as cu, run_on
 from ui import jobs, settings, state, widgets
 from ui.router import require_router
 from ui.text import md
@@ -126,6 +126,7 @@ if no_data:
     st.info("A sweep measures test accuracy and fine-tunes, and the current model has no labelled data. Add data "
             "for it on the Model page (MNIST when its input fits, or your own .npz).", icon=":material/info:")
 running = jobs.busy() or no_data
+run_on.controls("point")
 with st.form("cmp_sweep_form"):
     choices = cu.sweep_criteria()
     # every criterion visible (a narrow column cut the row at three of nine): the pills get the full width
@@ -145,7 +146,7 @@ settings.reset_button("cmp_", label="Reset the sweep settings")
 if run_it:
     if not criteria or not sparsities:
         st.warning("Choose at least one criterion and one sparsity.", icon=":material/warning:")
-    elif cu.start_sweep(criteria, sparsities, int(epochs)) is not None:
+    elif cu.start_sweep(criteria, sparsities, int(epochs), executor=run_on.executor()) is not None:
         st.rerun()  # the button turns disabled and the progress panel appears
 
 cu.adopt_finished_sweep()
@@ -158,5 +159,9 @@ if sweep is not None:
         st.info(f"The last sweep ran on another model ({md(sweep.model_name)}); run it again for the current one.",
                 icon=":material/info:")
     widgets.chart(cu.sweep_figure(sweep), key="cmp_sweep_chart")
+    st.caption(md(sweep.where))
+    if sweep.failed:
+        st.warning("These points failed twice and are left out of the chart: " + md("; ".join(sweep.failed)),
+                   icon=":material/error:")
     st.caption(cu.sweep_caption(sweep))
     st.dataframe(cu.sweep_table(sweep), hide_index=True, column_config=cu.SWEEP_TABLE_CONFIG, key="cmp_sweep_table")

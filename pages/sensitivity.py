@@ -3,7 +3,7 @@ carry the largest safe sparsity per layer to the Prune page."""
 
 import streamlit as st
 
-from ui import prune_labels
+from ui import prune_labels, run_on
 from ui import sensitivity as su
 from ui import settings, state, widgets
 from ui.router import require_router
@@ -36,9 +36,13 @@ drop = c2.slider("Allowed accuracy drop (points below dense)", low, high, defaul
                  key="sens_drop", help="The table lists, per layer, the largest sparsity that stays within this drop.")
 settings.reset_button("sens_", label="Reset", container=c3)
 st.caption(f"Model: **{md(entry.name)}**. Each scan is computed once per model and criterion in this session.")
+run_on.controls("layer")
 
 result = su.scan(criterion)
 best = su.within(result, drop)
+if result.failed:
+    st.warning("These layers could not be scanned (their task failed twice) and have no line: " + md("; ".join(result.failed)),
+               icon=":material/error:")
 
 widgets.chart(su.figure(result, drop), key="sens_chart")
 st.caption(f"Test accuracy with one layer pruned alone, a line per layer; grey dashed: the dense model "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from . import state
+from . import run_on, state
 from .text import md
 
 SIZE_AXES = {"nonzero_params": "Nonzero parameters", "gzip_kb": "gzip size (kB)"}
@@ -276,6 +276,15 @@ class Sweep:
     sparsities: list
     fine_tune_epochs: int
     frame: object  # pandas DataFrame from sweeps.criteria_sweep
+    where: str = "Ran on this machine."  # where the points ran, or why Ray was not used (ui.run_on)
+
+    @property
+    def failed(self) -> list[str]:
+        """'magnitude at 90%: reason' for each point that failed twice (its accuracies are NaN in the chart)."""
+        if "failed" not in self.frame:
+            return []
+        rows = self.frame[self.frame["failed"].notna()]
+        return [f"{c} at {s:.0%}: {r}" for c, s, r in zip(rows["criterion"], rows["sparsity"], rows["failed"])]
 
 
 def estimate_seconds(criteria: list, sparsities: list, epochs: int) -> float:
@@ -310,9 +319,10 @@ def sweep_matches_current_model(sweep: Sweep) -> bool:
     return state.has_model() and st.session_state["model_entry"].weights_key == sweep.weights_key
 
 
-def start_sweep(criteria: list[str], sparsities_percent: list[int], epochs: int):
+def start_sweep(criteria: list[str], sparsities_percent: list[int], epochs: int, executor=None):
     """Start ``sweeps.criteria_sweep`` on the current model as a background job (``ui.jobs``): other clicks
-    on the page do not abort it; :func:`adopt_finished_sweep` keeps its result in session state."""
+    on the page do not abort it; :func:`adopt_finished_sweep` keeps its result in session state. ``executor``: where
+    the points run (None: this machine; a ``RayExecutor``: on Ray, reached when the job starts)."""
     from prune_core.experiments import sweeps
 
     from . import jobs
@@ -325,10 +335,13 @@ def start_sweep(criteria: list[str], sparsities_percent: list[int], epochs: int)
     criteria, sparsities_percent = list(criteria), sorted(sparsities_percent)
 
     def work(job):
+        job.progress(0.0, f"Reaching {run_on.where(executor)}…" if executor else "Scoring the dense model…")
+        runner, note = run_on.started(executor)
         frame = sweeps.criteria_sweep(model, ds, criteria, [s / 100 for s in sparsities_percent],
-                                      fine_tune_epochs=epochs, progress=job.progress)
+                                      fine_tune_epochs=epochs, progress=job.progress, executor=runner)
         return Sweep(weights_key=weights_key, data_key=ds.key, model_name=name, dense_accuracy=dense,
-                     criteria=criteria, sparsities=sparsities_percent, fine_tune_epochs=int(epochs), frame=frame)
+                     criteria=criteria, sparsities=sparsities_percent, fine_tune_epochs=int(epochs), frame=frame,
+                     where=note or f"Ran on {run_on.where(runner)}.")
 
     points = len(criteria) * len(sparsities_percent)
     return jobs.start(f"Criteria sweep ({points} points)", SWEEP_JOB, work)

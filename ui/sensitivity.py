@@ -14,6 +14,7 @@ from prune_core.graph import kernels as model_kernels
 from prune_core.graph import weight_targets
 
 from . import prune_url
+from . import run_on
 from . import state
 
 SCANS_KEY = "sens_scans"
@@ -51,10 +52,18 @@ class Scan:
     def evaluations(self) -> int:
         return len(self.frame)
 
+    @property
+    def failed(self) -> list[str]:
+        """'layer: reason' for each layer whose scan task failed twice."""
+        if "failed" not in self.frame:
+            return []
+        rows = self.frame[self.frame["failed"].notna()].drop_duplicates("layer")
+        return [f"{layer}: {reason}" for layer, reason in zip(rows["layer"], rows["failed"])]
+
 
 def scan(criterion: str) -> Scan:
     """The scan of the current model for ``criterion``; computed once per session, model, data and criterion
-    (with a progress bar), then read from session state."""
+    (with a progress bar; on this machine or on Ray, :mod:`ui.run_on`), then read from session state."""
     entry = state.current_model()
     ds = state.dataset()
     key = (entry.weights_key, ds.key, criterion)
@@ -63,14 +72,18 @@ def scan(criterion: str) -> Scan:
         dense = state.measure(entry, ds)["accuracy"]
         shapes = {name: tuple(k.shape) for name, k in model_kernels(entry.model).items()}
         total = len(shapes) * len(SPARSITIES)
+        runner, note = run_on.started(run_on.executor())
+        if note:
+            st.warning(note, icon=":material/cloud_off:")
         bar = st.progress(0.0, text=f"Scanning {len(shapes)} layers × {len(SPARSITIES)} sparsities "
-                                    f"({total} evaluations on {len(ds.y_test):,} test digits)…")
+                                    f"({total} evaluations on {len(ds.y_test):,} test samples) on "
+                                    f"{run_on.where(runner)}…")
 
         def progress(done: float, text: str) -> None:
             bar.progress(min(max(done, 0.0), 1.0), text=f"{round(done * total)}/{total} · {text}")
 
         frame = sweeps.layer_sensitivity(entry.model, ds.x_test, ds.y_test, SPARSITIES, criterion,
-                                         x_train=ds.x_train, y_train=ds.y_train, progress=progress)
+                                         x_train=ds.x_train, y_train=ds.y_train, progress=progress, executor=runner)
         bar.empty()
         held[key] = Scan(weights_key=entry.weights_key, data_key=ds.key, criterion=criterion, dense_accuracy=dense,
                          layers=shapes, frame=frame)

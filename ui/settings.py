@@ -38,7 +38,8 @@ CARRIED = re.compile(
     r"|model_(data|arch|epochs|batch_size|learning_rate|seed)"
     r"|rt_(mode|set_.+)"
     r"|cmp_(size_axis|sweep_criteria|sweep_sparsities|sweep_epochs)"
-    r"|net_(criterion|coefficient|granularity|edges))$")
+    r"|net_(criterion|coefficient|granularity|edges)"
+    r"|exec_(run_on|ray_address|cpus|gpus))$")
 
 
 def is_setting(key: str) -> bool:

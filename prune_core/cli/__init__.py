@@ -9,6 +9,8 @@
         --fine-tune-epochs 5
     python -m prune_core experiment --rule sparsity --value 0.98 --scope global --retrain rewind-lr \\
         --learning-rate 0.01
+    python -m prune_core sweep --criteria magnitude,wanda --sparsities 0.5,0.9 [--executor ray] (see cli.scan)
+    python -m prune_core sensitivity --criterion magnitude --sparsities 0.1,0.5,0.9 [--executor ray]
 
 Bad arguments give one line on stderr and exit code 2; with ``--json`` stdout holds exactly one JSON
 object (progress and library chatter go to stderr).
@@ -43,12 +45,13 @@ from ..methods.normalize import NORMALIZERS
 from ..spec import GRANULARITIES, MODES, PruneSpec, RETRAIN_STRATEGIES, RunSpec, SPARSE_DISTRIBUTIONS, SPARSE_METHODS
 from ..train import fit, models
 from ..train.callbacks import early_weights_callback
+from . import scan
 
 MODELS = ("mlp-128", "lenet-300-100", "lenet-5", "vit-tiny", "gru-rows")  # prune_core.train.models.ARCHITECTURES
 DATA_SOURCES = ("auto", "bundled", "full", "fashion")  # MNIST sources, then the bundled Fashion-MNIST
 GRANULARITIES = tuple("neuron" if g == "unit" else g for g in GRANULARITIES)  # the CLI's words: "neuron" for "unit"
 RETRAIN = tuple(RETRAIN_STRATEGIES)
-BASELINE_ARCHITECTURE = "lenet-300-100"  # the shipped baseline, reused with --train-epochs 0
+BASELINE_ARCHITECTURE = scan.SHIPPED  # the shipped baseline, reused with --train-epochs 0
 
 
 class UsageError(ValueError):
@@ -132,7 +135,7 @@ def coefficient(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m prune_core", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{example,experiment}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{example,experiment,sweep,sensitivity}")
 
     ex = sub.add_parser("example", help="the five-weight teaching table under the coefficient rule")
     ex.add_argument("--criterion", choices=example.CRITERIA, default="l1", help="which column is the score")
@@ -193,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also convert to TensorFlow Lite (float32 and int8), measure size, latency and accuracy in "
                           "LiteRT, and write every .tflite / .keras file into DIR")
     exp.add_argument("--json", action="store_true", help="print one JSON object")
+    scan.add_parsers(sub, MODELS, DATA_SOURCES, non_negative_int)
     return parser
 
 
@@ -315,21 +319,13 @@ def _stderr_log(text: str) -> None:
 def _baseline(config: ExperimentConfig, ds, progress):
     """(model, description, rewind weights): trained here, or the shipped baseline when train_epochs is 0; the
     rewind weights (the epoch-1 weights) only for --retrain rewind-weights, else None."""
-    if config.train_epochs == 0:
-        import keras
-
-        path = data.asset(f"baseline-{BASELINE_ARCHITECTURE}.keras")
-        return keras.saving.load_model(path, safe_mode=True, compile=False), f"shipped baseline {path.name}", None
-    model = models.build_model(config.model, ds.input_shape, ds.num_classes, seed=config.seed)
-    if config.retrain == "rewind-weights":  # the same training as train_model, keeping the epoch-1 weights
-        keep = early_weights_callback(1)
-        model = copy_model(model)
-        result = fit.train(model, ds.x_train, ds.y_train, epochs=config.train_epochs, seed=config.seed,
-                           validation=(ds.x_test, ds.y_test), progress=progress, callbacks=[keep])
-        return (model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s (epoch-1 weights kept)",
-                keep.weights)
-    model, result = fit.train_model(model, ds, epochs=config.train_epochs, seed=config.seed, progress=progress)
-    return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s", None
+    if config.retrain != "rewind-weights" or config.train_epochs == 0:
+        return (*scan.baseline(config.model, ds, config.train_epochs, config.seed, progress), None)
+    model = copy_model(models.build_model(config.model, ds.input_shape, ds.num_classes, seed=config.seed))
+    keep = early_weights_callback(1)  # the same training as train_model, keeping the epoch-1 weights
+    result = fit.train(model, ds.x_train, ds.y_train, epochs=config.train_epochs, seed=config.seed,
+                       validation=(ds.x_test, ds.y_test), progress=progress, callbacks=[keep])
+    return model, f"trained {config.train_epochs} epoch(s) in {result.seconds:.1f} s (epoch-1 weights kept)", keep.weights
 
 
 def run_pipeline(config: ExperimentConfig, dense, dense_eval, ds, progress, say, rewind_weights=None):
@@ -542,6 +538,20 @@ def run_experiment_command(args) -> int:
     return 0
 
 
+def run_scan_command(args) -> int:
+    """``sweep`` / ``sensitivity`` (:mod:`prune_core.cli.scan`): stdout holds the table or one JSON object."""
+    with contextlib.redirect_stdout(sys.stderr):
+        report = to_jsonable(scan.run(args, _stderr_log, _stderr_points))
+    print(json.dumps(report) if args.json else scan.format_report(report))
+    return 0
+
+
+def _stderr_points(fraction: float, text: str) -> None:
+    """A sweep's or scan's progress on stderr: one line per finished point (not the training ticks inside one)."""
+    if "batch" not in text and "Epoch" not in text:
+        print(f"  {fraction:4.0%} {text}", file=sys.stderr, flush=True)
+
+
 # ---------------------------------------------------------------- entry point
 
 def main(argv: list[str] | None = None) -> int:
@@ -550,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command in ("sweep", "sensitivity"):
+            return run_scan_command(args)
         return run_example(args) if args.command == "example" else run_experiment_command(args)
     except (ValueError, DataUnavailableError) as exc:  # includes UsageError
         print(f"{parser.prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)

@@ -45,16 +45,19 @@ def _check_sparsities(sparsities) -> list[float]:
 
 def layer_sensitivity(model, x_test, y_test, sparsities=DEFAULT_SPARSITIES, criterion: str = "magnitude", *,
                       x_train=None, y_train=None, layers=None, seed: int = 0,
-                      progress: Progress | None = None):
+                      progress: Progress | None = None, executor=None):
     """DataFrame[layer, sparsity, accuracy, loss]: each kernel (weight target) pruned alone (exact count of its
     lowest-scoring weights by ``criterion``), nothing retrained, measured on (x_test, y_test).
 
     Scores are computed once on the dense model (sensitivity / taylor need ``x_train``, ``y_train``).
     ``layers``: names to scan (default: every prunable layer, in model order). The caller's model is
-    not touched.
+    not touched. ``executor``: where the layers are scanned, one task per layer (as :func:`criteria_sweep`:
+    "local", the default, or "ray" / a ``RayExecutor``); the numbers are the same on either. A layer whose task
+    failed twice has NaN accuracies and its reason in ``failed``.
     """
     import pandas as pd
 
+    from .executor import TaskFailed
 
     sparsities = _check_sparsities(sparsities)
     names = [target.key for target in weight_targets(model)]  # every kernel: attention, Embedding, RNN too
@@ -64,17 +67,59 @@ def layer_sensitivity(model, x_test, y_test, sparsities=DEFAULT_SPARSITIES, crit
             raise ValueError(f"Not prunable layers of this model: {', '.join(map(str, unknown))}.")
         names = [n for n in names if n in set(layers)]
     scores = weight_scores(model, criterion, x_train, y_train, seed=seed)
-    scratch = MaskedScratch(model)
-    rows, total, done = [], len(names) * len(sparsities), 0
-    for name in names:
-        for sparsity in sparsities:
-            keep, threshold = sparsity_select(scores[name], sparsity)
-            result = scratch.evaluate(mk.MaskSet(kernels={name: keep}, thresholds={name: threshold}), x_test, y_test)
-            rows.append({"layer": name, "sparsity": float(sparsity), "accuracy": result.accuracy, "loss": result.loss})
-            done += 1
-            if progress:
-                progress(done / total, f"{name} at {sparsity:.0%}: accuracy {result.accuracy:.2%}")
-    return pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
+    payloads = [dict(layer=name, sparsities=list(sparsities)) for name in names]
+    total, finished = len(names) * len(sparsities), []
+
+    def point(layer_index, row):  # in this process: a progress line per evaluation
+        if progress:
+            done = len(finished) * len(sparsities) + layer_index
+            progress(done / total, f"{row['layer']} at {row['sparsity']:.0%}: accuracy {row['accuracy']:.2%}")
+
+    def on_result(i, rows):
+        finished.append(i)
+        if progress and not local:
+            text = ("failed: " + rows.reason) if isinstance(rows, TaskFailed) else \
+                f"accuracy {rows[0]['accuracy']:.2%} → {rows[-1]['accuracy']:.2%}"
+            progress(len(finished) * len(sparsities) / total, f"{names[i]}: {text}")
+
+    runner, local, shared = _ship(model, executor, dict(test=(x_test, y_test), scores=scores), point,
+                                  progress, f"the model and {len(names)} layers to scan")
+    out = []
+    for payload, rows in zip(payloads, runner.map(sensitivity_task, payloads, shared=shared, on_result=on_result)):
+        if isinstance(rows, TaskFailed):
+            rows = [{"layer": payload["layer"], "sparsity": float(s), "accuracy": np.nan, "loss": np.nan,
+                     "failed": rows.reason} for s in sparsities]
+        out.extend(rows)
+    columns = list(SENSITIVITY_COLUMNS) + (["failed"] if any("failed" in r for r in out) else [])
+    return pd.DataFrame(out, columns=columns)
+
+
+def _ship(model, executor, shared: dict, report, progress, what: str):
+    """(runner, whether it runs here, the tasks' shared dict): in this process the model itself, a scratch copy
+    and ``report`` (progress from inside a task); elsewhere the model as ``.keras`` bytes, loaded once per worker."""
+    from .executor import get_executor, LocalExecutor
+
+    runner = get_executor(executor)
+    if isinstance(runner, LocalExecutor):
+        return runner, True, {**shared, "model": model, "scratch": MaskedScratch(model), "report": report}
+    if progress:
+        progress(0.0, f"Sending {what} to {runner.name}…")
+    return runner, False, {**shared, "model": saved_model_bytes(model)}
+
+
+def sensitivity_task(shared: dict, payload: dict) -> list[dict]:
+    """One layer of a sensitivity scan (a task for an executor): the layer pruned alone to each sparsity by the
+    shared scores (exact counts), measured on the shared test split; one row per sparsity."""
+    _, scratch = _model_of(shared)
+    x_test, y_test = shared["test"]
+    name, report, rows = payload["layer"], shared.get("report"), []
+    for i, sparsity in enumerate(payload["sparsities"]):
+        keep, threshold = sparsity_select(shared["scores"][name], sparsity)
+        result = scratch.evaluate(mk.MaskSet(kernels={name: keep}, thresholds={name: threshold}), x_test, y_test)
+        rows.append({"layer": name, "sparsity": float(sparsity), "accuracy": result.accuracy, "loss": result.loss})
+        if report:
+            report(i + 1, rows[-1])
+    return rows
 
 
 def max_sparsity_within(df, dense_accuracy: float, max_drop: float) -> dict[str, float]:
@@ -135,7 +180,7 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
     """
     import pandas as pd
 
-    from .executor import get_executor, LocalExecutor, TaskFailed
+    from .executor import TaskFailed
 
     criteria = list(criteria)
     if not criteria:
@@ -144,7 +189,6 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
     check_scope(scope)
     if fine_tune_epochs < 0:
         raise ValueError(f"The fine-tuning epochs must be >= 0; got {fine_tune_epochs!r}.")
-    runner = get_executor(executor)
     x, y, x_test, y_test = as_arrays(data)
     all_scores = all_weight_scores(model, x, y, criteria=criteria, batches=score_batches, seed=seed)
     settings = dict(scope=scope, epochs=int(fine_tune_epochs), batch_size=batch_size, learning_rate=learning_rate,
@@ -159,13 +203,8 @@ def criteria_sweep(model, data, criteria, sparsities=SWEEP_SPARSITIES, fine_tune
             p = payloads[i]
             progress(min(1.0, (len(finished) + fraction) / total), f"{p['criterion']} at {p['sparsity']:.0%} · {message}")
 
-    shared = dict(data=(x, y, x_test, y_test), scores=all_scores)
-    if isinstance(runner, LocalExecutor):
-        shared.update(model=model, scratch=MaskedScratch(model), report=within)
-    else:
-        if progress:
-            progress(0.0, f"Sending the model and {total} sweep points to {runner.name}…")
-        shared.update(model=saved_model_bytes(model))
+    runner, _, shared = _ship(model, executor, dict(data=(x, y, x_test, y_test), scores=all_scores), within,
+                              progress, f"the model and {total} sweep points")
 
     def on_result(i, row):
         finished.append(i)

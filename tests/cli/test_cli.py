@@ -278,3 +278,49 @@ def test_experiment_sparse_training_keeps_exact_counts_and_reports_every_update(
     assert [u["step"] for u in report["updates"]] == list(range(18, 188, 18))
     assert report["updates"][0]["moved"] == round(0.15 * (1 + math.cos(math.pi * 18 / 188)) * 10_035) + round(
         0.15 * (1 + math.cos(math.pi * 18 / 188)) * 128)
+
+
+# ------------------------------------------------------------------ sweep / sensitivity (cli.scan)
+
+def test_sensitivity_command_gives_the_librarys_scan(capsys):
+    import keras
+
+    from prune_core.experiments.sweeps import layer_sensitivity
+
+    assert cli.main(["sensitivity", "--data", "bundled", "--sparsities", "0.5,0.9", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["command"], out["model"], out["executor"]) == ("sensitivity", "lenet-300-100", "local")
+    ds = data.load_dataset("bundled")
+    model = keras.saving.load_model(data.asset("baseline-lenet-300-100.keras"), safe_mode=True, compile=False)
+    expected = layer_sensitivity(model, ds.x_test, ds.y_test, (0.5, 0.9))
+    assert [(r["layer"], r["sparsity"], r["accuracy"]) for r in out["rows"]] == \
+        list(zip(expected["layer"], expected["sparsity"], expected["accuracy"]))
+    assert [r["layer"] for r in out["rows"]] == ["dense1", "dense1", "dense2", "dense2", "output", "output"]
+
+
+def test_sweep_command_text_table_without_fine_tuning(capsys):
+    assert cli.main(["sweep", "--data", "bundled", "--criteria", "magnitude,random", "--sparsities", "0.9",
+                     "--fine-tune-epochs", "0"]) == 0
+    out = capsys.readouterr()
+    lines = out.out.splitlines()
+    assert lines[0].startswith("sweep on lenet-300-100 (") and "2 points on local in" in lines[0]
+    assert lines[2].split() == ["criterion", "sparsity", "pruned_accuracy", "final_accuracy", "held_sparsity"]
+    assert [line.split()[:2] for line in lines[3:]] == [["magnitude", "90.00%"], ["random", "90.00%"]]
+    assert [line.split()[1:] for line in lines[3:]] == [["90.00%", "56.45%", "56.45%", "90.00%"],
+                                                        ["90.00%", "11.70%", "11.70%", "90.00%"]]
+    assert "   50% magnitude at 90%: 56.45% → 56.45%" in out.err.splitlines()  # a progress line per point, stderr
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sweep", "--criteria", "magnitude,nope"], "unknown criteria nope"),
+    (["sensitivity", "--sparsities", "0.5,1.5"], "every sparsity must be between 0 and 1"),
+    (["sweep", "--ray-address", "ray://head:10001"], "only with --executor ray"),
+    (["sensitivity", "--model", "lenet-5"], "0 reuses the shipped baseline, which is lenet-300-100"),
+])
+def test_scan_commands_refuse_bad_arguments_in_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        raise SystemExit(cli.main(argv))  # argparse's own refusals exit inside main
+    assert stop.value.code == 2
+    out = capsys.readouterr()
+    assert_usage_error(out.out, out.err)
+    assert message in out.err

@@ -73,6 +73,48 @@ def test_layer_sensitivity_layers_and_criteria(dense, data):
         sw.layer_sensitivity(dense, xt, yt, sparsities=(0.5, 1.5))
 
 
+class Shipped:
+    """An executor that runs each task here on what a remote worker receives (the shared dict pickled: the model as
+    .keras bytes, loaded in the task) — the Ray path of the scan without Ray."""
+
+    name = "a test worker"
+
+    def map(self, fn, payloads, *, shared=None, on_result=None):
+        import pickle
+
+        from prune_core.experiments.executor import LocalExecutor
+
+        return LocalExecutor().map(fn, payloads, shared=pickle.loads(pickle.dumps(shared)), on_result=on_result)
+
+
+def test_layer_sensitivity_on_an_executor_gives_the_in_process_numbers(dense, data):
+    _, _, xt, yt = data
+    messages = []
+    shipped = sw.layer_sensitivity(dense, xt, yt, sparsities=(0.5, 0.9), executor=Shipped(),
+                                   progress=lambda f, m: messages.append((f, m)))
+    here = sw.layer_sensitivity(dense, xt, yt, sparsities=(0.5, 0.9))
+    pd.testing.assert_frame_equal(shipped, here)
+    assert here["accuracy"].tolist() == [0.65625, 0.6875, 0.7109375, 0.6875]
+    assert messages == [(0.0, "Sending the model and 2 layers to scan to a test worker…"),
+                        (0.5, "h: accuracy 65.62% → 68.75%"), (1.0, "out: accuracy 71.09% → 68.75%")]
+
+
+def test_a_layer_whose_scan_fails_is_reported_in_its_place(dense, data, monkeypatch):
+    _, _, xt, yt = data
+    real = sw.sensitivity_task
+
+    def failing(shared, payload):
+        if payload["layer"] == "h":
+            raise RuntimeError("out of memory on this worker")
+        return real(shared, payload)
+
+    monkeypatch.setattr(sw, "sensitivity_task", failing)
+    scan = sw.layer_sensitivity(dense, xt, yt, sparsities=(0.5, 0.9))
+    assert scan["failed"].tolist()[:2] == ["RuntimeError: out of memory on this worker"] * 2
+    assert scan["accuracy"].isna().tolist() == [True, True, False, False]
+    assert scan["accuracy"].tolist()[2:] == [0.7109375, 0.6875]
+
+
 def test_max_sparsity_within_stops_at_the_first_drop():
     df = pd.DataFrame({"layer": ["a"] * 4 + ["b"] * 3 + ["c"] * 2,
                        "sparsity": [0.1, 0.3, 0.5, 0.7, 0.5, 0.1, 0.3, 0.1, 0.2],
