@@ -5,6 +5,8 @@ fine-tuning, learning-rate rewinding, weight rewinding).
 In Keras 3 a ``kernel_constraint`` set after build does nothing, so pruned weights are held at zero by
 :class:`~prune_core.train.callbacks.MaskEnforcer`, which sets each masked variable's own ``constraint`` to ``w · mask``
 for the duration of training: the Keras optimizer applies it after every update on TensorFlow, JAX and PyTorch.
+With more than one local device, masked fine-tuning and baseline training run data parallel
+(:mod:`prune_core.train.parallel`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..io.data import as_arrays
 from ..methods import masks as mk
 from ..methods.masks import apply_masks, effective_masks, MaskSet
 from ..spec import check_retrain
+from .parallel import data_parallel
 from .callbacks import OnEpoch, Progress, _enforcer_class, epoch_logger, progress_callback, rate_callback
 from .regularize import with_l1, without_l1
 
@@ -69,10 +72,11 @@ def fine_tune(model, mask_set: MaskSet, x, y, *, epochs: int = 1, batch_size: in
     ``callbacks`` (Keras callbacks, e.g. a per-epoch logger) run after the mask enforcer.
     """
     effective = effective_masks(model, mask_set)
-    tuned = apply_masks(model, effective)
-    result = train(tuned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=validation, progress=progress,
-                   callbacks=[_enforcer_class()(tuned, effective), *(callbacks or [])])
+    with data_parallel():  # the copy is made in the scope: its variables are laid out over the local devices
+        tuned = apply_masks(model, effective)
+        result = train(tuned, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                       validation=validation, progress=progress,
+                       callbacks=[_enforcer_class()(tuned, effective), *(callbacks or [])])
     return tuned, result
 
 
@@ -84,9 +88,10 @@ def train_model(model, data, *, epochs: int = 1, batch_size: int = 32, learning_
     The returned model has no regularizer attached. The Model page trains its baselines with it.
     """
     x, y, x_test, y_test = as_arrays(data)
-    trained = with_l1(model, l1)
-    result = train(trained, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-                   validation=(x_test, y_test), progress=progress, callbacks=[epoch_logger(on_epoch)])
+    with data_parallel():
+        trained = with_l1(model, l1)
+        result = train(trained, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+                       validation=(x_test, y_test), progress=progress, callbacks=[epoch_logger(on_epoch)])
     return without_l1(trained), result
 
 
