@@ -12,6 +12,11 @@ or errors — never removes an earlier result; an errored job shows its error an
 
 The job's function gets the job itself and reports through ``job.progress(fraction, message)``,
 ``job.on_epoch(epoch, logs)`` and ``job.on_round(record)``; it must not call Streamlit.
+
+A running job can be cancelled (the panel's Cancel button): the next ``progress`` call — every training batch, every
+sweep point — raises :class:`JobCancelled`, which no ``except Exception`` in the work catches, so the work stops
+there and nothing of it is kept: the session stays as it was. Work that records its result (the run history, files)
+calls ``job.settle()`` first, after which it finishes whatever is asked.
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ DROPPED_KEY = "jobs_dropped"
 KEEP = 10  # finished jobs kept per kind (each may hold models: memory grows with every one kept)
 
 
+class JobCancelled(BaseException):
+    """Raised inside a job's work at its next progress report after Cancel (a BaseException: the work's own error
+    handling and an executor's retry must not swallow it)."""
+
+
 @dataclass
 class Job:
     """A unit of background work and what it has reported so far."""
@@ -49,7 +59,10 @@ class Job:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     seen: bool = False  # the page has shown the finished result once
+    cancelled: bool = False  # stopped by the user: no result, no error
     thread: threading.Thread | None = field(default=None, repr=False)
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    _settled: bool = field(default=False, repr=False)
 
     @property
     def running(self) -> bool:
@@ -60,7 +73,21 @@ class Job:
         return (self.finished or time.time()) - self.started
 
     def progress(self, fraction: float, message: str) -> None:
+        if self._cancel.is_set() and not self._settled:
+            raise JobCancelled()
         self.fraction, self.message = min(max(float(fraction), 0.0), 1.0), message
+
+    def cancel(self) -> None:
+        """Ask the work to stop at its next progress report (ignored once it has settled)."""
+        self._cancel.set()
+
+    @property
+    def cancelling(self) -> bool:
+        return self._cancel.is_set() and self.running and not self._settled
+
+    def settle(self) -> None:
+        """From here on the work is recording its result: Cancel no longer stops it."""
+        self._settled = True
 
     def on_epoch(self, epoch: int, logs: dict) -> None:
         for key, value in (logs or {}).items():
@@ -130,6 +157,8 @@ def start(name: str, kind: str, work: Callable[[Job], Any]) -> Job | None:
     def target() -> None:
         try:
             job.result = work(job)
+        except JobCancelled:  # the user's Cancel: nothing kept, the session as it was
+            job.cancelled = True
         except ValueError as exc:  # bad settings: the message is for the user
             job.error = str(exc)
         except Exception as exc:  # noqa: BLE001 — reported to the user, logged for developers
@@ -156,11 +185,20 @@ def panel(kind: str, draw_live: Callable[[Job], None] | None = None) -> Job | No
         _collect()
         if job.error:
             st.error(f"{md(job.name)} stopped: {md(job.error)}", icon=":material/error:")
+        elif job.cancelled:
+            st.info(f"{md(job.name)} was cancelled after {job.elapsed:.0f} s; nothing of it was kept.",
+                    icon=":material/cancel:")
         return job
 
     def body() -> None:
         if job.running:
-            st.progress(job.fraction, text=f"{job.message} · {job.elapsed:.0f} s")
+            bar, stop = st.columns([6, 1], vertical_alignment="bottom")
+            text = "Cancelling at the next batch…" if job.cancelling else job.message
+            bar.progress(job.fraction, text=f"{text} · {job.elapsed:.0f} s")
+            if stop.button("Cancel", key=f"job_cancel_{kind}", icon=":material/stop:", disabled=job.cancelling,
+                           help="Stop this job at its next batch; nothing of it is kept."):
+                job.cancel()
+                st.rerun(scope="fragment")
             if draw_live:
                 draw_live(job)
         elif not job.seen:

@@ -147,6 +147,7 @@ def start_run(spec: pc.RunSpec) -> jobs.Job | None:
                         progress=job.progress, on_epoch=job.on_epoch, on_round=job.on_round)
         if pruned_accuracy is not None:
             result.pruned_accuracy = pruned_accuracy
+        job.settle()  # the run is done: from here it is recorded whatever the user clicks
         job.progress(1.0, "Recording the run in the history…")
         result.run_id = store.add(workspace, result.to_record())
         result.dense_model, result.dataset = model, ds  # what the Deploy page compares the run against

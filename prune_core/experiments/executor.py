@@ -81,16 +81,21 @@ class RayExecutor:
         where = {ref: i for i, ref in enumerate(refs)}
         results: list = [None] * len(refs)
         pending = list(refs)
-        while pending:
-            (done,), pending = ray.wait(pending, num_returns=1)
-            i = where[done]
-            try:
-                results[i] = ray.get(done)
-            except Exception as exc:  # noqa: BLE001 - the task failed twice: its place says why, the rest go on
-                cause = getattr(exc, "cause", None) or exc
-                results[i] = TaskFailed(i, f"{type(cause).__name__}: {cause}".splitlines()[0][:300])
-            if on_result:
-                on_result(i, results[i])
+        try:
+            while pending:
+                (done,), pending = ray.wait(pending, num_returns=1)
+                i = where[done]
+                try:
+                    results[i] = ray.get(done)
+                except Exception as exc:  # noqa: BLE001 - the task failed twice: its place says why, the rest go on
+                    cause = getattr(exc, "cause", None) or exc
+                    results[i] = TaskFailed(i, f"{type(cause).__name__}: {cause}".splitlines()[0][:300])
+                if on_result:
+                    on_result(i, results[i])
+        except BaseException:  # the caller stopped (a cancelled job, Ctrl-C): the tasks still queued go too
+            for ref in pending:
+                ray.cancel(ref)
+            raise
         return results
 
 

@@ -52,3 +52,12 @@ def test_a_failing_task_is_reported_in_its_place_and_the_others_are_kept(local_r
     assert sorted(done) == [0, 1, 2, 3]
     here = executor.LocalExecutor().map(flaky, [0, 1, 2, 3], shared=100)
     assert here == results
+
+
+def test_a_sensitivity_scan_on_ray_gives_the_in_process_numbers(local_ray):
+    model, (_, _, x_test, y_test) = tiny()
+    seen = []
+    on_ray = sweeps.layer_sensitivity(model, x_test, y_test, (0.5, 0.9), executor=local_ray,
+                                      progress=lambda f, m: seen.append(m))
+    pd.testing.assert_frame_equal(on_ray, sweeps.layer_sensitivity(model, x_test, y_test, (0.5, 0.9)))
+    assert seen[0] == "Sending the model and 2 layers to scan to ray…" and len(seen) == 3
