@@ -193,10 +193,10 @@ def panel(kind: str, draw_live: Callable[[Job], None] | None = None) -> Job | No
     def body() -> None:
         if job.running:
             bar, stop = st.columns([6, 1], vertical_alignment="bottom")
-            text = "Cancelling at the next batch…" if job.cancelling else job.message
+            text = "Cancelling: the job stops at its next progress step…" if job.cancelling else job.message
             bar.progress(job.fraction, text=f"{text} · {job.elapsed:.0f} s")
             if stop.button("Cancel", key=f"job_cancel_{kind}", icon=":material/stop:", disabled=job.cancelling,
-                           help="Stop this job at its next batch; nothing of it is kept."):
+                           help="Stop this job at its next progress step (a few batches at most); nothing of it is kept."):
                 job.cancel()
                 st.rerun(scope="fragment")
             if draw_live:

@@ -25,8 +25,25 @@ Progress = Callable[[float, str], None]
 OnEpoch = Callable[[int, dict], None]
 
 
+def time_left(seconds: float, steps: int, total: int) -> str:
+    """' · about N s left in training' from ``seconds`` spent on ``steps`` of the ``total`` steps still to time
+    (measured from the first finished batch, so the one-off building of the training step is not extrapolated);
+    empty before two steps are timed.
+
+    >>> time_left(4.0, 8, 24), time_left(90.0, 10, 30), time_left(1.0, 1, 9)
+    (' · about 8 s left in training', ' · about 3 min left in training', '')
+    """
+    if steps < 2 or total <= steps:
+        return ""
+    left = seconds / steps * (total - steps)
+    return f" · about {left / 60:.0f} min left in training" if left >= 90 else f" · about {left:.0f} s left in training"
+
+
 def progress_callback(progress: Progress | None, epochs: int, steps_per_epoch: int, label: str = "Epoch"):
-    """A Keras callback that reports progress about 20 times per epoch and at each epoch end."""
+    """A Keras callback that reports progress about 20 times per epoch and at each epoch end, with the training time
+    left once a few batches are timed."""
+    import time
+
     import keras
 
     class _Report(keras.callbacks.Callback):
@@ -34,6 +51,7 @@ def progress_callback(progress: Progress | None, epochs: int, steps_per_epoch: i
             super().__init__()
             self.every = max(1, steps_per_epoch // 20)
             self.epoch = 0
+            self.first = None  # (time, global step) at the first finished batch
 
         def on_train_begin(self, logs=None):
             if progress:  # Keras builds the training step first: a few seconds with nothing else to say
@@ -43,11 +61,17 @@ def progress_callback(progress: Progress | None, epochs: int, steps_per_epoch: i
             self.epoch = epoch
 
         def on_train_batch_end(self, batch, logs=None):
+            step = self.epoch * steps_per_epoch + batch + 1
+            if self.first is None:
+                self.first = (time.perf_counter(), step)
             if progress and (batch + 1) % self.every == 0:
                 done = (self.epoch + (batch + 1) / steps_per_epoch) / epochs
                 logs = logs or {}
+                left = time_left(time.perf_counter() - self.first[0], step - self.first[1],
+                                 epochs * steps_per_epoch - self.first[1])
                 progress(min(done, 1.0), f"{label} {self.epoch + 1}/{epochs} · batch {batch + 1}/{steps_per_epoch}"
-                         f" · loss {logs.get('loss', float('nan')):.4f} · accuracy {logs.get('accuracy', float('nan')):.2%}")
+                         f" · loss {logs.get('loss', float('nan')):.4f} · accuracy {logs.get('accuracy', float('nan')):.2%}"
+                         + left)
 
         def on_epoch_end(self, epoch, logs=None):
             if progress:
