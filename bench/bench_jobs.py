@@ -101,7 +101,7 @@ def main(argv=None) -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         model_path, data_path = make_files(Path(folder))
-        with serve_app() as (url, _, _):
+        with serve_app(env={"PRUNING_EXPLORER_DATA_DIR": folder}) as (url, _, _):  # the user's history untouched
             app, _ = app_seconds(url, model_path, data_path)
         library = library_seconds(model_path, data_path)
     print(f"one-shot job, ResNet-50 32×32, {TRAIN} images, 1 epoch, batch 32: app {app:.1f} s (Run click → run "
