@@ -135,7 +135,7 @@ def coefficient(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m prune_core", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{example,experiment,sweep,sensitivity}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{example,experiment,sweep,sensitivity,search}")
 
     ex = sub.add_parser("example", help="the five-weight teaching table under the coefficient rule")
     ex.add_argument("--criterion", choices=example.CRITERIA, default="l1", help="which column is the score")
@@ -560,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command in ("sweep", "sensitivity"):
+        if args.command in ("sweep", "sensitivity", "search"):
             return run_scan_command(args)
         return run_example(args) if args.command == "example" else run_experiment_command(args)
     except (ValueError, DataUnavailableError) as exc:  # includes UsageError

@@ -5,6 +5,11 @@
         [--executor ray [--ray-address ADDRESS] [--num-cpus 1] [--num-gpus 0]] [--json]
     python -m prune_core sensitivity --model lenet-300-100 --data bundled --train-epochs 0 --criterion magnitude \\
         --sparsities 0.1,0.3,0.5,0.7,0.9 [--executor ray] [--json]
+    python -m prune_core search --model lenet-300-100 --data bundled --train-epochs 5 --value 0.98 --budget 2 \\
+        [--criteria magnitude,taylor,wanda] [--learning-rates 0.001,0.01] [--executor ray] [--json]
+
+``search`` runs the recipe search (:mod:`prune_core.experiments.search`) and prints, with every candidate, the
+``experiment`` command that reproduces its best recipe.
 
 ``--executor ray`` runs each point (sweep) or layer (scan) as a Ray task: on a local Ray started here, or on the
 cluster at ``--ray-address`` / ``$RAY_ADDRESS``; the numbers equal the in-process ones for the same seed.
@@ -15,7 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..experiments import sweeps
+from ..experiments import search, sweeps
 from ..experiments.executor import EXECUTORS, get_executor
 from ..io import data
 from ..measure import metrics
@@ -74,6 +79,18 @@ def add_parsers(sub, models_choices, data_choices, non_negative_int) -> None:
     sw.add_argument("--fine-tune-epochs", type=non_negative_int, default=1)
     sw.add_argument("--scope", choices=SCOPES, default="layer")
     sw.add_argument("--learning-rate", type=float, default=1e-3)
+    rs = sub.add_parser("search", help="the best one-shot recipe for a target sparsity: criteria × retraining "
+                                       "strategies × learning rates, by successive halving (here or on Ray)")
+    common(rs)
+    rs.add_argument("--value", type=lambda t: fractions(t)[0], required=True, help="target sparsity in [0, 1]")
+    rs.add_argument("--budget", type=non_negative_int, default=2,
+                    help="epochs of the last round (rounds double from 1; half the candidates go on each time)")
+    rs.add_argument("--criteria", type=criteria_list, default=list(search.GRID["criteria"]))
+    rs.add_argument("--strategies", type=lambda t: [p.strip() for p in t.split(",") if p.strip()],
+                    default=list(search.GRID["strategies"]), help="finetune, rewind-lr (comma-separated)")
+    rs.add_argument("--learning-rates", type=lambda t: [float(p) for p in t.split(",") if p.strip()],
+                    default=list(search.GRID["learning_rates"]))
+    rs.add_argument("--scope", choices=SCOPES, default="global")
     se = sub.add_parser("sensitivity", help="each layer pruned alone at each sparsity, measured (here or on Ray)")
     common(se)
     se.add_argument("--criterion", choices=list(CRITERIA), default="magnitude")
@@ -87,6 +104,14 @@ def check(args) -> None:
                          f"{args.model}); train at least 1 epoch")
     if args.executor != "ray" and (args.ray_address or args.num_gpus):
         raise ValueError("argument --ray-address / --num-gpus: only with --executor ray")
+    if args.command == "search":
+        if args.budget < 1:
+            raise ValueError("argument --budget: at least 1 epoch")
+        wrong = [s for s in args.strategies if s not in ("finetune", "rewind-lr")]
+        if wrong or not args.strategies:
+            raise ValueError(f"argument --strategies: choose from finetune, rewind-lr (got {', '.join(wrong) or 'none'})")
+        if not args.learning_rates or any(not lr > 0 for lr in args.learning_rates):
+            raise ValueError("argument --learning-rates: give positive rates such as 0.001,0.01")
 
 
 def executor_of(args):
@@ -122,6 +147,14 @@ def run(args, say, progress) -> dict:
     say(f"baseline: {note} · test accuracy {dense_accuracy:.2%} · running on {runner.name}"
         + (f" at {runner.address}" if getattr(runner, "address", None) else ""))
     started = time.perf_counter()
+    if args.command == "search":
+        found = search.search_recipe(dense, ds, args.value, budget=args.budget, scope=args.scope, seed=args.seed,
+                                     grid={"criteria": args.criteria, "strategies": args.strategies,
+                                           "learning_rates": args.learning_rates}, executor=runner, progress=progress)
+        return {"command": "search", "model": args.model, "data": ds.name, "baseline": note,
+                "dense_accuracy": dense_accuracy, "executor": runner.name, "seconds": time.perf_counter() - started,
+                **found.to_dict(), "rows": found.frame.to_dict(orient="records"),
+                "reproduce": reproduce_command(args, found.spec)}
     if args.command == "sweep":
         frame = sweeps.criteria_sweep(dense, ds, args.criteria, args.sparsities, args.fine_tune_epochs,
                                       scope=args.scope, learning_rate=args.learning_rate, seed=args.seed,
@@ -135,6 +168,14 @@ def run(args, say, progress) -> dict:
             "rows": frame.to_dict(orient="records")}
 
 
+def reproduce_command(args, spec) -> str:
+    """The ``experiment`` command that runs ``spec`` on the same baseline and data (one protocol: the same numbers)."""
+    return (f"python -m prune_core experiment --model {args.model} --data {args.data} --train-epochs "
+            f"{args.train_epochs} --criterion {spec.prune.criterion} --granularity weight --rule sparsity --value "
+            f"{spec.prune.value:g} --scope {spec.prune.scope} --mode oneshot --fine-tune-epochs {spec.epochs} "
+            f"--learning-rate {spec.learning_rate:g} --retrain {spec.retrain} --seed {spec.seed}")
+
+
 def format_report(report: dict) -> str:
     """The sweep or scan as a text table, with the dense accuracy and where it ran."""
     import pandas as pd
@@ -144,6 +185,13 @@ def format_report(report: dict) -> str:
         if column in frame:
             frame[column] = frame[column].map(lambda v: "—" if v != v else f"{v:.2%}")
     frame = frame.drop(columns=[c for c in ("seconds", "loss") if c in frame])
+    if report["command"] == "search":
+        best = report["best"]
+        return (f"search on {report['model']} ({report['data']}) · dense {report['dense_accuracy']:.2%} · target "
+                f"{report['target']:.1%} · rounds (epochs, candidates) {report['rounds']} · {len(report['rows'])} runs "
+                f"on {report['executor']} in {report['seconds']:.1f} s\n\n{frame.to_string(index=False)}\n\n"
+                f"best: {best['criterion']}, {best['retrain']}, learning rate {best['learning_rate']:g} → "
+                f"{report['best_accuracy']:.2%} after {report['rounds'][-1][0]} epoch(s)\nreproduce: {report['reproduce']}")
     return (f"{report['command']} on {report['model']} ({report['data']}) · dense {report['dense_accuracy']:.2%} · "
             f"{len(report['rows'])} points on {report['executor']} in {report['seconds']:.1f} s\n\n"
             + frame.to_string(index=False))

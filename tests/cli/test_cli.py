@@ -324,3 +324,17 @@ def test_scan_commands_refuse_bad_arguments_in_one_line(argv, message, capsys):
     out = capsys.readouterr()
     assert_usage_error(out.out, out.err)
     assert message in out.err
+
+
+def test_search_command_prints_every_candidate_and_the_command_that_reproduces_the_best(capsys):
+    assert cli.main(["search", "--data", "bundled", "--value", "0.9", "--budget", "1", "--criteria", "magnitude",
+                     "--strategies", "finetune", "--learning-rates", "0.01", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)  # one candidate (the halving is tested in tests/experiments/test_search)
+    assert out["rounds"] == [[1, 1]] and len(out["rows"]) == 1
+    best = out["rows"][0]
+    assert (best["learning_rate"], best["pruned_accuracy"], best["sparsity"]) == (0.01, 0.9245, 0.9)
+    assert out["best_accuracy"] == best["final_accuracy"] and out["best"]["learning_rate"] == 0.01
+    assert out["reproduce"] == ("python -m prune_core experiment --model lenet-300-100 --data bundled --train-epochs 0 "
+                                "--criterion magnitude --granularity weight --rule sparsity --value 0.9 --scope global "
+                                f"--mode oneshot --fine-tune-epochs 1 --learning-rate {best['learning_rate']:g} "
+                                "--retrain finetune --seed 0")
