@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import deploy as ud
-from ui import jobs, settings, state, widgets
+from ui import jobs, recipe, run_on, settings, state, widgets
 from ui import prune_labels
 from ui import retrain as rt
 from ui.router import require_router
@@ -200,3 +200,29 @@ if results:
         st.caption(f"Only the last {rt.KEPT_RUNS} finished runs of this session are kept here; "
                    f"{rt.dropped_count()} older one{'s' * (rt.dropped_count() > 1)} dropped (still in the run history "
                    "on the Compare page, without their models).")
+
+# --- recipe search ----------------------------------------------------------------------------------------
+st.subheader("Find the best recipe")
+st.caption("For a target sparsity, try each criterion with fine-tuning and learning-rate rewinding at two learning "
+           "rates, one-shot with one global threshold; successive halving gives the better half of the candidates "
+           "twice the epochs each round, so the budget goes to the promising ones.")
+run_on.controls("candidate")
+with st.form("rt_recipe"):
+    a, b = st.columns([2, 1])
+    recipe_target = a.slider("Target sparsity", 50, 99, 95, 1, format="%d%%", key="rc_target")
+    recipe_budget = b.select_slider("Epochs in the last round", list(recipe.BUDGETS), value=2, key="rc_budget")
+    recipe_criteria = st.pills("Criteria", recipe.CRITERIA, selection_mode="multi", default=recipe.CRITERIA,
+                               format_func=prune_labels.criterion_label, key="rc_criteria")
+    st.caption(recipe.cost_sentence(recipe_criteria or [], recipe_budget))
+    find = st.form_submit_button("Find the best recipe", icon=":material/travel_explore:", disabled=jobs.busy())
+if find and recipe_criteria and recipe.start(recipe_target, recipe_budget, recipe_criteria) is not None:
+    st.rerun()
+jobs.panel(recipe.JOB_KIND)
+found = recipe.latest()
+if found is not None:
+    st.success(recipe.best_sentence(found), icon=":material/emoji_events:")
+    st.dataframe(recipe.table(found), hide_index=True, width="stretch", column_config=recipe.TABLE_CONFIG,
+                 key="rc_table")
+    st.caption("Every candidate of every round; 'Went on': it was among the better half and trained again with twice "
+               "the epochs. The same recipe in Python (the CLI: `python -m prune_core search`):")
+    st.code(recipe.code(found), language="python")

@@ -39,7 +39,8 @@ CARRIED = re.compile(
     r"|rt_(mode|set_.+)"
     r"|cmp_(size_axis|sweep_criteria|sweep_sparsities|sweep_epochs)"
     r"|net_(criterion|coefficient|granularity|edges)"
-    r"|exec_(run_on|ray_address|cpus|gpus))$")
+    r"|exec_(run_on|ray_address|cpus|gpus)"
+    r"|rc_(target|budget|criteria))$")
 
 
 def is_setting(key: str) -> bool:

@@ -155,6 +155,32 @@ def search_recipe(model, data, target: float, *, budget: int = 2, grid: dict | N
                         dense_accuracy=dense_accuracy, rounds=[list(r) for r in rounds])
 
 
+def spec_code(spec: RunSpec) -> str:
+    """The Python that runs ``spec`` with the library (what the app shows for a found recipe).
+
+    >>> print(spec_code(Candidate("magnitude", "rewind-lr", 0.01).spec(0.95, 2)))
+    pc.run(model, data, pc.RunSpec(mode="oneshot", prune=pc.PruneSpec(criterion="magnitude", rule="sparsity",
+           scope="global", value=0.95, seed=0), epochs=2, learning_rate=0.01, retrain="rewind-lr", seed=0))
+    """
+    p = spec.prune
+    return (f'pc.run(model, data, pc.RunSpec(mode="{spec.mode}", prune=pc.PruneSpec(criterion="{p.criterion}", '
+            f'rule="{p.rule}",\n       scope="{p.scope}", value={p.value:g}, seed={p.seed}), epochs={spec.epochs}, '
+            f'learning_rate={spec.learning_rate:g}, retrain="{spec.retrain}", seed={spec.seed}))')
+
+
+def rounds_sentence(budget: int, candidates: int) -> str:
+    """How much training a search costs, in words.
+
+    >>> rounds_sentence(2, 12)
+    '12 candidates × 1 epoch, then the best 6 × 2 epochs: 24 epochs of training in all.'
+    """
+    rounds = halving_rounds(budget, candidates)
+    parts = [f"{n} candidates × {e} epoch{'s' if e > 1 else ''}" if i == 0 else
+             f"the best {n} × {e} epoch{'s' if e > 1 else ''}" for i, (e, n) in enumerate(rounds)]
+    total = sum(e * n for e, n in rounds)
+    return ", then ".join(parts) + f": {total} epochs of training in all."
+
+
 def _score(row: dict) -> float:
     value = row.get("final_accuracy", float("nan"))
     return -1.0 if value != value else float(value)

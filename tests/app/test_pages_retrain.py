@@ -222,3 +222,35 @@ def test_the_learning_rate_starts_at_the_measured_default_for_the_run():
     assert not high.exception
     assert high.session_state["candidate"].sparsity >= 0.95
     assert high.selectbox(key="rt_set_oneshot_learning_rate").value == 1e-2
+
+
+def test_the_recipe_search_runs_from_the_page_and_shows_its_best_and_every_candidate(monkeypatch):
+    """The page's search goes through the core's halving (a fake candidate trainer with known accuracies keeps it
+    fast): the best sentence, the table of all 6 runs and the code that reruns the best."""
+    from prune_core.experiments import search
+
+    scores = {("magnitude", "finetune", 1e-3): 0.91, ("magnitude", "finetune", 1e-2): 0.93,
+              ("magnitude", "rewind-lr", 1e-3): 0.90, ("magnitude", "rewind-lr", 1e-2): 0.92}
+
+    def fake(shared, payload):
+        key = (payload["criterion"], payload["retrain"], payload["learning_rate"])
+        return {"pruned_accuracy": 0.5, "final_accuracy": scores[key] + 0.001 * payload["epochs"],
+                "sparsity": payload["target"], "seconds": 0.0}
+
+    monkeypatch.setattr(search, "recipe_task", fake)
+    at = page_test("retrain").run()
+    assert not at.exception
+    at.pills(key="rc_criteria").set_value(["magnitude"])
+    at.button(key="FormSubmitter:rt_recipe-Find the best recipe").click().run()
+    job = at.session_state["job"]
+    job.wait(120)
+    assert job.error is None, job.error
+    at.run()
+    assert not at.exception
+    assert "Grid: 1 criterion × fine-tune and learning-rate rewinding × learning rates 0.001, 0.01. 4 candidates × 1 " \
+           "epoch, then the best 2 × 2 epochs: 8 epochs of training in all." in [c.value for c in at.caption]
+    assert at.success[0].value == ("Best at 95% sparsity: Magnitude |w|, fine-tune, learning rate 0.01 → 93.20% test "
+                                   "accuracy after 2 epochs (dense 94.95%).")
+    table = at.dataframe[-1].value  # the recipe table is the last on the page
+    assert len(table) == 6 and table["Went on"].tolist() == [False, True, False, True, False, False]
+    assert 'value=0.95, seed=0), epochs=2, learning_rate=0.01, retrain="finetune", seed=0))' in at.code[0].value
