@@ -68,7 +68,7 @@ def walk(page, url: str, out: Path) -> None:
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
     shoot(page, "sensitivity")
     go_to(page, "Retrain")
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("Last run").wait_for(timeout=300_000)
     idle(page)
     shoot(page, "retrain")

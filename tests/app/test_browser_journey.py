@@ -39,7 +39,7 @@ def test_first_time_user_journey(page, app_url):
 
     open_section(page, "Retrain")
     assert f"{sparsity} sparse" in page.locator("[data-testid='stAlert']").first.inner_text()
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("Last run").wait_for(timeout=180_000)
     wait_idle(page)
     final = metric_text(page, "After retraining")
