@@ -50,8 +50,10 @@ else:
     groups = cu.runs_by_model(records)
     if len(groups) > 1:
         options = [*groups, cu.ALL_MODELS]
+        if st.session_state.get("cmp_model") not in options:  # first visit, or a link to a model not in this store
+            st.session_state["cmp_model"] = cu.default_model_choice(groups)
         chosen_model = st.selectbox(
-            "Model", options, index=options.index(cu.default_model_choice(groups)), key="cmp_model",
+            "Model", options, key="cmp_model",
             format_func=lambda k: cu.model_choice_label(k, groups),
             help="Runs are compared within one model: each model has its own dense baseline and Pareto frontier.")
     else:

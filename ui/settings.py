@@ -37,7 +37,7 @@ CARRIED = re.compile(
     r"|we_(criterion|coefficient|own_max|maximum|epochs)"
     r"|model_(data|arch|epochs|batch_size|learning_rate|seed)"
     r"|rt_(mode|set_.+)"
-    r"|cmp_(size_axis|sweep_criteria|sweep_sparsities|sweep_epochs)"
+    r"|cmp_(model|size_axis|sweep_criteria|sweep_sparsities|sweep_epochs)"
     r"|net_(criterion|coefficient|granularity|edges)"
     r"|exec_(run_on|ray_address|cpus|gpus)"
     r"|rc_(target|budget|criteria))$")
@@ -212,7 +212,8 @@ URL: dict[str, dict[str, Setting]] = {
                 "sparse_method": Setting("rt_set_{rt_mode}_sparse_method", "rigl", choices=("rigl", "set")),
                 "distribution": Setting("rt_set_{rt_mode}_distribution", "uniform", choices=("uniform", "erk")),
                 "from_init": Setting("rt_set_{rt_mode}_from_init", False)},
-    "compare": {"size_axis": Setting("cmp_size_axis", "nonzero_params", choices=("nonzero_params", "gzip_kb")),
+    "compare": {"model": Setting("cmp_model", "current"),  # a run-history model key; "current": the page's default
+                "size_axis": Setting("cmp_size_axis", "nonzero_params", choices=("nonzero_params", "gzip_kb")),
                 "sweep_criteria": Setting("cmp_sweep_criteria", ["magnitude"], choices=_criteria),
                 "sweep_sparsities": Setting("cmp_sweep_sparsities", [50, 70, 80, 90, 95, 98],
                                             choices=(50, 70, 80, 90, 95, 98)),

@@ -324,3 +324,16 @@ def sweeps_criteria():
     import prune_core as pc
 
     return list(pc.CRITERIA)
+
+
+def test_the_model_choice_is_in_the_link_and_a_link_reopens_it(two_models):
+    at = page_test("compare", model="lenet-300-100|266610").run()  # a link that chose LeNet
+    assert not at.exception
+    assert at.selectbox(key="cmp_model").value == "lenet-300-100|266610"
+    assert metric_value(at, "Runs") == "2"
+    at.selectbox(key="cmp_model").set_value("all").run()
+    assert at.query_params["model"] == "all"  # the link follows the choice
+    stale = page_test("compare", model="a model no longer in the history").run()
+    assert not stale.exception  # falls back to the default: the newest run's model
+    assert stale.selectbox(key="cmp_model").value == "uploaded (Functional)|resnet50.keras|23608202"
+    assert stale.query_params["model"] == "uploaded (Functional)|resnet50.keras|23608202"
