@@ -17,8 +17,14 @@ def _uploads() -> list[str]:
     return sorted(p.name for p in loading.upload_dir().glob(loading.UPLOAD_PREFIX + "*"))
 
 
-def test_isolated_child_timeout_and_memory_limit_refuse_and_leave_no_temp_file(monkeypatch):
+def test_isolated_child_timeout_and_memory_limit_refuse_and_leave_no_temp_file(monkeypatch, tmp_path):
+    import tempfile
+
+    # a temp folder of this test's own: the shared one also holds other tests' uploads, which come and go while this
+    # test runs beside them (CI once saw another test's file vanish between the two listings)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     before = _uploads()
+    assert loading.upload_dir().parent == tmp_path and before == []
     blob = badfiles.models()["mlp.keras"]
     monkeypatch.setenv(loading.LOAD_TIMEOUT_ENV, "0.001")
     with pytest.raises(loading.ModelFileError, match=r"took longer than 0\.001 s .* PRUNING_EXPLORER_LOAD_TIMEOUT_S"):
