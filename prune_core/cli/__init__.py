@@ -14,6 +14,10 @@
 
 Bad arguments give one line on stderr and exit code 2; with ``--json`` stdout holds exactly one JSON
 object (progress and library chatter go to stderr).
+
+Over 500 lines on purpose: the ``experiment`` command's parser, its cross-argument checks and its report are one
+public interface (the JSON keys are read by scripts) and read best together; the many-run commands (sweep,
+sensitivity, search) live in :mod:`prune_core.cli.scan`.
 """
 
 from __future__ import annotations

@@ -151,10 +151,11 @@ def run(args, say, progress) -> dict:
         found = search.search_recipe(dense, ds, args.value, budget=args.budget, scope=args.scope, seed=args.seed,
                                      grid={"criteria": args.criteria, "strategies": args.strategies,
                                            "learning_rates": args.learning_rates}, executor=runner, progress=progress)
+        report = found.to_dict()
+        report["rows"] = report.pop("candidates")  # the table every command prints, once
         return {"command": "search", "model": args.model, "data": ds.name, "baseline": note,
                 "dense_accuracy": dense_accuracy, "executor": runner.name, "seconds": time.perf_counter() - started,
-                **found.to_dict(), "rows": found.frame.to_dict(orient="records"),
-                "reproduce": reproduce_command(args, found.spec)}
+                **report, "reproduce": reproduce_command(args, found.spec)}
     if args.command == "sweep":
         frame = sweeps.criteria_sweep(dense, ds, args.criteria, args.sparsities, args.fine_tune_epochs,
                                       scope=args.scope, learning_rate=args.learning_rate, seed=args.seed,

@@ -72,8 +72,6 @@ class Row:
         return {k: v for k, v in asdict(self).items() if k not in ("tflite_file", "keras_file")}
 
 
-
-
 @dataclass
 class DeployReport:
     """Every export side by side, with the verdict."""
