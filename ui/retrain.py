@@ -80,7 +80,7 @@ def starting_point() -> tuple[state.Candidate | None, masks.MaskSet, dict, str]:
     candidate = state.candidate()
     if candidate is not None:
         settings = candidate.settings
-        text = (f"The candidate applied on the Prune page: **{candidate.sparsity:.1%} sparse** by "
+        text = candidate.note or (f"The candidate applied on the Prune page: **{candidate.sparsity:.1%} sparse** by "
                 f"{prune_labels.criterion_label(settings['criterion'])}, {prune_labels.rule_label(settings['rule'])} "
                 f"({prune_labels.GRANULARITIES[settings['granularity']].lower()}), **{candidate.pruned_accuracy:.2%}** test "
                 f"accuracy before retraining.")

@@ -199,6 +199,7 @@ class Candidate:
     pruned_accuracy: float
     sparsity: float
     created: float = field(default_factory=time.time)
+    note: str = ""  # Markdown-safe words for the Retrain page when it did not come from the Prune page's Apply
 
 
 def set_candidate(candidate: Candidate) -> None:
