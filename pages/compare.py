@@ -3,7 +3,7 @@ and HTML export) and a criteria sweep (accuracy vs sparsity per criterion)."""
 
 import streamlit as st
 
-from ui import compare as cu, run_on
+from ui import compare as cu, continue_run, run_on
 from ui import jobs, settings, state, widgets
 from ui.router import require_router
 from ui.text import md
@@ -95,6 +95,32 @@ else:
                            icon=":material/description:", width="content", on_click="ignore",
                            help="Settings, metrics and the charts (plotly inlined) in one file that opens in any "
                                 "browser, offline — to send to someone.")
+
+    loaded = continue_run.loaded_text()
+    with st.expander("Continue from a run", icon=":material/replay:", expanded=loaded is not None):
+        newest_first = {r["run_id"]: r for r in reversed(shown_runs)}
+        saved = {i for i, r in newest_first.items() if continue_run.has_file(r)}
+        if loaded is not None:
+            st.success(loaded, icon=":material/check_circle:")
+            with st.container(horizontal=True):
+                st.page_link("pages/retrain.py", label="Retrain it further", icon=":material/model_training:")
+                st.page_link("pages/prune.py", label="Prune it further", icon=":material/content_cut:")
+        st.caption(f"A run's pruned model is saved when it finishes, so it can be picked up again after a reload "
+                   f"({len(saved)} of the {len(newest_first)} runs here have theirs on disk): it becomes the current "
+                   "model, and its zeros the candidate the Retrain page's one-shot fine-tunes further (zeros held). "
+                   "The current model and candidate are replaced.")
+        picked = st.selectbox("Run to continue from", list(newest_first), key=continue_run.CHOICE_KEY,
+                              format_func=lambda i: continue_run.choice_label(newest_first[i], i in saved),
+                              help="The runs shown above, newest first; only those with a saved model can be "
+                                   "continued from.")
+        if st.button("Continue from this run", type="primary", icon=":material/replay:", key="cmp_continue",
+                     disabled=jobs.busy()):
+            with st.spinner(f"Loading run #{picked}'s pruned model from disk…"):
+                why = continue_run.continue_from(newest_first[picked])
+            if why:
+                st.error(md(why), icon=":material/error:")
+            else:
+                st.rerun()  # the sidebar and this section show the model just loaded
 
     with st.expander("Delete a run", icon=":material/delete:"):
         by_id = {r["run_id"]: r for r in records}

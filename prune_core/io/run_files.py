@@ -18,6 +18,8 @@ Files are written by this program and read back with Keras' ``safe_mode=True`` (
 (['dense', 'pruned'], {})
 >>> files.load("default", 7)["pruned"].count_params()
 8
+>>> list(files.load("default", 7, roles=("pruned",)))
+['pruned']
 """
 
 from __future__ import annotations
@@ -73,12 +75,13 @@ class RunFiles:
         found = {role: self.path(workspace, run_id, role) for role in ROLES}
         return {role: path for role, path in found.items() if path.is_file()}
 
-    def load(self, workspace: str, run_id: int) -> dict:
-        """{role: Keras model} of the run's files, loaded with ``safe_mode=True`` and without compiling."""
+    def load(self, workspace: str, run_id: int, roles=ROLES) -> dict:
+        """{role: Keras model} of the run's files among ``roles``, loaded with ``safe_mode=True`` and without
+        compiling."""
         import keras
 
         return {role: keras.saving.load_model(path, compile=False, safe_mode=True)
-                for role, path in self.available(workspace, run_id).items()}
+                for role, path in self.available(workspace, run_id).items() if role in roles}
 
     def delete(self, workspace: str, run_id: int) -> int:
         """Remove the run's files; how many there were."""

@@ -191,6 +191,20 @@ def effective_masks(model, mask_set: MaskSet) -> MaskSet:
                    streams=mask_set.streams)
 
 
+def held_zeros(model) -> MaskSet:
+    """The mask a pruned model already holds: every weight target's zeros pruned, the rest kept (a run's saved model,
+    to fine-tune further with its zeros held). Its ``overall_sparsity`` is the model's prunable sparsity.
+
+    >>> import keras
+    >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, name="d")])
+    >>> _ = m.layers[0].kernel.assign(np.array([[0.0, 1.0], [2.0, 0.0]], dtype="float32"))
+    >>> held = held_zeros(m)
+    >>> held.kernels["d"].tolist(), held.overall_sparsity
+    ([[False, True], [True, False]], 0.5)
+    """
+    return MaskSet(kernels={target.key: np.asarray(target.value()) != 0 for target in weight_targets(model)})
+
+
 def _layers_by_name(model) -> dict:
     return {layer.name: layer for layer in layers(model)}
 
