@@ -5,7 +5,7 @@ import streamlit as st
 from ui.router import require_router
 from ui import quickstart
 from ui import guide
-from ui import prune_heads, prune_labels, prune_session, prune_url, prune_view
+from ui import prune_heads, prune_labels, prune_live, prune_session, prune_url, prune_view
 from ui import state, widgets
 from ui.errors import guarded
 
@@ -92,7 +92,14 @@ if default_note:
 @guarded("updating the pruning preview")
 def live_view():
     layers = prune_session.slider_layers(ctx, granularity)
-    if scope == "global" or same:
+    view = st.segmented_control("Show", list(prune_labels.VIEWS), format_func=prune_labels.VIEWS.get,
+                                key=prune_url.seed_slider("pr_view", "weights")) or "weights"
+    settings["view"] = view
+    live = prune_live.eligible(ctx, settings, layers)  # moves redrawn in the browser; the server measures at rest
+    if live:
+        row = st.container(horizontal=True, gap="medium")  # the measured numbers, above the live ones
+        values = prune_live.controls(ctx, scores, settings, layers, where=busy)
+    elif scope == "global" or same:
         label = "Global " if scope == "global" else "All layers · "
         values = prune_view.value_widget(st, f"{label}{prune_labels.value_label(rule, granularity)}", rule,
                                          prune_url.value_key(granularity, rule, None))
@@ -107,31 +114,25 @@ def live_view():
         if granularity == "unit" and rule in prune_labels.UNIT_SHARE_RULES:
             st.caption("Each slider is the share of that layer's neurons / filters removed; the weights they take "
                        "with them are counted in Overall sparsity below.")
-        for row in range(0, len(layers), 4):  # at most 4 sliders side by side: labels stay readable
-            chunk = layers[row:row + 4]
+        for row_start in range(0, len(layers), 4):  # at most 4 sliders side by side: labels stay readable
+            chunk = layers[row_start:row_start + 4]
             for col, name in zip(st.columns(max(len(chunk), min(len(layers), 4))), chunk):
                 values[name] = prune_view.value_widget(col, prune_session.slider_label(ctx, name, granularity), rule,
                                                prune_url.value_key(granularity, rule, name))
     guide_slot = st.container()  # filled after the charts: the curve beside the slider must not delay them
-    view = st.segmented_control("Show", list(prune_labels.VIEWS), format_func=prune_labels.VIEWS.get,
-                                key=prune_url.seed_slider("pr_view", "weights")) or "weights"
-    settings["view"] = view
     prune_url.write_url(settings, values)
 
     mask_set = prune_view.mask_set_for(ctx, scores, settings, values)
-    row = st.container(horizontal=True, gap="medium")
-    row.metric("Kept weights", f"{mask_set.kept:,}", delta=f"of {mask_set.total:,}", delta_color="off",
-               delta_arrow="off", width=170,
-               help="Kernel weights this run covers (Dense, Conv, attention, Embedding and recurrent kernels) that "
-                    "are kept, of all of them; biases and normalization parameters are not counted.")
-    if granularity == "unit":
-        share, count = prune_labels.units_removed(mask_set)
-        row.metric("Units removed", share, delta=count, delta_color="off", delta_arrow="off", width=170,
-                   help="Neurons / filters removed, of those in the groups that can lose any (the output layer's "
-                        "are never removed). Each takes its weights with it: Overall sparsity counts those.")
-    row.metric("Overall sparsity", prune_labels.percent(mask_set.overall_sparsity), width=170,
-               help="Share of the covered kernel weights set to zero (never rounded to 100% while any is kept); "
-                    "the line under these numbers says what share of the model that is.")
+    if not live:
+        row = st.container(horizontal=True, gap="medium")
+        row.metric("Kept weights", f"{mask_set.kept:,}", delta=f"of {mask_set.total:,}", delta_color="off",
+                   delta_arrow="off", width=170, help=prune_live.KEPT_HELP)
+        if granularity == "unit":
+            share, count = prune_labels.units_removed(mask_set)
+            row.metric("Units removed", share, delta=count, delta_color="off", delta_arrow="off", width=170,
+                       help=prune_live.UNITS_HELP)
+        row.metric("Overall sparsity", prune_labels.percent(mask_set.overall_sparsity), width=170,
+                   help=prune_live.OVERALL_HELP)
     # Size and accuracy need the masked model: filled after the charts, which should not wait for them.
     size_slot, accuracy_slot = row.empty(), row.empty()
     st.caption(prune_view.coverage_caption(ctx, mask_set))
@@ -146,22 +147,23 @@ def live_view():
         for warning in collapsing:
             st.warning(warning, icon=":material/warning:")
 
-    st.markdown("##### Sparsity per layer")
-    widgets.chart(prune_view.sparsity_figure(mask_set), key="bars")
-    st.caption("Share of each layer's kernel weights that is pruned.")
+    shown = None  # the layers whose histograms are drawn (None: every layer)
+    if not live:  # the live view draws these in the browser
+        st.markdown("##### Sparsity per layer")
+        widgets.chart(prune_view.sparsity_figure(mask_set), key="bars")
+        st.caption("Share of each layer's kernel weights that is pruned.")
 
-    st.markdown("##### Per-layer distribution")
-    shown = prune_view.histogram_layers(ctx)
-    tiles = st.container(horizontal=True, gap="medium")  # as many side by side as the width allows
-    for name, fig in prune_view.layer_histograms(ctx, scores, settings, mask_set, only=shown).items():
-        with tiles.container(width=prune_view.TILE_WIDTH):
-            widgets.chart(fig, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
-            st.caption(prune_view.threshold_caption(ctx, settings, mask_set, name))
-    if shown == []:
-        st.caption("No layer picked: choose layers above to see their histograms.")
-    st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
-               "(±t on weight values for magnitude).")
-    prune_view.let_charts_go()
+        st.markdown("##### Per-layer distribution")
+        shown = prune_view.histogram_layers(ctx)
+        tiles = st.container(horizontal=True, gap="medium")  # as many side by side as the width allows
+        for name, fig in prune_view.layer_histograms(ctx, scores, settings, mask_set, only=shown).items():
+            with tiles.container(width=prune_view.TILE_WIDTH):
+                widgets.chart(fig, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
+                st.caption(prune_view.threshold_caption(ctx, settings, mask_set, name))
+        if shown == []:
+            st.caption("No layer picked: choose layers above to see their histograms.")
+        st.caption(prune_live.HIST_CAPTION)
+        prune_view.let_charts_go()
 
     picture = prune_view.mosaic(ctx, mask_set)
     if picture is not None:

@@ -21,7 +21,7 @@ LAST_CRITERION = "pr_guide_last_criterion"  # not a setting: the criterion of th
 
 
 def _cache(ctx) -> dict:
-    held = prune_view._histogram_cache(ctx)  # dropped with the model or the data, like the histograms
+    held = prune_view.histogram_cache(ctx)  # dropped with the model or the data, like the histograms
     return held.setdefault("guide", {})
 
 

@@ -107,6 +107,14 @@ def value_label(rule: str, granularity: str) -> str:
 
 def units_removed(mask_set) -> tuple[str, str]:
     """(share removed, "N of M") of the neurons/filters a unit MaskSet removes, over the groups that can lose any."""
-    kept, total = mask_set.unit_counts
+    return units_removed_text(*mask_set.unit_counts)
+
+
+def units_removed_text(kept: int, total: int) -> tuple[str, str]:
+    """(share removed, "N of M") from the kept and total counts.
+
+    >>> units_removed_text(300, 400)
+    ('25.0%', '100 of 400')
+    """
     removed = total - kept
     return percent(removed / total if total else 0.0), f"{removed:,} of {total:,}"

@@ -145,10 +145,10 @@ def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks
     """
     criterion = settings["criterion"]
     shown = {c: s for c, s in scores.items() if c != "random" or c == criterion}
-    held = _histogram_cache(ctx)
+    held = histogram_cache(ctx)
     if settings["granularity"] == "unit":
         groups = tuple(g.name for g in ctx.groups if g.prunable)  # streams mode has other groups
-        by_criterion = _held(held, ("unit scores", tuple(shown), groups), lambda: unit_scores_by_criterion(ctx, shown))
+        by_criterion = cached(held, ("unit scores", tuple(shown), groups), lambda: unit_scores_by_criterion(ctx, shown))
         table = preview.unit_table(by_criterion, criterion, mask_set.units)
         table = preview.extreme_units(table, n=5) if len(mask_set.units) > TABLE_ABOVE else table
         return _only(table, only)
@@ -159,7 +159,7 @@ def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks
                 for layer, p in zip(table["layer"], table["position"])]
         return table, np.asarray(flat, dtype=np.int64)
 
-    table, flat = _held(held, ("extremes", criterion, tuple(shown)), rows)
+    table, flat = cached(held, ("extremes", criterion, tuple(shown)), rows)
     if only is not None:  # a big model: the picked layers' rows (540 styled rows cost ~190 KB per move)
         picked = table["layer"].isin(only).to_numpy()
         table, flat = table[picked], flat[picked]
@@ -186,29 +186,41 @@ def candidate_matches(held: state.Candidate, settings: dict, values) -> bool:
     return same_settings(held.settings) == same_settings(settings) and held.values == values
 
 
-def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet,
-                     only: list[str] | None = None) -> dict:
-    """{layer: figure} — weight values (threshold at ±t for magnitude) or importance scores on a log axis;
-    ``only``: just these layers (a big model's picked ones), in model order.
+@dataclass
+class HistogramSource:
+    """One per-layer histogram as the page draws it: its values binned once, which mask splits it (a layer's
+    ``"kernels"`` mask or a group's ``"units"``), its title and axis, and where its threshold lines go
+    (``"pm"``: ±t on weight values, ``"one"``: t on the score axis, ``"none"``)."""
 
-    Bins and figures are made once per session, model and view; a slider move only recounts
-    (``np.bincount``) and gives the held figures new bars and threshold lines.
-    """
+    binned: preview.Binned
+    source: str
+    title: str
+    x_title: str
+    log_x: bool
+    lines: str
+
+    def thresholds(self, threshold: float | None) -> tuple:
+        if self.lines == "pm" and threshold is not None:
+            return (-threshold, threshold)
+        return (threshold,) if self.lines == "one" and threshold else ()
+
+
+def histogram_sources(ctx: Context, scores: dict, settings: dict, only: list[str] | None = None) -> dict:
+    """{name: HistogramSource} in model order — weight values (threshold at ±t for magnitude) or importance scores
+    on a log axis (per group under whole neurons/filters); ``only``: just these layers. Binned once per session,
+    model and view. Titles are plain text (a caller escapes them for where it draws)."""
     criterion, granularity, view = settings["criterion"], settings["granularity"], settings["view"]
-    held = _histogram_cache(ctx)
+    held = histogram_cache(ctx)
     wanted = set(ctx.names if only is None else only)
     result = {}
     if view == "weights":
+        lines = "pm" if criterion == "magnitude" and granularity == "weight" else "none"
         for name in [n for n in ctx.names if n in wanted]:
-            threshold = mask_set.thresholds.get(name)
-            lines = (-threshold, threshold) if criterion == "magnitude" and granularity == "weight" \
-                and threshold is not None else ()
-            binned = _held(held, ("bins", "weights", name),
+            binned = cached(held, ("bins", "weights", name),
                            lambda: preview.bin_values(ctx.kernels[name], preview.weight_edges(ctx.kernels[name])))
-            result[name] = _draw(held, ("weights", name), preview.split_counts(binned, mask_set.kernels[name]),
-                                 title=html(layer_label(ctx, name, "weight")), thresholds=lines)
+            result[name] = HistogramSource(binned, "kernels", layer_label(ctx, name, "weight"), "weight value",
+                                           False, lines)
         return result
-    keep = mask_set.units if granularity == "unit" else mask_set.kernels
 
     def score_bins() -> dict:
         values = pc.CRITERIA[criterion].unit_scores(ctx.entry.model, scores[criterion], groups=ctx.groups) \
@@ -216,22 +228,35 @@ def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks
         return {n: preview.log_score_bins(v) for n, v in values.items()}
 
     groups = tuple(g.name for g in ctx.groups if g.prunable) if granularity == "unit" else ()  # streams: other groups
-    all_bins = _held(held, ("bins", criterion, granularity, groups), score_bins)
+    all_bins = cached(held, ("bins", criterion, granularity, groups), score_bins)
+    source = "units" if granularity == "unit" else "kernels"
     for name, binned in all_bins.items():
         if name not in wanted:
             continue
-        hist = preview.split_counts(binned, keep[name])
-        zeros = hist.zero_kept + hist.zero_pruned
-        threshold = mask_set.thresholds.get(name)
+        zeros = int(binned.total[len(binned.edges) - 1])
         note = f" · {zeros:,} scores are exactly 0 (not drawn)" if zeros else ""
-        title = html(layer_label(ctx, name, "weight")) + note
-        result[name] = _draw(held, (criterion, granularity, name), hist, title=title, log_x=True,
-                             thresholds=(threshold,) if threshold else (),
-                             x_title=f"{criterion_label(criterion)} score (log scale)")
+        result[name] = HistogramSource(binned, source, layer_label(ctx, name, "weight") + note,
+                                       f"{criterion_label(criterion)} score (log scale)", True, "one")
     return result
 
 
-def _histogram_cache(ctx: Context) -> dict:
+def layer_histograms(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet,
+                     only: list[str] | None = None) -> dict:
+    """{layer: figure} of :func:`histogram_sources`. The figures are made once per session, model and view; a
+    slider move only recounts (``np.bincount``) and gives the held figures new bars and threshold lines."""
+    held = histogram_cache(ctx)
+    result = {}
+    for name, hist in histogram_sources(ctx, scores, settings, only).items():
+        keep = (mask_set.units if hist.source == "units" else mask_set.kernels)[name]
+        key = ("weights", name) if settings["view"] == "weights" else \
+            (settings["criterion"], settings["granularity"], name)
+        result[name] = _draw(held, key, preview.split_counts(hist.binned, keep), title=html(hist.title),
+                             thresholds=hist.thresholds(mask_set.thresholds.get(name)), log_x=hist.log_x,
+                             x_title=hist.x_title)
+    return result
+
+
+def histogram_cache(ctx: Context) -> dict:
     """This session's bins and figures for the current model and data (dropped when either changes)."""
     key = (ctx.entry.weights_key, ctx.dataset.key)
     held = st.session_state.get("pr_histograms")
@@ -241,7 +266,7 @@ def _histogram_cache(ctx: Context) -> dict:
     return held[1]
 
 
-def _held(cache: dict, key: tuple, make):
+def cached(cache: dict, key: tuple, make):
     if key not in cache:
         cache[key] = make()
     return cache[key]
@@ -344,9 +369,16 @@ def histogram_layers(ctx: Context, container=None) -> list[str] | None:
 
 
 def threshold_caption(ctx: Context, settings: dict, mask_set: masks.MaskSet, name: str) -> str:
-    """The layer's numeric threshold and pruned share, for the line under its histogram."""
-    threshold = mask_set.thresholds.get(name)
-    pruned = mask_set.layer_sparsity().get(name, 0.0) if name in mask_set.kernels else None
+    """The layer's numeric threshold and pruned share, for the line under its histogram (name escaped)."""
+    kept = int(mask_set.kernels[name].sum()) if name in mask_set.kernels else None
+    total = mask_set.kernels[name].size if name in mask_set.kernels else None
+    text = threshold_text(settings, mask_set.thresholds.get(name), kept, total)
+    return f"{md(name)}: {text}" if text else ""
+
+
+def threshold_text(settings: dict, threshold: float | None, kept: int | None, total: int | None) -> str:
+    """'threshold ±0.0423 (|w| below it is pruned) · 30.0% pruned, 164,640 of 235,200 weights kept' — the
+    words under a histogram, from the layer's threshold and kept count (the live view has them per position)."""
     parts = []
     if threshold is not None and threshold == threshold:
         what = "unit score" if settings["granularity"] == "unit" else "score"
@@ -356,7 +388,7 @@ def threshold_caption(ctx: Context, settings: dict, mask_set: masks.MaskSet, nam
             parts.append(f"threshold ±{threshold:.3g} (|w| below it is pruned)")
         else:
             parts.append(f"threshold {threshold:.3g} ({what} below it is pruned)")
-    if pruned is not None:
-        kept = int(mask_set.kernels[name].sum())
-        parts.append(f"{percent(pruned)} pruned, {kept:,} of {mask_set.kernels[name].size:,} weights kept")
-    return f"{md(name)}: " + " · ".join(parts) if parts else ""
+    if kept is not None:
+        pruned = (1.0 - kept / total) if total else 0.0  # MaskSet.layer_sparsity
+        parts.append(f"{percent(pruned)} pruned, {kept:,} of {total:,} weights kept")
+    return " · ".join(parts)

@@ -23,10 +23,8 @@ import streamlit as st
 
 from prune_core.io import weights_file
 from prune_core.io.data import BASELINE_PATH
-from prune_core.viz.fmt import percent
 
-from . import default_load, prune_labels, prune_url, prune_view, state
-from .text import html
+from . import default_load, prune_live, prune_url, prune_view, state
 
 STATUS = "Loading TensorFlow and the model (first visit only)…"
 WAIT_SECONDS = 60.0  # waited in the page's own run; longer, a fragment polls (the run must end some time)
@@ -35,7 +33,8 @@ HEAD_START_SECONDS = 1.0  # the preview's head start on TensorFlow's import (ben
 DEFAULT_VIEW = {"criterion": "magnitude", "granularity": "weight", "rule": "coefficient", "scope": "layer",
                 "same": "0", "view": "weights"}
 DEFAULT_COEFFICIENT = 0.3
-HISTOGRAM_CONFIG = {"displayModeBar": False}
+DEFAULT_SETTINGS = {"criterion": "magnitude", "granularity": "weight", "rule": "coefficient", "scope": "layer",
+                    "same": False, "view": "weights"}
 
 
 def start_default_load() -> default_load.DefaultLoad | None:
@@ -103,51 +102,35 @@ def _draw_preview():
         kernels = weights_file.kernels_from_keras_file(BASELINE_PATH)
     except weights_file.WeightsFileError:
         return slot  # the full page comes when Keras has loaded the model; only the status is shown until then
-    figures, mask_set = default_view(kernels)
+    data = default_payload(kernels)
     st.caption(f"A first look at the default baseline with the default settings (magnitude, per layer, "
-               f"coefficient {DEFAULT_COEFFICIENT}); the controls come with the model.")
-    row = st.container(horizontal=True, gap="medium")  # the full page's layout, so nothing jumps when it takes over
-    row.metric("Kept weights", f"{mask_set.kept:,}", delta=f"of {mask_set.total:,}", delta_color="off",
-               delta_arrow="off", width=170)
-    row.metric("Overall sparsity", percent(mask_set.overall_sparsity), width=170)
-    st.markdown("##### Sparsity per layer")
-    widgets.chart(prune_view.sparsity_figure(mask_set), key="bars")
-    st.caption("Share of each layer's kernel weights that is pruned.")
-    st.markdown("##### Per-layer distribution")
-    tiles = st.container(horizontal=True, gap="medium")
-    for name, fig in figures.items():
-        with tiles.container(width=prune_view.TILE_WIDTH):
-            widgets.chart(fig, key=f"hist-{name}", config=HISTOGRAM_CONFIG)
-    st.caption("Kept weights in blue, pruned in orange, stacked per bin; the dashed line is the threshold "
-               "(±t on weight values for magnitude).")
+               f"coefficient {DEFAULT_COEFFICIENT}); the sliders move once the model has loaded.")
+    prune_live.mount(dict(data, frozen=True), DEFAULT_SETTINGS, list(kernels))  # the full page's own view
     return slot
 
 
-def default_view(kernels: dict[str, np.ndarray]):
-    """({layer: histogram figure}, MaskSet) of the Prune page's default view for these kernels — the same
-    calls as ``ui.prune`` makes: magnitude scores, ``prune_core.select`` with the coefficient rule per layer,
-    ``preview.bin_values`` over ``preview.weight_edges``, ``split_counts`` and ``figures.split_histogram_figure``
-    with ±threshold lines and 'name (784×300)' titles."""
+def default_payload(kernels: dict[str, np.ndarray]) -> dict:
+    """The live view's data for the Prune page's default view of these kernels — the same calls as the full
+    page makes (magnitude scores, ``prune_core.select`` with the coefficient rule per layer at every slider
+    position, ``preview.bin_values`` over ``preview.weight_edges``, 'name (784×300)' titles) without a model, so
+    without TensorFlow."""
     import prune_core as pc
-    from prune_core.viz import figures
     from prune_core.measure import preview
 
     names = list(kernels)
     scores = pc.CRITERIA["magnitude"].scores_from_kernels(kernels)
     rule = pc.RULES["coefficient"]
-    spec = pc.PruneSpec(criterion="magnitude", granularity="weight", rule="coefficient", scope="layer",
-                        value=rule.default, per_layer={n: rule.from_display(DEFAULT_COEFFICIENT) for n in names})
-    mask_set = pc.select(None, spec, scores, kernels=kernels, groups=[])
-    result = {}
-    for name in names:
-        kernel = kernels[name]
-        threshold = mask_set.thresholds.get(name)
-        binned = preview.bin_values(kernel, preview.weight_edges(kernel))
-        title = html(f"{name} ({'×'.join(str(d) for d in kernel.shape)})")
-        result[name] = figures.split_histogram_figure(
-            preview.split_counts(binned, mask_set.kernels[name]), title=title,
-            thresholds=(-threshold, threshold) if threshold is not None else ())
-    return result, mask_set
+
+    def masks_at(shown: float):
+        spec = pc.PruneSpec(criterion="magnitude", granularity="weight", rule="coefficient", scope="layer",
+                            value=rule.from_display(shown))
+        return pc.select(None, spec, scores, kernels=kernels, groups=[])
+
+    hists = {n: prune_view.HistogramSource(preview.bin_values(k, preview.weight_edges(k)), "kernels",
+                                           f"{n} ({'×'.join(str(d) for d in k.shape)})", "weight value", False, "pm")
+             for n, k in kernels.items()}
+    labels = {n: hists[n].title for n in names}
+    return prune_live.payload(DEFAULT_SETTINGS, names, labels, masks_at, hists)
 
 
 def asks_for_default_view() -> bool:

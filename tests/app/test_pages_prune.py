@@ -9,7 +9,7 @@ import pytest
 
 from prune_core.methods import criteria, masks
 from prune_core.graph import kernels
-from tests.apptest import metric_value, page_test
+from tests.apptest import metric_delta, metric_value, page_test, prune_sliders
 
 
 def sparsity_text(value: float) -> str:
@@ -36,13 +36,13 @@ def first_visit():
 
 
 def slider(at, label_start):
-    return next(s for s in at.slider if s.label.startswith(label_start))
+    return next(s for s in prune_sliders(at) if s.label.startswith(label_start))
 
 
 def test_first_visit_shows_default_coefficient_03(first_visit):
     at = first_visit
     model = at.session_state["model_entry"].model
-    assert [s.value for s in at.slider] == [0.3, 0.3, 0.3]
+    assert [s.value for s in prune_sliders(at)] == [0.3, 0.3, 0.3]
     expected = magnitude_coefficient_sparsity(model, {"dense1": 0.3, "dense2": 0.3, "output": 0.3})
     assert metric_value(at, "Overall sparsity") == sparsity_text(expected)
     assert at.query_params["v"] == "dense1:0.3,dense2:0.3,output:0.3"
@@ -58,7 +58,7 @@ def test_moving_a_slider_changes_sparsity_to_core_value():
     assert metric_value(at, "Overall sparsity") == sparsity_text(expected)
     kept = round((1 - expected) * 266_200)
     assert metric_value(at, "Kept weights") == f"{kept:,}"
-    assert next(m for m in at.metric if m.label == "Kept weights").delta == "of 266,200"
+    assert metric_delta(at, "Kept weights") == "of 266,200"
 
 
 def test_coefficient_zero_prunes_nothing_and_keeps_dense_accuracy():
@@ -112,7 +112,7 @@ def test_switching_criterion_starts_at_its_matched_coefficient_and_matches_core(
     grid = [round(0.01 * i, 2) for i in range(101)]
     reached = [masks.build_masks(scores, "coefficient", c).overall_sparsity for c in grid]
     best = min(range(101), key=lambda i: (abs(reached[i] - target), reached[i], i))
-    values = {s.value for s in at.slider}
+    values = {s.value for s in prune_sliders(at)}
     assert values == {grid[best]}, (values, grid[best])
     assert metric_value(at, "Overall sparsity") == sparsity_text(reached[best])
     assert any(f"Default coefficient for" in c.value and f"**{grid[best]:.2f}**" in c.value for c in at.caption)
@@ -123,15 +123,15 @@ def test_neuron_granularity_with_target_sparsity_one_row_per_neuron():
     at.radio(key="pr_granularity").set_value("unit").run()
     at.radio(key="pr_rule").set_value("sparsity").run()
     assert not at.exception
-    assert [s.label for s in at.slider] == ["dense1 (784×300)", "dense2 (300×100)"]
+    assert [s.label for s in prune_sliders(at)] == ["dense1 (784×300)", "dense2 (300×100)"]
     slider(at, "dense1").set_value(40.0).run()
     table = at.dataframe[0].value
     assert len(table) == 400 and set(table["status"]) == {"kept", "pruned"}
     assert int((table[table.layer == "dense1"].status == "pruned").sum()) == 120  # round(0.4 × 300)
     assert int((table[table.layer == "dense2"].status == "pruned").sum()) == 50   # default 50% of 100
     # both counts, each over its own denominator: units of the prunable groups, then the weights they take along
-    units = next(m for m in at.metric if m.label == "Units removed")
-    assert (units.value, units.proto.delta) == (sparsity_text(170 / 400), "170 of 400")
+    assert (metric_value(at, "Units removed"), metric_delta(at, "Units removed")) == (sparsity_text(170 / 400),
+                                                                                       "170 of 400")
     removed_weights = 120 * 784 + (120 * 100 + 50 * 300 - 120 * 50) + 50 * 10  # dense1, dense2, output rows
     assert metric_value(at, "Overall sparsity") == sparsity_text(removed_weights / (784 * 300 + 300 * 100 + 100 * 10))
     assert any(c.value.startswith("Each slider is the share of that layer's neurons / filters removed")
@@ -142,10 +142,10 @@ def test_global_scope_has_one_slider_and_one_threshold():
     at = page_test("prune").run()
     at.radio(key="pr_scope").set_value("global").run()
     assert not at.exception
-    assert len(at.slider) == 1 and at.slider[0].label.startswith("Global")
+    assert len(prune_sliders(at)) == 1 and prune_sliders(at)[0].label.startswith("Global")
     at.radio(key="pr_granularity").set_value("unit").run()
     at.radio(key="pr_rule").set_value("sparsity").run()
-    assert [s.label for s in at.slider] == ["Global target sparsity (% of neurons / filters)"]
+    assert [s.label for s in prune_sliders(at)] == ["Global target sparsity (% of neurons / filters)"]
     at.radio(key="pr_granularity").set_value("weight").run()
     at.radio(key="pr_rule").set_value("coefficient").run()
     model = at.session_state["model_entry"].model
@@ -173,7 +173,7 @@ def test_url_reopens_the_same_view():
                    view="scores", v="dense1:0.12,dense2:0.2,output:0.25").run()
     assert not at.exception
     assert at.radio(key="pr_criterion").value == "taylor"
-    assert [s.value for s in at.slider] == [0.12, 0.2, 0.25]
+    assert [s.value for s in prune_sliders(at)] == [0.12, 0.2, 0.25]
     assert at.session_state["pr_view"] == "scores"
 
 
@@ -204,7 +204,7 @@ def test_model_without_data_offers_magnitude_and_random_only():
 # --- each (granularity, rule) keeps its own values; reset; big models; a stale candidate ------------------
 
 def slider_values(at) -> dict:
-    return {s.label.split(" ")[0]: s.value for s in at.slider}
+    return {s.label.split(" ")[0]: s.value for s in prune_sliders(at)}
 
 
 def test_each_granularity_and_rule_keeps_its_own_values():
@@ -292,7 +292,7 @@ def test_a_model_with_more_than_8_layers_gets_a_values_table_and_six_histograms(
     import prune_core as pc
 
     at, model = open_deep()
-    assert not at.exception and not at.slider
+    assert not at.exception and not prune_sliders(at)
     (editor,) = at.data_editor
     table = editor.value
     assert list(table["layer"]) == [f"d{i}" for i in range(9)] + ["out"]

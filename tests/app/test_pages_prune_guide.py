@@ -9,15 +9,15 @@ from prune_core.io import data
 from prune_core.methods import masks
 from prune_core.measure import metrics
 from prune_core.graph import kernels
-from tests.apptest import page_test
+from tests.apptest import page_test, prune_sliders
 
 
 def slider_values(at):
-    return [s.value for s in at.slider]
+    return [s.value for s in prune_sliders(at)]
 
 
 def set_slider(at, label_start, value):
-    next(s for s in at.slider if s.label.startswith(label_start)).set_value(value).run()
+    next(s for s in prune_sliders(at) if s.label.startswith(label_start)).set_value(value).run()
     assert not at.exception
 
 

@@ -9,7 +9,7 @@ import prune_core as pc
 from prune_core.io import data
 from prune_core.viz.fmt import percent
 from tests import sequence_zoo as zoo
-from tests.apptest import metric_value, page_test
+from tests.apptest import metric_delta, metric_value, page_test, prune_sliders
 
 
 def open_with(model, name: str):
@@ -45,11 +45,11 @@ def test_every_kernel_is_in_the_numbers_and_the_coverage_is_stated(build, covere
     expected = pc.prune(model, pc.PruneSpec(rule="coefficient", value=0.3))
     assert expected.masks.total == covered
     assert metric_value(at, "Overall sparsity") == percent(expected.sparsity)
-    assert next(m for m in at.metric if m.label == "Kept weights").delta == f"of {covered:,}"
+    assert metric_delta(at, "Kept weights") == f"of {covered:,}"
     sentence = md("Sparsity counts the kernel weights this run covers. " + pc.coverage_sentence(expected.coverage))
     assert sentence in [c.value for c in at.caption]
     keys = [t.key for t in pc.graph.weight_targets(model)]
-    shown = list(at.data_editor[0].value["layer"]) if at.data_editor else [s.label for s in at.slider]
+    shown = list(at.data_editor[0].value["layer"]) if at.data_editor else [s.label for s in prune_sliders(at)]
     assert len(shown) == len(keys)
     if at.data_editor:  # weight granularity: each row counts its own kernel (not its channel group's producers)
         assert shown == keys

@@ -8,7 +8,7 @@ from prune_core.measure import metrics
 from prune_core.experiments import sweeps
 from prune_core.graph import kernels
 from prune_core.methods.thresholds import prune_count
-from tests.apptest import metric_value, page_test
+from tests.apptest import metric_value, page_test, prune_sliders
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_a_larger_drop_allows_more_and_is_read_from_the_cached_scan(scanned):
 def test_carry_over_sets_the_prune_page_sliders_and_its_sparsity():
     # The Prune page was visited first with settings in its URL (coefficient rule, 0.3) …
     at = page_test("prune", v="0.3").run()
-    assert [s.value for s in at.slider] == [0.3, 0.3, 0.3]
+    assert [s.value for s in prune_sliders(at)] == [0.3, 0.3, 0.3]
     at.switch_page("pages/sensitivity.py").run()
     assert not at.exception
     scan = the_scan(at)
@@ -75,7 +75,7 @@ def test_carry_over_sets_the_prune_page_sliders_and_its_sparsity():
     assert at.radio(key="pr_scope").value == "layer"
     assert at.radio(key="pr_granularity").value == "weight"
     assert at.toggle(key="pr_same").value is False
-    sliders = {s.label.split(" ")[0]: s.value for s in at.slider}
+    sliders = {s.label.split(" ")[0]: s.value for s in prune_sliders(at)}
     assert sliders == {layer: pytest.approx(100 * s) for layer, s in best.items()}
     sizes = {n: k.size for n, k in kernels(at.session_state["model_entry"].model).items()}
     overall = sum(prune_count(sizes[n], s) for n, s in best.items()) / sum(sizes.values())
@@ -83,7 +83,7 @@ def test_carry_over_sets_the_prune_page_sliders_and_its_sparsity():
     # another run of the Prune page (its URL now written from these values) keeps them. AppTest reruns the
     # page it last switched to itself, so name the Prune page again.
     at.switch_page("pages/prune.py").run()
-    assert {s.label.split(" ")[0]: s.value for s in at.slider} == sliders
+    assert {s.label.split(" ")[0]: s.value for s in prune_sliders(at)} == sliders
 
 
 def test_a_model_without_data_gets_a_clear_message_instead_of_a_scan():

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from tests.apptest import metric_value, page_test
+from tests.apptest import has_live_view, live_view, metric_value, page_test
 from ui import default_load, quickstart
 
 KEPT = "Kept weights"
@@ -40,8 +40,8 @@ def test_first_visit_shows_the_file_preview_and_status_then_the_full_page(slow_l
     assert not at.exception
     assert [s.label for s in at.status] == [quickstart.STATUS]
     assert "model_entry" not in at.session_state  # nothing loaded with Keras yet
-    preview = charts(at)
-    assert len(preview) == 4  # the sparsity bars and one histogram per layer (dense1, dense2, output)
+    preview = live_view(at).data
+    assert preview["frozen"] and [h["name"] for h in preview["hists"]] == ["dense1", "dense2", "output"]
     assert metric_value(at, KEPT) == "38,888"  # 85.4 % pruned at coefficient 0.3 per layer
     sparsity = metric_value(at, "Overall sparsity")
 
@@ -54,19 +54,21 @@ def test_first_visit_shows_the_file_preview_and_status_then_the_full_page(slow_l
     assert entry.origin == "default" and default_load.LOAD_KEY not in at.session_state
     assert "mnist-bundled" in entry.measurements  # measured on the load's thread, not again by the page
     assert metric_value(at, "Overall sparsity") == sparsity
-    full = charts(at)
-    missing = [i for i, spec in enumerate(preview) if spec not in full]
-    assert not missing, f"the full page draws preview histogram(s) {missing} differently (ui.quickstart.default_view)"
+    full = live_view(at).data
+    assert "frozen" not in full
+    same = ("config", "grid", "sliders", "layers", "hists", "metrics", "values")
+    differ = [k for k in same if preview[k] != full[k]]
+    assert not differ, f"the full page's live view differs from the preview in {differ} (ui.quickstart.default_payload)"
 
 
 def test_a_link_with_other_settings_waits_without_a_wrong_picture(slow_load):
     at = page_test("prune", criterion="taylor").run()
     assert [s.label for s in at.status] == [quickstart.STATUS]
-    assert not charts(at) and not at.metric
+    assert not charts(at) and not at.metric and not has_live_view(at)
     slow_load.set()
     assert at.session_state[default_load.LOAD_KEY].wait(120)
     at.run()
-    assert at.session_state["pr_criterion"] == "taylor" and len(charts(at)) >= 3
+    assert at.session_state["pr_criterion"] == "taylor" and live_view(at).data["config"].startswith("taylor|")
 
 
 def test_a_failed_background_load_falls_back_to_loading_in_the_page(monkeypatch):
