@@ -155,7 +155,7 @@ if no_data:
             "for it on the Model page (MNIST when its input fits, or your own .npz).", icon=":material/info:")
 running = jobs.busy() or no_data
 run_on.controls("point")
-with st.form("cmp_sweep_form"):
+with st.container(border=True):  # not a form: every change reruns, so a copied link holds it
     choices = cu.sweep_criteria()
     # every criterion visible (a narrow column cut the row at three of nine): the pills get the full width
     criteria = st.pills(f"Criteria ({len(choices)})", list(choices), selection_mode="multi", default=list(choices),
@@ -168,7 +168,8 @@ with st.form("cmp_sweep_form"):
     estimate = cu.estimate_sentence(len(choices) * len(cu.SWEEP_SPARSITIES), 1)
     st.caption(f"{md(estimate[:1].upper() + estimate[1:])} 0 epochs takes seconds. It runs in the background: you "
                "can look at the history meanwhile.")
-    run_it = st.form_submit_button("Run sweep", type="primary", icon=":material/play_arrow:", disabled=running)
+    run_it = st.button("Run sweep", type="primary", icon=":material/play_arrow:", disabled=running,
+                       key="cmp_btn_sweep")
 settings.reset_button("cmp_", label="Reset the sweep settings")
 
 if run_it:

@@ -32,7 +32,7 @@ with upload_tab:
     upload.upload_tab()
 
 train_tab.subheader("Train a new baseline")
-with train_tab.form("train"):
+with train_tab.container(border=True):  # not a form: every change reruns, so a copied link holds it
     left, right = st.columns(2)
     source = left.radio("Data", list(state.DATA_SOURCES), format_func=state.DATA_SOURCES.get,
                         index=list(state.DATA_SOURCES).index(state.train_data_choice()), key="model_data")
@@ -47,7 +47,8 @@ with train_tab.form("train"):
                                  key="model_learning_rate")
     seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="model_seed",
                            help="Same seed, same data → same accuracy.")
-    submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", disabled=jobs.busy())
+    submitted = st.button("Train", type="primary", icon=":material/play_arrow:", disabled=jobs.busy(),
+                          key="model_btn_train")
 
 with train_tab:
     settings.reset_button("model_", label="Reset to defaults")

@@ -33,7 +33,7 @@ if mode == "oneshot":
     st.info(rt.starting_point()[3], icon=":material/content_cut:")
 
 running = jobs.busy()
-with st.form("retrain"):
+with st.container(border=True):  # not a form: every change reruns, so a copied link holds it
     c1, c2, c3 = st.columns(3)  # two rows of three: nothing cut at 900 px
     c4, c5, _ = st.columns(3)
     epochs_label = "Fine-tune epochs per round" if mode == "iterative" else "Epochs"
@@ -94,7 +94,7 @@ with st.form("retrain"):
                                   key=key("tolerance"))
             max_rounds = e2.number_input("At most rounds", min_value=1, max_value=30, value=10, key=key("rounds"))
             form.update(step_percent=step, target_percent=target, tolerance_points=tolerance, max_rounds=max_rounds)
-    submitted = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:", disabled=running)
+    submitted = st.button("Run", type="primary", icon=":material/play_arrow:", disabled=running, key="rt_btn_run")
 settings.reset_button("rt_", label="Reset the settings")
 if submitted and rt.start_run(rt.run_spec(mode, form)):
     st.rerun()  # redraw with the Run button disabled while the job runs

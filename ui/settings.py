@@ -175,6 +175,16 @@ def _architectures() -> tuple:
     return tuple(models.ARCHITECTURES)
 
 
+def _retrain_epochs() -> range:
+    """Epochs a Retrain link may ask for: 0 (measure only) in one-shot, else 1–50 (as the form allows)."""
+    return range(0 if st.session_state.get("rt_mode", "oneshot") == "oneshot" else 1, 51)
+
+
+def _retrain_target() -> range:
+    """Target sparsity (%) a Retrain link may ask for: 50–99 for sparse training, else 10–99 (as the sliders)."""
+    return range(50 if st.session_state.get("rt_mode") == "sparse" else 10, 100)
+
+
 def _data_sources() -> tuple:
     from .state import DATA_SOURCES
 
@@ -192,7 +202,7 @@ URL: dict[str, dict[str, Setting]] = {
                        "epochs": Setting("we_epochs", 1, low=0, high=5)},
     "retrain": {"mode": Setting("rt_mode", "oneshot", choices=("oneshot", "gradual", "iterative", "init", "sparse")),
                 # the form's values, per mode ({rt_mode} is the mode chosen above; only the shown ones are written)
-                "epochs": Setting("rt_set_{rt_mode}_epochs", 1, low=1, high=50),
+                "epochs": Setting("rt_set_{rt_mode}_epochs", 1, choices=_retrain_epochs),  # per mode, read after mode
                 "learning_rate": Setting("rt_set_{rt_mode}_learning_rate", 1e-3,
                                          choices=(2e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)),
                 "batch_size": Setting("rt_set_{rt_mode}_batch_size", 32, choices=(32, 64, 128, 256)),
@@ -206,7 +216,7 @@ URL: dict[str, dict[str, Setting]] = {
                 "initial": Setting("rt_set_{rt_mode}_initial", 0, low=0, high=95),
                 "final": Setting("rt_set_{rt_mode}_final", 90, low=5, high=99),
                 "step": Setting("rt_set_{rt_mode}_step", 30, low=5, high=80),
-                "target": Setting("rt_set_{rt_mode}_target", 95, low=10, high=99),
+                "target": Setting("rt_set_{rt_mode}_target", 95, choices=_retrain_target),
                 "tolerance": Setting("rt_set_{rt_mode}_tolerance", 1.0, low=0.1, high=10.0),
                 "rounds": Setting("rt_set_{rt_mode}_rounds", 10, low=1, high=30),
                 "sparse_method": Setting("rt_set_{rt_mode}_sparse_method", "rigl", choices=("rigl", "set")),
