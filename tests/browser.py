@@ -39,8 +39,36 @@ def go_to(page, name: str, timeout: float = 120_000) -> None:
 
 
 def metric_text(page, label: str) -> str:
+    """A metric's value: Streamlit's, or the Prune page's live view's (Kept weights, Overall sparsity, …)."""
+    live = page.locator(".pe-metric").filter(has=page.locator(".pe-metric-label", has_text=label))
+    if live.count():
+        return live.first.locator(".pe-metric-value").inner_text()
     return page.locator("[data-testid='stMetric']").filter(has_text=label).first.locator(
         "[data-testid='stMetricValue']").inner_text()
+
+
+LIVE = ".pe-live[data-ready='1']"  # the Prune page's live view, its histograms inflated and drawn
+
+
+def wait_live(page, timeout: float = 120_000):
+    """Wait for the Prune page's live view (ui/components/live_prune.js) to have drawn; returns it."""
+    view = page.locator(LIVE)
+    view.wait_for(timeout=timeout)
+    return view
+
+
+def live_slider(page, label: str):
+    """The live view's slider whose label contains ``label`` ('dense1', 'Global')."""
+    return page.locator(".pe-slider").filter(has=page.locator(".pe-slider-label", has_text=label)).first
+
+
+def expect_slider_value(slider, shown: str, timeout: float = 60_000) -> None:
+    """A slider shows ``shown`` ('0.40', '50%'): the live view's range input says it in aria-valuetext,
+    Streamlit's slider in its text."""
+    if slider.evaluate("e => e.classList.contains('pe-slider')"):
+        expect(slider.get_by_role("slider")).to_have_attribute("aria-valuetext", shown, timeout=timeout)
+    else:
+        expect(slider).to_contain_text(shown, timeout=timeout)
 
 
 def train_one_epoch(page, timeout: float = 180_000):
@@ -67,6 +95,6 @@ def press_slider(page, slider, presses: int, label: str, url_part: str, timeout:
     thumb.focus()
     for _ in range(presses):
         thumb.press("ArrowRight")
-    expect(slider).to_contain_text(label, timeout=timeout)
+    expect_slider_value(slider, label, timeout=timeout)
     page.wait_for_url(lambda url: url_part in url, timeout=timeout)
     wait_idle(page, timeout=timeout)

@@ -33,8 +33,9 @@ from .prune_url import TABLE_REVISION_KEY, stored_value, value_key
 from .prune_view import (cached, histogram_cache, histogram_sources, mask_set_for, threshold_text, uses_table)
 
 _HERE = Path(__file__).parent / "components"
+# Not style-isolated: its classes are all "pe-…", and the page's tests and tools read it like the rest of the DOM.
 COMPONENT = st.components.v2.component("live_prune", css=(_HERE / "live_prune.css").read_text(encoding="utf-8"),
-                                       js=(_HERE / "live_prune.js").read_text(encoding="utf-8"))
+                                       js=(_HERE / "live_prune.js").read_text(encoding="utf-8"), isolate_styles=False)
 ALL = "__all__"  # the one slider of global scope / "same value for all layers"
 MAX_WEIGHTS = 3_000_000  # covered kernel weights above which pruning at every position takes too long (> ~10 s)
 PROGRESS_ABOVE = 500_000  # covered kernel weights above which preparing the table shows its progress

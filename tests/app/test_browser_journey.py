@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import (assert_no_exception, go_to, metric_text, open_page, press_slider, train_one_epoch,
-                           wait_idle)
+from tests.browser import (assert_no_exception, go_to, live_slider, metric_text, open_page, press_slider,
+                           train_one_epoch, wait_idle, wait_live)
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +29,8 @@ def test_first_time_user_journey(page, app_url):
     assert_no_exception(page)
 
     open_section(page, "Prune")
-    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-    press_slider(page, page.locator("[data-testid='stSlider']").first, 10, "0.40", "dense1%3A0.4")  # 0.30 → 0.40
+    wait_live(page)
+    press_slider(page, live_slider(page, "dense1"), 10, "0.40", "dense1%3A0.4")  # 0.30 → 0.40
     sparsity = metric_text(page, "Overall sparsity")
     page.get_by_role("button", name=re.compile("^Apply")).click()
     page.get_by_text("Candidate ready").wait_for(timeout=30_000)

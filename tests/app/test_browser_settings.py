@@ -4,7 +4,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_exception, go_to, metric_text, open_page, press_slider, wait_idle
+from tests.browser import (assert_no_exception, expect_slider_value, go_to, live_slider, metric_text, open_page,
+                           press_slider, wait_idle, wait_live)
 
 pytestmark = pytest.mark.browser
 
@@ -15,16 +16,16 @@ def slider(page, label):
 
 def test_prune_settings_survive_a_trip_home(page, app_url):
     open_page(page, f"{app_url}/prune")
-    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-    press_slider(page, slider(page, "dense1"), 10, "0.40", "dense1%3A0.4")  # 0.30 → 0.40
+    wait_live(page)
+    press_slider(page, live_slider(page, "dense1"), 10, "0.40", "dense1%3A0.4")  # 0.30 → 0.40
     sparsity = metric_text(page, "Overall sparsity")
 
     go_to(page, "Home")
     assert "v=" not in page.url  # Home has no settings of its own
     go_to(page, "Prune")
-    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-    expect(slider(page, "dense1")).to_contain_text("0.40")
-    expect(slider(page, "dense2")).to_contain_text("0.30")
+    wait_live(page)
+    expect_slider_value(live_slider(page, "dense1"), "0.40")
+    expect_slider_value(live_slider(page, "dense2"), "0.30")
     page.wait_for_url(lambda url: "dense1%3A0.4" in url, timeout=30_000)
     assert metric_text(page, "Overall sparsity") == sparsity
     assert_no_exception(page)

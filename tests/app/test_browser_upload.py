@@ -130,7 +130,7 @@ def test_markdown_file_and_layer_names_show_literally_on_the_model_page(page, ap
 def test_markdown_layer_name_shows_literally_on_the_prune_page(page, app_url, tmp_path):
     _evil_upload(page, app_url, tmp_path)
     go_to(page, "Prune")
-    page.locator("[data-testid='stSlider']").first.wait_for(timeout=120_000)
+    page.locator(".pe-slider, [data-testid='stSlider']").first.wait_for(timeout=120_000)
     _no_markup_from_user_text(page)
-    label = page.locator("[data-testid='stWidgetLabel']").filter(has_text=badfiles.EVIL_NAME)
+    label = page.locator(".pe-slider-label, [data-testid='stWidgetLabel']").filter(has_text=badfiles.EVIL_NAME)
     expect(label).to_have_count(1)  # the name's own characters, rendered as text

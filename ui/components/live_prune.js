@@ -255,7 +255,7 @@ function buildHist(view, h, scale) {
   tile.appendChild(legend());
   const caption = el("p", "pe-tile-caption", "");
   tile.appendChild(caption);
-  view.hists[h.name] = { h, sx, sy, kept, pruned, lines, caption, x0, x1 };
+  view.hists[h.name] = { h, sx, sy, kept, pruned, lines, caption, x0, x1, tile };
   return tile;
 }
 
@@ -301,7 +301,7 @@ function draw(view) {
 }
 
 function drawHist(view, hist, i) {
-  const { h, sx, sy, kept, pruned, lines, caption, x0, x1 } = hist;
+  const { h, sx, sy, kept, pruned, lines, caption, x0, x1, tile } = hist;
   const bins = h.edges.length - 1;
   const row = view.binKept[h.name].subarray(i * (bins + 1), (i + 1) * (bins + 1));
   for (let b = 0; b < bins; b++) {
@@ -326,6 +326,7 @@ function drawHist(view, hist, i) {
     if (inside) { line.setAttribute("x1", sx(x)); line.setAttribute("x2", sx(x)); }
   });
   caption.textContent = h.captions[i];
+  tile.dataset.binKept = Array.from(row.subarray(0, bins)).join(",");  // what a test reads back: the counts drawn
 }
 
 function schedule(view) {
