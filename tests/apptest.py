@@ -52,7 +52,18 @@ class LiveView:
 
     @property
     def values(self) -> dict:
-        return self.data["values"]
+        """What the view shows: the values held in the sliders' keys (a rerun the view asked for mounts its previous
+        data again, whose ``values`` the browser has already moved past)."""
+        from ui.prune_live import ALL
+        from ui.prune_url import value_key
+
+        _, granularity, rule = self.data["config"].split("|")[:3]
+        held = self.at.session_state
+        shown = {}
+        for slider in self.data["sliders"]:
+            key = value_key(granularity, rule, None if slider["id"] == ALL else slider["id"])
+            shown[slider["id"]] = held[key] if key in held else self.data["values"][slider["id"]]
+        return shown
 
     def position(self, slider: str) -> int:
         grid = self.data["grid"]

@@ -73,13 +73,27 @@ def controls(ctx: Context, scores: dict, settings: dict, layers: list[str], wher
 
 
 def mount(payload: dict, settings: dict, ids: list[str]):
-    """Mount the component with ``payload`` and the values held for ``ids``; returns them as the sliders did."""
+    """Mount the component with ``payload`` and the values held for ``ids``; returns them as the sliders did.
+
+    A rerun the component itself asked for (its slider rested) mounts the very data of the previous run: the browser
+    already shows those values, and the same message is sent as a reference to the copy the browser holds (a
+    Streamlit message cache) instead of the ~50 KB again. Any other run sends the values held now."""
     granularity, rule = settings["granularity"], settings["rule"]
     values = {sid: stored_value(granularity, rule, None if sid == ALL else sid) for sid in ids}
-    data = dict(payload, values=values, nonce=st.session_state.get(TABLE_REVISION_KEY, 0))
     key = f"pr_live_{granularity}_{rule}_{settings['scope']}_{int(single_slider(settings))}"
+    last = st.session_state.get(LAST_KEY)
+    if st.session_state.pop(FROM_BROWSER_KEY, None) == key and last is not None and last[0] == key \
+            and last[1]["config"] == payload["config"]:
+        data = last[1]
+    else:
+        data = dict(payload, values=values, nonce=st.session_state.get(TABLE_REVISION_KEY, 0))
+    st.session_state[LAST_KEY] = (key, data)
     COMPONENT(key=key, data=data, on_values_change=functools.partial(take_values, key, granularity, rule, ids))
     return values[ALL] if ids == [ALL] else values
+
+
+LAST_KEY = "pr_live_last"  # (component key, the data it was last mounted with)
+FROM_BROWSER_KEY = "pr_live_from_browser"  # set by the callback: this run shows values the browser already has
 
 
 def take_values(key: str, granularity: str, rule: str, ids: list[str]) -> None:
@@ -93,6 +107,7 @@ def take_values(key: str, granularity: str, rule: str, ids: list[str]) -> None:
         if sid not in ids or isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             continue
         st.session_state[value_key(granularity, rule, None if sid == ALL else sid)] = min(max(float(value), low), high)
+    st.session_state[FROM_BROWSER_KEY] = key
 
 
 def static_payload(ctx: Context, scores: dict, settings: dict, layers: list[str], where=None) -> dict:
