@@ -168,8 +168,8 @@ def payload(settings: dict, ids: list[str], labels: dict[str, str], masks_at, hi
         "layers": [{"name": n, "total": table.totals[n], "kept": kept[n], "slider": slider_of(n)} for n in table.kept],
         "hists": [_hist_payload(settings, table, name, h, slider_of(name)) for name, h in hists.items()],
         "hist_caption": HIST_CAPTION,
-        "note": ("Each slider is the share of that layer's neurons / filters removed; the weights they take with "
-                 "them are counted in Overall sparsity." if settings["granularity"] == "unit"
+        "note": ("The slider is the share of the neurons / filters removed (Units removed); the weights they take "
+                 "with them are counted in Overall sparsity." if settings["granularity"] == "unit"
                  and settings["rule"] == "sparsity" else ""),
     }
 
