@@ -40,9 +40,8 @@ with st.container(border=True):  # not a form: every change reruns, so a copied 
     epochs = c1.number_input(epochs_label, min_value=0 if mode == "oneshot" else 1, max_value=50,
                              value={"gradual": 2, "init": 5}.get(mode, 1), key=key("epochs"),
                              help="0 (one-shot): measure the pruned (and reconstructed) model without retraining.")
-    learning_rate = c2.selectbox("Learning rate", rt.LEARNING_RATES,
-                                 index=rt.LEARNING_RATES.index(rt.default_learning_rate(mode)),
-                                 format_func="{:g}".format, key=key("learning_rate"), help=rt.LEARNING_RATE_HELP)
+    learning_rate = c2.selectbox("Learning rate", rt.LEARNING_RATES, format_func=rt.rate_label,
+                                 key=key("learning_rate"), help=rt.LEARNING_RATE_HELP)
     batch_size = c3.selectbox("Batch size", [32, 64, 128, 256], index=0, key=key("batch_size"))
     seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key=key("seed"))
     l1 = 0.0 if mode == "sparse" else c5.selectbox(  # sparse training moves weights by magnitude: no L1 bias

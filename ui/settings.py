@@ -118,6 +118,7 @@ class Setting:
     choices: Any = None  # a tuple, or a function giving one (looked up when a link is read)
     low: float | None = None
     high: float | None = None
+    read: Any = None  # text → value, for a setting whose values are not all of its default's type
 
     def resolved(self) -> str:
         """The widget key, with ``{other_key}`` filled in from session state (the Retrain form keys its
@@ -130,7 +131,9 @@ class Setting:
         """The value a URL parameter gives, or None when it is not one this setting may take."""
         default = self.default
         try:
-            if isinstance(default, bool):
+            if self.read is not None:
+                value = self.read(text)
+            elif isinstance(default, bool):
                 value = {"1": True, "0": False}[text]
             elif isinstance(default, int):
                 value = int(text)
@@ -175,6 +178,15 @@ def _architectures() -> tuple:
     return tuple(models.ARCHITECTURES)
 
 
+def _rate(text: str):
+    """A learning rate in a link: 'auto' (the measured rate for the run's sparsity) or a number.
+
+    >>> _rate("auto"), _rate("0.003")
+    ('auto', 0.003)
+    """
+    return text if text == "auto" else float(text)
+
+
 def _retrain_epochs() -> range:
     """Epochs a Retrain link may ask for: 0 (measure only) in one-shot, else 1–50 (as the form allows)."""
     return range(0 if st.session_state.get("rt_mode", "oneshot") == "oneshot" else 1, 51)
@@ -203,8 +215,8 @@ URL: dict[str, dict[str, Setting]] = {
     "retrain": {"mode": Setting("rt_mode", "oneshot", choices=("oneshot", "gradual", "iterative", "init", "sparse")),
                 # the form's values, per mode ({rt_mode} is the mode chosen above; only the shown ones are written)
                 "epochs": Setting("rt_set_{rt_mode}_epochs", 1, choices=_retrain_epochs),  # per mode, read after mode
-                "learning_rate": Setting("rt_set_{rt_mode}_learning_rate", 1e-3,
-                                         choices=(2e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)),
+                "learning_rate": Setting("rt_set_{rt_mode}_learning_rate", "auto", read=_rate,
+                                         choices=("auto", 2e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)),
                 "batch_size": Setting("rt_set_{rt_mode}_batch_size", 32, choices=(32, 64, 128, 256)),
                 "seed": Setting("rt_set_{rt_mode}_seed", 0, low=0, high=2**31 - 1),
                 "l1": Setting("rt_set_{rt_mode}_l1", 0.0, choices=(0.0, 1e-5, 1e-4, 1e-3)),

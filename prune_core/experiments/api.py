@@ -14,7 +14,7 @@ from typing import Callable
 
 from ..methods import masks as mk
 from ..pruning import select
-from ..spec import RunSpec
+from ..spec import default_learning_rate, is_auto_rate, RunSpec
 from ..train.callbacks import OnEpoch, Progress
 from . import runs
 
@@ -41,9 +41,17 @@ def run(model, data, spec: RunSpec, *, mask_set: mk.MaskSet | None = None, dense
     (``get_weights()`` early in the original training); without them a freshly initialised copy is trained one
     epoch for the rewind point. ``original_schedule``: the original training's learning rate per epoch, replayed
     by the rewinding strategies (default: the rate rewound to ``spec.learning_rate`` and annealed).
+    ``spec.learning_rate="auto"``: :func:`prune_core.spec.default_learning_rate` at the mask's sparsity (one-shot),
+    the target (gradual, init, sparse) or each round's (iterative); the run records the rate it used.
     """
     spec = spec.validate()
-    common = dict(batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=spec.seed, l1=spec.l1,
+    rate = spec.learning_rate  # "auto": the measured rate at the run's sparsity (iterative: each round's, in its loop)
+    if spec.mode == "oneshot" and mask_set is None:
+        mask_set = select(model, spec.prune, data=data)
+    if is_auto_rate(rate) and spec.mode != "iterative":
+        sparsity = mask_set.overall_sparsity if spec.mode == "oneshot" else target_sparsity(model, data, spec)
+        rate = default_learning_rate(spec.mode, sparsity)
+    common = dict(batch_size=spec.batch_size, learning_rate=rate, seed=spec.seed, l1=spec.l1,
                   progress=progress, on_epoch=on_epoch, settings=settings, dense_accuracy=dense_accuracy,
                   latency_repeats=spec.latency_repeats, label=spec.label)
     if spec.retrain == "rewind-weights" and rewind_weights is None:
@@ -52,8 +60,6 @@ def run(model, data, spec: RunSpec, *, mask_set: mk.MaskSet | None = None, dense
         rewind_weights = runs.early_weights(model, data, seed=spec.seed, batch_size=spec.batch_size)
     strategy = dict(retrain=spec.retrain, original_schedule=original_schedule, rewind_weights=rewind_weights)
     if spec.mode == "oneshot":
-        if mask_set is None:
-            mask_set = select(model, spec.prune, data=data)
         return runs.run_oneshot(model, mask_set, data, epochs=spec.epochs, compact=spec.compact,
                                 reconstruct=spec.reconstruct, **strategy, **common)
     if spec.mode == "init":

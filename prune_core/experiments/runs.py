@@ -45,7 +45,7 @@ from ..methods import masks as mk
 from ..methods.criteria import get_criterion
 from ..methods.thresholds import check_fraction, check_scope
 from ..pruning import select
-from ..spec import check_retrain, PruneSpec
+from ..spec import check_retrain, is_auto_rate, PruneSpec
 from ..train.callbacks import current_masks, epoch_logger, OnEpoch, Progress
 from ..train.fit import retrain as retrain_masked, train
 from ..train.loops import gradual_prune, iterative_prune
@@ -431,12 +431,13 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
 def _round_record(step) -> dict:
     """A ``loops.IterativeStep`` as the plain record stored with a run."""
     return {"round": step.step, "sparsity": float(step.sparsity), "pruned_accuracy": step.pruned_accuracy,
-            "accuracy": step.accuracy, "within_tolerance": step.within_tolerance, "seconds": step.seconds}
+            "accuracy": step.accuracy, "within_tolerance": step.within_tolerance, "seconds": step.seconds,
+            "learning_rate": step.learning_rate}
 
 
 def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: int = 1, tolerance: float = 0.01,
                   target_sparsity: float = 0.9, max_rounds: int = 20, criterion: str = "magnitude",
-                  scope: str = "layer", batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+                  scope: str = "layer", batch_size: int = 32, learning_rate: float | str = 1e-3, seed: int = 0,
                   l1: float = 0.0, on_round: OnRound | None = None, progress: Progress | None = None,
                   on_epoch: OnEpoch | None = None, settings: dict | None = None,
                   dense_accuracy: float | None = None, latency_repeats: int = 10,
@@ -452,11 +453,12 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     falls below dense − ``tolerance`` (that round is recorded, its model not kept), when the target is
     reached, or after ``max_rounds``. The result's model is the last round within tolerance (the dense
     model when none was). ``loops.iterative_prune`` on the test split, plus ``on_round(record)``
-    after each round and per-epoch ``on_epoch``.
+    after each round and per-epoch ``on_epoch``. ``learning_rate="auto"``: each round at the measured rate for its
+    sparsity (``spec.default_learning_rate``); every round record says its rate.
     """
     # the loop's own arguments (fraction, tolerance, target, rounds, epochs, strategy) are checked once, by
     # iterative_prune (train.loops.check_iterative), before it evaluates the dense model
-    _check_training(None, batch_size, learning_rate)
+    _check_training(None, batch_size, 1.0 if is_auto_rate(learning_rate) else learning_rate)
     get_criterion(criterion)
     check_scope(scope)
     l1 = check_l1(l1)
@@ -490,7 +492,8 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     held = best_masks.overall_sparsity if best_masks is not None else 0.0
     pruned_eval = _oneshot_eval(model, held, criterion, scope, x, y, x_test, y_test, seed)
     engine = dict(mode="iterative", epochs=int(fine_tune_epochs), fine_tune_epochs=int(fine_tune_epochs),
-                  batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed), l1=l1,
+                  batch_size=int(batch_size), learning_rate=learning_rate if is_auto_rate(learning_rate)
+                  else float(learning_rate), seed=int(seed), l1=l1,
                   granularity="weight", criterion=criterion, scope=scope, step_fraction=float(step_fraction),
                   tolerance=float(tolerance), target_sparsity=float(target_sparsity), max_rounds=int(max_rounds),
                   retrain=retrain)

@@ -13,7 +13,7 @@ import numpy as np
 from ..measure.metrics import evaluate
 from ..methods import masks as mk
 from ..methods.thresholds import check_fraction
-from ..spec import check_retrain
+from ..spec import check_retrain, is_auto_rate, resolve_rate
 from .callbacks import _gradual_class, current_masks, Progress, PruneEvent, scored_sparsity
 from .fit import retrain, train
 from .schedules import iterative_schedule, PolynomialDecay, PruningSchedule
@@ -68,6 +68,7 @@ class IterativeStep:
     within_tolerance: bool
     history: dict = field(default_factory=dict)  # the round's fine-tuning history (Keras logs per epoch)
     seconds: float = 0.0
+    learning_rate: float | None = None  # the rate the round retrained at
 
 
 @dataclass
@@ -108,7 +109,7 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
                     tolerance: float = 0.01, target_sparsity: float = 0.9, max_rounds: int = 20,
                     criterion: str = "magnitude", scope: str = "layer", granularity: str = "weight",
                     batch_size: int = 32,
-                    learning_rate: float = 1e-3, seed: int = 0, baseline_accuracy: float | None = None,
+                    learning_rate: float | str = 1e-3, seed: int = 0, baseline_accuracy: float | None = None,
                     progress: Progress | None = None, on_round=None, round_callbacks=None,
                     retrain_strategy: str = "finetune", original_schedule=None,
                     rewind_weights=None) -> IterativeResult:
@@ -122,11 +123,16 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
     (removed units' incoming rows in the next layer included). Returns every round and the last
     model within tolerance (a copy of the dense model if none was). The caller's model is untouched.
     ``on_round(step)`` is called after each round; ``round_callbacks(k)`` gives extra Keras callbacks
-    for round k's fine-tuning (e.g. a per-epoch logger).
+    for round k's fine-tuning (e.g. a per-epoch logger). ``learning_rate``: one rate for every round, or
+    ``"auto"``: each round at ``spec.default_learning_rate("iterative", its sparsity)`` — 1e-3 while the model is
+    dense enough to be hurt by more, higher as it thins (one rate for all rounds either stalls early or wrecks
+    round 1; see ``spec.default_learning_rate``).
     """
     fraction, tolerance, target_sparsity = check_iterative(fraction, tolerance, target_sparsity, max_rounds,
                                                            fine_tune_epochs)
     check_retrain(retrain_strategy)
+    if not is_auto_rate(learning_rate) and not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        raise ValueError(f"The learning rate must be a positive number or 'auto'; got {learning_rate!r}.")
     if baseline_accuracy is None:
         baseline_accuracy = evaluate(model, x_val, y_val).accuracy
     result = IterativeResult(baseline_accuracy=baseline_accuracy, model=mk.copy_model(model))
@@ -140,19 +146,20 @@ def iterative_prune(model, x, y, x_val, y_val, *, fraction: float = 0.2, fine_tu
                                  previous=mask_set, x=x, y=y, seed=seed + k)
         held = mk.effective_masks(current, mask_set).overall_sparsity
         pruned_accuracy = evaluate(mk.apply_masks(current, mask_set), x_val, y_val).accuracy
+        rate = resolve_rate(learning_rate, "iterative", held)
 
         def report(done, message, k=k):
             if progress:
                 progress(min(1.0, (k - 1 + done) / max_rounds), f"Round {k} · {message}")
 
         current, trained = retrain(current, mask_set, x, y, strategy=retrain_strategy, epochs=fine_tune_epochs,
-                                   batch_size=batch_size, learning_rate=learning_rate, seed=seed + k, progress=report,
+                                   batch_size=batch_size, learning_rate=rate, seed=seed + k, progress=report,
                                    original_schedule=original_schedule, rewind_weights=rewind_weights,
                                    callbacks=round_callbacks(k) if round_callbacks else None)
         accuracy = evaluate(current, x_val, y_val).accuracy
         ok = bool(accuracy >= floor)
         result.steps.append(IterativeStep(k, held, pruned_accuracy, accuracy, ok, history=trained.history,
-                                          seconds=time.perf_counter() - round_started))
+                                          seconds=time.perf_counter() - round_started, learning_rate=rate))
         if on_round:
             on_round(result.steps[-1])
         if progress:

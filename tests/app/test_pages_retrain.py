@@ -211,17 +211,31 @@ def test_sparse_training_runs_from_the_page_and_shows_every_update():
     assert at.query_params["mode"] == "sparse" and at.query_params["sparse_method"] == "set"
 
 
-def test_the_learning_rate_starts_at_the_measured_default_for_the_run():
+def test_the_learning_rate_starts_on_auto_and_the_run_uses_the_measured_rate_for_its_sparsity(data_dir):
+    """Every mode starts on Auto (the URL says so); a one-shot run measures (0 epochs, fast) at the rate for the
+    candidate's sparsity — 1e-3 for the default 85.4% candidate, 1e-2 for one at 98% — and the summary says it."""
     at = page_test("retrain").run()
-    assert at.selectbox(key="rt_set_oneshot_learning_rate").value == 1e-3  # the default candidate: 85.4% sparse
-    at.radio(key="rt_mode").set_value("iterative").run()
-    assert at.selectbox(key="rt_set_iterative_learning_rate").value == 1e-3  # 1e-2 kept nothing in round 1
+    for mode in ("oneshot", "gradual", "iterative", "init", "sparse"):
+        at.radio(key="rt_mode").set_value(mode).run()
+        assert at.selectbox(key=f"rt_set_{mode}_learning_rate").value == "auto"
+        assert at.query_params["learning_rate"] == "auto"
+    at.radio(key="rt_mode").set_value("oneshot").run()
+    at.number_input[0].set_value(0)
+    result = run_and_wait(at)
+    assert result.settings["learning_rate"] == 1e-3
+    assert f"{result.nonzero_params:,} nonzero of {result.params:,} parameters · took {result.seconds:.1f} s · learning rate 0.001" in [
+        c.value for c in at.caption]
     high = page_test("prune", rule="sparsity", same="1", v="98").run()
     next(b for b in high.button if b.label.startswith("Apply")).click().run()
     high.switch_page("pages/retrain.py").run()
     assert not high.exception
     assert high.session_state["candidate"].sparsity >= 0.95
-    assert high.selectbox(key="rt_set_oneshot_learning_rate").value == 1e-2
+    assert high.selectbox(key="rt_set_oneshot_learning_rate").value == "auto"
+    high.number_input[0].set_value(0)
+    result = run_and_wait(high)
+    assert result.settings["learning_rate"] == 1e-2
+    assert f"{result.nonzero_params:,} nonzero of {result.params:,} parameters · took {result.seconds:.1f} s · learning rate 0.01" in [
+        c.value for c in high.caption]
 
 
 def test_the_recipe_search_runs_from_the_page_and_shows_its_best_and_every_candidate(monkeypatch):

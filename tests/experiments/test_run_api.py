@@ -61,12 +61,45 @@ def test_a_coefficient_rule_names_its_one_shot_sparsity_as_the_target(dense, dat
      "filters)."),
     (dict(mode="iterative", step_fraction=0.0), "The fraction pruned per round must be above 0, or the loop never ends."),
     (dict(retrain="again"), "Unknown retraining strategy 'again'; choose one of finetune, rewind-lr, rewind-weights."),
-    (dict(learning_rate=-1.0), "The learning rate must be a positive number; got -1.0."),
+    (dict(learning_rate=-1.0), "The learning rate must be a positive number or 'auto' (the measured default for the "
+                               "mode and sparsity); got -1.0."),
+    (dict(learning_rate="fast"), "The learning rate must be a positive number or 'auto' (the measured default for the "
+                                 "mode and sparsity); got 'fast'."),
 ])
 def test_runspec_refuses_with_one_sentence(fields, message):
     with pytest.raises(ValueError) as caught:
         pc.RunSpec(**fields).validate()
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("mode, sparsity, rate", [
+    ("oneshot", 0.5, 1e-3), ("oneshot", 0.98, 1e-2),  # the mask's sparsity
+    ("gradual", 0.5, 1e-3), ("gradual", 0.9, 3e-3), ("gradual", 0.95, 1e-2),  # the target
+    ("sparse", 0.95, 3e-3), ("sparse", 0.98, 1e-2), ("init", 0.9, 3e-3),
+])
+def test_an_auto_rate_runs_at_the_measured_rate_for_the_runs_sparsity(dense, data, mode, sparsity, rate):
+    """learning_rate="auto" gives exactly the run that the measured rate (spec.default_learning_rate) gives."""
+    fields = dict(mode=mode, prune=magnitude(sparsity), epochs=1, seed=2, latency_repeats=0, compact=False)
+    auto = pc.run(dense, data, pc.RunSpec(**fields, learning_rate="auto"))
+    fixed = pc.run(dense, data, pc.RunSpec(**fields, learning_rate=rate))
+    assert pc.spec.default_learning_rate(mode, sparsity) == rate
+    assert auto.settings["learning_rate"] == fixed.settings["learning_rate"] == rate  # the record says the rate used
+    assert same_weights(auto.model, fixed.model)
+    other = pc.run(dense, data, pc.RunSpec(**fields, learning_rate=0.05))
+    assert not same_weights(auto.model, other.model)  # the rate matters here, so the equality above says something
+
+
+def test_an_iterative_auto_rate_picks_each_rounds_rate_and_records_it(dense, data):
+    spec = pc.RunSpec(mode="iterative", prune=magnitude(0.98), epochs=1, step_fraction=0.9, tolerance=1.0, seed=2,
+                      learning_rate="auto", latency_repeats=0, compact=False)
+    result = pc.run(dense, data, spec)
+    # rounds at 90% (3e-3) and min(99%, 98%) = 98% (1e-2), each layer's count rounded exactly
+    assert [r["learning_rate"] for r in result.rounds] == [3e-3, 1e-2]
+    assert result.settings["learning_rate"] == "auto"
+    first = pc.run(dense, data, pc.RunSpec(**{**spec.__dict__, "learning_rate": 3e-3}))
+    assert first.rounds[0]["accuracy"] == result.rounds[0]["accuracy"]  # round 1 is the 3e-3 run's round 1
+    assert [r["learning_rate"] for r in first.rounds] == [3e-3, 3e-3]
+    assert not same_weights(first.model, result.model)  # round 2 differs: it ran at 1e-2
 
 
 def test_runspec_to_dict_names_each_modes_settings():

@@ -108,3 +108,28 @@ def test_gradual_unit_granularity_holds_unit_counts():
     removed = ~result.mask_set.units["h"]
     assert not pruned.get_layer("h").kernel.numpy()[:, removed].any()
     assert not pruned.get_layer("out").kernel.numpy()[removed].any()
+
+
+def test_iterative_auto_rate_retrains_each_round_at_the_rate_for_its_sparsity(monkeypatch):
+    """learning_rate="auto": round k retrains at spec.default_learning_rate("iterative", its held sparsity)."""
+    model = plain_dense_net(2)
+    x, y = two_rule_data(192, 2)
+    used = []
+    retrain = loops.retrain
+
+    def spy(*args, learning_rate, **kwargs):
+        used.append(learning_rate)
+        return retrain(*args, learning_rate=learning_rate, **kwargs)
+
+    monkeypatch.setattr(loops, "retrain", spy)
+    result = _iterate(model, x, y, fraction=0.5, target_sparsity=0.97, tolerance=1.0, learning_rate="auto")
+    # 50%, 75%, 87.5%, 93.75%, 96.875% of 24 + 12 weights, each layer's count rounded: the last holds 35 of 36 ≥ 97%
+    expected = [(prune_count(24, s) + prune_count(12, s)) / 36 for s in (0.5, 0.75, 0.875, 0.9375, 0.96875)]
+    assert [st.sparsity for st in result.steps] == pytest.approx(expected, abs=1e-12)
+    assert expected == pytest.approx([18 / 36, 27 / 36, 32 / 36, 34 / 36, 35 / 36])
+    assert used == [st.learning_rate for st in result.steps] == [1e-3, 1e-3, 3e-3, 3e-3, 1e-2]
+
+
+def test_iterative_refuses_a_rate_that_is_neither_a_number_nor_auto():
+    with pytest.raises(ValueError, match="The learning rate must be a positive number or 'auto'; got 'fast'."):
+        _iterate(plain_dense_net(2), *two_rule_data(32, 2), fraction=0.5, learning_rate="fast")

@@ -150,7 +150,7 @@ def test_retrain_page_reconstructs_with_zero_epochs_and_offers_the_strategies(tm
     assert not at.exception
     retrain = next(b for b in at.selectbox if b.label == "Retraining")
     assert retrain.options == ["Fine-tune", "Learning-rate rewinding", "Weight rewinding"]
-    assert next(b for b in at.selectbox if b.label == "Learning rate").value == 1e-3  # the default candidate is 85% sparse: 1e-3 retrains it best (spec.default_learning_rate)
+    assert next(b for b in at.selectbox if b.label == "Learning rate").value == "auto"  # the rate by sparsity
     next(c for c in at.checkbox if c.label.startswith("Reconstruct")).check()
     at.number_input[0].set_value(0)
     result = run_page_and_wait(at)

@@ -2,7 +2,9 @@
 
 from types import SimpleNamespace
 
-from ui.retrain import headline
+import pytest
+
+from ui.retrain import headline, rate_text
 
 
 def _result(**settings):
@@ -22,3 +24,13 @@ def test_a_streams_run_shows_the_parameters_it_removed():
 def test_a_masked_run_shows_its_sparsity():
     shown = {m.label: m for m in headline(_result())}
     assert shown["Sparsity"].value == "0.0%" and "Parameters removed" not in shown
+
+
+@pytest.mark.parametrize("rate, rounds, text", [
+    (3e-3, [], "learning rate 0.003"),
+    (1e-3, [{"learning_rate": 1e-3}, {"learning_rate": 1e-3}], "learning rate 0.001"),
+    ("auto", [{"learning_rate": r} for r in (1e-3, 1e-3, 1e-3, 1e-3, 3e-3, 3e-3, 3e-3, 3e-3, 1e-2)],
+     "learning rate by round (Auto): 0.001 (rounds 1–4), 0.003 (rounds 5–8), 0.01 (round 9)"),
+])
+def test_the_summary_says_the_learning_rate_the_run_used(rate, rounds, text):
+    assert rate_text(SimpleNamespace(settings={"learning_rate": rate}, rounds=rounds)) == text

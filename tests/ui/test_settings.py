@@ -20,6 +20,10 @@ from ui.settings import URL, Setting, is_setting
     (Setting("k", "magnitude", choices=lambda: ("magnitude", "taylor")), "taylor", "taylor"),
     (Setting("k", [50, 90], choices=(50, 70, 90)), "50,70", [50, 70]),
     (Setting("k", [50, 90], choices=(50, 70, 90)), "50,60", None),
+    (URL["retrain"]["learning_rate"], "auto", "auto"),  # the Retrain page's default: the rate by sparsity
+    (URL["retrain"]["learning_rate"], "0.003", 0.003),
+    (URL["retrain"]["learning_rate"], "0.5", None),  # not one of the page's rates
+    (URL["retrain"]["learning_rate"], "fast", None),
 ])
 def test_a_link_value_is_parsed_or_refused(setting, text, expected):
     assert setting.parse(text) == expected
