@@ -2,7 +2,7 @@
 reproduces it. Nothing here asserts on time.
 
     .venv/bin/python -m bench                  # everything (the methods comparison takes the longest)
-    .venv/bin/python -m bench --skip methods   # leave some out: thresholds, slider, startup, load, compact, scoring_memory, uploads, deploy, methods
+    .venv/bin/python -m bench --skip methods   # leave some out: thresholds, slider, startup, load, compact, scoring_memory, uploads, deploy, methods, rates
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ BENCHES = {
     "uploads": ["-m", "bench.bench_uploads", "--repeats", "3"],
     "deploy": ["bench/bench_deploy.py"],
     "methods": ["bench/bench_methods.py"],
+    "rates": ["-m", "bench.bench_rates"],
 }
 
 
