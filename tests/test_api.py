@@ -186,7 +186,7 @@ def test_cli_choices_equal_the_registries(toy_registrations):
 
 
 def test_the_prune_page_offers_a_registered_criterion(toy_registrations):
-    from tests.apptest import metric_value, page_test
+    from tests.apptest import metric_value, page_test, prune_sliders
 
     at = page_test("prune").run()
     assert "Squared w²" in at.radio(key="pr_criterion").options
@@ -194,7 +194,7 @@ def test_the_prune_page_offers_a_registered_criterion(toy_registrations):
     at.radio(key="pr_criterion").set_value("squared").run()
     at.radio(key="pr_rule").set_value("median").run()
     assert not at.exception
-    assert [s.value for s in at.slider] == [1.0, 1.0, 1.0]
+    assert [s.value for s in prune_sliders(at)] == [1.0, 1.0, 1.0]
     model = at.session_state["model_entry"].model
     pruned = sum(int(np.count_nonzero(k * k < np.median(k * k))) for k in kernels(model).values())
     assert metric_value(at, "Overall sparsity") == f"{pruned / 266_200:.1%}"
