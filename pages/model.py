@@ -27,7 +27,8 @@ if entry.history:
     widgets.chart(training.history_figure(entry.history))
     st.caption("Loss (left axis) and accuracy (right axis, %) per epoch; dashed lines are measured on the test split.")
 
-train_tab, upload_tab = st.tabs(["Train a baseline", "Upload your own"], key="model_tab")
+train_tab, upload_tab = st.tabs(["Train a baseline", "Upload your own"], key="model_tab",
+                              on_change="rerun")  # tracked: a rerun (an upload, a setting) keeps the open tab
 with upload_tab:
     upload.upload_tab()
 
