@@ -4,7 +4,7 @@ and HTML export) and a criteria sweep (accuracy vs sparsity per criterion)."""
 import streamlit as st
 
 from ui import compare as cu, continue_run, run_on
-from ui import jobs, settings, state, widgets
+from ui import jobs, recipe, settings, state, widgets
 from ui.router import require_router
 from ui.text import md
 
@@ -35,6 +35,16 @@ with w2.popover("New workspace", icon=":material/add:", width="content"):
                 st.session_state["flash"] = message
                 st.rerun()
             st.error(message, icon=":material/error:")
+
+@st.fragment(run_every=1.0)
+def live_candidates(key: str, runs: list, x: str) -> None:
+    """The chart redrawn each second while the recipe search runs, its candidates joining as they finish."""
+    candidates, searching = recipe.candidate_records(key)
+    widgets.chart(cu.accuracy_size_figure(runs + candidates, x), key=f"cmp_accuracy_size_live_{key}")
+    st.caption(cu.candidates_caption(len(candidates), searching))
+    if not searching:
+        st.rerun()  # the whole page: the search's result is in
+
 
 records = cu.store().records(workspace)
 
@@ -76,7 +86,13 @@ else:
     for key, runs in charted:
         if chosen_model == cu.ALL_MODELS:
             st.markdown(f"**{md(cu.model_words(runs))}**")
-        widgets.chart(cu.accuracy_size_figure(runs, x), key=f"cmp_accuracy_size_{key}")
+        candidates, searching = recipe.candidate_records(key)
+        if searching:  # the recipe search's candidates join this chart as they finish
+            live_candidates(key, runs, x)
+        else:
+            widgets.chart(cu.accuracy_size_figure(runs + candidates, x), key=f"cmp_accuracy_size_{key}")
+            if candidates:
+                st.caption(cu.candidates_caption(len(candidates)))
     st.caption(cu.ACCURACY_SIZE_CAPTION)
 
     shown = cu.table_frame(shown_runs)

@@ -452,6 +452,14 @@ def current_model_key() -> str | None:
                               "dense": {"params": entry.model.count_params()}})
 
 
+def candidates_caption(count: int, searching: bool = False) -> str:
+    """The line under a chart that holds a recipe search's candidates."""
+    finished = f"{count} candidate{'s' if count != 1 else ''}"
+    return (f"“recipe candidate”: {finished} of the recipe search on this model (Retrain page), each a one-shot run "
+            "from the dense model at the target sparsity; not kept in the run history — "
+            + ("more join as they finish." if searching else "its best recipe is on the Retrain page."))
+
+
 def default_model_choice(groups: dict) -> str:
     """The current model's runs when it has any, otherwise the model of the newest run."""
     current = current_model_key()

@@ -32,16 +32,40 @@ def cost_sentence(criteria: list[str], budget: int) -> str:
 
 
 def start(target_percent: int, budget: int, criteria: list[str]):
-    """``search.search_recipe`` on the current model as a background job."""
+    """``search.search_recipe`` on the current model as a background job; each candidate, as it finishes, is kept
+    in the job's ``rounds`` with the model's key (the Compare page draws them on that model's chart)."""
+    from .compare import current_model_key
+
     entry, ds = state.current_model(), state.dataset()
-    model, executor = entry.model, run_on.executor()
+    model, executor, model_key = entry.model, run_on.executor(), current_model_key()
 
     def work(job):
         runner, _ = run_on.started(executor)
         return search.search_recipe(model, ds, target_percent / 100, budget=int(budget),
-                                    grid={"criteria": list(criteria)}, executor=runner, progress=job.progress)
+                                    grid={"criteria": list(criteria)}, executor=runner, progress=job.progress,
+                                    on_candidate=lambda row: job.on_round({**row, "model_key": model_key}))
 
     return jobs.start(f"Recipe search ({grid_size(criteria)} candidates, {target_percent}% sparsity)", JOB_KIND, work)
+
+
+CANDIDATE_MODE = "recipe candidate"  # their group on the Compare chart
+
+
+def candidate_records(model_key: str | None) -> tuple[list[dict], bool]:
+    """(the session's latest recipe search's finished candidates on ``model_key``'s model as chart records, whether
+    the search is still running). A failed candidate has no point; nothing when the search was on another model."""
+    job = jobs.current()
+    if job is None or job.kind != JOB_KIND or job.cancelled:
+        job = next((j for j in jobs.finished(JOB_KIND)), None)
+    if job is None or model_key is None:
+        return [], False
+    records = [{"mode": CANDIDATE_MODE, "final_accuracy": r["final_accuracy"], "nonzero_params": r["nonzero_params"],
+                "gzip_bytes": r.get("gzip_bytes"), "sparsity": r.get("sparsity"),
+                "label": (f"recipe round {r['round']}: {criterion_label(r['criterion'])}, "
+                          f"{RETRAIN[r['retrain']].lower()}, lr {r['learning_rate']:g}, {r['epochs']} epoch(s)")}
+               for r in job.rounds if r.get("model_key") == model_key and "failed" not in r
+               and r.get("nonzero_params") is not None]
+    return records, job.running
 
 
 def latest():

@@ -74,7 +74,8 @@ def recipe_task(shared: dict, payload: dict) -> dict:
                           batch_size=payload["batch_size"])
     result = api.run(model, shared["data"], spec, dense_accuracy=shared.get("dense_accuracy"))
     return {"pruned_accuracy": result.pruned_accuracy, "final_accuracy": result.final_accuracy,
-            "sparsity": result.sparsity, "seconds": time.perf_counter() - started}
+            "sparsity": result.sparsity, "nonzero_params": result.nonzero_params,
+            "gzip_bytes": result.gzip_bytes, "seconds": time.perf_counter() - started}
 
 
 @dataclass

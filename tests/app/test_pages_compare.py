@@ -337,3 +337,64 @@ def test_the_model_choice_is_in_the_link_and_a_link_reopens_it(two_models):
     assert not stale.exception  # falls back to the default: the newest run's model
     assert stale.selectbox(key="cmp_model").value == "uploaded (Functional)|resnet50.keras|23608202"
     assert stale.query_params["model"] == "uploaded (Functional)|resnet50.keras|23608202"
+
+
+def _recipe_job(model_key, rows, running=None):
+    from ui import jobs
+
+    thread = None
+    if running is not None:  # a search still going: its thread waits for the test
+        import threading
+
+        thread = threading.Thread(target=running.wait, daemon=True)
+        thread.start()
+    job = jobs.Job(name="Recipe search (2 candidates, 98% sparsity)", kind="recipe", thread=thread)
+    job.rounds = [{**row, "model_key": model_key} for row in rows]
+    return job
+
+
+CANDIDATES = [
+    {"round": 1, "epochs": 1, "criterion": "magnitude", "retrain": "finetune", "learning_rate": 0.01,
+     "final_accuracy": 0.9210, "nonzero_params": 5_734, "gzip_bytes": 90_000, "sparsity": 0.98},
+    {"round": 1, "epochs": 1, "criterion": "wanda", "retrain": "rewind-lr", "learning_rate": 0.001,
+     "final_accuracy": 0.8855, "nonzero_params": 5_734, "gzip_bytes": 91_000, "sparsity": 0.98},
+    {"round": 1, "epochs": 1, "criterion": "taylor", "retrain": "finetune", "learning_rate": 0.001,
+     "failed": "out of memory", "final_accuracy": float("nan"), "nonzero_params": None},
+]
+
+
+@pytest.mark.parametrize("searching", [False, True])
+def test_recipe_search_candidates_join_their_models_chart(store, two_runs, searching):
+    """Issue 24: each finished candidate of the recipe search is a point on its model's accuracy-vs-size chart (a
+    failed one has none), while the search runs (a chart redrawn each second) and after it."""
+    import threading
+
+    from ui import jobs
+
+    key = next(iter(history.group_by_model(store.records("default"))))
+    release = threading.Event() if searching else None
+    at = page_test("compare")
+    at.session_state[jobs.KEY] = _recipe_job(key, CANDIDATES, running=release)
+    at.run()
+    try:
+        assert not at.exception
+        traces = chart_traces(at)
+        assert traces["recipe candidate"] == ([5_734, 5_734], [100 * 0.9210, 100 * 0.8855])  # as the chart computes %
+        assert {"oneshot", "gradual", "dense"} <= set(traces)
+        caption = next(c.value for c in at.caption if "recipe candidate" in c.value)
+        assert caption.startswith("“recipe candidate”: 2 candidates of the recipe search on this model")
+        assert ("more join as they finish" in caption) == searching
+        charts = [c.key for c in at.get("plotly_chart")]
+        assert any(k and k.startswith("cmp_accuracy_size_live_") for k in charts) == searching
+    finally:
+        if release is not None:
+            release.set()
+
+
+def test_a_recipe_search_on_another_model_stays_off_this_chart(store, two_runs):
+    from ui import jobs
+
+    at = page_test("compare")
+    at.session_state[jobs.KEY] = _recipe_job("some other model", CANDIDATES)
+    at.run()
+    assert not at.exception and "recipe candidate" not in chart_traces(at)

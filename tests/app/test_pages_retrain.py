@@ -249,7 +249,7 @@ def test_the_recipe_search_runs_from_the_page_and_shows_its_best_and_every_candi
     def fake(shared, payload):
         key = (payload["criterion"], payload["retrain"], payload["learning_rate"])
         return {"pruned_accuracy": 0.5, "final_accuracy": scores[key] + 0.001 * payload["epochs"],
-                "sparsity": payload["target"], "seconds": 0.0}
+                "sparsity": payload["target"], "nonzero_params": 13_310, "seconds": 0.0}
 
     monkeypatch.setattr(search, "recipe_task", fake)
     at = page_test("retrain").run()
@@ -268,3 +268,7 @@ def test_the_recipe_search_runs_from_the_page_and_shows_its_best_and_every_candi
     table = at.dataframe[-1].value  # the recipe table is the last on the page
     assert len(table) == 6 and table["Went on"].tolist() == [False, True, False, True, False, False]
     assert 'value=0.95, seed=0), epochs=2, learning_rate=0.01, retrain="finetune", seed=0))' in at.code[0].value
+    # every candidate, as it finished, went to the job for the Compare chart, with this model's key
+    assert len(job.rounds) == 6 and {r["model_key"] for r in job.rounds} == {"lenet-300-100|266610"}
+    assert [r["final_accuracy"] for r in job.rounds][:4] == [0.911, 0.931, 0.901, 0.921]
+    assert {r["nonzero_params"] for r in job.rounds} == {13_310}

@@ -51,10 +51,13 @@ def test_the_best_spec_is_the_one_shot_run_the_library_gives(setting):
 
     model, data = setting
     grid = {"criteria": ("magnitude",), "strategies": ("finetune",), "learning_rates": (1e-3, 1e-2)}
-    result = search.search_recipe(model, data, 0.5, budget=2, grid=grid)
+    seen = []
+    result = search.search_recipe(model, data, 0.5, budget=2, grid=grid, on_candidate=seen.append)
     assert result.rounds == [[1, 2], [2, 1]] and len(result.frame) == 3
     again = pc.run(model, data, result.spec)
     assert again.final_accuracy == result.best_accuracy
+    # each candidate carries its size for the Compare chart: the last one is the best's run
+    assert (seen[-1]["nonzero_params"], seen[-1]["gzip_bytes"]) == (again.nonzero_params, again.gzip_bytes)
     assert result.frame["sparsity"].tolist() == pytest.approx([0.5] * 3, abs=0.01)
 
 
