@@ -89,7 +89,9 @@ def numbers(ctx: Context, mask_set: masks.MaskSet) -> Numbers:
     if not ctx.has_data:
         return Numbers(human_bytes(sparse), size_delta, "needs data", None,
                        "Add data for this model on the Model page to measure accuracy.", float("nan"))
-    accuracy = metrics.evaluate(pruned_model, ctx.dataset.x_test, ctx.dataset.y_test).accuracy
+    # the scratch copy is evaluated at every rest with new weights: Keras' traced predict step pays off (9 vs 16 ms)
+    accuracy = metrics.evaluate(pruned_model, ctx.dataset.x_test, ctx.dataset.y_test,
+                                compiled=not mask_set.streams).accuracy
     return Numbers(human_bytes(sparse), size_delta, f"{accuracy:.2%}",
                    f"{(accuracy - ctx.dense_accuracy) * 100:+.2f} pts vs dense",
                    f"Test accuracy of the {which} before any retraining, measured on "

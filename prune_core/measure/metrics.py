@@ -30,20 +30,26 @@ class Evaluation:
     loss: float
 
 
-def predict_probabilities(model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Softmax outputs for x, in batches, without compiling the model."""
+def predict_probabilities(model, x: np.ndarray, batch_size: int = 1024, compiled: bool = False) -> np.ndarray:
+    """Softmax outputs for x, in batches: by calling the model eagerly, or with ``compiled`` through Keras' traced
+    predict step (``predict_on_batch``) — worth it for a model evaluated again and again with new weights (the
+    Prune page's scratch copy: 9 ms instead of 16 ms for 2,000 digits), not for one evaluated once (the trace)."""
     import keras
 
-    outputs = [keras.ops.convert_to_numpy(model(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    if compiled:
+        outputs = [np.asarray(model.predict_on_batch(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
+    else:
+        outputs = [keras.ops.convert_to_numpy(model(x[i:i + batch_size], training=False))
+                   for i in range(0, len(x), batch_size)]
     return np.concatenate(outputs) if outputs else np.zeros((0,))
 
 
-def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> Evaluation:
-    """Accuracy and cross-entropy of a softmax classifier on (x, y).
+def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1024, compiled: bool = False) -> Evaluation:
+    """Accuracy and cross-entropy of a softmax classifier on (x, y) (``compiled``: see :func:`predict_probabilities`).
 
     Uses float64 for the loss so a 100%-pruned layer (uniform outputs) gives a finite number.
     """
-    probs = predict_probabilities(model, x, batch_size).astype(np.float64)
+    probs = predict_probabilities(model, x, batch_size, compiled).astype(np.float64)
     labels = np.asarray(y).astype(np.int64)
     accuracy = float(np.mean(np.argmax(probs, axis=1) == labels)) if len(labels) else float("nan")
     picked = np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1.0)

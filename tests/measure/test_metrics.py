@@ -176,3 +176,13 @@ def test_class_accuracy_of_a_model_matches_evaluate_and_the_change_table():
     assert row.loc["a", "pruned"] == 1.0 and row.loc["b", "pruned"] == 0.0 and row.loc["c", "pruned"] == 0.0
     assert (table["change"] == table["pruned"] - table["dense"]).all()
     assert table["change"].is_monotonic_increasing
+
+
+def test_a_compiled_evaluation_equals_the_eager_one():
+    """``compiled=True`` (Keras' traced predict step, for a model evaluated again and again) gives the same numbers."""
+    from tests.tiny import tiny_data, tiny_net
+
+    model, (x, y, _, _) = tiny_net(hidden=16), tiny_data()  # 256 training rows
+    eager = metrics.evaluate(model, x, y, batch_size=100)
+    compiled = metrics.evaluate(model, x, y, batch_size=100, compiled=True)  # 3 batches, the last one shorter
+    assert compiled.accuracy == eager.accuracy and compiled.loss == pytest.approx(eager.loss, rel=1e-6)
