@@ -182,13 +182,13 @@ def live_view():
         st.caption(caption)
 
     if rule == "coefficient" and criterion == "magnitude":
-        guide_slot.caption(guide.tail_note(scores, settings))
+        guide_slot.caption(guide.tail_note(ctx, scores, settings))
     elif rule == "coefficient":  # the criteria whose scores make "0.1–0.5" misleading: the curve, open
         current = values if not isinstance(values, dict) else (
             next(iter(values.values())) if len(set(values.values())) == 1 else None)
         with guide_slot.expander(f"What the coefficient does with {prune_labels.criterion_label(criterion)} scores",
                                  expanded=True, icon=":material/insights:"):
-            st.markdown(guide.tail_note(scores, settings))
+            st.markdown(guide.tail_note(ctx, scores, settings))
             widgets.chart(guide.curve_figure(ctx, scores, settings, current), key="coefficient-curve",
                           config=HISTOGRAM_CONFIG)
             st.caption(guide.curve_caption(settings, current))

@@ -124,8 +124,12 @@ def curve_caption(settings: dict, current: float | None) -> str:
             f"coefficient, with {where}{marker}.")
 
 
-def tail_note(scores: dict, settings: dict) -> str:
-    return md(guidance.heavy_tail_note(scores[settings["criterion"]], criterion=settings["criterion"]))
+def tail_note(ctx, scores: dict, settings: dict) -> str:
+    """The heavy-tail sentence of the criterion's scores, found once per model, data and criterion (it read every
+    score at every slider rest)."""
+    criterion = settings["criterion"]
+    return prune_view.cached(prune_view.histogram_cache(ctx), ("tail note", criterion),
+                             lambda: md(guidance.heavy_tail_note(scores[criterion], criterion=criterion)))
 
 
 def collapse(ctx, mask_set) -> list[str]:
