@@ -4,7 +4,6 @@ the first layer's mosaic and the importance table."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 
@@ -120,7 +119,7 @@ class Mosaic:
     """What the first layer's first neurons still see: the picture, or a sentence when nothing is left."""
 
     layer: str            # escaped for Markdown
-    image: bytes | None  # PNG; None when every drawn input is pruned
+    image: object | None  # RGB array; None when every drawn input is pruned
     units: int            # how many neurons are drawn
 
 
@@ -133,26 +132,9 @@ def mosaic(ctx: Context, mask_set: masks.MaskSet) -> Mosaic | None:
     if tiles is None:
         return None
     units = min(32, ctx.kernels[first].shape[1])
-    drawn = mask_set.kernels[first][:, :units]
-    if not drawn.any():
+    if not mask_set.kernels[first][:, :units].any():
         return Mosaic(md(first), None, units)
-    # encoded once per mask of these inputs: a move of another layer's slider re-sends the same picture for free
-    key = (first, hashlib.blake2b(np.packbits(drawn).tobytes(), digest_size=16).hexdigest())
-    held = histogram_cache(ctx)
-    if held.get("mosaic", (None,))[0] != key:
-        held["mosaic"] = (key, png_bytes(figures.mosaic_image(tiles)))
-    return Mosaic(md(first), held["mosaic"][1], units)
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    """An RGB uint8 array as PNG bytes (what st.image would encode on every run)."""
-    import io
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.fromarray(image).save(out, format="PNG")
-    return out.getvalue()
+    return Mosaic(md(first), figures.mosaic_image(tiles), units)
 
 
 def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet,

@@ -49,31 +49,6 @@ def test_first_visit_shows_default_coefficient_03(first_visit):
     assert len(at.dataframe) == 1 and not at.data_editor and len(at.image) == 1  # the mosaic
 
 
-def test_the_mosaic_is_encoded_once_per_mask_of_its_inputs():
-    """Moving another layer's slider re-sends the same picture (a PNG of what the first 32 neurons see); moving
-    the first layer's draws it anew — and it is the picture of the masked kernel, pixel for pixel."""
-    import io
-
-    from PIL import Image
-
-    from prune_core.measure import preview
-    from prune_core.viz import figures
-
-    at = page_test("prune").run()
-    held = lambda: at.session_state["pr_histograms"][1]["mosaic"]  # noqa: E731 — (key, png) of the last picture
-    first = held()
-    slider(at, "dense2").set_value(0.5).run()
-    assert held() is first  # the same object: not encoded again
-    slider(at, "dense1").set_value(0.5).run()
-    key, png = held()
-    assert key != first[0]
-    model = at.session_state["model_entry"].model
-    kernel = kernels(model)["dense1"]
-    keep = np.abs(kernel) >= 0.5 * float(np.abs(kernel).max())
-    expected = figures.mosaic_image(preview.first_layer_units(kernel, keep, (28, 28)))
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), expected)
-
-
 def test_moving_a_slider_changes_sparsity_to_core_value():
     at = page_test("prune").run()
     slider(at, "dense1").set_value(0.5).run()
