@@ -206,14 +206,15 @@ st.caption("For a target sparsity, try each criterion with fine-tuning and learn
            "rates, one-shot with one global threshold; successive halving gives the better half of the candidates "
            "twice the epochs each round, so the budget goes to the promising ones.")
 run_on.controls("candidate")
-with st.form("rt_recipe"):
+with st.container(border=True):  # not a form: every change reruns, so a copied link holds it
     a, b = st.columns([2, 1])
     recipe_target = a.slider("Target sparsity", 50, 99, 95, 1, format="%d%%", key="rc_target")
     recipe_budget = b.select_slider("Epochs in the last round", list(recipe.BUDGETS), value=2, key="rc_budget")
     recipe_criteria = st.pills("Criteria", recipe.CRITERIA, selection_mode="multi", default=recipe.CRITERIA,
                                format_func=prune_labels.criterion_label, key="rc_criteria")
     st.caption(recipe.cost_sentence(recipe_criteria or [], recipe_budget))
-    find = st.form_submit_button("Find the best recipe", icon=":material/travel_explore:", disabled=jobs.busy())
+    find = st.button("Find the best recipe", icon=":material/travel_explore:", disabled=jobs.busy(),
+                     key="rc_btn_find")
 if find and recipe_criteria and recipe.start(recipe_target, recipe_budget, recipe_criteria) is not None:
     st.rerun()
 jobs.panel(recipe.JOB_KIND)

@@ -172,6 +172,12 @@ def _criteria() -> tuple:
     return tuple(pc.CRITERIA)
 
 
+def _recipe_criteria() -> tuple:
+    from prune_core.experiments import search
+
+    return tuple(search.GRID["criteria"])
+
+
 def _architectures() -> tuple:
     from prune_core.train import models
 
@@ -233,7 +239,11 @@ URL: dict[str, dict[str, Setting]] = {
                 "rounds": Setting("rt_set_{rt_mode}_rounds", 10, low=1, high=30),
                 "sparse_method": Setting("rt_set_{rt_mode}_sparse_method", "rigl", choices=("rigl", "set")),
                 "distribution": Setting("rt_set_{rt_mode}_distribution", "uniform", choices=("uniform", "erk")),
-                "from_init": Setting("rt_set_{rt_mode}_from_init", False)},
+                "from_init": Setting("rt_set_{rt_mode}_from_init", False),
+                # the recipe search's controls (issue 24), below the form
+                "recipe_target": Setting("rc_target", 95, low=50, high=99),
+                "recipe_budget": Setting("rc_budget", 2, choices=(1, 2, 4)),
+                "recipe_criteria": Setting("rc_criteria", ["magnitude", "taylor", "wanda"], choices=_recipe_criteria)},
     "compare": {"model": Setting("cmp_model", "current"),  # a run-history model key; "current": the page's default
                 "size_axis": Setting("cmp_size_axis", "nonzero_params", choices=("nonzero_params", "gzip_kb")),
                 "sweep_criteria": Setting("cmp_sweep_criteria", ["magnitude"], choices=_criteria),

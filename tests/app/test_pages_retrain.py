@@ -255,7 +255,7 @@ def test_the_recipe_search_runs_from_the_page_and_shows_its_best_and_every_candi
     at = page_test("retrain").run()
     assert not at.exception
     at.pills(key="rc_criteria").set_value(["magnitude"])
-    at.button(key="FormSubmitter:rt_recipe-Find the best recipe").click().run()
+    at.button(key="rc_btn_find").click().run()
     job = at.session_state["job"]
     job.wait(120)
     assert job.error is None, job.error
@@ -272,3 +272,19 @@ def test_the_recipe_search_runs_from_the_page_and_shows_its_best_and_every_candi
     assert len(job.rounds) == 6 and {r["model_key"] for r in job.rounds} == {"lenet-300-100|266610"}
     assert [r["final_accuracy"] for r in job.rounds][:4] == [0.911, 0.931, 0.901, 0.921]
     assert {r["nonzero_params"] for r in job.rounds} == {13_310}
+
+
+def test_the_recipe_searchs_controls_are_in_the_link():
+    """Issue 25.5: the recipe search's controls write the URL on every change, and a link reopens them."""
+    at = page_test("retrain").run()
+    assert not at.exception
+    at.slider(key="rc_target").set_value(98).run()
+    at.select_slider(key="rc_budget").set_value(4).run()
+    at.pills(key="rc_criteria").set_value(["magnitude", "wanda"]).run()
+    assert (at.query_params["recipe_target"], at.query_params["recipe_budget"],
+            at.query_params["recipe_criteria"]) == ("98", "4", "magnitude,wanda")
+    link = page_test("retrain", recipe_target="98", recipe_budget="4", recipe_criteria="magnitude,wanda").run()
+    assert not link.exception
+    assert (link.slider(key="rc_target").value, link.select_slider(key="rc_budget").value,
+            link.pills(key="rc_criteria").value) == (98, 4, ["magnitude", "wanda"])
+    assert any("Grid: 2 criteria" in c.value for c in link.caption)
