@@ -59,21 +59,13 @@ def app_seconds(url: str, model_path: Path, data_path: Path) -> tuple[float, str
     """(seconds from the Run click to the finished run drawn, the last progress line seen)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browser import go_to, open_page, wait_idle
+    from tests.browser import go_to, open_page, upload_model_and_data
 
     with sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         open_page(page, f"{url}/model", timeout=180_000)
-        page.get_by_role("tab", name="Upload your own").click()
-        page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(str(model_path))
-        page.get_by_role("heading", name=f"{model_path.name} · uploaded").wait_for(timeout=300_000)
-        wait_idle(page, timeout=300_000, settle_ms=400)
-        page.get_by_role("tab", name="Upload your own").click()
-        page.get_by_text("My own data (.npz)").click()
-        wait_idle(page, timeout=60_000, settle_ms=400)
-        page.locator("[data-testid='stFileUploader'] input[type='file']").nth(1).set_input_files(str(data_path))
-        wait_idle(page, timeout=300_000, settle_ms=1000)
+        upload_model_and_data(page, model_path, data_path, timeout=300_000)
         go_to(page, "Retrain", timeout=300_000)
         page.get_by_role("button", name="Run", exact=True).wait_for(timeout=300_000)
         started = time.perf_counter()

@@ -20,6 +20,21 @@ def page_test(page: str, **query: str) -> AppTest:
     return at
 
 
+def job_result(at: AppTest, timeout: float = 300):
+    """The session's background job's result once it has finished without error; the page then run again to show it."""
+    job = at.session_state["job"]
+    job.wait(timeout)
+    assert job.error is None, job.error
+    at.run()
+    assert not at.exception
+    return job.result
+
+
+def button(at: AppTest, label: str):
+    """The button labelled exactly ``label``."""
+    return next(b for b in at.button if b.label == label)
+
+
 def metric_value(at: AppTest, label: str) -> str:
     """An st.metric's value, or the number the Prune page's live view draws under that label."""
     for metric in at.metric:

@@ -71,6 +71,19 @@ def expect_slider_value(slider, shown: str, timeout: float = 60_000) -> None:
         expect(slider).to_contain_text(shown, timeout=timeout)
 
 
+def upload_model_and_data(page, model_path, data_path, timeout: float = 120_000) -> None:
+    """On the Model page: upload a model file, then its .npz data, as a user would (waits until each is in)."""
+    page.get_by_role("tab", name="Upload your own").click()
+    page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(str(model_path))
+    page.get_by_role("heading", name=f"{model_path.name} · uploaded").wait_for(timeout=timeout)
+    wait_idle(page, timeout=timeout, settle_ms=400)
+    page.get_by_role("tab", name="Upload your own").click()
+    page.get_by_text("My own data (.npz)").click()
+    wait_idle(page, timeout=60_000, settle_ms=400)
+    page.locator("[data-testid='stFileUploader'] input[type='file']").nth(1).set_input_files(str(data_path))
+    wait_idle(page, timeout=timeout, settle_ms=1000)
+
+
 def train_one_epoch(page, timeout: float = 180_000):
     """On the Model page: bundled data, 1 epoch, Train; returns the success message once it shows."""
     page.get_by_text("Bundled subset — 10,000 real digits, offline").click()

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import badfiles
-from tests.browser import (assert_no_exception, go_to, live_slider, open_page, wait_idle, wait_live)
+from tests.browser import (assert_no_exception, go_to, live_slider, open_page, upload_model_and_data, wait_idle,
+                           wait_live)
 
 pytestmark = pytest.mark.browser
 
@@ -39,15 +40,7 @@ def residual_files(folder):
 def test_a_one_shot_job_on_an_uploaded_residual_net_finishes(page, app_url, tmp_path):
     model_path, data_path = residual_files(tmp_path)
     open_page(page, f"{app_url}/model", timeout=120_000)
-    page.get_by_role("tab", name="Upload your own").click()
-    page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(str(model_path))
-    page.get_by_role("heading", name="residual.keras · uploaded").wait_for(timeout=120_000)
-    wait_idle(page, timeout=120_000, settle_ms=400)
-    page.get_by_role("tab", name="Upload your own").click()
-    page.get_by_text("My own data (.npz)").click()
-    wait_idle(page, timeout=60_000, settle_ms=400)
-    page.locator("[data-testid='stFileUploader'] input[type='file']").nth(1).set_input_files(str(data_path))
-    wait_idle(page, timeout=120_000, settle_ms=1000)
+    upload_model_and_data(page, model_path, data_path)
     assert_no_exception(page)
 
     go_to(page, "Prune")

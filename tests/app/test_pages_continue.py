@@ -5,7 +5,7 @@ further with those zeros held. A run whose file is gone, or whose data is not he
 import numpy as np
 import pytest
 
-from tests.apptest import page_test
+from tests.apptest import button, job_result, page_test
 from ui.text import md
 
 
@@ -15,24 +15,11 @@ def data_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def wait_for_job(at):
-    job = at.session_state["job"]
-    job.wait(300)
-    assert job.error is None, job.error
-    at.run()
-    assert not at.exception
-    return job.result
-
-
-def button(at, label):
-    return next(b for b in at.button if b.label == label)
-
-
 def one_shot(at, epochs, seed=0):
     at.number_input[0].set_value(epochs)
     at.number_input[1].set_value(seed)
     button(at, "Run").click().run()
-    return wait_for_job(at)
+    return job_result(at)
 
 
 def test_a_history_run_is_continued_from_after_a_reload_and_retrained_with_its_zeros_held():

@@ -3,7 +3,7 @@ the table's numbers are the core's, user-supplied names are shown as text."""
 
 import pytest
 
-from tests.apptest import page_test
+from tests.apptest import button, job_result, page_test
 from ui.text import md
 
 
@@ -13,31 +13,18 @@ def data_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def wait_for_job(at):
-    job = at.session_state["job"]
-    job.wait(300)
-    assert job.error is None, job.error
-    at.run()
-    assert not at.exception
-    return job.result
-
-
-def button(at, label):
-    return next(b for b in at.button if b.label == label)
-
-
 def test_deploy_this_model_from_retrain_converts_and_shows_the_cores_numbers():
     at = page_test("prune", granularity="unit", rule="sparsity", v="50").run()
     next(b for b in at.button if b.label.startswith("Apply")).click().run()  # a neuron candidate: compact
     at.switch_page("pages/retrain.py").run()
     button(at, "Run").click().run()
-    run = wait_for_job(at)
+    run = job_result(at)
     at.session_state["deploy_settings"] = dict(calibration=100, budget=1.0, int8=False, keras_int8=False)
     button(at, "Deploy this model").click().run()
     assert not at.exception
     assert at.session_state["job"].kind == "deploy"  # started on arrival
     at.switch_page("pages/deploy.py")  # AppTest reruns the page it was told, not the one the script switched to
-    report = wait_for_job(at)
+    report = job_result(at)
     assert [r.name for r in report.rows] == ["dense", "pruned", "compact"]  # int8 is covered in test_deploy
     assert report.row("pruned").params == run.params and report.row("compact").params == run.compact["params"]
     table = at.dataframe[0].value
@@ -84,7 +71,7 @@ def test_without_a_run_the_current_model_is_measured_alone_and_its_name_stays_te
     shown = at.markdown[0].value
     assert md(entry.name) in shown and r"\*\*bold\*\* \<b\>x\</b\> \[link\]" in shown  # literal text on screen
     button(at, "Convert and measure").click().run()
-    report = wait_for_job(at)
+    report = job_result(at)
     assert [r.name for r in report.rows] == ["dense"]
     assert at.info[0].value.startswith("Only the dense model is here")
     assert at.dataframe[0].value["TFLite file · gzip"][0].startswith("1.07 MB")
@@ -97,7 +84,7 @@ def test_any_finished_run_can_be_deployed_and_its_report_stays_with_it():
         at.number_input[0].set_value(0)  # measure only: seconds
         at.number_input[1].set_value(seed)
         button(at, "Run").click().run()
-        runs.append(wait_for_job(at))
+        runs.append(job_result(at))
     first, second = runs
     at.switch_page("pages/deploy.py").run()
     assert not at.exception
@@ -114,7 +101,7 @@ def test_any_finished_run_can_be_deployed_and_its_report_stays_with_it():
 
     at.session_state["deploy_settings"] = dict(calibration=100, budget=1.0, int8=False, keras_int8=False)
     button(at, "Convert and measure").click().run()
-    report = wait_for_job(at)
+    report = job_result(at)
     assert report.source_key == f"run-{first.run_id}" and at.dataframe[0].value["export"].tolist() == ["dense", "pruned"]
     at.selectbox(key="dp_source").set_value(f"run-{second.run_id}").run()
     assert not at.exception and not at.dataframe  # not measured yet

@@ -7,7 +7,7 @@ from prune_core.io import data, history
 from prune_core.measure import metrics
 from prune_core.train import regularize
 from prune_core.graph import kernels
-from tests.apptest import metric_value, page_test
+from tests.apptest import job_result, metric_value, page_test
 
 
 @pytest.fixture(autouse=True)
@@ -19,12 +19,7 @@ def data_dir(tmp_path, monkeypatch):
 def run_and_wait(at):
     at.button[0].click().run()
     assert not at.exception
-    job = at.session_state["job"]
-    job.wait(300)
-    assert job.error is None, job.error
-    at.run()  # the page shows the finished run
-    assert not at.exception
-    return job.result
+    return job_result(at)  # the page shows the finished run
 
 
 def test_oneshot_default_candidate_fine_tunes_and_records(data_dir):

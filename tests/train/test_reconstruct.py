@@ -132,14 +132,11 @@ def test_oneshot_run_records_accuracy_before_and_after_reconstruction(mlp):
 
 
 def run_page_and_wait(at):
+    from tests.apptest import job_result
+
     at.button[0].click().run()
     assert not at.exception
-    job = at.session_state["job"]
-    job.wait(300)
-    assert job.error is None, job.error
-    at.run()
-    assert not at.exception
-    return job.result
+    return job_result(at)
 
 
 def test_retrain_page_reconstructs_with_zero_epochs_and_offers_the_strategies(tmp_path, monkeypatch):
