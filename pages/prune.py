@@ -88,6 +88,18 @@ if default_note:
     st.caption(default_note)
 
 
+def measured_numbers(size_slot, accuracy_slot, mask_set):
+    """Size estimate and test accuracy of the masked model, into their slots of the numbers row."""
+    shown = prune_view.numbers(ctx, mask_set)
+    size_slot.metric("Size estimate", shown.size, delta_color="inverse", delta=shown.size_delta,
+                     width=230,  # its delta names the dense size: "+0.0% vs dense 278.75 kB" is never cut
+                     help="Sparse size: nonzero weights as float32 values plus indices (CSR), dense where "
+                          "that is smaller; the change is against the dense model stored the same way.")
+    accuracy_slot.metric("Test accuracy", shown.accuracy, delta=shown.accuracy_delta, width=170,
+                         help=shown.accuracy_help)
+    return shown
+
+
 @st.fragment
 @guarded("updating the pruning preview")
 def live_view():
@@ -135,6 +147,9 @@ def live_view():
                    help=prune_live.OVERALL_HELP)
     # Size and accuracy need the masked model: filled after the charts, which should not wait for them.
     size_slot, accuracy_slot = row.empty(), row.empty()
+    # the live view draws its charts in the browser, so the measured numbers go first (the rest waits for them);
+    # the server path draws its charts first: they should not wait for the accuracy
+    shown_numbers = measured_numbers(size_slot, accuracy_slot, mask_set) if live else None
     st.caption(prune_view.coverage_caption(ctx, mask_set))
     collapsing = guide.collapse(ctx, mask_set)
     summary = guide.collapse_summary(collapsing, mask_set)
@@ -172,7 +187,7 @@ def live_view():
             st.info(f"Every input of these {picture.units} neurons is pruned: there is nothing left to draw.",
                     icon=":material/visibility_off:")
         else:
-            st.image(picture.image, width=prune_view.TILE_WIDTH)
+            st.image(picture.image, width=picture.image.shape[1])  # its own size: no resizing per move
             st.caption("Each tile is one neuron's 784 incoming weights drawn as a 28×28 image (green positive, "
                        "purple negative); pruned inputs are blank.")
 
@@ -193,13 +208,7 @@ def live_view():
                           config=HISTOGRAM_CONFIG)
             st.caption(guide.curve_caption(settings, current))
 
-    shown_numbers = prune_view.numbers(ctx, mask_set)
-    size_slot.metric("Size estimate", shown_numbers.size, delta_color="inverse", delta=shown_numbers.size_delta,
-                     width=230,  # its delta names the dense size: "+0.0% vs dense 278.75 kB" is never cut
-                     help="Sparse size: nonzero weights as float32 values plus indices (CSR), dense where "
-                          "that is smaller; the change is against the dense model stored the same way.")
-    accuracy_slot.metric("Test accuracy", shown_numbers.accuracy, delta=shown_numbers.accuracy_delta, width=170,
-                         help=shown_numbers.accuracy_help)
+    shown_numbers = shown_numbers or measured_numbers(size_slot, accuracy_slot, mask_set)
 
     st.markdown("##### Importance table")
     many = len(mask_set.kernels) > prune_view.TABLE_ABOVE
@@ -212,7 +221,7 @@ def live_view():
         st.caption(f"The five lowest- and five highest-scored weights {which} — like the five-weight teaching "
                    "table, at real scale. Sort by clicking a column; filter with the search icon.")
     table = prune_view.importance_table(ctx, scores, settings, mask_set, only=shown)
-    st.dataframe(widgets.styled_scores(table), width="stretch", hide_index=True, height=320)
+    widgets.score_table(table, height=320)
 
     if st.button("Apply — use this pruned model on the Retrain page", type="primary", icon=":material/check:",
                  key="pr_btn_apply"):

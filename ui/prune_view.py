@@ -123,6 +123,9 @@ class Mosaic:
     units: int            # how many neurons are drawn
 
 
+MOSAIC_SCALE = 2  # px per weight: 476 px wide for 8 × 28×28 tiles, drawn at its own width (never resized per move)
+
+
 def mosaic(ctx: Context, mask_set: masks.MaskSet) -> Mosaic | None:
     """The first layer's first 32 neurons' kept inputs as a picture, or None for non-image inputs. Cheap on big
     models: one slice of one kernel (None at once for a conv first layer)."""
@@ -134,7 +137,7 @@ def mosaic(ctx: Context, mask_set: masks.MaskSet) -> Mosaic | None:
     units = min(32, ctx.kernels[first].shape[1])
     if not mask_set.kernels[first][:, :units].any():
         return Mosaic(md(first), None, units)
-    return Mosaic(md(first), figures.mosaic_image(tiles), units)
+    return Mosaic(md(first), figures.mosaic_image(tiles, scale=MOSAIC_SCALE), units)
 
 
 def importance_table(ctx: Context, scores: dict, settings: dict, mask_set: masks.MaskSet,

@@ -20,18 +20,30 @@ from . import metrics
 class MaskedScratch:
     """A private copy of a model for measuring masks: ``evaluate(mask_set, x, y)`` without rebuilding.
 
-    The dense weights are kept; each call resets the copy to them, zeroes what the masks prune
-    (including removed units' biases and their outgoing rows, like ``masks.apply_masks``) and evaluates.
+    The dense weights are kept; each call sets the copy to them with what the masks prune zeroed (including
+    removed units' biases and their outgoing rows, like ``masks.apply_masks``) and evaluates. Only the variables
+    whose mask changed since the previous call are written: a slider move changes one layer's.
     """
 
     def __init__(self, model):
         self.model = mk.copy_model(model)
-        self.dense_weights = [np.array(w) for w in self.model.get_weights()]
+        self.variables = list(self.model.weights)
+        self.dense_weights = [np.array(v.numpy()) for v in self.variables]
+        self._held: list[np.ndarray | None] = [None] * len(self.variables)  # each variable's mask now (None: dense)
 
     def load(self, mask_set: mk.MaskSet):
         """Set the copy's weights to the dense weights with ``mask_set`` applied; returns the copy."""
-        self.model.set_weights(self.dense_weights)
-        mk.zero_masked(self.model, mk.effective_masks(self.model, mask_set))
+        wanted: dict[int, np.ndarray] = {}
+        for variable, mask in mk.masked_variables(self.model, mk.effective_masks(self.model, mask_set)):
+            held = wanted.get(id(variable))
+            wanted[id(variable)] = mask if held is None else held & mask
+        for i, variable in enumerate(self.variables):
+            mask, held = wanted.get(id(variable)), self._held[i]
+            if (mask is None and held is None) or (mask is not None and held is not None
+                                                    and np.array_equal(mask, held)):
+                continue
+            variable.assign(self.dense_weights[i] if mask is None else self.dense_weights[i] * mask)
+            self._held[i] = None if mask is None else mask.copy()
         return self.model
 
     def evaluate(self, mask_set: mk.MaskSet, x: np.ndarray, y: np.ndarray) -> metrics.Evaluation:

@@ -97,6 +97,28 @@ def test_scratch_unit_mask_also_zeroes_bias_and_outgoing_rows():
     assert not np.asarray(output.kernel)[0].any() and np.asarray(output.kernel)[1].all()
 
 
+def test_scratch_writes_only_what_changed_and_restores_a_removed_units_bias():
+    model = tiny_mlp()
+    unit_scores = {"dense1": np.arange(128, dtype=float)}
+    units = masks.build_masks(unit_scores, "sparsity", 1 / 128, granularity="unit", weights=kernels(model),
+                              output_layer="output")
+    light = masks.build_masks({n: np.abs(k) for n, k in kernels(model).items()}, "sparsity", 0.1)
+    heavier = masks.MaskSet(kernels={**light.kernels, "output": np.zeros_like(light.kernels["output"])})
+    scratch = preview.MaskedScratch(model)
+    written = []
+    for v in scratch.variables:  # record the variables each load assigns
+        v.assign = (lambda assign, name: lambda value: (written.append(name), assign(value))[1])(
+            v.assign, "/".join(v.path.split("/")[-2:]))
+    everything = ["dense1/kernel", "dense1/bias", "output/kernel"]  # the removed unit's bias, then no mask on it
+    for mask_set, expected_writes in ((units, everything), (light, everything), (heavier, ["output/kernel"]),
+                                      (light, ["output/kernel"]), (light, [])):
+        written.clear()
+        loaded = [np.asarray(w) for w in scratch.load(mask_set).get_weights()]
+        expected = [np.asarray(w) for w in masks.apply_masks(model, mask_set).get_weights()]
+        assert all(np.array_equal(a, b) for a, b in zip(loaded, expected))
+        assert written == expected_writes
+
+
 def test_first_layer_units_blank_pruned_inputs_and_refuse_other_shapes():
     kernel = np.arange(1, 33, dtype=np.float32).reshape(16, 2)
     keep = np.ones((16, 2), bool)
