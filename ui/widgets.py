@@ -102,9 +102,23 @@ def score_columns(table) -> dict:
     return config
 
 
+def score_order(columns) -> list:
+    """The status second (after the layer), so a narrow screen shows kept/pruned without scrolling sideways.
+
+    >>> score_order(["layer", "rank", "position", "score", "status"])
+    ['layer', 'status', 'rank', 'position', 'score']
+    """
+    columns = list(columns)
+    if "status" not in columns:
+        return columns
+    rest = [c for c in columns if c != "status"]
+    return rest[:1] + ["status"] + rest[1:]
+
+
 def score_table(table, **kwargs) -> None:
-    """A score table (see :func:`score_columns`) at full width, without its index."""
-    st.dataframe(table, column_config=score_columns(table), width="stretch", hide_index=True, **kwargs)
+    """A score table (see :func:`score_columns`) at full width, without its index, its status second."""
+    st.dataframe(table, column_config=score_columns(table), column_order=score_order(table.columns), width="stretch",
+                 hide_index=True, **kwargs)
 
 
 def accuracy_text(value: float) -> str:
