@@ -7,7 +7,7 @@ import pytest
 
 from prune_core.viz import figures
 from prune_core.methods import masks
-from prune_core.measure import preview
+from prune_core.measure import metrics, preview
 from prune_core.graph import kernels
 from prune_core.train.models import build_model
 
@@ -117,6 +117,7 @@ def test_scratch_writes_only_what_changed_and_restores_a_removed_units_bias():
         expected = [np.asarray(w) for w in masks.apply_masks(model, mask_set).get_weights()]
         assert all(np.array_equal(a, b) for a, b in zip(loaded, expected))
         assert written == expected_writes
+        assert scratch.sparse_bytes() == metrics.sparse_bytes(masks.apply_masks(model, mask_set))  # kept, not read
 
 
 def test_first_layer_units_blank_pruned_inputs_and_refuse_other_shapes():
