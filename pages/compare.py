@@ -4,7 +4,7 @@ and HTML export) and a criteria sweep (accuracy vs sparsity per criterion)."""
 import streamlit as st
 
 from ui import compare as cu, continue_run, run_on
-from ui import jobs, recipe, settings, state, widgets
+from ui import jobs, recipe, session_memory, settings, state, widgets
 from ui.router import require_router
 from ui.text import md
 
@@ -100,6 +100,9 @@ else:
     st.caption("One row per run, oldest first: settings and the model it pruned, then accuracy on the test split "
                "before pruning (dense), right after pruning and after fine-tuning, overall sparsity of the prunable "
                "weights, size and latency of the final model.")
+    memory_notice = session_memory.page_notice()  # this session's runs whose models were moved to disk
+    if memory_notice:
+        st.caption(f":material/memory: {memory_notice}")
 
     files = st.container(horizontal=True)  # wraps on a narrow screen
     files.download_button("Run history (CSV)", cu.csv_text(workspace), file_name=cu.csv_filename(workspace),

@@ -59,6 +59,8 @@ if len(options) > 1:
                  on_change=ud.on_choice, disabled=jobs.busy(),
                  help="Any finished run of this session (newest first), or the current model on its own.")
 st.markdown(ud.describe(src))
+if ud.memory_note(src):
+    st.caption(f":material/memory: {ud.memory_note(src)}")
 if ud.autostart(src):
     st.rerun()  # redraw with the button disabled while the job runs
 

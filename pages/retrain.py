@@ -119,12 +119,18 @@ def show_run(result, newest: bool) -> None:
     st.caption(rt.summary_line(result))
     if rt.reconstruction_text(result):
         st.caption(rt.reconstruction_text(result))
+    if rt.run_memory_note(result):
+        st.caption(rt.run_memory_note(result))
     with st.container(horizontal=True):
         if st.button("Continue from this model", icon=":material/arrow_forward:", key=f"rt_continue_{k}",
                      help="Make the retrained model the current one: prune it further on the Prune page and see "
                           "where its weights ended up (with an L1 penalty, piled up near zero)."):
-            rt.adopt_result(result)
-            st.switch_page("pages/prune.py")
+            why = rt.ensure_models(result)  # a run moved to disk loads back first
+            if why:
+                st.error(md(why), icon=":material/error:")
+            else:
+                rt.adopt_result(result)
+                st.switch_page("pages/prune.py")
         if st.button("Deploy this model", icon=":material/rocket_launch:", key=f"rt_deploy_{k}",
                      help="Convert the dense, pruned and compact models to TensorFlow Lite (float32 and int8) and "
                           "measure their size, speed and accuracy in the LiteRT interpreter on the Deploy page."):
@@ -172,8 +178,12 @@ def show_run(result, newest: bool) -> None:
             st.download_button(label, make, file_name=file_name, mime=mime, on_click="ignore", key=f"rt_file_{k}_{i}",
                                icon=":material/download:", width="content")
         if st.button("Convert to TensorFlow Lite", icon=":material/memory:", width="content", key=f"rt_tflite_{k}"):
-            with st.spinner("Converting with TensorFlow Lite…"):
-                rt.tflite(result)
+            why = rt.ensure_models(result)  # a run moved to disk loads back first
+            if why:
+                st.error(md(why), icon=":material/error:")
+            else:
+                with st.spinner("Converting with TensorFlow Lite…"):
+                    rt.tflite(result)
         converted = getattr(result, "tflite", None)
         if converted is not None and converted.data is not None:
             st.download_button(rt.tflite_label(converted), converted.data, key=f"rt_tflite_file_{k}",
@@ -192,6 +202,8 @@ if results:
     if len(results) > 1:
         st.subheader("Earlier runs in this session")
         st.caption("Newest first. Each keeps its files and can be continued from or deployed.")
+        if rt.memory_notice(results):
+            st.caption(f":material/memory: {rt.memory_notice(results)}")
         for older in results[1:]:
             with st.expander(md(rt.run_title(older))):
                 show_run(older, newest=False)

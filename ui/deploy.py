@@ -4,7 +4,7 @@ chart, a verdict and files — every number from ``prune_core.deploy``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -14,7 +14,7 @@ from prune_core.io.downloads import safe_filename
 from prune_core.viz import figures
 from prune_core.measure.metrics import human_bytes
 
-from . import jobs, state
+from . import jobs, memory, session_memory, state
 from .errors import guarded
 from .text import md
 
@@ -30,30 +30,66 @@ DEFAULTS = dict(calibration=200, budget=3.0, int8=True, keras_int8=False)  # Ker
 
 @dataclass
 class Source:
-    """What the Deploy page converts: the dense model, the pruned one and the compact one where there are."""
+    """What the Deploy page converts: the dense model, the pruned one and the compact one where there are.
+
+    A finished run of this session is held by reference (``run``): its models are read from it, so that when the
+    session's memory budget moves them to disk (``ui.memory``) this page does not keep them, and :func:`ensure`
+    loads them back before converting. The current model and a run from the history hold theirs in ``held``."""
 
     key: str
     what: str        # "Run" or "Current model"
     name: str        # plain text, may hold user-supplied names: escape with md() before Markdown
     stem: str        # file-name stem
-    dense: Any
     dataset: Any
-    pruned: Any = None
-    compact: Any = None
+    held: dict = field(default_factory=dict)  # {"dense" | "pruned" | "compact": Keras model}, without a run
     sparsity: float | None = None
+    run: Any = None  # a finished RunResult of this session
+
+    def _model(self, role: str):
+        if self.run is None:
+            return self.held.get(role)
+        found = getattr(self.run, memory.ROLES[role], None)
+        return self.held.get(role) if found is None and role == "dense" and memory.in_memory(self.run) else found
+
+    @property
+    def dense(self):
+        return self._model("dense")
+
+    @property
+    def pruned(self):
+        return self._model("pruned")
+
+    @property
+    def compact(self):
+        return self._model("compact")
+
+    def has(self, role: str) -> bool:
+        """Whether this source converts ``role`` (in memory, or on disk for a run moved there)."""
+        held = memory.released(self.run) if self.run is not None else None
+        return self._model(role) is not None or (held is not None and role in held.roles)
 
 
 def source_from_run(result) -> Source:
     """A finished retrain run: its model as "pruned", its compact model, against the model it started from."""
-    dense = getattr(result, "dense_model", None)
-    dataset = getattr(result, "dataset", None)
-    if dense is None or dataset is None:  # a run from before runs carried their dense model
-        dense, dataset = state.current_model().model, state.dataset()
+    held, dataset = {}, getattr(result, "dataset", None)
+    if getattr(result, "dense_model", None) is None and memory.in_memory(result) or dataset is None:
+        # a run from before runs carried their dense model and data
+        held, dataset = {"dense": state.current_model().model}, state.dataset()
     from . import retrain
 
     return Source(key=f"run-{retrain.run_key(result)}", what="Run", name=retrain.run_title(result),
-                  stem=retrain.file_stem(result), dense=dense, dataset=dataset, pruned=result.model,
-                  compact=result.compact_model, sparsity=result.sparsity)
+                  stem=retrain.file_stem(result), dataset=dataset, held=held, sparsity=result.sparsity, run=result)
+
+
+def ensure(src: Source) -> str:
+    """The source's models in memory (a run moved to disk is loaded back, with a progress message); "" then, else
+    why not."""
+    return session_memory.ensure(src.run) if src.run is not None else ""
+
+
+def memory_note(src: Source) -> str | None:
+    """A caption when the chosen run's models are on disk (Markdown-safe), or None."""
+    return session_memory.run_note(src.run) if src.run is not None else None
 
 
 def current_model_source() -> Source:
@@ -62,7 +98,7 @@ def current_model_source() -> Source:
 
     name = retrain.model_name(entry.name)
     return Source(key=f"model-{entry.weights_key}", what="Current model", name=name,
-                  stem=safe_filename(name), dense=entry.model, dataset=state.dataset())
+                  stem=safe_filename(name), held={"dense": entry.model}, dataset=state.dataset())
 
 
 def choose_run(result) -> None:
@@ -154,8 +190,8 @@ def load_history_run(record: dict) -> tuple[Source | None, str]:
     name = f"#{run_id} · {words.human_label(record.get('label') or '')} · {record.get('final_accuracy', 0):.2%}"
     sparsity = record.get("sparsity")
     return Source(key=f"history-{workspace}-{run_id}", what="Run", name=name,
-                  stem=safe_filename(f"run-{run_id}-{record.get('label') or 'run'}"), dense=models.get("dense"),
-                  dataset=dataset, pruned=models.get("pruned"), compact=models.get("compact"),
+                  stem=safe_filename(f"run-{run_id}-{record.get('label') or 'run'}"), dataset=dataset,
+                  held={role: model for role, model in models.items() if model is not None},
                   sparsity=float(sparsity) if isinstance(sparsity, (int, float)) else None), ""
 
 
@@ -211,11 +247,11 @@ def use(src: Source) -> None:
 
 def describe(src: Source) -> str:
     """What will be converted, in one Markdown-safe sentence."""
-    parts = ["the dense model it started from" if src.pruned is not None or src.compact is not None
+    parts = ["the dense model it started from" if src.has("pruned") or src.has("compact")
              else "this model (as the dense row)"]
-    if src.pruned is not None:
+    if src.has("pruned"):
         parts.append(f"the pruned model ({src.sparsity:.1%} sparse)" if src.sparsity is not None else "the pruned model")
-    if src.compact is not None:
+    if src.has("compact"):
         parts.append("the compact model (pruned neurons removed)")
     data = md(getattr(src.dataset, "name", "no data"))
     return f"**{src.what}** · {md(src.name)} — converts {', '.join(parts)}; data: {data}."
@@ -229,9 +265,14 @@ def settings() -> dict:
 def start(src: Source, chosen: dict) -> jobs.Job | None:
     """Convert and measure in a background job (progress on the page; nothing else can abort it)."""
     st.session_state[SETTINGS_KEY] = dict(chosen)
+    why = ensure(src)  # a run whose models were moved to disk loads them back first
+    if why:
+        st.error(md(why), icon=":material/error:")
+        return None
+    dense, pruned, compact = src.dense, src.pruned, src.compact  # held by the job, whatever the session releases
 
     def work(job: jobs.Job):
-        report = deploy.deploy(src.dense, src.dataset, pruned=src.pruned, compact=src.compact,
+        report = deploy.deploy(dense, src.dataset, pruned=pruned, compact=compact,
                                int8=chosen["int8"], keras_quantize=chosen["keras_int8"],
                                calibration_size=int(chosen["calibration"]), latency_budget_s=float(chosen["budget"]),
                                progress=job.progress)

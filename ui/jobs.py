@@ -36,7 +36,7 @@ LOG = logging.getLogger("pruning_explorer")
 KEY = "job"
 FINISHED_KEY = "jobs_finished"
 DROPPED_KEY = "jobs_dropped"
-KEEP = 10  # finished jobs kept per kind (each may hold models: memory grows with every one kept)
+KEEP = 10  # finished jobs kept per kind (a run's models may leave memory before: ui.memory bounds the session)
 
 
 class JobCancelled(BaseException):

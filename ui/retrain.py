@@ -12,7 +12,7 @@ from prune_core.viz import figures
 from prune_core.methods import masks
 from prune_core.measure.metrics import human_bytes
 
-from . import jobs, state
+from . import jobs, memory, session_memory, state
 from .text import html, md
 from . import prune_labels, prune_session
 
@@ -142,7 +142,7 @@ def start_run(spec: pc.RunSpec) -> jobs.Job | None:
         candidate, mask_set, prune_settings, _ = starting_point()
         extra.update(describe(prune_settings, candidate.values if candidate else DEFAULT_SPEC.value))
         pruned_accuracy = candidate.pruned_accuracy if candidate else None
-    model = entry.model
+    model, session = entry.model, session_memory.session_id()
 
     def work(job: jobs.Job):
         result = pc.run(model, ds, spec, mask_set=mask_set, settings=extra, dense_accuracy=dense_accuracy,
@@ -153,6 +153,9 @@ def start_run(spec: pc.RunSpec) -> jobs.Job | None:
         job.progress(1.0, "Recording the run in the history…")
         result.run_id = store.add(workspace, result.to_record())
         result.dense_model, result.dataset = model, ds  # what the Deploy page compares the run against
+        result.workspace = workspace  # where its files are (ui.session_memory loads them back from there)
+        if result.settings.get("l1"):  # measured now: the summary shows it after the model has left memory
+            result.near_zero = near_zero_share(result)
         job.progress(1.0, "Saving the run's models beside the history (for Deploy after a reload)…")
         try:
             state.run_files().save(workspace, result.run_id, {"pruned": result.model, "compact": result.compact_model,
@@ -160,16 +163,35 @@ def start_run(spec: pc.RunSpec) -> jobs.Job | None:
         except Exception as exc:  # a full disk must not lose the finished run: it stays in this session
             result.files_note = (f"The run's models could not be saved to disk ({type(exc).__name__}): it can be "
                                  "deployed from this session only.")
+        session_memory.register(session, result)  # an idle session's runs leave memory (ui.memory)
         return result
 
     return jobs.start(f"{MODES[spec.mode]} run", JOB_KIND, work)
 
 
 def finished_results() -> list:
-    """Every finished run of this session, newest first (each with its models, for compacting and export;
-    at most ``jobs.KEEP``). A later job of any kind — one that fails validation or errors included — leaves
-    them in place."""
-    return jobs.results(JOB_KIND)
+    """Every finished run of this session, newest first (at most ``jobs.KEEP``). A later job of any kind — one that
+    fails validation or errors included — leaves them in place. Over the session's memory budget the oldest runs'
+    models are moved to disk first (:func:`ui.session_memory.enforce`): :func:`ensure_models` loads them back."""
+    results = jobs.results(JOB_KIND)
+    session_memory.enforce(results)
+    return results
+
+
+def ensure_models(result) -> str:
+    """The run's models in memory — loaded back from disk with a progress message when they were moved there; ""
+    then, else why they cannot be (shown as an error)."""
+    return session_memory.ensure(result)
+
+
+def memory_notice(results: list) -> str | None:
+    """'2 older runs' models were moved to disk to keep this session under 270 MB; …' (Markdown-safe), or None."""
+    return session_memory.notice(results)
+
+
+def run_memory_note(result) -> str | None:
+    """A caption under a run whose models are on disk (Markdown-safe), or None."""
+    return session_memory.run_note(result)
 
 
 def latest_result():
@@ -250,10 +272,18 @@ def downloads(result) -> list[tuple[str, object, str, str]]:
     from prune_core.viz import report
 
     stem = file_stem(result)
-    files = [("Pruned model (.keras)", lambda: keras_bytes(result.model), f"{stem}.keras",
+    held = memory.released(result)
+    if held is not None and session_memory.files_gone(result):  # the models are gone: the report only
+        return [("Report (.html)", lambda: report.run_report(result), f"{stem}-report.html", "text/html")]
+
+    def loaded(attr: str):  # a run moved to disk loads back when its file is asked for
+        session_memory.reload(result)
+        return getattr(result, attr)
+
+    files = [("Pruned model (.keras)", lambda: keras_bytes(loaded("model")), f"{stem}.keras",
               "application/octet-stream")]
-    if result.compact_model is not None:
-        files.append(("Compact model (.keras)", lambda: keras_bytes(result.compact_model),
+    if result.compact_model is not None or (held is not None and "compact" in held.roles):
+        files.append(("Compact model (.keras)", lambda: keras_bytes(loaded("compact_model")),
                       f"{stem}-compact.keras", "application/octet-stream"))
     files.append(("Report (.html)", lambda: report.run_report(result), f"{stem}-report.html", "text/html"))
     return files
@@ -283,6 +313,8 @@ def near_zero_share(result) -> float:
     """Share of the kept (nonzero) prunable weights with |w| < 0.001 — what an L1 penalty piles up."""
     from prune_core.train import regularize
 
+    if getattr(result, "near_zero", None) is not None:
+        return result.near_zero
     if result.sparsity >= 1.0:
         return 0.0
     near = regularize.near_zero_fraction(result.model)  # exact zeros included

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ import streamlit as st
 from prune_core.io import data
 from prune_core.measure.headline import headline_numbers
 
-from . import default_load
+from . import default_load, memory
 
 DATA_SOURCES = {
     "auto": "Auto — full MNIST when available, else the bundled digits",
@@ -29,6 +30,22 @@ def load_dataset(source: str) -> data.Dataset:
     """A dataset by source (MNIST's auto/bundled/full, or "fashion"). Immutable, so shared between sessions
     is fine (and saves memory)."""
     return data.load_dataset(source)
+
+
+MEMORY_SESSION_KEY = "memory_session_id"
+SWEEP_EVERY_S = 30.0  # the idle sweep runs at most this often (any session's script run may start it)
+
+
+def memory_session_id() -> str:
+    """This session's id in ``ui.memory.SESSIONS`` (a random one of our own, kept in its state)."""
+    return st.session_state.setdefault(MEMORY_SESSION_KEY, uuid.uuid4().hex)
+
+
+def touch_memory() -> None:
+    """This session ran a script: mark it active, and release the runs of sessions idle for longer than
+    ``PRUNING_EXPLORER_IDLE_MINUTES`` (``ui.memory``; at most every ``SWEEP_EVERY_S`` seconds)."""
+    memory.SESSIONS.touch(memory_session_id())
+    memory.SESSIONS.sweep(memory.idle_minutes() * 60, every_s=SWEEP_EVERY_S)
 
 
 def train_data_choice() -> str:
@@ -70,6 +87,7 @@ def dataset() -> data.Dataset:
     empty Dataset shaped for the model (see :func:`has_data`). Models derived from it (pruned,
     retrained) that copy ``data_key`` keep the same data.
     """
+    touch_memory()  # every page asks (the sidebar does): this session is active, idle ones are swept
     entry = st.session_state.get("model_entry")
     key = getattr(entry, "data_key", "") or ""
     if key == data.NO_DATA_KEY:
