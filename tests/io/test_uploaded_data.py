@@ -1,11 +1,11 @@
-"""prune_core.io.data: user .npz files (every refusal specific), MNIST reshaped for a model, 'no data'."""
+"""prune_core.io.uploaded_data: user .npz files (every refusal specific), MNIST reshaped for a model, 'no data'."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from prune_core.io import data
+from prune_core.io import data, uploaded_data
 from tests import badfiles
 
 CASES = badfiles.npz_cases()
@@ -136,6 +136,6 @@ def test_an_embedding_not_reading_the_input_is_not_checked():
     model = keras.Model(inp, keras.layers.Dense(3, name="out")(x))
     ds = data.dataset_from_arrays({**badfiles.good_arrays(shape=(6,)), "x_train": np.full((12, 6), 99.0)},
                                   input_shape=(6,), num_classes=3)
-    assert data._embeddings_on_input(model) == []
+    assert uploaded_data._embeddings_on_input(model) == []
     data.check_data_for_model(ds, model)
-    assert [layer.name for layer in data._embeddings_on_input(_token_model())] == ["tokens"]
+    assert [layer.name for layer in uploaded_data._embeddings_on_input(_token_model())] == ["tokens"]
