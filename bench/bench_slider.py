@@ -188,9 +188,10 @@ def save_resnet50(folder: Path) -> tuple[Path, int, int]:
 
 
 def measure_resnet(url: str, moves: int, path: Path, row: int, pid: int | None = None,
-                   profile: str | None = None) -> tuple[list[float], list[int], float]:
+                   profile: str | None = None) -> tuple[list[float], list[int], float, float]:
     """Upload ``path`` on the Model page, open Prune, edit the table's value cell at ``row`` ``moves`` + 2 times.
-    Returns (latencies, bytes per move, seconds from the upload to the Prune page drawn)."""
+    Returns (latencies, bytes per move, seconds from the upload to the Prune page drawn, server CPU seconds per
+    move — 0 without ``pid``)."""
     import time
 
     from tests.browser import go_to
@@ -223,10 +224,11 @@ def measure_resnet(url: str, moves: int, path: Path, row: int, pid: int | None =
             page.keyboard.press("ArrowDown")  # the grid scrolls along to the layer's row
         page.wait_for_timeout(300)
         page.evaluate("() => { window.__t0 = null; }")
-        sizes, spy = [], None
+        sizes, spy, cpu = [], None, 0.0
         for i in range(moves + 2):  # the first two are warm-up
             if i == 2 and pid is not None:
                 spy = _profiler(pid, profile)
+            before = cpu_seconds(pid) if pid is not None else 0.0
             frames.reset()
             page.keyboard.press("Enter")  # opens the selected cell's editor
             page.wait_for_function(EDITING, timeout=30_000)
@@ -242,6 +244,8 @@ def measure_resnet(url: str, moves: int, path: Path, row: int, pid: int | None =
                 raise RuntimeError(f"move {i}: no chart changed within 60 s after the edit; see {shot}") from None
             _settle(page, 60_000)
             sizes.append(frames.total)
+            if i >= 2 and pid is not None:
+                cpu += cpu_seconds(pid) - before
             if page.locator("[data-testid='stDataFrame']").filter(has_text="Parameters").count():
                 page.keyboard.press("ArrowUp")  # Enter moved the selection down a row: back to the layer
                 page.evaluate("() => { window.__t0 = null; }")
@@ -250,7 +254,7 @@ def measure_resnet(url: str, moves: int, path: Path, row: int, pid: int | None =
         browser.close()
     _stop(spy)
     assert f"{RESNET_LAYER}%3A0.{31 + (moves + 1) % 60}" in url_now, "the last edit did not reach the page"
-    return latencies, sizes[2:], opened
+    return latencies, sizes[2:], opened, cpu / moves
 
 
 def _summary(label: str, latencies: list[float], sizes: list[int]) -> str:
@@ -284,12 +288,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             path, row, layers = save_resnet50(Path(folder))
             with serve_app() as (url, process, _):
-                latencies, sizes, opened = measure_resnet(
+                latencies, sizes, opened, cpu = measure_resnet(
                     url, args.resnet_moves, path, row, process.pid,
                     args.profile and f"{args.profile}.resnet.txt")
         print(f"ResNet50 upload ({layers} prunable layers, {path.name}): upload → Prune page drawn {opened:.1f} s")
         print(_summary(f"ResNet50, table edit → chart ({len(latencies)} moves)", latencies, sizes)
-              + " (targets ≤ 400 ms, ≤ 150 KB)")
+              + f" (targets ≤ 400 ms, ≤ 150 KB); server CPU per edit {1000 * cpu:.0f} ms")
     print("reproduce: .venv/bin/python -m bench.bench_slider --moves", args.moves, "--resnet-moves", args.resnet_moves)
 
 
