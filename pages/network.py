@@ -1,8 +1,12 @@
-"""Network (learn): the MLP drawn neuron by neuron; as the coefficient moves, pruned connections fade."""
+"""Network (learn): the MLP drawn neuron by neuron; as the coefficient moves, pruned connections fade.
+
+An MLP's coefficient, numbers and picture are the live view (``ui.network_live``: redrawn in the browser); a conv
+net's first filters, and what the live view cannot draw, are the server's figures, rebuilt per move."""
 
 import streamlit as st
 
 from ui import network as nu
+from ui import network_live
 from ui import settings, widgets
 from ui.errors import guarded
 from ui.router import require_router
@@ -49,9 +53,16 @@ low, high, step = nu.coefficient_range()
 @st.fragment
 @guarded("drawing the network")
 def live_view():
-    coefficient = st.slider("Coefficient — prune where score < coefficient × the layer's largest score", low, high,
-                            step=step, format="%.2f", key="net_coefficient",
-                            help="One threshold per layer. Typical values are 0.1–0.5; at 0 nothing is pruned.")
+    data = None
+    if shown.kind == "dense" and network_live.eligible(ctx):
+        data = network_live.payload(ctx, all_scores, criterion, granularity, sample, where=busy)
+    if data is not None:  # moves redrawn in the browser; the value comes back when the slider rests
+        network_live.mount(data)
+        settings.write_page_url("network")
+        st.caption(nu.live_caption(nu.layout(ctx, sample), sample))
+        return
+    coefficient = st.slider(network_live.LABEL, low, high, step=step, format="%.2f", key="net_coefficient",
+                            help=network_live.HELP)
     settings.write_page_url("network")  # a fragment's rerun does not reach the router: the link follows here
     mask = nu.mask_set(ctx, all_scores, criterion, granularity, coefficient)
     if shown.kind == "dense":

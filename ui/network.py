@@ -1,7 +1,8 @@
 """Network page adapter: which view fits the current model, its controls' state, and the figures from prune_core.
 
 Every number comes from ``prune_core``: the masks from ``pc.select`` (coefficient rule, per layer), the
-figure and its counts from ``prune_core.viz.network``. Scores are the Prune page's (``ui.prune.all_scores``,
+figure and its counts from ``prune_core.viz.network`` (the live view's, at every slider position, from
+``prune_core.viz.network_live``: ``ui.network_live``). Scores are the Prune page's (``ui.prune.all_scores``,
 computed once per model). Settings keys: ``net_criterion``, ``net_granularity``, ``net_coefficient``,
 ``net_edges``; on the first visit they start from the Prune page's criterion, granularity and shared
 coefficient when those are set.
@@ -41,7 +42,8 @@ class View:
     conv_layer: str | None = None
 
 
-def _cache(entry: state.ModelEntry) -> dict:
+def model_cache(entry: state.ModelEntry) -> dict:
+    """This session's cache for the current model (layouts, layer kinds, unit scores, the live view's data)."""
     held = st.session_state.get(CACHE_KEY)
     if not held or held[0] != entry.weights_key:
         held = (entry.weights_key, {})
@@ -56,7 +58,7 @@ def context() -> prune_session.Context | None:
 
     entry = state.current_model()
     ds = state.dataset()
-    cache = _cache(entry)
+    cache = model_cache(entry)
     if "layers" not in cache:
         cache["layers"] = [(layer.name, type(layer).__name__) for layer in prunable_layers(entry.model)]
     if not cache["layers"]:
@@ -69,7 +71,7 @@ def context() -> prune_session.Context | None:
 
 
 def kinds(ctx: prune_session.Context) -> dict[str, str]:
-    return dict(_cache(ctx.entry)["layers"])
+    return dict(model_cache(ctx.entry)["layers"])
 
 
 def view() -> View:
@@ -148,16 +150,16 @@ def mask_set(ctx: prune_session.Context, all_scores: dict, criterion: str, granu
                      kernels=ctx.kernels, groups=ctx.groups)
 
 
-def _unit_scores(ctx: prune_session.Context, all_scores: dict, criterion: str) -> dict:
-    cache = _cache(ctx.entry)
+def unit_scores(ctx: prune_session.Context, all_scores: dict, criterion: str) -> dict:
+    cache = model_cache(ctx.entry)
     key = ("unit scores", ctx.dataset.key, criterion)
     if key not in cache:
         cache[key] = pc.CRITERIA[criterion].unit_scores(ctx.entry.model, all_scores[criterion], groups=ctx.groups)
     return cache[key]
 
 
-def _layout(ctx: prune_session.Context, sample: str) -> network_layout.NetworkLayout:
-    cache = _cache(ctx.entry)
+def layout(ctx: prune_session.Context, sample: str) -> network_layout.NetworkLayout:
+    cache = model_cache(ctx.entry)
     key = ("layout", sample)
     if key not in cache:
         cache[key] = network_layout.network_layout(ctx.kernels, sample=sample)
@@ -168,10 +170,10 @@ def figure(ctx: prune_session.Context, all_scores: dict, criterion: str, granula
            sample: str):
     """(figure, NetworkSummary) of the network with ``mask``."""
     names = list(ctx.kernels)
-    unit_scores = _unit_scores(ctx, all_scores, criterion) if granularity == "unit" else None
+    per_unit = unit_scores(ctx, all_scores, criterion) if granularity == "unit" else None
     return network.network_figure(
         ctx.kernels, mask.kernels, mask.units or None, {n: all_scores[criterion][n] for n in names},
-        unit_scores=unit_scores, layout=_layout(ctx, sample), labels={n: html(n) for n in names},
+        unit_scores=per_unit, layout=layout(ctx, sample), labels={n: html(n) for n in names},
         score_label=f"{criterion_label(criterion)} score", image_shape=ctx.image_shape)
 
 
@@ -186,27 +188,46 @@ class Metric:
 def metrics(summary: network.NetworkSummary, mask: masks.MaskSet) -> list[Metric]:
     """The four numbers beside the figure: connections drawn, of those pruned, neurons removed, sparsity."""
     hidden = sum(int(mask.kernels[n].shape[-1]) for n in list(mask.kernels)[:-1])
-    share = summary.edges_pruned / summary.edges_drawn if summary.edges_drawn else 0.0
+    return metric_row(summary.edges_drawn, summary.edges_total, summary.edges_pruned, summary.neurons_removed,
+                      hidden, mask.overall_sparsity)
+
+
+def metric_row(drawn: int, total: int, pruned: int, removed: int, hidden: int, sparsity: float,
+               faded: str = "light grey") -> list[Metric]:
+    """The four numbers from prune_core's counts (the server figure's, or the live view's at each position)."""
+    share = pruned / drawn if drawn else 0.0
     return [
-        Metric("Connections drawn", f"{summary.edges_drawn:,}", f"of {summary.edges_total:,}",
-               f"Lines in the picture, of the model's {summary.edges_total:,} kernel weights: the rest are left out "
+        Metric("Connections drawn", f"{drawn:,}", f"of {total:,}",
+               f"Lines in the picture, of the model's {total:,} kernel weights: the rest are left out "
                "so the browser stays fast."),
-        Metric("Pruned (faded)", f"{summary.edges_pruned:,}", f"{percent(share)} of those drawn",
-               "Drawn connections whose weight this setting prunes; they are drawn in light grey."),
-        Metric("Neurons removed", f"{summary.neurons_removed:,}", f"of {hidden:,} hidden",
+        Metric("Pruned (faded)", f"{pruned:,}", f"{percent(share)} of those drawn",
+               f"Drawn connections whose weight this setting prunes; they are drawn in {faded}."),
+        Metric("Neurons removed", f"{removed:,}", f"of {hidden:,} hidden",
                "Neurons removed by whole-neuron pruning, or with every incoming weight pruned; drawn greyed out. "
                "Output neurons are never removed."),
-        Metric("Overall sparsity", percent(mask.overall_sparsity), None,
+        Metric("Overall sparsity", percent(sparsity), None,
                "Share of all the model's kernel weights (not only those drawn) that this setting prunes."),
     ]
 
 
 def caption(summary: network.NetworkSummary, sample: str) -> str:
     """One sentence under the network figure saying what is drawn."""
-    inputs = (f"the {summary.inputs_shown:,} of {summary.inputs_total:,} inputs with the largest total |w|"
-              if summary.inputs_shown < summary.inputs_total else f"all {summary.inputs_total:,} inputs")
+    return _caption(summary.layers, summary.inputs_shown, summary.inputs_total, sample,
+                    "teal positive, purple negative, thicker for larger |w|, light grey once pruned")
+
+
+def live_caption(drawn: network_layout.NetworkLayout, sample: str) -> str:
+    """The same sentence under the live view (kept blue, pruned orange, as on the Prune page)."""
+    return _caption(drawn.layers, len(drawn.inputs), drawn.n_inputs, sample,
+                    "blue while kept, faded orange once pruned, thicker and darker for larger |w|; a removed neuron "
+                    "is grey")
+
+
+def _caption(layers, shown: int, total: int, sample: str, colours: str) -> str:
+    inputs = (f"the {shown:,} of {total:,} inputs with the largest total |w|" if shown < total
+              else f"all {total:,} inputs")
     parts = []
-    for layer in summary.layers:
+    for layer in layers:
         if layer.per_neuron is not None:
             parts.append(f"{md(layer.name)} {layer.per_neuron} per neuron")
         elif layer.complete:
@@ -214,9 +235,8 @@ def caption(summary: network.NetworkSummary, sample: str) -> str:
         else:
             parts.append(f"{md(layer.name)} {layer.drawn:,} in all")
     which = "the strongest" if sample == "strongest" else "spread from strongest to weakest"
-    return (f"Columns are layers, left to right ({inputs}); each line is a weight — teal positive, purple negative, "
-            f"thicker for larger |w|, light grey once pruned. Lines drawn: {', '.join(parts)} ({which}); hover a "
-            "neuron or a line for its weight and score.")
+    return (f"Columns are layers, left to right ({inputs}); each line is a weight — {colours}. Lines drawn: "
+            f"{', '.join(parts)} ({which}); hover a neuron or a line for its weight and score.")
 
 
 def filter_metrics(ctx: prune_session.Context, layer: str, mask: masks.MaskSet) -> list[Metric]:
