@@ -35,8 +35,13 @@ def main() -> None:
     """Page config, navigation over pages/, the chosen page, then the sidebar summary."""
     from . import lost_upload, present, quickstart, settings, tour
     from .errors import report
+    from .runtime import keep_keras_session
     from .widgets import sidebar
 
+    # No keras.backend.clear_session() (a full garbage collection) after every rerun: it starved background jobs and
+    # cost ~300 ms of CPU per rerun (ui/runtime.py). Here, not in app.py: a fresh server's first session opened on a
+    # page's URL runs that page, not app.py (see the module docstring), and the hook must be replaced all the same.
+    keep_keras_session()
     st.set_page_config(page_title="Pruning Explorer", page_icon=":material/content_cut:", layout="wide")
     present.update_from_url()
     lost_upload.check()

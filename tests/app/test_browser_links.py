@@ -7,7 +7,8 @@ writes its own parameters and only its own (Home and Deploy carry none of Retrai
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_exception, go_to, open_page, press_slider, wait_idle
+from tests.browser import (assert_no_exception, expect_slider_value, go_to, live_slider, open_page, press_slider,
+                          wait_idle)
 
 pytestmark = pytest.mark.browser
 NEW_SESSION = 180_000  # a new session loads TensorFlow's model first (CI under load)
@@ -85,11 +86,11 @@ def test_network_link_reopens_every_setting(browser, page, app_url):
     choose_radio(page, "Importance criterion", "Random (baseline)", "criterion=random")
     choose_radio(page, "Prune", "Whole neurons", "granularity=unit")
     choose_radio(page, "Connections drawn per neuron", "The strongest", "edges=strongest")
-    press_slider(page, slider(page, "Coefficient"), 3, "0.33", "coefficient=0.33")  # 0.30 → 0.33, the URL follows
+    press_slider(page, live_slider(page, "Coefficient"), 3, "0.33", "coefficient=0.33")  # 0.30 → 0.33, the URL follows
     link = page.url
 
     fresh = reopen(browser, link)
-    expect(slider(fresh, "Coefficient")).to_contain_text("0.33", timeout=NEW_SESSION)
+    expect_slider_value(live_slider(fresh, "Coefficient"), "0.33", timeout=NEW_SESSION)
     expect_radio(fresh, "Importance criterion", "Random (baseline)")
     expect_radio(fresh, "Prune", "Whole neurons")
     expect_radio(fresh, "Connections drawn per neuron", "The strongest")
