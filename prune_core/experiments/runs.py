@@ -20,6 +20,7 @@ rule watches it too, as the CLI does). The caller's model is never modified.
 
 Results hold the final model and masks (``model``, ``mask_set``, ``compact_model``) for export,
 but :meth:`RunResult.to_record` — what :class:`prune_core.io.history.RunStore` stores — never does.
+:class:`RunResult`, :func:`measure` and the measuring of a finished run live in :mod:`.result` (re-exported here).
 
 Callbacks: ``progress(fraction, message)`` (the prune_core signature), ``on_epoch(epoch, logs)``
 after every training epoch (``logs`` has ``loss``, ``accuracy``, for iterative also ``round``; for
@@ -31,15 +32,12 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from ..graph import kernels
 from ..graph.surgery import compact as compact_graph
 from ..io.data import as_arrays
-from ..io.jsonable import to_jsonable
 from ..measure import metrics
 from ..methods import masks as mk
 from ..methods.criteria import get_criterion
@@ -50,157 +48,19 @@ from ..train.callbacks import current_masks, epoch_logger, OnEpoch, Progress
 from ..train.fit import retrain as retrain_masked, train
 from ..train.loops import gradual_prune, iterative_prune
 from ..train.reconstruct import reconstruct as reconstruct_layers
-from ..train.regularize import check_l1, has_l1, with_l1, without_l1
+from ..train.regularize import check_l1, with_l1
 from ..train.schedules import PolynomialDecay
 from ..train.sparse import sparse_train
+from .result import (class_names_of, finish, gzip_at_last_step, gzip_in_background, layer_sparsity, measure,
+                     RECORD_FIELDS, run_label, RunResult, score, Scored)
+
+__all__ = ["RECORD_FIELDS", "RunResult", "default_schedule", "early_weights", "initialised_copy", "layer_sparsity",
+           "measure", "run_gradual", "run_init", "run_iterative", "run_oneshot", "run_sparse"]
 OnRound = Callable[[dict], None]
 
 
-# --- measuring ---------------------------------------------------------------------------------------
-
-def layer_sparsity(model) -> dict[str, float]:
-    """{prunable layer: share of its kernel entries that are exactly zero}."""
-    return {n: (1.0 - np.count_nonzero(k) / k.size) if k.size else 0.0 for n, k in kernels(model).items()}
-
-
-def measure(model, x=None, *, latency_repeats: int = 10) -> dict:
-    """params, nonzero_params, sparsity (prunable kernels), layer_sparsity, float32/sparse/gzip bytes and
-    latency_ms (median of ``latency_repeats`` batches of 256 from ``x``; None when ``latency_repeats`` is 0)."""
-    summary = metrics.size_summary(model)
-    latency = metrics.latency_ms(model, x, repeats=latency_repeats) if latency_repeats else None
-    return {"params": summary["params"], "nonzero_params": summary["nonzero"],
-            "sparsity": summary["prunable_sparsity"], "layer_sparsity": layer_sparsity(model),
-            "float32_bytes": summary["float32_bytes"], "sparse_bytes": summary["sparse_bytes"],
-            "gzip_bytes": summary["gzip_bytes"], "latency_ms": latency}
-
-
-# --- the result -------------------------------------------------------------------------------------
-
-RECORD_FIELDS = ("mode", "label", "settings", "dense_accuracy", "pruned_accuracy", "pruned_loss", "final_accuracy",
-                 "final_loss",
-                 "sparsity", "layer_sparsity", "params", "nonzero_params", "float32_bytes", "sparse_bytes",
-                 "gzip_bytes", "latency_ms", "seconds", "dense", "history", "rounds", "events",
-                 "stopped_because", "compact", "reconstructed_accuracy")
-
-
-@dataclass
-class RunResult:
-    """One retrain run: settings, accuracies, sizes, timings, curves, and the final model.
-
-    Accuracies are fractions on the test split: ``dense_accuracy`` (the model handed in),
-    ``pruned_accuracy`` (pruned, before any retraining: for gradual and iterative runs, the dense
-    model pruned one-shot to the run's final sparsity with the same criterion and scope),
-    ``final_accuracy`` (after retraining). ``sparsity`` / ``layer_sparsity``: zeros in the prunable
-    kernels of the final model. ``dense``: the same size figures for the dense model (the chart's
-    baseline). ``history``: per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` (iterative:
-    ``loss``/``accuracy`` of every fine-tuning epoch and its ``round``). ``rounds``: iterative rounds
-    (round, sparsity, pruned_accuracy, accuracy, within_tolerance, seconds); ``events``: gradual mask
-    updates (step, target, sparsity). ``compact``: for unit pruning, the physically smaller model's
-    params, float32/gzip bytes, latency and accuracy.
-    """
-
-    mode: str
-    settings: dict
-    dense_accuracy: float
-    pruned_accuracy: float
-    final_accuracy: float
-    final_loss: float
-    sparsity: float
-    layer_sparsity: dict
-    params: int
-    nonzero_params: int
-    float32_bytes: int
-    sparse_bytes: int
-    gzip_bytes: int
-    latency_ms: float | None
-    seconds: float
-    dense: dict
-    history: dict = field(default_factory=dict)
-    rounds: list = field(default_factory=list)
-    events: list = field(default_factory=list)
-    stopped_because: str = ""
-    compact: dict | None = None
-    label: str = ""
-    pruned_loss: float = float("nan")
-    reconstructed_accuracy: float | None = None  # pruned and reconstructed, before any retraining (None: not done)
-    reconstruction: dict | None = field(default=None, repr=False, compare=False)  # per-layer errors, not recorded
-    model: Any = field(default=None, repr=False, compare=False)
-    mask_set: mk.MaskSet | None = field(default=None, repr=False, compare=False)
-    compact_model: Any = field(default=None, repr=False, compare=False)
-    # per class on the test split (metrics.class_accuracy_change: class, count, dense, pruned = this run's final
-    # model, change), worst drop first; not recorded in the history
-    class_accuracy: Any = field(default=None, repr=False, compare=False)
-
-    @property
-    def accuracy_drop(self) -> float:
-        """dense − final accuracy (fraction; positive = worse than dense)."""
-        return self.dense_accuracy - self.final_accuracy
-
-    def to_record(self) -> dict:
-        """JSON-ready dict of settings and metrics (no model, no masks): what the run history stores."""
-        return to_jsonable({name: getattr(self, name) for name in RECORD_FIELDS})
-
-
-def _label(mode: str, settings: dict, sparsity: float) -> str:
-    parts = [mode, settings.get("sparse_method") or settings.get("criterion"), settings.get("scope"), f"{sparsity:.1%}"]
-    if settings.get("reconstruct"):
-        parts.append("reconstructed")
-    if settings.get("retrain") not in (None, "finetune"):
-        parts.append(settings["retrain"])
-    if settings.get("l1"):
-        parts.append(f"L1 {settings['l1']:g}")
-    return " · ".join(str(p) for p in parts if p)
-
-
-def _finish(mode, settings, model, dense_eval, pruned_eval, final, mask_set, x_test, y_test, *, seconds,
-            history, latency_repeats, rounds=(), events=(), stopped_because="", compact=False,
-            dense_size=None, label=None, class_names=None) -> RunResult:
-    final = without_l1(final) if has_l1(final) else final
-    final_eval = metrics.evaluate(final, x_test, y_test)
-    per_class = metrics.class_accuracy_change(model, final, x_test, y_test, class_names) if len(y_test) else None
-    sample = x_test[:256]
-    size = measure(final, sample, latency_repeats=latency_repeats)
-    dense = dense_size or {k: v for k, v in measure(model, sample, latency_repeats=latency_repeats).items()
-                           if k not in ("layer_sparsity",)}
-    dense = {**dense, "accuracy": dense_eval}
-    compact_info, small = None, None
-    if compact and mask_set is not None and mask_set.units:
-        compact_info, small = _compact_info(final, mask_set, sample, x_test, y_test, latency_repeats)
-    settings = dict(settings)
-    return RunResult(
-        mode=mode, settings=settings, dense_accuracy=dense_eval, pruned_accuracy=pruned_eval.accuracy,
-        pruned_loss=pruned_eval.loss,
-        final_accuracy=final_eval.accuracy, final_loss=final_eval.loss, sparsity=size["sparsity"],
-        layer_sparsity=size["layer_sparsity"], params=size["params"], nonzero_params=size["nonzero_params"],
-        float32_bytes=size["float32_bytes"], sparse_bytes=size["sparse_bytes"], gzip_bytes=size["gzip_bytes"],
-        latency_ms=size["latency_ms"], seconds=seconds, dense=dense, history=history, rounds=list(rounds),
-        events=list(events), stopped_because=stopped_because, compact=compact_info,
-        label=label or _label(mode, settings, size["sparsity"]), model=final, mask_set=mask_set,
-        compact_model=small, class_accuracy=per_class)
-
-
-def _class_names(data):
-    """The dataset's class names (a Dataset carries them; arrays do not: then classes are numbered)."""
-    names = getattr(data, "class_names", None)
-    return list(names) if names else None
-
-
-def _compact_info(final, mask_set, sample, x_test, y_test, latency_repeats) -> tuple[dict, Any]:
-    """(record of the physically smaller model, the model) — never raises: a group that cannot be removed is
-    left masked and listed with its reason, and a model that cannot be rebuilt keeps the run (the record
-    says why), so a finished run is never thrown away."""
-    try:
-        small, report = compact_graph(final, mask_set.units)
-    except (ValueError, TypeError, NotImplementedError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        return {"error": f"The pruned model could not be rebuilt smaller ({reason}); it stays masked: zeros in "
-                         "place, the same accuracy, the dense size."}, None
-    c = measure(small, sample, latency_repeats=latency_repeats)
-    return {"params": c["params"], "nonzero_params": c["nonzero_params"], "float32_bytes": c["float32_bytes"],
-            "gzip_bytes": c["gzip_bytes"], "latency_ms": c["latency_ms"],
-            "accuracy": metrics.evaluate(small, x_test, y_test).accuracy,
-            "units": {n: list(kept_total) for n, kept_total in report.removed.items()},
-            "left_masked": dict(report.left_masked)}, small
+# the result record and its measurements live in .result (re-exported here: runs.RunResult, runs.measure, …)
+_finish, _label, _class_names = finish, run_label, class_names_of
 
 
 def _settings(extra: dict | None, **engine) -> dict:
@@ -209,7 +69,15 @@ def _settings(extra: dict | None, **engine) -> dict:
 
 
 def _dense_accuracy(model, x_test, y_test, given) -> float:
-    return float(given) if given is not None else metrics.evaluate(model, x_test, y_test).accuracy
+    return _dense(model, x_test, y_test, given)[0]
+
+
+def _dense(model, x_test, y_test, given) -> tuple[float, Scored | None]:
+    """(the dense accuracy, its test prediction when it was made here: the per-class view reuses it)."""
+    if given is not None:
+        return float(given), None
+    scored = score(model, x_test, y_test)
+    return scored.evaluation.accuracy, scored
 
 
 def _check_training(epochs, batch_size, learning_rate, *, allow_zero_epochs=False) -> None:
@@ -245,6 +113,23 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
     ``get_weights()`` from early in the original training). ``reconstruct``: before retraining, update each
     pruned layer's remaining weights to preserve its outputs on training batches (``damping`` λ); the result's
     ``pruned_accuracy`` is plain masking, ``reconstructed_accuracy`` after reconstruction.
+
+    What each part costs, on ResNet-50 (32×32, 10 classes), 512 + 128 images, 1 epoch of batch 32, the 2-core
+    machine (``bench/bench_jobs.py --parts fit`` and py-spy; a plain ``compile`` + ``fit`` of the epoch: 31–34 s):
+
+    - the dense and the pruned model predicted once each on the test split, eagerly (~1 s each; the dense
+      prediction also serves the per-class view) and the pruned copy made (~1 s), which is then the one trained;
+    - training: Keras's trace of the training step is most of it; the optimizer's variables are created before
+      it (``train.fit.build_optimizer``, ~2.6 s, which saves more inside the trace), the masks are the variables'
+      own constraints (inside the traced step: no per-batch Python), and validation on the test split (~2.5 s);
+    - the gzip sizes: the dense model is saved before training (~2.6 s) and compressed (~5 s) in a background
+      thread while the step is traced; the final model is saved at the last step (~2.6 s) and compressed while
+      Keras validates and the run predicts it (~1 s), leaving ~3 s of waiting;
+    - latency: 3 eager batches of 256 per model on a model this big (~1.2 s each: ~7 s for dense and final).
+
+    Before (issue 23): 147 s against 51 s for the plain fit (2.9×) — latency 46 s (13 batches per model), gzip
+    23 s, five predictions, the optimizer built inside the trace (~24 of its 60 s under load). Now 58–61 s
+    against 31–34 s (1.7–1.9×), the same numbers returned.
     """
     _check_training(epochs, batch_size, learning_rate, allow_zero_epochs=True)
     l1 = check_l1(l1)
@@ -256,7 +141,8 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
         raise ValueError("Streams mode fine-tunes the physically smaller model (a masked copy is not what it "
                          "computes); reconstruction and rewinding work on masks: choose plain fine-tuning.")
     x, y, x_test, y_test = as_arrays(data)
-    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    dense_eval, dense_scored = _dense(model, x_test, y_test, dense_accuracy)
+    dense_gzip = gzip_in_background(model) if epochs else None  # compressed while the training step is traced
     started = time.perf_counter()
     held, removed = mask_set, None
     if mask_set.streams:  # the compact model is the truth: prune it physically, then fine-tune it as it is
@@ -274,13 +160,19 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
         final, found = reconstruct_layers(model, mask_set, x, seed=seed, damping=damping)
         start, report = final, found.to_dict()
         reconstructed_accuracy = metrics.evaluate(final, x_test, y_test).accuracy
+    final_gzip = None
     if epochs:
+        # the final model's gzip size compresses from the last step on, during validation and scoring
+        gzip_final = None if l1 else gzip_at_last_step(int(math.ceil(len(x) / batch_size)) * int(epochs))
+        # plain masking: the pruned copy just scored is the one to train (no second copy)
+        masked = pruned if not (mask_set.streams or reconstruct or l1) else None
         final, result = retrain_masked(with_l1(start, l1) if l1 else start, held, x, y, strategy=retrain,
                                        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
                                        original_schedule=original_schedule, rewind_weights=rewind_weights,
-                                       validation=(x_test, y_test), progress=progress,
-                                       callbacks=[epoch_logger(on_epoch)])
+                                       validation=(x_test, y_test), progress=progress, masked=masked,
+                                       callbacks=[*([gzip_final] if gzip_final else []), epoch_logger(on_epoch)])
         history = {**result.history, "learning_rate": list(result.rates)}
+        final_gzip = gzip_final.size if gzip_final is not None else None
     seconds = time.perf_counter() - started
     if progress:
         progress(1.0, "Measuring the pruned model…")
@@ -292,7 +184,8 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
         engine["streams"] = True
     result = _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_eval, final, mask_set,
                      x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
-                     compact=compact and not mask_set.streams, label=label, class_names=_class_names(data))
+                     compact=compact and not mask_set.streams, label=label, class_names=_class_names(data),
+                     dense_scored=dense_scored, dense_gzip=dense_gzip, final_gzip=final_gzip)
     if removed is not None:  # the final model is the compact one: its record says so
         result.compact = {"params": result.params, "nonzero_params": result.nonzero_params,
                           "float32_bytes": result.float32_bytes, "gzip_bytes": result.gzip_bytes,
@@ -403,9 +296,10 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
     x, y, x_test, y_test = as_arrays(data)
     if progress:
         progress(0.0, "Copying the model and setting up the pruning schedule…")
-    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    dense_eval, dense_scored = _dense(model, x_test, y_test, dense_accuracy)
     schedule = default_schedule(len(x), final_sparsity=final_sparsity, initial_sparsity=initial_sparsity,
                                 epochs=epochs, batch_size=batch_size, frequency=frequency, end_fraction=end_fraction)
+    dense_gzip = gzip_in_background(model)
     started = time.perf_counter()
     pruned, gradual = gradual_prune(with_l1(model, l1) if l1 else model, x, y, final_sparsity, epochs=epochs,
                                     batch_size=batch_size, schedule=schedule, criterion=criterion, scope=scope,
@@ -423,7 +317,7 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
     return _finish("gradual", _settings(settings, **engine), model, dense_eval, pruned_eval, pruned,
                    gradual.mask_set if gradual.mask_set.kernels else None, x_test, y_test, seconds=seconds,
                    history=gradual.history, latency_repeats=latency_repeats, events=events, label=label,
-                   class_names=_class_names(data))
+                   class_names=_class_names(data), dense_scored=dense_scored, dense_gzip=dense_gzip)
 
 
 # --- iterative ----------------------------------------------------------------------------------------
@@ -463,6 +357,7 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
     check_scope(scope)
     l1 = check_l1(l1)
     x, y, x_test, y_test = as_arrays(data)
+    dense_gzip = gzip_in_background(model)
     started = time.perf_counter()
 
     def report_round(step) -> None:
@@ -499,7 +394,8 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
                   retrain=retrain)
     return _finish("iterative", _settings(settings, **engine), model, dense_eval, pruned_eval, best, best_masks,
                    x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
-                   rounds=rounds, stopped_because=stopped, label=label, class_names=_class_names(data))
+                   rounds=rounds, stopped_because=stopped, label=label, class_names=_class_names(data),
+                   dense_gzip=dense_gzip)
 
 
 
@@ -521,8 +417,9 @@ def run_sparse(model, data, *, sparsity: float, method: str = "rigl", distributi
     x, y, x_test, y_test = as_arrays(data)
     if progress:
         progress(0.0, f"Setting up {method.upper()} sparse training at {sparsity:.1%}…")
-    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    dense_eval, dense_scored = _dense(model, x_test, y_test, dense_accuracy)
     start = initialised_copy(model, seed) if from_init else model
+    dense_gzip = gzip_in_background(model)
     started = time.perf_counter()
     trained, result = sparse_train(start, x, y, sparsity, method=method, distribution=distribution, epochs=epochs,
                                    update_every=update_every, drop_fraction=drop_fraction, batch_size=batch_size,
@@ -540,4 +437,5 @@ def run_sparse(model, data, *, sparsity: float, method: str = "rigl", distributi
                   drop_fraction=float(drop_fraction), end_step=int(result.schedule.end_step), init=bool(from_init))
     return _finish("sparse", _settings(settings, **engine), model, dense_eval, pruned_eval, trained, result.mask_set,
                    x_test, y_test, seconds=seconds, history=result.history, latency_repeats=latency_repeats,
-                   events=events, label=label, class_names=_class_names(data))
+                   events=events, label=label, class_names=_class_names(data), dense_scored=dense_scored,
+                   dense_gzip=dense_gzip)
