@@ -115,7 +115,7 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
     ``pruned_accuracy`` is plain masking, ``reconstructed_accuracy`` after reconstruction.
 
     What each part costs, on ResNet-50 (32×32, 10 classes), 512 + 128 images, 1 epoch of batch 32, the 2-core
-    machine (``bench/bench_jobs.py --parts fit`` and py-spy; a plain ``compile`` + ``fit`` of the epoch: 31–34 s):
+    machine (``bench/bench_jobs.py --parts fit`` and py-spy; a plain ``compile`` + ``fit`` of the epoch: 28–34 s):
 
     - the dense and the pruned model predicted once each on the test split, eagerly (~1 s each; the dense
       prediction also serves the per-class view) and the pruned copy made (~1 s), which is then the one trained;
@@ -128,8 +128,8 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
     - latency: 3 eager batches of 256 per model on a model this big (~1.2 s each: ~7 s for dense and final).
 
     Before (issue 23): 147 s against 51 s for the plain fit (2.9×) — latency 46 s (13 batches per model), gzip
-    23 s, five predictions, the optimizer built inside the trace (~24 of its 60 s under load). Now 58–61 s
-    against 31–34 s (1.7–1.9×), the same numbers returned.
+    23 s, five predictions, the optimizer built inside the trace (~24 of its 60 s under load). Now 36.9 s against
+    27.8 s (1.33×) on a quiet machine, the same numbers returned.
     """
     _check_training(epochs, batch_size, learning_rate, allow_zero_epochs=True)
     l1 = check_l1(l1)

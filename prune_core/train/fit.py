@@ -41,8 +41,8 @@ def build_optimizer(model) -> None:
 
     Left to Keras, TensorFlow creates them inside the first trace of the training step (no distribution strategy:
     Keras defers building to the trace), each as a lifted variable initialised through its own ``tf.cond``: on
-    ResNet-50 (161 variables) that was 40% of the trace — about 24 of 60 s on the 2-core machine (py-spy) — and
-    eagerly it takes well under a second. The values are the same zeros, so training computes the same numbers.
+    ResNet-50 that was 40% of the trace — about 24 of 60 s on the loaded 2-core machine (py-spy) — and eagerly
+    about 2.6 s. The values are the same zeros, so training computes the same numbers.
     (JAX and PyTorch build it before training anyway: there this only does it a moment earlier.)
     """
     optimizer = getattr(model, "optimizer", None)
