@@ -10,17 +10,6 @@ from prune_core.measure import metrics
 from prune_core.methods import masks as mk
 from prune_core.graph import kernels
 from prune_core.train import fit
-from tests.tiny import tiny_data, trained_tiny_net
-
-
-@pytest.fixture(scope="module")
-def data():
-    return tiny_data()
-
-
-@pytest.fixture(scope="module")
-def dense(data):
-    return trained_tiny_net(data)
 
 
 def half_masks(model):

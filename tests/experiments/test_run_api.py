@@ -6,17 +6,7 @@ import pytest
 
 import prune_core as pc
 from prune_core.experiments import api, runs
-from tests.tiny import same_weights, tiny_data, trained_tiny_net
-
-
-@pytest.fixture(scope="module")
-def data():
-    return tiny_data()
-
-
-@pytest.fixture(scope="module")
-def dense(data):
-    return trained_tiny_net(data)
+from tests.tiny import same_weights
 
 
 def magnitude(value, **kw):

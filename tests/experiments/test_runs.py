@@ -11,17 +11,7 @@ from prune_core.experiments import runs
 from prune_core.train import callbacks, fit, loops, regularize, schedules as sc
 from prune_core.io.data import Dataset
 from prune_core.graph import kernels
-from tests.tiny import same_weights, tiny_data, tiny_net, trained_tiny_net
-
-
-@pytest.fixture(scope="module")
-def data():
-    return tiny_data()
-
-
-@pytest.fixture(scope="module")
-def dense(data):
-    return trained_tiny_net(data)
+from tests.tiny import same_weights, tiny_data, tiny_net
 
 
 def magnitude_masks(model, sparsity, scope="layer"):
