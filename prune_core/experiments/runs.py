@@ -59,17 +59,11 @@ __all__ = ["RECORD_FIELDS", "RunResult", "default_schedule", "early_weights", "i
 OnRound = Callable[[dict], None]
 
 
-# the result record and its measurements live in .result (re-exported here: runs.RunResult, runs.measure, …)
-_finish, _label, _class_names = finish, run_label, class_names_of
 
 
 def _settings(extra: dict | None, **engine) -> dict:
     """The caller's descriptive settings (architecture, criterion, rule, value …) overlaid by the engine's."""
     return {**(extra or {}), **engine}
-
-
-def _dense_accuracy(model, x_test, y_test, given) -> float:
-    return _dense(model, x_test, y_test, given)[0]
 
 
 def _dense(model, x_test, y_test, given) -> tuple[float, Scored | None]:
@@ -182,9 +176,9 @@ def run_oneshot(model, mask_set: mk.MaskSet, data, *, epochs: int = 1, batch_siz
                   target_sparsity=float(mk.effective_masks(model, mask_set).overall_sparsity))
     if mask_set.streams:
         engine["streams"] = True
-    result = _finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_eval, final, mask_set,
+    result = finish("oneshot", _settings(settings, **engine), model, dense_eval, pruned_eval, final, mask_set,
                      x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
-                     compact=compact and not mask_set.streams, label=label, class_names=_class_names(data),
+                     compact=compact and not mask_set.streams, label=label, class_names=class_names_of(data),
                      dense_scored=dense_scored, dense_gzip=dense_gzip, final_gzip=final_gzip)
     if removed is not None:  # the final model is the compact one: its record says so
         result.compact = {"params": result.params, "nonzero_params": result.nonzero_params,
@@ -234,7 +228,7 @@ def run_init(model, data, spec, *, epochs: int = 5, batch_size: int = 32, learni
     spec = spec.validate()
     _check_training(epochs, batch_size, learning_rate)
     x, y, x_test, y_test = as_arrays(data)
-    dense_eval = _dense_accuracy(model, x_test, y_test, dense_accuracy)
+    dense_eval = _dense(model, x_test, y_test, dense_accuracy)[0]
     untrained = initialised_copy(model, seed) if initial is None else initial
     if progress:
         progress(0.0, f"Scoring the untrained network by {spec.criterion}…")
@@ -251,9 +245,9 @@ def run_init(model, data, spec, *, epochs: int = 5, batch_size: int = 32, learni
     result.seconds += scored
     dense_size = measure(model, x_test[:256], latency_repeats=latency_repeats)
     result.dense = {**{k: v for k, v in dense_size.items() if k != "layer_sparsity"}, "accuracy": dense_eval}
-    result.label = label or _label("init", result.settings, result.sparsity)
+    result.label = label or run_label("init", result.settings, result.sparsity)
     # per class against the model handed in (run_oneshot compared with the untrained copy)
-    result.class_accuracy = metrics.class_accuracy_change(model, result.model, x_test, y_test, _class_names(data))
+    result.class_accuracy = metrics.class_accuracy_change(model, result.model, x_test, y_test, class_names_of(data))
     return result
 
 
@@ -314,10 +308,10 @@ def run_gradual(model, data, *, final_sparsity: float, initial_sparsity: float =
                   seed=int(seed), l1=l1, granularity="weight", criterion=criterion, scope=scope,
                   initial_sparsity=float(initial_sparsity), target_sparsity=float(final_sparsity),
                   frequency=int(schedule.frequency), end_step=int(schedule.end_step))
-    return _finish("gradual", _settings(settings, **engine), model, dense_eval, pruned_eval, pruned,
+    return finish("gradual", _settings(settings, **engine), model, dense_eval, pruned_eval, pruned,
                    gradual.mask_set if gradual.mask_set.kernels else None, x_test, y_test, seconds=seconds,
                    history=gradual.history, latency_repeats=latency_repeats, events=events, label=label,
-                   class_names=_class_names(data), dense_scored=dense_scored, dense_gzip=dense_gzip)
+                   class_names=class_names_of(data), dense_scored=dense_scored, dense_gzip=dense_gzip)
 
 
 # --- iterative ----------------------------------------------------------------------------------------
@@ -392,9 +386,9 @@ def run_iterative(model, data, *, step_fraction: float = 0.2, fine_tune_epochs: 
                   granularity="weight", criterion=criterion, scope=scope, step_fraction=float(step_fraction),
                   tolerance=float(tolerance), target_sparsity=float(target_sparsity), max_rounds=int(max_rounds),
                   retrain=retrain)
-    return _finish("iterative", _settings(settings, **engine), model, dense_eval, pruned_eval, best, best_masks,
+    return finish("iterative", _settings(settings, **engine), model, dense_eval, pruned_eval, best, best_masks,
                    x_test, y_test, seconds=seconds, history=history, latency_repeats=latency_repeats,
-                   rounds=rounds, stopped_because=stopped, label=label, class_names=_class_names(data),
+                   rounds=rounds, stopped_because=stopped, label=label, class_names=class_names_of(data),
                    dense_gzip=dense_gzip)
 
 
@@ -435,7 +429,7 @@ def run_sparse(model, data, *, sparsity: float, method: str = "rigl", distributi
                   seed=int(seed), granularity="weight", target_sparsity=float(sparsity), sparse_method=method,
                   distribution=distribution, update_every=int(result.schedule.update_every),
                   drop_fraction=float(drop_fraction), end_step=int(result.schedule.end_step), init=bool(from_init))
-    return _finish("sparse", _settings(settings, **engine), model, dense_eval, pruned_eval, trained, result.mask_set,
+    return finish("sparse", _settings(settings, **engine), model, dense_eval, pruned_eval, trained, result.mask_set,
                    x_test, y_test, seconds=seconds, history=result.history, latency_repeats=latency_repeats,
-                   events=events, label=label, class_names=_class_names(data), dense_scored=dense_scored,
+                   events=events, label=label, class_names=class_names_of(data), dense_scored=dense_scored,
                    dense_gzip=dense_gzip)
