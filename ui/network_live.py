@@ -19,10 +19,7 @@ a rule whose pruning does not only grow with the slider (``network_table`` refus
 
 from __future__ import annotations
 
-import base64
 import os
-import zlib
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -32,13 +29,11 @@ from prune_core.viz import network_live
 from prune_core.viz.network_live import NetworkTable
 
 from . import network as nu
-from . import present
+from . import live_component, present
 from .prune_session import Context
 
-_HERE = Path(__file__).parent / "components"
 # Not style-isolated: its classes are all "pe-…", and the page's tests and tools read it like the rest of the DOM.
-COMPONENT = st.components.v2.component("live_network", css=(_HERE / "live_network.css").read_text(encoding="utf-8"),
-                                       js=(_HERE / "live_network.js").read_text(encoding="utf-8"), isolate_styles=False)
+COMPONENT = live_component.register("live_network")
 KEY = "net_live"  # the component's key (not a setting: its value is written to net_coefficient)
 ENV = "PRUNING_EXPLORER_NETWORK_LIVE"  # "0": the server figure on every move (the path before the live view)
 MAX_WEIGHTS = 3_000_000  # kernel weights above which pruning at every position takes too long (> ~10 s)
@@ -124,7 +119,7 @@ def _columns(ctx: Context, layout, table: NetworkTable, scores: dict, unit_score
     first = np.abs(np.asarray(ctx.kernels[names[0]], dtype=np.float64))
     shown, total = len(layout.inputs), layout.n_inputs
     columns = [{"name": "inputs", "sub": f"{shown:,} of {total:,}" if shown < total else f"{total:,}",
-                "count": shown, "y": packed_floats(layout.y[0]), "from": live.packed(table.node_from[0]),
+                "count": shown, "y": live.packed_floats(layout.y[0]), "from": live.packed(table.node_from[0]),
                 "index": [int(i) for i in layout.inputs], "sum": _rounded(first[layout.inputs].sum(axis=1)),
                 "ratio": None}]
     for c, name in enumerate(names, start=1):
@@ -136,7 +131,7 @@ def _columns(ctx: Context, layout, table: NetworkTable, scores: dict, unit_score
             ratio = _rounded(u / (u.max() or 1.0))
         output = c == len(names)
         columns.append({"name": name, "sub": f"{units:,} {'outputs' if output else 'neurons'}", "count": units,
-                        "y": packed_floats(layout.y[c]), "from": live.packed(table.node_from[c]),
+                        "y": live.packed_floats(layout.y[c]), "from": live.packed(table.node_from[c]),
                         "sum": _rounded(kernel.sum(axis=0)), "ratio": ratio,
                         "score": _rounded(np.asarray(scores[name], dtype=np.float64).sum(axis=0)),
                         "labels": output and units <= 20})
@@ -153,27 +148,17 @@ def _layers(ctx: Context, layout, table: NetworkTable, scores: dict | None) -> l
         ratio = None
         if scores is not None:
             s = np.asarray(scores[drawn.name], dtype=np.float64)
-            ratio = packed_floats(s[drawn.rows, drawn.cols] / (s.max() or 1.0))
+            ratio = live.packed_floats(s[drawn.rows, drawn.cols] / (s.max() or 1.0))
         result.append({"name": drawn.name, "count": drawn.drawn, "source": live.packed(style.source),
                        "target": live.packed(style.target), "rows": live.packed(drawn.rows),
                        "look": live.packed(style.strength + 3 * style.negative), "from": live.packed(pruned_from),
-                       "weight": packed_floats(weights), "ratio": ratio})
+                       "weight": live.packed_floats(weights), "ratio": ratio})
     return result
 
 
 def _rounded(values: np.ndarray) -> list[float]:
     """Three significant digits, as the server figure's hover text shows them (``:.3g``)."""
     return [float(f"{v:.3g}") for v in np.asarray(values, dtype=np.float64)]
-
-
-def packed_floats(values: np.ndarray) -> str:
-    """Floats as base64 of zlib-deflated little-endian float32 (what ``live.packed`` does for counts).
-
-    >>> np.frombuffer(zlib.decompress(base64.b64decode(packed_floats(np.array([0.5, -2.0])))), "<f4").tolist()
-    [0.5, -2.0]
-    """
-    data = np.asarray(values, dtype="<f4").tobytes()
-    return base64.b64encode(zlib.compress(data, 9)).decode("ascii")
 
 
 def mount(data: dict) -> float:

@@ -17,7 +17,6 @@ layers than sliders fit (the values table), and models too big to prune at every
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -26,16 +25,14 @@ import prune_core as pc
 from prune_core.measure import live
 from prune_core.viz.axes import log_ticks
 
-from . import present
+from . import live_component, present
 from .prune_labels import units_removed_text, value_label
 from .prune_session import Context, layer_label
 from .prune_url import TABLE_REVISION_KEY, stored_value, value_key
 from .prune_view import (cached, histogram_cache, histogram_sources, mask_set_for, threshold_text, uses_table)
 
-_HERE = Path(__file__).parent / "components"
 # Not style-isolated: its classes are all "pe-…", and the page's tests and tools read it like the rest of the DOM.
-COMPONENT = st.components.v2.component("live_prune", css=(_HERE / "live_prune.css").read_text(encoding="utf-8"),
-                                       js=(_HERE / "live_prune.js").read_text(encoding="utf-8"), isolate_styles=False)
+COMPONENT = live_component.register("live_prune")
 ALL = "__all__"  # the one slider of global scope / "same value for all layers"
 MAX_WEIGHTS = 3_000_000  # covered kernel weights above which pruning at every position takes too long (> ~10 s)
 PROGRESS_ABOVE = 500_000  # covered kernel weights above which preparing the table shows its progress

@@ -7,35 +7,12 @@
 // exactly what the server would draw. When the slider rests (REST_MS), the value goes to Python as the state
 // "values" ({coefficient, seq}); the server writes it to net_coefficient and the URL.
 // Every text that can come from a user's file (layer names) is set with textContent, never as HTML.
+// Helpers shared with the Prune view (el, svgEl, inflateBytes, nearest, wireSlider, schedule, KEPT…): live_common.js.
 
-const SVG = "http://www.w3.org/2000/svg";
-const KEPT = "#2563eb";
-const PRUNED = "#f97316";
-const REST_MS = 150;
 const BAR_FROM = 80;  // columns of this many neurons or more draw each as a short dash (prune_core.viz.network)
 
-const count = (n) => Math.round(n).toLocaleString("en-US");
-
-function el(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function svgEl(tag, attrs) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-  return node;
-}
-
-async function inflate(b64) {
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-  return await new Response(stream).arrayBuffer();
-}
-const u32 = async (b64) => new Uint32Array(await inflate(b64));
-const f32 = async (b64) => (b64 ? new Float32Array(await inflate(b64)) : null);
+const u32 = async (b64) => new Uint32Array(await inflateBytes(b64));
+const f32 = async (b64) => (b64 ? new Float32Array(await inflateBytes(b64)) : null);
 
 const shown = (value) => Number(value).toFixed(2);
 const at = (texts, i) => (Array.isArray(texts) ? texts[i] : texts);
@@ -117,34 +94,13 @@ function buildSlider(view) {
   help.id = `${id}-help`;
   wrap.append(label, row, ends, help);
 
-  const set = (index) => {
-    view.index = Math.max(0, Math.min(data.grid.length - 1, index));
+  wireSlider(range, number, data.grid, () => view.index, (index) => {
+    view.index = index;
     schedule(view);
-  };
-  range.addEventListener("input", () => set(Number(range.value)));
-  range.addEventListener("keydown", (e) => {  // Page Up/Down: a tenth of the range; Home/End are the range's own
-    if (e.key === "PageUp" || e.key === "PageDown") {
-      e.preventDefault();
-      const page = Math.max(1, Math.round((data.grid.length - 1) / 10));
-      set(view.index + (e.key === "PageUp" ? page : -page));
-    }
-  });
-  const typed = () => {
-    const value = Number(number.value);
-    if (number.value === "" || !isFinite(value)) { draw(view); return; }
-    set(nearest(data.grid, value));
-  };
-  number.addEventListener("change", typed);
-  number.addEventListener("keydown", (e) => { if (e.key === "Enter") typed(); });
+  }, () => draw(view));
   view.range = range;
   view.number = number;
   return wrap;
-}
-
-function nearest(grid, value) {
-  let best = 0;
-  for (let i = 1; i < grid.length; i++) if (Math.abs(grid[i] - value) < Math.abs(grid[best] - value)) best = i;
-  return best;
 }
 
 // The picture: one <line> per drawn connection (pruned ones in a group beneath the kept), one circle or dash per
@@ -336,14 +292,6 @@ function nodeText(view, c, j) {
   if (col.ratio) lines.push(`${view.data.score} (neuron) ${col.ratio[j]} × the layer's largest`);
   else lines.push(`Σ ${view.data.score} in = ${col.score[j]}`);
   return lines.join("\n");
-}
-
-function schedule(view) {
-  if (!view.frame) {
-    view.frame = requestAnimationFrame(() => { view.frame = 0; draw(view); });
-  }
-  clearTimeout(view.timer);
-  view.timer = setTimeout(() => send(view), REST_MS);
 }
 
 function send(view) {

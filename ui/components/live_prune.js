@@ -6,11 +6,7 @@
 // exactly what the server would draw. When the slider rests (REST_MS), the values go to Python as the state
 // "values" ({slider id: value shown}); the server then measures what needs the model (accuracy, size, tables).
 // Every text that can come from a user's file (layer names) is set with textContent, never as HTML.
-
-const SVG = "http://www.w3.org/2000/svg";
-const KEPT = "#2563eb";
-const PRUNED = "#f97316";
-const REST_MS = 150;
+// Helpers shared with the Network view (el, svgEl, inflateBytes, nearest, wireSlider, schedule, KEPT…): live_common.js.
 
 // prune_core.viz.fmt.percent: never "0.0%" or "100.0%" unless exactly so.
 export function percent(x, digits = 1) {
@@ -22,31 +18,13 @@ export function percent(x, digits = 1) {
   return text;
 }
 
-const count = (n) => Math.round(n).toLocaleString("en-US");
 const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
 
 function shown(value, format) {
   return format === "%d%%" ? `${Math.round(value)}%` : Number(value).toFixed(2);
 }
 
-function el(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function svgEl(tag, attrs) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-  return node;
-}
-
-async function inflate(b64) {
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-  return new Uint32Array(await new Response(stream).arrayBuffer());
-}
+const inflate = async (b64) => new Uint32Array(await inflateBytes(b64));
 
 function niceTicks(high, n = 4) {
   if (!(high > 0)) return [0];
@@ -170,35 +148,12 @@ function buildSlider(view, s) {
               el("span", "", shown(data.grid[data.grid.length - 1], data.format)));
   wrap.append(label, row, ends);
 
-  const set = (index) => {
-    index = Math.max(0, Math.min(data.grid.length - 1, index));
+  wireSlider(range, number, data.grid, () => view.index[s.id], (index) => {
     view.index[s.id] = index;
     schedule(view);
-  };
-  range.addEventListener("input", () => set(Number(range.value)));
-  range.addEventListener("keydown", (e) => {  // Page Up/Down: a tenth of the range; Home/End are the range's own
-    const page = Math.max(1, Math.round((data.grid.length - 1) / 10));
-    if (e.key === "PageUp" || e.key === "PageDown") {
-      e.preventDefault();
-      const index = view.index[s.id] + (e.key === "PageUp" ? page : -page);
-      set(index);
-    }
-  });
-  const typed = () => {
-    const value = Number(number.value);
-    if (number.value === "" || !isFinite(value)) { draw(view); return; }
-    set(nearest(data.grid, value));
-  };
-  number.addEventListener("change", typed);
-  number.addEventListener("keydown", (e) => { if (e.key === "Enter") typed(); });
+  }, () => draw(view));
   view.sliders[s.id] = { range, number };
   return wrap;
-}
-
-function nearest(grid, value) {
-  let best = 0;
-  for (let i = 1; i < grid.length; i++) if (Math.abs(grid[i] - value) < Math.abs(grid[best] - value)) best = i;
-  return best;
 }
 
 const W = 430, H = 250, M = { l: 58, r: 14, t: 10, b: 44 };
@@ -327,14 +282,6 @@ function drawHist(view, hist, i) {
   });
   caption.textContent = h.captions[i];
   tile.dataset.binKept = Array.from(row.subarray(0, bins)).join(",");  // what a test reads back: the counts drawn
-}
-
-function schedule(view) {
-  if (!view.frame) {
-    view.frame = requestAnimationFrame(() => { view.frame = 0; draw(view); });
-  }
-  clearTimeout(view.timer);
-  view.timer = setTimeout(() => send(view), REST_MS);
 }
 
 function send(view) {
